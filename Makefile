@@ -1,0 +1,45 @@
+# nnfpga: thin stage targets over scripts/ and the nnfpga CLI.
+#   make demo                  the main job: a fixture model on the simulated board
+#   make test                  every test (installs what it needs first)
+#   make lint                  tsc, eslint, prettier, verilator -Wall on every RTL module
+#   make bitstream BOARD=icebreaker|hx8k   synthesis, place and route, bitstream
+#   make prog BOARD=...        flash the board
+#   make bench                 performance figures (SPEC section 6)
+BOARD    ?= icebreaker
+FIXTURES ?= ../shared/fixtures
+BIN      := node_modules/.bin
+NNFPGA   := node bin/nnfpga.js
+
+.PHONY: all deps lint lint-ts lint-rtl test demo bench bitstream prog clean
+all: test
+
+deps:
+	@scripts/setup.sh
+
+lint: deps lint-ts lint-rtl
+lint-ts:
+	$(BIN)/tsc --noEmit
+	$(BIN)/eslint --max-warnings 0 .
+	$(BIN)/prettier --check --log-level warn .
+lint-rtl:
+	@scripts/lint-rtl.sh
+
+test: deps
+	$(BIN)/vitest run
+
+demo: deps
+	$(NNFPGA) info $(FIXTURES)/cnn_a.onnx
+	$(NNFPGA) quantize $(FIXTURES)/cnn_a.onnx --calib $(FIXTURES)/calib256.npy -o build/cnn_a.nnq.json
+	$(NNFPGA) run build/cnn_a.nnq.json --input $(FIXTURES)/inputs200.npy --sim
+
+bench: deps
+	$(NNFPGA) bench
+
+bitstream: deps
+	$(NNFPGA) build --board $(BOARD)
+
+prog: deps
+	$(NNFPGA) flash --board $(BOARD)
+
+clean:
+	rm -rf build
