@@ -25,7 +25,9 @@ lint-rtl:
 	@scripts/lint-rtl.sh
 
 test: deps
-	$(BIN)/vitest run
+	@mkdir -p build
+	@$(BIN)/vitest run --reporter=default --reporter=json --outputFile.json=build/test-results.json; \
+	  rc=$$?; node scripts/test-summary.mjs build/test-results.json; exit $$rc
 
 demo: deps
 	$(NNFPGA) info $(FIXTURES)/cnn_a.onnx
