@@ -1,0 +1,187 @@
+`default_nettype none
+// npu_link_rx: frame receiver of the link protocol (docs/ARCHITECTURE.md section 6).
+//
+//   0xA5 | cmd | seq | len_lo len_hi | payload[len] | crc_lo crc_hi
+//
+// Bytes come from npu_uart_rx (byte_valid_i pulses, frame_err_i on a bad stop bit).
+// The receiver hunts for 0xA5, then parses the header and writes the payload into the
+// free frame-buffer bank (wr_* port, byte i at {bank_i, i}) while it folds every byte
+// after 0xA5 into a CRC-16/CCITT-FALSE. Only when the CRC matches does commit_o pulse
+// with the header (cmd_o, seq_o, len_o, overlong_o); the owner then hands the bank to
+// its executor. Nothing else is ever acted on:
+//   - a bad CRC or a UART framing error drops the frame (crc_err_o / frame_err_o pulse);
+//   - a frame stalled mid-way for WatchdogClks cycles drops back to hunting
+//     (timeout_o pulses), so a truncated frame cannot swallow the next one for long;
+//   - a payload longer than MaxPayload is still received and checked, but not stored:
+//     it commits with overlong_o set, so that the executor can answer BAD_LEN;
+//   - when no bank is free at the start of a frame (bank_free_i low), the frame is
+//     parsed but dropped (drop_o pulses); the host retransmits it.
+module npu_link_rx #(
+  parameter integer MaxPayload   = 1024,
+  parameter integer WatchdogClks = 65536,
+  parameter integer PayW         = $clog2(MaxPayload)
+) (
+  input  wire            clk_i,
+  input  wire            rst_ni,
+  input  wire [7:0]      byte_i,
+  input  wire            byte_valid_i,
+  input  wire            frame_err_i,
+  // frame buffer write port (the bank is supplied by the owner)
+  input  wire            bank_free_i,
+  output wire            wr_en_o,
+  output wire [PayW-1:0] wr_addr_o,
+  output wire [7:0]      wr_data_o,
+  // a good frame
+  output wire            commit_o,
+  output wire [7:0]      cmd_o,
+  output wire [7:0]      seq_o,
+  output wire [15:0]     len_o,
+  output wire            overlong_o,
+  // status
+  output wire            idle_o,
+  output wire            crc_err_o,
+  output wire            frame_err_o,
+  output wire            timeout_o,
+  output wire            drop_o
+);
+  localparam [7:0] Sync = 8'hA5;
+  localparam integer WdW = $clog2(WatchdogClks + 1);
+  localparam [31:0] WdLast32 = WatchdogClks - 1;
+  localparam [WdW-1:0] WdLast = WdLast32[WdW-1:0];
+  localparam [31:0] MaxPay32 = MaxPayload;
+
+  localparam [2:0] StHunt = 3'd0, StCmd = 3'd1, StSeq = 3'd2, StLenLo = 3'd3,
+                   StLenHi = 3'd4, StPayload = 3'd5, StCrcLo = 3'd6, StCrcHi = 3'd7;
+
+  reg [2:0]     state_q, state_d;
+  reg [7:0]     cmd_q, cmd_d;
+  reg [7:0]     seq_q, seq_d;
+  reg [15:0]    len_q, len_d;
+  reg [15:0]    idx_q, idx_d;
+  reg [7:0]     crc_lo_q, crc_lo_d;
+  reg           store_q, store_d;    // a bank was free when the frame started
+  reg [WdW-1:0] wd_q, wd_d;
+  reg           commit_d, crc_err_d, timeout_d, drop_d;
+  reg           crc_clear, crc_en;
+
+  wire [15:0] crc;
+  wire        overlong = ({16'd0, len_q} > MaxPay32);
+
+  npu_crc16 u_crc (
+    .clk_i  (clk_i),
+    .rst_ni (rst_ni),
+    .clear_i(crc_clear),
+    .en_i   (crc_en),
+    .data_i (byte_i),
+    .crc_o  (crc)
+  );
+
+  always @(*) begin
+    state_d   = state_q;
+    cmd_d     = cmd_q;
+    seq_d     = seq_q;
+    len_d     = len_q;
+    idx_d     = idx_q;
+    crc_lo_d  = crc_lo_q;
+    store_d   = store_q;
+    commit_d  = 1'b0;
+    crc_err_d = 1'b0;
+    timeout_d = 1'b0;
+    drop_d    = 1'b0;
+    crc_clear = 1'b0;
+    crc_en    = 1'b0;
+    // Watchdog: counts cycles without a byte while a frame is open.
+    wd_d      = (state_q == StHunt || byte_valid_i) ? {WdW{1'b0}} : wd_q + 1'b1;
+
+    if (frame_err_i && state_q != StHunt) begin
+      state_d = StHunt;
+    end else if (state_q != StHunt && wd_q == WdLast) begin
+      state_d   = StHunt;
+      timeout_d = 1'b1;
+    end else if (byte_valid_i) begin
+      case (state_q)
+        StHunt: if (byte_i == Sync) begin
+          crc_clear = 1'b1;
+          store_d   = bank_free_i;
+          state_d   = StCmd;
+        end
+        StCmd: begin
+          crc_en  = 1'b1;
+          cmd_d   = byte_i;
+          state_d = StSeq;
+        end
+        StSeq: begin
+          crc_en  = 1'b1;
+          seq_d   = byte_i;
+          state_d = StLenLo;
+        end
+        StLenLo: begin
+          crc_en       = 1'b1;
+          len_d[7:0]   = byte_i;
+          state_d      = StLenHi;
+        end
+        StLenHi: begin
+          crc_en      = 1'b1;
+          len_d[15:8] = byte_i;
+          idx_d       = 16'd0;
+          state_d     = ({byte_i, len_q[7:0]} == 16'd0) ? StCrcLo : StPayload;
+        end
+        StPayload: begin
+          crc_en = 1'b1;
+          idx_d  = idx_q + 16'd1;
+          if (idx_q == len_q - 16'd1) state_d = StCrcLo;
+        end
+        StCrcLo: begin
+          crc_lo_d = byte_i;
+          state_d  = StCrcHi;
+        end
+        StCrcHi: begin
+          state_d = StHunt;
+          if ({byte_i, crc_lo_q} != crc) crc_err_d = 1'b1;
+          else if (store_q)              commit_d  = 1'b1;
+          else                           drop_d    = 1'b1;
+        end
+        default: state_d = StHunt;
+      endcase
+    end
+  end
+
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      state_q  <= StHunt;
+      cmd_q    <= 8'd0;
+      seq_q    <= 8'd0;
+      len_q    <= 16'd0;
+      idx_q    <= 16'd0;
+      crc_lo_q <= 8'd0;
+      store_q  <= 1'b0;
+      wd_q     <= {WdW{1'b0}};
+    end else begin
+      state_q  <= state_d;
+      cmd_q    <= cmd_d;
+      seq_q    <= seq_d;
+      len_q    <= len_d;
+      idx_q    <= idx_d;
+      crc_lo_q <= crc_lo_d;
+      store_q  <= store_d;
+      wd_q     <= wd_d;
+    end
+  end
+
+  // The payload goes straight into the bank; an overlong payload is not stored.
+  assign wr_en_o     = byte_valid_i && state_q == StPayload && store_q && !overlong &&
+                       !frame_err_i && wd_q != WdLast;
+  assign wr_addr_o   = idx_q[PayW-1:0];
+  assign wr_data_o   = byte_i;
+  assign commit_o    = commit_d;
+  assign cmd_o       = cmd_q;
+  assign seq_o       = seq_q;
+  assign len_o       = len_q;
+  assign overlong_o  = overlong;
+  assign idle_o      = (state_q == StHunt);
+  assign crc_err_o   = crc_err_d;
+  assign frame_err_o = frame_err_i;
+  assign timeout_o   = timeout_d;
+  assign drop_o      = drop_d;
+endmodule
+`default_nettype wire

@@ -1,0 +1,152 @@
+`default_nettype none
+// npu_top: the accelerator as a board sees it: npu_core behind the UART link.
+//
+//   uart_rx_i ─ npu_uart_rx ─┐                ┌─ npu_core (host port, start/busy/done)
+//                            ├─ npu_link ─────┤
+//   uart_tx_o ─ npu_uart_tx ─┘                └─ status: LEDs, idle
+//
+// Board tops wrap this with their PLL and reset: rst_ni is asynchronous active-low
+// and must be released synchronously to clk_i. ClockHz is the clk_i frequency and
+// ClksPerBit = ClockHz / baud; both are reported to the host by IDENTIFY. The memory
+// sizes are npu_core's (AMEM/WMEM in words of Dim bytes, DMEM in 32-bit words).
+//
+// Status outputs: led_busy_o follows the core's busy; led_link_o and led_err_o are
+// stretched to LedClks cycles after a frame or reply (link) or after a dropped frame
+// (bad CRC, framing error, watchdog) so that they are visible. idle_o is high while
+// the link has nothing received, queued, executing or sending: the simulated board
+// sleeps while it and the UART lines are idle.
+module npu_top #(
+  parameter integer Dim          = 4,
+  parameter integer AmemWords    = 2560,
+  parameter integer WmemWords    = 32768,
+  parameter integer DmemWords    = 256,
+  parameter integer AccDepth     = 256,
+  parameter integer MaxLayers    = 16,
+  parameter integer ClockHz      = 12000000,
+  parameter integer ClksPerBit   = 104,      // 12 MHz / 115200 baud
+  parameter integer MaxPayload   = 1024,
+  parameter integer WatchdogClks = 256 * 10 * ClksPerBit,
+  parameter integer LedClks      = ClockHz / 16
+) (
+  input  wire clk_i,
+  input  wire rst_ni,
+  input  wire uart_rx_i,
+  output wire uart_tx_o,
+  output wire led_busy_o,
+  output wire led_link_o,
+  output wire led_err_o,
+  output wire idle_o
+);
+  localparam integer HostWordsPerWord = Dim / 4;  // 32-bit host words per memory word
+  localparam integer LedW = $clog2(LedClks + 1);
+  localparam [31:0] LedLast32 = LedClks;
+  localparam [LedW-1:0] LedLast = LedLast32[LedW-1:0];
+
+  wire [7:0]  rx_byte, tx_byte;
+  wire        rx_valid, rx_frame_err, tx_valid, tx_ready;
+  wire        bus_req, bus_we, bus_ack, start, busy, done;
+  wire [1:0]  bus_space;
+  wire [23:0] bus_addr;
+  wire [31:0] bus_wdata, bus_rdata;
+  wire        link_idle, link_act, link_err;
+
+  npu_uart_rx #(.ClksPerBit(ClksPerBit)) u_uart_rx (
+    .clk_i      (clk_i),
+    .rst_ni     (rst_ni),
+    .rx_i       (uart_rx_i),
+    .data_o     (rx_byte),
+    .valid_o    (rx_valid),
+    .frame_err_o(rx_frame_err)
+  );
+
+  npu_uart_tx #(.ClksPerBit(ClksPerBit)) u_uart_tx (
+    .clk_i  (clk_i),
+    .rst_ni (rst_ni),
+    .data_i (tx_byte),
+    .valid_i(tx_valid),
+    .ready_o(tx_ready),
+    .tx_o   (uart_tx_o)
+  );
+
+  npu_link #(
+    .Dim         (Dim),
+    .AccDepth    (AccDepth),
+    .MaxLayers   (MaxLayers),
+    .AmemWords   (AmemWords * HostWordsPerWord),
+    .WmemWords   (WmemWords * HostWordsPerWord),
+    .DmemWords   (DmemWords),
+    .CntWords    (2 * MaxLayers + 1),
+    .ClockHz     (ClockHz),
+    .ClksPerBit  (ClksPerBit),
+    .MaxPayload  (MaxPayload),
+    .WatchdogClks(WatchdogClks)
+  ) u_link (
+    .clk_i         (clk_i),
+    .rst_ni        (rst_ni),
+    .rx_byte_i     (rx_byte),
+    .rx_valid_i    (rx_valid),
+    .rx_frame_err_i(rx_frame_err),
+    .tx_byte_o     (tx_byte),
+    .tx_valid_o    (tx_valid),
+    .tx_ready_i    (tx_ready),
+    .bus_req_o     (bus_req),
+    .bus_we_o      (bus_we),
+    .bus_space_o   (bus_space),
+    .bus_addr_o    (bus_addr),
+    .bus_wdata_o   (bus_wdata),
+    .bus_ack_i     (bus_ack),
+    .bus_rdata_i   (bus_rdata),
+    .start_o       (start),
+    .busy_i        (busy),
+    .done_i        (done),
+    .idle_o        (link_idle),
+    .act_o         (link_act),
+    .err_o         (link_err)
+  );
+
+  npu_core #(
+    .Dim      (Dim),
+    .AmemWords(AmemWords),
+    .WmemWords(WmemWords),
+    .DmemWords(DmemWords),
+    .AccDepth (AccDepth),
+    .MaxLayers(MaxLayers)
+  ) u_core (
+    .clk_i      (clk_i),
+    .rst_ni     (rst_ni),
+    .bus_req_i  (bus_req),
+    .bus_we_i   (bus_we),
+    .bus_space_i(bus_space),
+    .bus_addr_i (bus_addr),
+    .bus_wdata_i(bus_wdata),
+    .bus_ack_o  (bus_ack),
+    .bus_rdata_o(bus_rdata),
+    .start_i    (start),
+    .busy_o     (busy),
+    .done_o     (done)
+  );
+
+  // LED pulse stretchers
+  reg [LedW-1:0] link_led_q, err_led_q;
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      link_led_q <= {LedW{1'b0}};
+      err_led_q  <= {LedW{1'b0}};
+    end else begin
+      if (link_act)                    link_led_q <= LedLast;
+      else if (link_led_q != 0)        link_led_q <= link_led_q - 1'b1;
+      if (link_err)                    err_led_q  <= LedLast;
+      else if (err_led_q != 0)         err_led_q  <= err_led_q - 1'b1;
+    end
+  end
+
+  assign led_busy_o = busy;
+  assign led_link_o = (link_led_q != {LedW{1'b0}});
+  assign led_err_o  = (err_led_q != {LedW{1'b0}});
+  assign idle_o     = link_idle && !busy;
+
+`ifndef SYNTHESIS
+  initial if (Dim < 4 || Dim % 4 != 0) $fatal(1, "npu_top: Dim must be a multiple of 4");
+`endif
+endmodule
+`default_nettype wire
