@@ -1,4 +1,6 @@
 import type { Register } from './common.ts';
+import { registerInfo } from './info.ts';
+import { registerQuantize } from './quantize.ts';
 
 // Each command module registers itself; the order is the order in --help.
-export const commands: Register[] = [];
+export const commands: Register[] = [registerInfo, registerQuantize];
