@@ -1,0 +1,140 @@
+// The board table: everything the build and flash commands know about a board.
+// Adding a board is one entry here, one constraints/NAME.pcf and one board top in
+// rtl/boards/ (whose parameters are the `top.params` below, set with yosys chparam).
+
+/** iCE40 device families nextpnr-ice40 knows by a flag (--up5k, --hx8k, ...). */
+export type Ice40Device = 'up5k' | 'hx8k' | 'hx4k' | 'hx1k' | 'lp8k' | 'lp4k' | 'lp1k' | 'up3k';
+
+/** Resource counts of a device, in nextpnr's report names (ICESTORM_*). */
+export interface DeviceResources {
+  logicCells: number;
+  dsp: number; // SB_MAC16
+  ebr: number; // 4 kbit block RAMs
+  spram: number; // SB_SPRAM256KA, 16 k x 16 each
+}
+
+/** PLL dividers: Fout = Fin * (divf + 1) / ((divr + 1) * 2^divq), from `icepll -i Fin -o Fout`. */
+export interface PllSettings {
+  divr: number;
+  divf: number;
+  divq: number;
+  filterRange: number;
+}
+
+/** The accelerator's configuration on a board (npu_top parameters, ARCHITECTURE section 3). */
+export interface CoreConfig {
+  dim: number; // N: the array is N x N PEs
+  amemWords: number; // words of N bytes
+  wmemWords: number; // words of N bytes
+  dmemWords: number; // 32-bit words
+  accDepth: number;
+  maxLayers: number;
+  maxPayload: number; // link frame payload bytes (frame buffer = 2 of them)
+}
+
+export interface BoardSpec {
+  name: string;
+  description: string;
+  device: Ice40Device;
+  package: string; // nextpnr --package
+  pcf: string; // relative to the repository root
+  top: string; // board top module, in rtl/boards/TOP.v
+  clockPinMhz: number; // oscillator on the clock pin
+  targetMhz: number; // PLL output = core clock = nextpnr --freq
+  pll: PllSettings;
+  baud: number; // UART rate the board top is built for (ClksPerBit = clock / baud)
+  /** Use the iCE40 hard-block variants in rtl/ice40/ (SB_MAC16 multipliers, SPRAM WMEM). */
+  hardBlocks: boolean;
+  core: CoreConfig;
+  available: DeviceResources;
+  /** openFPGALoader arguments that select the board's programmer. */
+  programmer: string[];
+}
+
+export const BOARDS: Record<string, BoardSpec> = {
+  icebreaker: {
+    name: 'icebreaker',
+    description: 'iCEBreaker v1.0, iCE40UP5K-SG48, 12 MHz oscillator, FT2232H UART',
+    device: 'up5k',
+    package: 'sg48',
+    pcf: 'constraints/icebreaker.pcf',
+    top: 'npu_board_icebreaker',
+    clockPinMhz: 12,
+    targetMhz: 48,
+    pll: { divr: 0, divf: 63, divq: 4, filterRange: 1 }, // icepll -i 12 -o 48
+    baud: 1_000_000,
+    hardBlocks: true,
+    // host/compiler/configs.ts BOARD_CONFIG: WMEM is the four SPRAMs (128 KiB)
+    core: {
+      dim: 4,
+      amemWords: 2560,
+      wmemWords: 32768,
+      dmemWords: 256,
+      accDepth: 256,
+      maxLayers: 16,
+      maxPayload: 256,
+    },
+    available: { logicCells: 5280, dsp: 8, ebr: 30, spram: 4 },
+    // openFPGALoader 0.10 has no 'icebreaker' entry; its FT2232H channel A drives the SPI
+    // flash exactly as on Lattice's boards, which 'ice40_generic' describes.
+    programmer: ['-b', 'ice40_generic'],
+  },
+  hx8k: {
+    name: 'hx8k',
+    description: 'Lattice iCE40-HX8K breakout, iCE40HX8K-CT256, 12 MHz oscillator, FT2232H UART',
+    device: 'hx8k',
+    package: 'ct256',
+    pcf: 'constraints/hx8k.pcf',
+    top: 'npu_board_hx8k',
+    clockPinMhz: 12,
+    targetMhz: 48,
+    pll: { divr: 0, divf: 63, divq: 4, filterRange: 1 }, // icepll -i 12 -o 48
+    baud: 1_000_000,
+    hardBlocks: false,
+    // No SPRAM and 32 EBRs (16 KiB) for every memory: accumulators 8, DMEM 2,
+    // frame buffer 1, leaving AMEM 8 (4 KiB) and WMEM 12 (6 KiB).
+    core: {
+      dim: 4,
+      amemWords: 1024,
+      wmemWords: 1536,
+      dmemWords: 256,
+      accDepth: 256,
+      maxLayers: 16,
+      maxPayload: 256,
+    },
+    available: { logicCells: 7680, dsp: 0, ebr: 32, spram: 0 },
+    // The breakout's FT2232H drives the SPI flash like the iCEBreaker's (jumpers J6
+    // horizontal, J7 open: flash programming, the default).
+    programmer: ['-b', 'ice40_generic'],
+  },
+};
+
+export function boardNames(): string[] {
+  return Object.keys(BOARDS);
+}
+
+/** npu_board_* parameters for yosys chparam, from the table entry. */
+export function topParams(board: BoardSpec): Record<string, number> {
+  const c = board.core;
+  return {
+    Dim: c.dim,
+    AmemWords: c.amemWords,
+    WmemWords: c.wmemWords,
+    DmemWords: c.dmemWords,
+    AccDepth: c.accDepth,
+    MaxLayers: c.maxLayers,
+    MaxPayload: c.maxPayload,
+    ClockHz: Math.round(board.targetMhz * 1e6),
+    Baud: board.baud,
+    PllDivR: board.pll.divr,
+    PllDivF: board.pll.divf,
+    PllDivQ: board.pll.divq,
+    PllFilter: board.pll.filterRange,
+  };
+}
+
+/** The PLL output frequency the settings give, in MHz. */
+export function pllOutMhz(board: BoardSpec): number {
+  const { divr, divf, divq } = board.pll;
+  return (board.clockPinMhz * (divf + 1)) / ((divr + 1) * 2 ** divq);
+}

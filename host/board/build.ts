@@ -1,0 +1,285 @@
+// The open iCE40 flow for one board: yosys synth_ice40 -> nextpnr-ice40 -> icepack,
+// with every output and log in build/BOARD/. The result is SPEC section 2's build JSON:
+// resources used and available (from nextpnr's --report) and Fmax against the target.
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NnfpgaError } from '../errors.ts';
+import { type BoardSpec, pllOutMhz, topParams } from './boards.ts';
+import { runTool } from './tools.ts';
+
+/** The design does not fit the device, misses timing, or a tool rejected it. Exit code 1. */
+export class BuildError extends NnfpgaError {}
+
+export interface ResourceUse {
+  used: number;
+  available: number;
+}
+
+export interface BuildResult {
+  board: string;
+  device: string;
+  bitstream: string; // path of the .bin, relative to the repository root
+  fmax_mhz: number; // of the core clock (the slowest clock domain)
+  target_mhz: number;
+  timing_met: boolean;
+  resources: {
+    logic_cells: ResourceUse;
+    dsp: ResourceUse;
+    ebr: ResourceUse;
+    spram: ResourceUse;
+    io: ResourceUse;
+    pll: ResourceUse;
+    global_buffers: ResourceUse;
+  };
+  core: BoardSpec['core'];
+  clock_mhz: number;
+  peak_macs_per_s: number; // N^2 MACs per cycle at the target clock
+  seconds: { synth: number; pnr: number; pack: number; total: number };
+  logs: { yosys: string; nextpnr: string; report: string };
+}
+
+export interface BuildOptions {
+  /** Repository root (where rtl/ and constraints/ are). Default: this checkout. */
+  root?: string;
+  /** Output folder. Default: ROOT/build/BOARD. */
+  outDir?: string;
+  /** One line per stage, for standard error. */
+  progress?: (line: string) => void;
+  /** nextpnr placer seed (default 1, so builds are reproducible). */
+  seed?: number;
+}
+
+export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
+
+/**
+ * The Verilog sources of a board: the board top, the shared RTL (rtl/npu_*.v) and, for
+ * boards with hard blocks, the iCE40 variants in rtl/ice40/: a file there named like a
+ * shared module replaces it (same module, same ports, built on SB_MAC16/SB_SPRAM256KA),
+ * other files there are helpers those variants use. Simulation never reads rtl/ice40/.
+ */
+export function boardSources(board: BoardSpec, root: string = REPO_ROOT): string[] {
+  const rtl = join(root, 'rtl');
+  const shared = readdirSync(rtl).filter((f) => /^npu_.*\.v$/.test(f));
+  const ice40Dir = join(rtl, 'ice40');
+  const variants =
+    board.hardBlocks && existsSync(ice40Dir)
+      ? readdirSync(ice40Dir).filter((f) => /^npu_.*\.v$/.test(f))
+      : [];
+  const files = shared.filter((f) => !variants.includes(f)).map((f) => join(rtl, f));
+  files.push(...variants.map((f) => join(ice40Dir, f)));
+  files.push(join(rtl, 'boards', `${board.top}.v`));
+  return files.sort();
+}
+
+/** The yosys script: read, set the board's parameters, synthesise for iCE40. */
+export function yosysScript(board: BoardSpec, sources: string[], root: string, jsonOut: string): string {
+  const params = Object.entries(topParams(board))
+    .map(([k, v]) => `-set ${k} ${v}`)
+    .join(' ');
+  const rel = (p: string) => relative(root, p);
+  return [
+    `read_verilog -Irtl ${sources.map(rel).join(' ')}`,
+    `chparam ${params} ${board.top}`,
+    // No -dsp: yosys would map every multiplier it sees to SB_MAC16 (16 PEs alone would
+    // need 16 of the UP5K's 8); the iCE40 variants in rtl/ice40/ instantiate them instead.
+    `synth_ice40 -top ${board.top} -json ${rel(jsonOut)}`,
+    '',
+  ].join('\n');
+}
+
+interface NextpnrReport {
+  utilization?: Record<string, { used: number; available: number }>;
+  fmax?: Record<string, { achieved: number; constraint: number }>;
+}
+
+function use(report: NextpnrReport, key: string, fallback: number): ResourceUse {
+  const u = report.utilization?.[key];
+  return u ? { used: u.used, available: u.available } : { used: 0, available: fallback };
+}
+
+/** Over-used resources from nextpnr's "Device utilisation" lines, e.g. "ICESTORM_DSP: 12/ 8 150%". */
+export function overusedFromLog(log: string): string[] {
+  const over: string[] = [];
+  for (const m of log.matchAll(/^Info:\s+(\w+):\s+(\d+)\/\s*(\d+)\s+\d+%/gm)) {
+    const [, name, used, avail] = m;
+    if (Number(used) > Number(avail)) over.push(`${friendlyName(name)} ${used}/${avail}`);
+  }
+  return [...new Set(over)];
+}
+
+function friendlyName(nextpnrName: string): string {
+  const names: Record<string, string> = {
+    ICESTORM_LC: 'logic cells',
+    ICESTORM_RAM: 'EBR',
+    ICESTORM_DSP: 'DSPs (SB_MAC16)',
+    ICESTORM_SPRAM: 'SPRAM',
+    SB_IO: 'IOs',
+    SB_GB: 'global buffers',
+    ICESTORM_PLL: 'PLLs',
+  };
+  return names[nextpnrName] ?? nextpnrName;
+}
+
+/** The first ERROR line of a tool log, without the prefix. */
+function firstError(log: string): string | undefined {
+  const m = log.match(/^(?:.*?: )?ERROR:\s*(.*)$/m);
+  return m?.[1]?.trim();
+}
+
+/** The critical path's end points from nextpnr's log ("Info: Critical path report for clock ..."). */
+export function criticalPathSummary(log: string): string | undefined {
+  const idx = log.lastIndexOf('Critical path report for clock');
+  if (idx < 0) return undefined;
+  const lines = log.slice(idx).split('\n');
+  const sources = lines.filter((l) => /Info:\s+Sink\s|Info:\s+Net\s/.test(l));
+  const first = sources[0]?.match(/Net\s+(\S+)/)?.[1];
+  const last = lines
+    .filter((l) => /Info:\s+Sink\s/.test(l))
+    .at(-1)
+    ?.match(/Sink\s+(\S+)/)?.[1];
+  if (!first && !last) return undefined;
+  return `from net ${first ?? '?'} to ${last ?? '?'}`;
+}
+
+/** Runs the whole flow for one board. Throws BuildError when it does not fit or misses timing. */
+export async function buildBoard(board: BoardSpec, opts: BuildOptions = {}): Promise<BuildResult> {
+  const root = opts.root ?? REPO_ROOT;
+  const out = opts.outDir ?? join(root, 'build', board.name);
+  const progress = opts.progress ?? (() => {});
+  mkdirSync(out, { recursive: true });
+  const pll = pllOutMhz(board);
+  if (Math.abs(pll - board.targetMhz) > 1e-6) {
+    throw new BuildError(
+      `board table: ${board.name} PLL settings give ${pll} MHz, not the target ${board.targetMhz} MHz (run icepll -i ${board.clockPinMhz} -o ${board.targetMhz})`,
+    );
+  }
+  const files = {
+    ys: join(out, 'synth.ys'),
+    json: join(out, `${board.name}.json`),
+    asc: join(out, `${board.name}.asc`),
+    bin: join(out, `${board.name}.bin`),
+    yosysLog: join(out, 'yosys.log'),
+    pnrLog: join(out, 'nextpnr.log'),
+    report: join(out, 'report.json'),
+  };
+  const sources = boardSources(board, root);
+  writeFileSync(files.ys, yosysScript(board, sources, root, files.json));
+  const t0 = Date.now();
+  const tag = `build ${board.name}:`;
+
+  // 1. Synthesis.
+  progress(
+    `${tag} synthesis (yosys synth_ice40, ${sources.length} files${board.hardBlocks ? ' with rtl/ice40/' : ''})`,
+  );
+  const synth = await runTool(
+    'yosys',
+    ['-q', '-l', relative(root, files.yosysLog), '-s', relative(root, files.ys)],
+    {
+      cwd: root,
+    },
+  );
+  const tSynth = Date.now();
+  if (synth.code !== 0) {
+    const log = existsSync(files.yosysLog) ? readFileSync(files.yosysLog, 'utf8') : synth.stderr;
+    const err = firstError(log) ?? firstError(synth.stderr) ?? `exit code ${synth.code}`;
+    throw new BuildError(`${board.name}: synthesis failed: ${err} (log: ${relative(root, files.yosysLog)})`);
+  }
+
+  // 2. Place and route at the target clock; timing is judged here, from the report.
+  progress(
+    `${tag} place and route (nextpnr-ice40 --${board.device} --package ${board.package} --freq ${board.targetMhz})`,
+  );
+  const pnrArgs = [
+    `--${board.device}`,
+    '--package',
+    board.package,
+    '--json',
+    relative(root, files.json),
+    '--pcf',
+    board.pcf,
+    '--asc',
+    relative(root, files.asc),
+    '--freq',
+    String(board.targetMhz),
+    '--report',
+    relative(root, files.report),
+    '--log',
+    relative(root, files.pnrLog),
+    '--seed',
+    String(opts.seed ?? 1),
+    '--timing-allow-fail',
+    '-q',
+  ];
+  const pnr = await runTool('nextpnr-ice40', pnrArgs, { cwd: root });
+  const tPnr = Date.now();
+  const pnrLog = existsSync(files.pnrLog) ? readFileSync(files.pnrLog, 'utf8') : pnr.stderr;
+  if (pnr.code !== 0) {
+    const over = overusedFromLog(pnrLog);
+    if (over.length > 0) {
+      throw new BuildError(
+        `${board.name}: the design does not fit the ${board.device.toUpperCase()}: ${over.join(', ')} used/available (log: ${relative(root, files.pnrLog)})`,
+      );
+    }
+    const err = firstError(pnrLog) ?? firstError(pnr.stderr) ?? `exit code ${pnr.code}`;
+    throw new BuildError(
+      `${board.name}: place and route failed: ${err} (log: ${relative(root, files.pnrLog)})`,
+    );
+  }
+  const report = JSON.parse(readFileSync(files.report, 'utf8')) as NextpnrReport;
+  const clocks = Object.entries(report.fmax ?? {});
+  if (clocks.length === 0)
+    throw new BuildError(`${board.name}: nextpnr reported no clock (is the PLL output used?)`);
+  const fmax = Math.min(...clocks.map(([, c]) => c.achieved));
+
+  // 3. Bitstream.
+  progress(`${tag} bitstream (icepack)`);
+  const pack = await runTool('icepack', [relative(root, files.asc), relative(root, files.bin)], {
+    cwd: root,
+  });
+  const tPack = Date.now();
+  if (pack.code !== 0) {
+    throw new BuildError(`${board.name}: icepack failed: ${pack.stderr.trim().split('\n')[0] ?? pack.code}`);
+  }
+
+  const a = board.available;
+  const result: BuildResult = {
+    board: board.name,
+    device: `iCE40${board.device.toUpperCase()}-${board.package.toUpperCase()}`,
+    bitstream: relative(root, files.bin),
+    fmax_mhz: Math.round(fmax * 100) / 100,
+    target_mhz: board.targetMhz,
+    timing_met: fmax >= board.targetMhz,
+    resources: {
+      logic_cells: use(report, 'ICESTORM_LC', a.logicCells),
+      dsp: use(report, 'ICESTORM_DSP', a.dsp),
+      ebr: use(report, 'ICESTORM_RAM', a.ebr),
+      spram: use(report, 'ICESTORM_SPRAM', a.spram),
+      io: use(report, 'SB_IO', 0),
+      pll: use(report, 'ICESTORM_PLL', 0),
+      global_buffers: use(report, 'SB_GB', 8),
+    },
+    core: board.core,
+    clock_mhz: board.targetMhz,
+    peak_macs_per_s: board.core.dim * board.core.dim * board.targetMhz * 1e6,
+    seconds: {
+      synth: (tSynth - t0) / 1000,
+      pnr: (tPnr - tSynth) / 1000,
+      pack: (tPack - tPnr) / 1000,
+      total: (tPack - t0) / 1000,
+    },
+    logs: {
+      yosys: relative(root, files.yosysLog),
+      nextpnr: relative(root, files.pnrLog),
+      report: relative(root, files.report),
+    },
+  };
+  writeFileSync(join(out, 'build.json'), `${JSON.stringify(result, null, 2)}\n`);
+  if (!result.timing_met) {
+    const path = criticalPathSummary(pnrLog);
+    throw new BuildError(
+      `${board.name}: timing not met: Fmax ${result.fmax_mhz} MHz < target ${board.targetMhz} MHz${path ? ` (critical path ${path})` : ''} (log: ${relative(root, files.pnrLog)})`,
+    );
+  }
+  return result;
+}

@@ -1,0 +1,34 @@
+// Runs the external FPGA tools (yosys, nextpnr-ice40, icepack, openFPGALoader) as child
+// processes, capturing their output; a missing tool is a ToolError naming the fix.
+import { spawn } from 'node:child_process';
+import { ToolError } from '../errors.ts';
+
+export interface ToolRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const PACKAGES: Record<string, string> = {
+  yosys: 'yosys',
+  'nextpnr-ice40': 'nextpnr-ice40',
+  icepack: 'fpga-icestorm',
+  openFPGALoader: 'openfpgaloader',
+};
+
+export function runTool(cmd: string, args: string[], opts: { cwd?: string } = {}): Promise<ToolRun> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') {
+        const pkg = PACKAGES[cmd] ?? cmd;
+        reject(new ToolError(`${cmd} not found: run make deps (or apt-get install ${pkg})`));
+      } else reject(err);
+    });
+    child.on('close', (code) => resolvePromise({ code: code ?? 1, stdout, stderr }));
+  });
+}

@@ -1,0 +1,55 @@
+`default_nettype none
+// npu_ram, iCE40UP variant (synthesis of boards with hard blocks only; simulation and
+// the HX8K use rtl/npu_ram.v). Same ports and behaviour as rtl/npu_ram.v.
+//
+// A memory of whole SPRAM blocks (Depth a multiple of 16384 words, Width of 16 bits:
+// WMEM, 32768 x 32 = the UP5K's four SPRAMs) goes to npu_spram; everything else is the
+// same inferred 1R1W block RAM as the generic module. The SPRAM is single-ported: a
+// write cycle takes the port, so this relies on rtl/npu_ram.v's stated use for WMEM
+// (never read and written in the same cycle), which npu_spram asserts in simulation.
+module npu_ram #(
+  parameter integer Width = 32,   // multiple of 8
+  parameter integer Depth = 256,
+  parameter integer AddrWidth = (Depth > 1) ? $clog2(Depth) : 1
+) (
+  input  wire                   clk_i,
+  input  wire                   we_i,
+  input  wire [AddrWidth-1:0]   waddr_i,
+  input  wire [Width-1:0]       wdata_i,
+  input  wire [Width/8-1:0]     wmask_i,
+  input  wire [AddrWidth-1:0]   raddr_i,
+  output wire [Width-1:0]       rdata_o
+);
+  localparam UseSpram = (Depth % 16384 == 0) && (Width % 16 == 0);
+
+  if (UseSpram) begin : g_spram
+    npu_spram #(
+      .Depth(Depth),
+      .Width(Width)
+    ) u_spram (
+      .clk_i  (clk_i),
+      .we_i   (we_i),
+      .waddr_i(waddr_i),
+      .wdata_i(wdata_i),
+      .wmask_i(wmask_i),
+      .re_i   (!we_i),
+      .raddr_i(raddr_i),
+      .rdata_o(rdata_o)
+    );
+  end else begin : g_ebr
+    genvar k;
+    reg [Width-1:0] mem_q [0:Depth-1];
+    reg [Width-1:0] rdata_q;
+
+    for (k = 0; k < Width / 8; k = k + 1) begin : g_lane
+      always @(posedge clk_i) begin
+        if (we_i && wmask_i[k]) mem_q[waddr_i][8*k +: 8] <= wdata_i[8*k +: 8];
+      end
+    end
+
+    always @(posedge clk_i) rdata_q <= mem_q[raddr_i];
+
+    assign rdata_o = rdata_q;
+  end
+endmodule
+`default_nettype wire
