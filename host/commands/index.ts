@@ -1,8 +1,17 @@
 import type { Register } from './common.ts';
 import { registerInfo } from './info.ts';
 import { registerQuantize } from './quantize.ts';
+import { registerRun } from './run.ts';
+import { registerEval } from './eval.ts';
 import { registerBuild } from './build.ts';
 import { registerFlash } from './flash.ts';
 
 // Each command module registers itself; the order is the order in --help.
-export const commands: Register[] = [registerInfo, registerQuantize, registerBuild, registerFlash];
+export const commands: Register[] = [
+  registerInfo,
+  registerQuantize,
+  registerRun,
+  registerEval,
+  registerBuild,
+  registerFlash,
+];

@@ -1,0 +1,291 @@
+// The work behind `nnfpga run` and `nnfpga eval`: prepare the model (quantize an ONNX
+// model on the fly, or load a quantized one), then for every sample compute the float
+// reference, the integer reference and, when a device backend is given, the device's
+// result, and compare them (SPEC section 1, point 4).
+//
+// The device is an InferenceBackend: the commands obtain one from a factory
+// (host/target.ts openTarget), so the simulated board and a real board plug in here
+// without changing this file, and tests can pass a mock.
+import { InputError } from './errors.ts';
+import type { Samples } from './data/npy.ts';
+import { readSamples } from './data/npy.ts';
+import type { FloatModel } from './ir.ts';
+import { numel } from './ir.ts';
+import { loadModel } from './model.ts';
+import { calibrate, quantizeModel } from './quant/quantize.ts';
+import { dequantize, quantizeInput, runInt } from './quant/intref.ts';
+import type { QModel } from './quant/types.ts';
+import { argmax, inferFloat } from './ref/float.ts';
+
+/** A device (simulated or real) that runs one quantized input through the model. */
+export interface InferenceBackend {
+  /** xq: the quantized input (CHW-flat int8); yq: the model's int8 output. */
+  infer(xq: Int8Array): Promise<{ yq: Int8Array; cycles: number }>;
+  close(): Promise<void>;
+}
+
+export type BackendFactory = (model: QModel) => Promise<InferenceBackend | null>;
+
+export interface PreparedModel {
+  q: QModel;
+  /** null when a quantized model's source ONNX file cannot be found. */
+  float: FloatModel | null;
+}
+
+/**
+ * Loads MODEL for run/eval. An ONNX model is quantized here: on `calibPath`, or else on
+ * `fallback` (the inputs being run), with a warning since that flatters the int8 figures.
+ */
+export function prepareModel(
+  modelPath: string,
+  calibPath: string | undefined,
+  fallback: (inputShape: number[]) => Samples,
+  warn: (message: string) => void,
+): PreparedModel {
+  const m = loadModel(modelPath);
+  if (m.kind === 'qmodel') {
+    if (calibPath) warn(`warning: ${modelPath} is already quantized; --calib ${calibPath} is ignored`);
+    if (!m.float) warn(`warning: float reference unavailable (${m.floatNote}); float fields will be null`);
+    return { q: m.q, float: m.float };
+  }
+  let samples: Samples;
+  let calibName: string;
+  if (calibPath) {
+    samples = readSamples(calibPath, m.float.input, 'calibration data');
+    calibName = calibPath;
+  } else {
+    samples = fallback(m.float.input);
+    calibName = '(the inputs being run)';
+    warn(
+      `warning: no --calib given: calibrating on the ${samples.count} inputs being run, which flatters the int8 results; pass --calib CALIB.npy`,
+    );
+  }
+  const stats = calibrate(m.float, samples.data, samples.count);
+  return { q: quantizeModel(m.float, stats, { model: modelPath, calibration: calibName }), float: m.float };
+}
+
+/** One sample through every reference and the device. */
+export interface Inference {
+  index: number;
+  /** Device output, dequantized (null without a device). */
+  output: number[] | null;
+  deviceQ: Int8Array | null;
+  cycles: number | null;
+  /** Integer reference, int8 and dequantized. */
+  referenceQ: Int8Array;
+  reference: number[];
+  /** Float reference (null when unavailable). */
+  float: number[] | null;
+  /** Output elements where the device differs from the integer reference (null without a device). */
+  mismatches: number | null;
+}
+
+/**
+ * Runs every sample; calls `each` with the result as soon as it is known, so that eval
+ * over 10,000 images keeps nothing but its counters.
+ */
+export async function runSamples(
+  prep: PreparedModel,
+  samples: Samples,
+  backend: InferenceBackend | null,
+  each: (r: Inference) => void,
+): Promise<void> {
+  const size = numel(prep.q.input);
+  if (samples.data.length < samples.count * size) {
+    throw new InputError(`inputs hold ${samples.data.length} values for ${samples.count} samples of ${size}`);
+  }
+  for (let i = 0; i < samples.count; i++) {
+    const x = samples.data.subarray(i * size, (i + 1) * size);
+    const xq = quantizeInput(prep.q, x);
+    const outs = runInt(prep.q, xq);
+    const refQ = outs[outs.length - 1];
+    const r: Inference = {
+      index: i,
+      output: null,
+      deviceQ: null,
+      cycles: null,
+      referenceQ: refQ,
+      reference: Array.from(dequantize(refQ, prep.q.outQ)),
+      float: prep.float ? Array.from(inferFloat(prep.float, x)) : null,
+      mismatches: null,
+    };
+    if (backend) {
+      const { yq, cycles } = await backend.infer(xq);
+      r.deviceQ = yq;
+      r.cycles = cycles;
+      r.output = Array.from(dequantize(yq, prep.q.outQ));
+      let mm = 0;
+      for (let k = 0; k < refQ.length; k++) if (yq[k] !== refQ[k]) mm++;
+      r.mismatches = mm;
+    }
+    each(r);
+  }
+}
+
+// ---- run ----
+
+export interface RunResult {
+  index: number;
+  output: number[] | null;
+  /** The device's class when there is a device, else the integer reference's. */
+  prediction: number;
+  reference_output: number[];
+  float_output: number[] | null;
+  reference_prediction: number;
+  float_prediction: number | null;
+  output_q: number[] | null;
+  reference_output_q: number[];
+  cycles: number | null;
+}
+
+export interface RunReport {
+  results: RunResult[];
+  summary: {
+    inputs: number;
+    mismatches: number | null;
+    cycles_per_inference: number | null;
+    /** Inputs whose integer-reference class equals the float reference's. */
+    int8_float_agreement: number | null;
+    /** Largest |integer reference - float reference| over all outputs. */
+    int8_float_max_abs_error: number | null;
+    calibration: string;
+  };
+}
+
+export async function runModel(
+  modelPath: string,
+  inputPath: string,
+  calibPath: string | undefined,
+  openBackend: BackendFactory,
+  warn: (message: string) => void,
+): Promise<RunReport> {
+  // The input shape is known only after loading the model; read the inputs once.
+  let samples: Samples | undefined;
+  const prep = prepareModel(
+    modelPath,
+    calibPath,
+    (shape) => (samples = readSamples(inputPath, shape, 'inputs')),
+    warn,
+  );
+  samples ??= readSamples(inputPath, prep.q.input, 'inputs');
+  const backend = await openBackend(prep.q);
+  const results: RunResult[] = [];
+  let mismatches = 0;
+  let cycles = 0;
+  let agree = 0;
+  let maxErr = 0;
+  try {
+    await runSamples(prep, samples, backend, (r) => {
+      const refPred = argmax(r.reference);
+      const floatPred = r.float ? argmax(r.float) : null;
+      if (floatPred === refPred) agree++;
+      if (r.float)
+        for (let k = 0; k < r.reference.length; k++)
+          maxErr = Math.max(maxErr, Math.abs(r.reference[k] - r.float[k]));
+      mismatches += r.mismatches ?? 0;
+      cycles += r.cycles ?? 0;
+      results.push({
+        index: r.index,
+        output: r.output,
+        prediction: r.output ? argmax(r.output) : refPred,
+        reference_output: r.reference,
+        float_output: r.float,
+        reference_prediction: refPred,
+        float_prediction: floatPred,
+        output_q: r.deviceQ ? Array.from(r.deviceQ) : null,
+        reference_output_q: Array.from(r.referenceQ),
+        cycles: r.cycles,
+      });
+    });
+  } finally {
+    await backend?.close();
+  }
+  return {
+    results,
+    summary: {
+      inputs: samples.count,
+      mismatches: backend ? mismatches : null,
+      cycles_per_inference: backend ? cycles / samples.count : null,
+      int8_float_agreement: prep.float ? agree : null,
+      int8_float_max_abs_error: prep.float ? maxErr : null,
+      calibration: prep.q.source.calibration,
+    },
+  };
+}
+
+// ---- eval ----
+
+export interface EvalReport {
+  summary: {
+    inputs: number;
+    accuracy: { float: number | null; int8: number; device: number | null };
+    mismatches: number | null;
+    /** Inputs where the integer reference and the float reference pick the same class. */
+    int8_float_agreement: number | null;
+    cycles_per_inference: number | null;
+    dataset: string;
+    calibration: string;
+  };
+}
+
+export interface LabelledSamples extends Samples {
+  labels: ArrayLike<number>;
+  name: string;
+}
+
+export async function evalModel(
+  modelPath: string,
+  data: LabelledSamples,
+  calibPath: string | undefined,
+  openBackend: BackendFactory,
+  warn: (message: string) => void,
+  progress?: (done: number) => void,
+): Promise<EvalReport> {
+  const prep = prepareModel(modelPath, calibPath, () => data, warn);
+  if (numel(prep.q.input) !== data.data.length / data.count) {
+    throw new InputError(
+      `${modelPath}: the model input [${prep.q.input.join(', ')}] does not take ${data.name} samples of ${data.data.length / data.count} values`,
+    );
+  }
+  const backend = await openBackend(prep.q);
+  let okFloat = 0;
+  let okInt = 0;
+  let okDev = 0;
+  let agree = 0;
+  let mismatches = 0;
+  let cycles = 0;
+  try {
+    await runSamples(prep, data, backend, (r) => {
+      const label = data.labels[r.index];
+      const pi = argmax(r.referenceQ); // dequantization is monotonic: same argmax as int8
+      if (pi === label) okInt++;
+      if (r.float) {
+        const pf = argmax(r.float);
+        if (pf === label) okFloat++;
+        if (pf === pi) agree++;
+      }
+      if (r.deviceQ && argmax(r.deviceQ) === label) okDev++;
+      mismatches += r.mismatches ?? 0;
+      cycles += r.cycles ?? 0;
+      progress?.(r.index + 1);
+    });
+  } finally {
+    await backend?.close();
+  }
+  const n = data.count;
+  return {
+    summary: {
+      inputs: n,
+      accuracy: {
+        float: prep.float ? okFloat / n : null,
+        int8: okInt / n,
+        device: backend ? okDev / n : null,
+      },
+      mismatches: backend ? mismatches : null,
+      int8_float_agreement: prep.float ? agree / n : null,
+      cycles_per_inference: backend ? cycles / n : null,
+      dataset: data.name,
+      calibration: prep.q.source.calibration,
+    },
+  };
+}
