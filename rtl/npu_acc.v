@@ -1,0 +1,86 @@
+`default_nettype none
+// npu_acc: the accumulator stage behind the array (docs/ARCHITECTURE.md section 1).
+//
+// For each sum vector leaving the array (in_valid_i with in_psum_i, Lanes lanes of
+// PsumWidth bits) it reads entry in_p_i of an AccDepth x Lanes x int32 RAM and, one
+// cycle later, forms
+//
+//   sum = (in_first_i ? bias_i : acc[in_p_i]) + psum       (int32, wraps like the host's | 0)
+//
+// If in_last_i the sum leaves on out_* (to the requantizer) and is not written back;
+// otherwise it is written to acc[in_p_i]. A read of the entry being written in the same
+// cycle would see the old word, so such a read takes the written value instead
+// (one-entry forward): back-to-back sums to one address are correct whatever the tile
+// size. in_q_i (the output address) rides along to out_q_o.
+module npu_acc #(
+  parameter integer Lanes     = 8,
+  parameter integer PsumWidth = 19,
+  parameter integer AccDepth  = 1024,
+  parameter integer QWidth    = 14,
+  parameter integer AccAw     = (AccDepth > 1) ? $clog2(AccDepth) : 1
+) (
+  input  wire                       clk_i,
+  input  wire                       rst_ni,
+  input  wire                       in_valid_i,
+  input  wire                       in_first_i,
+  input  wire                       in_last_i,
+  input  wire [AccAw-1:0]           in_p_i,
+  input  wire [QWidth-1:0]          in_q_i,
+  input  wire [PsumWidth*Lanes-1:0] in_psum_i,
+  input  wire [32*Lanes-1:0]        bias_i,
+  output wire                       out_valid_o,
+  output wire [QWidth-1:0]          out_q_o,
+  output wire [32*Lanes-1:0]        out_sum_o
+);
+  reg                       s1_valid_q;
+  reg                       s1_first_q, s1_last_q, s1_fwd_q;
+  reg [AccAw-1:0]           s1_p_q;
+  reg [QWidth-1:0]          s1_q_q;
+  reg [PsumWidth*Lanes-1:0] s1_psum_q;
+  reg [32*Lanes-1:0]        s1_fwd_data_q;
+  wire [32*Lanes-1:0]       rdata;
+  wire [32*Lanes-1:0]       sum;
+
+  wire acc_we = s1_valid_q && !s1_last_q;
+
+  npu_ram #(
+    .Width(32 * Lanes),
+    .Depth(AccDepth)
+  ) u_ram (
+    .clk_i  (clk_i),
+    .we_i   (acc_we),
+    .waddr_i(s1_p_q),
+    .wdata_i(sum),
+    .wmask_i({(4 * Lanes){1'b1}}),
+    .raddr_i(in_p_i),
+    .rdata_o(rdata)
+  );
+
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) s1_valid_q <= 1'b0;
+    else         s1_valid_q <= in_valid_i;
+  end
+  always @(posedge clk_i) begin
+    s1_first_q    <= in_first_i;
+    s1_last_q     <= in_last_i;
+    s1_p_q        <= in_p_i;
+    s1_q_q        <= in_q_i;
+    s1_psum_q     <= in_psum_i;
+    s1_fwd_q      <= acc_we && (s1_p_q == in_p_i);
+    s1_fwd_data_q <= sum;
+  end
+
+  genvar l;
+  generate
+    for (l = 0; l < Lanes; l = l + 1) begin : g_lane
+      wire [31:0] base = s1_first_q ? bias_i[32*l +: 32] :
+                         s1_fwd_q   ? s1_fwd_data_q[32*l +: 32] : rdata[32*l +: 32];
+      wire [PsumWidth-1:0] ps = s1_psum_q[PsumWidth*l +: PsumWidth];
+      assign sum[32*l +: 32] = base + {{(32-PsumWidth){ps[PsumWidth-1]}}, ps};
+    end
+  endgenerate
+
+  assign out_valid_o = s1_valid_q && s1_last_q;
+  assign out_q_o     = s1_q_q;
+  assign out_sum_o   = sum;
+endmodule

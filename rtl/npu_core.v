@@ -1,0 +1,325 @@
+`default_nettype none
+// npu_core: the int8 accelerator (docs/ARCHITECTURE.md sections 1-5).
+//
+//   host port --> AMEM (activations) / WMEM (weights + params) / DMEM (descriptors)
+//                 CNT (performance counters, read-only)
+//   npu_ctrl: descriptor fetch, conv/pool loop nests, im2col address generation
+//   AMEM word --(pad mux)--> npu_array (Dim x Dim, weight-stationary) --> npu_acc
+//     --(last tile)--> npu_requant --> AMEM;   AMEM word --> npu_pool --> npu_requant
+//
+// Host port (ARCHITECTURE section 5): a one-cycle bus_req_i with space/addr/we/wdata;
+// bus_ack_o pulses three cycles later (with bus_rdata_o for a read). Addresses are
+// 32-bit words in every space; host word a of AMEM/WMEM is byte lanes 4(a mod Dim/4)..+3
+// of memory word a div (Dim/4). Requests outside a space, writes to CNT and any request
+// while busy_o is high are acknowledged without effect (reads return 0).
+// start_i runs the program in DMEM; busy_o is high until done_o pulses.
+module npu_core #(
+  parameter integer Dim       = 8,      // array side N, power of two >= 4
+  parameter integer AmemWords = 16384,  // AMEM words of Dim bytes
+  parameter integer WmemWords = 65536,  // WMEM words of Dim bytes
+  parameter integer DmemWords = 256,    // DMEM 32-bit words
+  parameter integer AccDepth  = 1024,   // accumulator entries (max pixels per tile)
+  parameter integer MaxLayers = 16      // CNT holds 2*MaxLayers+1 words
+) (
+  input  wire        clk_i,
+  input  wire        rst_ni,
+  input  wire        bus_req_i,
+  input  wire        bus_we_i,
+  input  wire [1:0]  bus_space_i,   // 0 AMEM, 1 WMEM, 2 DMEM, 3 CNT
+  input  wire [23:0] bus_addr_i,
+  input  wire [31:0] bus_wdata_i,
+  output wire        bus_ack_o,
+  output wire [31:0] bus_rdata_o,
+  input  wire        start_i,
+  output wire        busy_o,
+  output wire        done_o
+);
+  localparam integer Sub       = Dim / 4;                  // host words per memory word
+  localparam integer LaneW     = (Sub > 1) ? $clog2(Sub) : 1;
+  localparam integer AmAw      = $clog2(AmemWords);
+  localparam integer WmAw      = $clog2(WmemWords);
+  localparam integer DmAw      = $clog2(DmemWords);
+  localparam integer AccAw     = (AccDepth > 1) ? $clog2(AccDepth) : 1;
+  localparam integer RowAw     = $clog2(Dim);
+  localparam integer CntWords  = 2 * MaxLayers + 1;
+  localparam integer CntAw     = $clog2(CntWords);
+  localparam integer PsumWidth = 16 + $clog2(Dim);
+  localparam integer TagWidth  = 2 + AccAw + AmAw;
+  localparam [31:0] AmemHost = AmemWords * Sub;
+  localparam [31:0] WmemHost = WmemWords * Sub;
+  localparam [31:0] DmemHost = DmemWords;
+  localparam [31:0] CntHost  = CntWords;
+  localparam [1:0] SpAmem = 2'd0, SpWmem = 2'd1, SpDmem = 2'd2, SpCnt = 2'd3;
+
+  // ---------------------------------------------------------------- controller
+  wire              busy;
+  wire [DmAw-1:0]   c_dmem_raddr;
+  wire [AmAw-1:0]   c_amem_raddr;
+  wire [WmAw-1:0]   c_wmem_raddr;
+  wire              f_valid, f_pad, f_swap, f_first, f_last, f_wload, f_param;
+  wire [AccAw-1:0]  f_p;
+  wire [AmAw-1:0]   f_q;
+  wire [RowAw-1:0]  f_wrow;
+  wire [1:0]        mode;
+  wire [7:0]        x_zp, y_zp, lo, hi;
+  wire [31:0]       avg_m0, avg_bias;
+  wire [5:0]        avg_s;
+  wire              cnt_we;
+  wire [CntAw-1:0]  cnt_waddr;
+  wire [31:0]       cnt_wdata;
+  wire [31:0]       dmem_rdata;
+
+  npu_ctrl #(
+    .Dim(Dim), .AmemWords(AmemWords), .WmemWords(WmemWords), .DmemWords(DmemWords),
+    .AccDepth(AccDepth), .MaxLayers(MaxLayers)
+  ) u_ctrl (
+    .clk_i(clk_i), .rst_ni(rst_ni), .start_i(start_i), .busy_o(busy), .done_o(done_o),
+    .dmem_raddr_o(c_dmem_raddr), .dmem_rdata_i(dmem_rdata),
+    .amem_raddr_o(c_amem_raddr), .wmem_raddr_o(c_wmem_raddr),
+    .f_valid_o(f_valid), .f_pad_o(f_pad), .f_swap_o(f_swap), .f_first_o(f_first),
+    .f_last_o(f_last), .f_p_o(f_p), .f_q_o(f_q), .f_wload_o(f_wload), .f_wrow_o(f_wrow),
+    .f_param_o(f_param),
+    .mode_o(mode), .x_zp_o(x_zp), .y_zp_o(y_zp), .lo_o(lo), .hi_o(hi),
+    .avg_m0_o(avg_m0), .avg_s_o(avg_s), .avg_bias_o(avg_bias),
+    .cnt_we_o(cnt_we), .cnt_waddr_o(cnt_waddr), .cnt_wdata_o(cnt_wdata)
+  );
+  assign busy_o = busy;
+
+  wire is_conv = (mode == 2'd1);
+  wire is_max  = (mode == 2'd2);
+
+  // ---------------------------------------------------------------- host port
+  reg        h1_req_q, h1_we_q;
+  reg [1:0]  h1_space_q;
+  reg [23:0] h1_addr_q;
+  reg [31:0] h1_wdata_q;
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) h1_req_q <= 1'b0;
+    else         h1_req_q <= bus_req_i;
+  end
+  always @(posedge clk_i) begin
+    h1_we_q    <= bus_we_i;
+    h1_space_q <= bus_space_i;
+    h1_addr_q  <= bus_addr_i;
+    h1_wdata_q <= bus_wdata_i;
+  end
+  wire [31:0] h_addr32 = {8'd0, h1_addr_q};
+  wire [31:0] h_word   = h_addr32 / Sub;
+  wire [31:0] h_lane32 = h_addr32 % Sub;
+  wire [LaneW-1:0] h_lane = h_lane32[LaneW-1:0];
+  wire [31:0] h_limit  = (h1_space_q == SpAmem) ? AmemHost :
+                         (h1_space_q == SpWmem) ? WmemHost :
+                         (h1_space_q == SpDmem) ? DmemHost : CntHost;
+  wire        h_ok     = h1_req_q && !busy && (h_addr32 < h_limit);
+  wire        h_wr     = h_ok && h1_we_q;
+  wire [31:0]      h_mask32 = 32'hF << (4 * h_lane);   // Dim <= 32
+  wire [Dim-1:0]   h_mask   = h_mask32[Dim-1:0];
+  wire [8*Dim-1:0] h_wdata = {Sub{h1_wdata_q}};
+
+  reg             h2_ack_q, h2_rd_q;
+  reg [1:0]       h2_space_q;
+  reg [LaneW-1:0] h2_lane_q;
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) h2_ack_q <= 1'b0;
+    else         h2_ack_q <= h1_req_q;
+  end
+  always @(posedge clk_i) begin
+    h2_rd_q    <= h_ok && !h1_we_q;
+    h2_space_q <= h1_space_q;
+    h2_lane_q  <= h_lane;
+  end
+
+  // ---------------------------------------------------------------- memories
+  wire [8*Dim-1:0] amem_rdata, wmem_rdata;
+  wire [31:0]      cnt_rdata;
+  wire             rq_valid;
+  wire [AmAw-1:0]  rq_q;
+  wire [8*Dim-1:0] rq_y;
+
+  npu_ram #(.Width(8 * Dim), .Depth(AmemWords)) u_amem (
+    .clk_i  (clk_i),
+    .we_i   (busy ? rq_valid : (h_wr && h1_space_q == SpAmem)),
+    .waddr_i(busy ? rq_q : h_word[AmAw-1:0]),
+    .wdata_i(busy ? rq_y : h_wdata),
+    .wmask_i(busy ? {Dim{1'b1}} : h_mask),
+    .raddr_i(busy ? c_amem_raddr : h_word[AmAw-1:0]),
+    .rdata_o(amem_rdata)
+  );
+
+  npu_ram #(.Width(8 * Dim), .Depth(WmemWords)) u_wmem (
+    .clk_i  (clk_i),
+    .we_i   (h_wr && h1_space_q == SpWmem),
+    .waddr_i(h_word[WmAw-1:0]),
+    .wdata_i(h_wdata),
+    .wmask_i(h_mask),
+    .raddr_i(busy ? c_wmem_raddr : h_word[WmAw-1:0]),
+    .rdata_o(wmem_rdata)
+  );
+
+  npu_ram #(.Width(32), .Depth(DmemWords)) u_dmem (
+    .clk_i  (clk_i),
+    .we_i   (h_wr && h1_space_q == SpDmem),
+    .waddr_i(h_word[DmAw-1:0]),
+    .wdata_i(h1_wdata_q),
+    .wmask_i(4'hF),
+    .raddr_i(busy ? c_dmem_raddr : h_word[DmAw-1:0]),
+    .rdata_o(dmem_rdata)
+  );
+
+  npu_ram #(.Width(32), .Depth(CntWords)) u_cnt (
+    .clk_i  (clk_i),
+    .we_i   (cnt_we),
+    .waddr_i(cnt_waddr),
+    .wdata_i(cnt_wdata),
+    .wmask_i(4'hF),
+    .raddr_i(h_word[CntAw-1:0]),
+    .rdata_o(cnt_rdata)
+  );
+
+  reg [31:0] rdata_q;
+  reg        ack_q;
+  wire [8*Dim+31:0] amem_sh = {32'd0, amem_rdata} >> (32 * h2_lane_q);
+  wire [8*Dim+31:0] wmem_sh = {32'd0, wmem_rdata} >> (32 * h2_lane_q);
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) ack_q <= 1'b0;
+    else         ack_q <= h2_ack_q;
+  end
+  always @(posedge clk_i) begin
+    if (!h2_rd_q) rdata_q <= 32'd0;
+    else begin
+      case (h2_space_q)
+        SpAmem:  rdata_q <= amem_sh[31:0];
+        SpWmem:  rdata_q <= wmem_sh[31:0];
+        SpDmem:  rdata_q <= dmem_rdata;
+        SpCnt:   rdata_q <= cnt_rdata;
+        default: rdata_q <= 32'd0;
+      endcase
+    end
+  end
+  assign bus_ack_o   = ack_q;
+  assign bus_rdata_o = rdata_q;
+
+  // ---------------------------------------------------------------- activation feed
+  wire [8*Dim-1:0] pad_vec = is_max ? {Dim{8'h80}} : {Dim{x_zp}};
+  wire [8*Dim-1:0] x_mux   = f_pad ? pad_vec : amem_rdata;
+
+  // One register between the AMEM/pad mux and the array (timing); weight rows go to
+  // the array straight from WMEM, which keeps the load-before-token rule of npu_array.
+  reg                arr_valid_q, arr_swap_q;
+  reg [8*Dim-1:0]    arr_x_q;
+  reg [TagWidth-1:0] arr_tag_q;
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      arr_valid_q <= 1'b0;
+      arr_swap_q  <= 1'b0;
+    end else begin
+      arr_valid_q <= f_valid && is_conv;
+      arr_swap_q  <= f_swap;
+    end
+  end
+  always @(posedge clk_i) begin
+    arr_x_q   <= x_mux;
+    arr_tag_q <= {f_first, f_last, f_p, f_q};
+  end
+
+  // Per-output-group parameters: 12 WMEM words shifted in, word 0 ending lowest:
+  // bias[Dim] | M0[Dim] | S[Dim], little-endian int32 each.
+  reg [96*Dim-1:0] params_q;
+  always @(posedge clk_i) begin
+    if (f_param) params_q <= {wmem_rdata, params_q[96*Dim-1:8*Dim]};
+  end
+
+  // ---------------------------------------------------------------- array, accumulator
+  wire                      a_valid;
+  wire [TagWidth-1:0]       a_tag;
+  wire [PsumWidth*Dim-1:0]  a_psum;
+
+  npu_array #(
+    .Rows(Dim), .Cols(Dim), .TagWidth(TagWidth), .PsumWidth(PsumWidth)
+  ) u_array (
+    .clk_i      (clk_i),
+    .rst_ni     (rst_ni),
+    .w_load_i   (f_wload),
+    .w_row_i    (f_wrow),
+    .w_data_i   (wmem_rdata),
+    .in_valid_i (arr_valid_q),
+    .in_swap_i  (arr_swap_q),
+    .in_tag_i   (arr_tag_q),
+    .in_x_i     (arr_x_q),
+    .out_valid_o(a_valid),
+    .out_tag_o  (a_tag),
+    .out_psum_o (a_psum)
+  );
+
+  wire             acc_valid;
+  wire [AmAw-1:0]  acc_q;
+  wire [32*Dim-1:0] acc_sum;
+  npu_acc #(
+    .Lanes(Dim), .PsumWidth(PsumWidth), .AccDepth(AccDepth), .QWidth(AmAw)
+  ) u_acc (
+    .clk_i      (clk_i),
+    .rst_ni     (rst_ni),
+    .in_valid_i (a_valid),
+    .in_first_i (a_tag[TagWidth-1]),
+    .in_last_i  (a_tag[TagWidth-2]),
+    .in_p_i     (a_tag[AmAw +: AccAw]),
+    .in_q_i     (a_tag[AmAw-1:0]),
+    .in_psum_i  (a_psum),
+    .bias_i     (params_q[32*Dim-1:0]),
+    .out_valid_o(acc_valid),
+    .out_q_o    (acc_q),
+    .out_sum_o  (acc_sum)
+  );
+
+  // ---------------------------------------------------------------- pooling
+  wire              pool_valid;
+  wire [AmAw-1:0]   pool_q;
+  wire [32*Dim-1:0] pool_acc;
+  npu_pool #(.Lanes(Dim), .QWidth(AmAw)) u_pool (
+    .clk_i      (clk_i),
+    .is_max_i   (is_max),
+    .avg_bias_i (avg_bias),
+    .in_valid_i (f_valid && !is_conv),
+    .in_first_i (f_first),
+    .in_last_i  (f_last),
+    .in_q_i     (f_q),
+    .in_x_i     (x_mux),
+    .out_valid_o(pool_valid),
+    .out_q_o    (pool_q),
+    .out_acc_o  (pool_acc)
+  );
+
+  // ---------------------------------------------------------------- requantization
+  wire [32*Dim-1:0] rq_m0;
+  wire [6*Dim-1:0]  rq_s;
+  genvar l;
+  generate
+    for (l = 0; l < Dim; l = l + 1) begin : g_rq_lane
+      assign rq_m0[32*l +: 32] = is_conv ? params_q[32*Dim + 32*l +: 32] :
+                                 is_max  ? 32'h4000_0000 : avg_m0;    // max: M = 1
+      assign rq_s[6*l +: 6]    = is_conv ? params_q[64*Dim + 32*l +: 6] :
+                                 is_max  ? 6'd30 : avg_s;
+      wire unused_s_hi = ^params_q[64*Dim + 32*l + 6 +: 26];
+    end
+  endgenerate
+
+  npu_requant #(.Lanes(Dim), .TagWidth(AmAw)) u_requant (
+    .clk_i      (clk_i),
+    .rst_ni     (rst_ni),
+    .in_valid_i (is_conv ? acc_valid : pool_valid),
+    .in_tag_i   (is_conv ? acc_q : pool_q),
+    .acc_i      (is_conv ? acc_sum : pool_acc),
+    .m0_i       (rq_m0),
+    .s_i        (rq_s),
+    .zp_i       (is_max ? 8'd0 : y_zp),
+    .lo_i       (lo),
+    .hi_i       (hi),
+    .out_valid_o(rq_valid),
+    .out_tag_o  (rq_q),
+    .y_o        (rq_y)
+  );
+
+  // Word addresses past the memory sizes never reach the RAMs (h_ok checks them).
+  wire unused_core = ^{h_word[31:AmAw], h_lane32[31:LaneW], amem_sh[8*Dim+31:32],
+                       wmem_sh[8*Dim+31:32], h_mask32};
+endmodule

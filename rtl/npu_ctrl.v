@@ -1,0 +1,460 @@
+`default_nettype none
+// npu_ctrl: the sequencer of npu_core (docs/ARCHITECTURE.md sections 1, 3, 4).
+//
+// After start_i it fetches 16-word descriptors from DMEM (layer l at word 16 l) and
+// runs each layer until op = 0 END (or MaxLayers / the end of DMEM), then pulses done_o.
+// Per cycle it issues at most one AMEM read (an activation word, i.e. im2col done as
+// address generation) and one WMEM read (a weight-tile row or a parameter word). The
+// f_* outputs describe what the RAM read data of the NEXT cycle is (they are the issue
+// signals delayed by the one-cycle RAM latency), so the datapath consumes rdata and
+// f_* together.
+//
+// CONV loop nest (ARCHITECTURE section 1):
+//   for og: load 12 param words; for pixel tile (T pixels): for ky, kx, cg:
+//     beat b = 0 .. max(Tcur, Dim)-1: b < Tcur feeds pixel b (pad -> x_zp),
+//                                     b < Dim reads weight row b of this tile
+//   the tile's first beat carries the swap token; tiles are >= Dim beats apart, the
+//   array's double-buffering rule (npu_array header). After each og the pipeline
+//   drains (DrainCycles) before the next og's parameters replace the current ones.
+// Addresses, all kept incrementally (no multiplier in the per-cycle path):
+//   AMEM  = in_base + ((oy*sh - pt + ky) * W + (ox*sw - pl + kx)) * CG + cg
+//         = P(oy, ox) + koff(ky, kx, cg),  koff = (ky*W + kx)*CG + cg
+//   pad   = input row/column outside [0, H) x [0, W)
+//   out   = out_base + (oy*OW + ox) * OG + og
+//   WMEM  = w_base + (((og*KH + ky)*KW + kx)*CG + cg)*Dim + row
+// POOL loop: for pixel: for g: for ky, kx: one beat (AMEM = P + (ky*W + kx)*CG + g);
+//   out = out_base + pixel*CG + g.
+// Counters (CNT space): per layer total cycles and array-feed cycles, run total.
+module npu_ctrl #(
+  parameter integer Dim       = 8,
+  parameter integer AmemWords = 16384,
+  parameter integer WmemWords = 65536,
+  parameter integer DmemWords = 256,
+  parameter integer AccDepth  = 1024,
+  parameter integer MaxLayers = 16,
+  parameter integer DrainCycles = 2 * Dim + 12,
+  parameter integer AmAw  = $clog2(AmemWords),
+  parameter integer WmAw  = $clog2(WmemWords),
+  parameter integer DmAw  = $clog2(DmemWords),
+  parameter integer AccAw = (AccDepth > 1) ? $clog2(AccDepth) : 1,
+  parameter integer RowAw = $clog2(Dim),
+  parameter integer CntAw = $clog2(2 * MaxLayers + 1)
+) (
+  input  wire              clk_i,
+  input  wire              rst_ni,
+  input  wire              start_i,
+  output wire              busy_o,
+  output wire              done_o,
+  // memories (read addresses; data comes back one cycle later)
+  output wire [DmAw-1:0]   dmem_raddr_o,
+  input  wire [31:0]       dmem_rdata_i,
+  output wire [AmAw-1:0]   amem_raddr_o,
+  output wire [WmAw-1:0]   wmem_raddr_o,
+  // what this cycle's AMEM/WMEM read data is
+  output wire              f_valid_o,   // an activation beat (conv or pool)
+  output wire              f_pad_o,     // ... outside the input: substitute the pad value
+  output wire              f_swap_o,    // first beat of a weight tile
+  output wire              f_first_o,   // conv: first tile of the pixel; pool: window start
+  output wire              f_last_o,    // conv: last tile; pool: window end
+  output wire [AccAw-1:0]  f_p_o,       // accumulator address (pixel within the tile)
+  output wire [AmAw-1:0]   f_q_o,       // AMEM output word
+  output wire              f_wload_o,   // WMEM data is weight row f_wrow_o of a tile
+  output wire [RowAw-1:0]  f_wrow_o,
+  output wire              f_param_o,   // WMEM data is the next parameter word
+  // layer configuration
+  output wire [1:0]        mode_o,      // 0 conv, 2 maxpool, 3 avgpool (= op)
+  output wire [7:0]        x_zp_o,
+  output wire [7:0]        y_zp_o,
+  output wire [7:0]        lo_o,
+  output wire [7:0]        hi_o,
+  output wire [31:0]       avg_m0_o,
+  output wire [5:0]        avg_s_o,
+  output wire [31:0]       avg_bias_o,
+  // performance counters
+  output wire              cnt_we_o,
+  output wire [CntAw-1:0]  cnt_waddr_o,
+  output wire [31:0]       cnt_wdata_o
+);
+  // op 0 (END) and unknown ops end the program.
+  localparam [3:0] OpConv = 4'd1, OpMax = 4'd2, OpAvg = 4'd3;
+  localparam integer LayerLimit = (MaxLayers < DmemWords / 16) ? MaxLayers : DmemWords / 16;
+  localparam [31:0] LayerLimit32 = LayerLimit;
+  localparam [31:0] Dim32 = Dim;
+  localparam [31:0] Drain32 = DrainCycles;
+  localparam [31:0] MaxL2 = 2 * MaxLayers;
+
+  // ---------------------------------------------------------------- FSM
+  localparam [3:0] StIdle    = 4'd0,
+                   StFetch   = 4'd1,
+                   StDecode  = 4'd2,
+                   StSetup1  = 4'd3,
+                   StSetup2  = 4'd4,
+                   StParam   = 4'd5,
+                   StConv    = 4'd6,
+                   StOgDrain = 4'd7,
+                   StPool    = 4'd8,
+                   StDrain   = 4'd9,
+                   StCnt0    = 4'd10,
+                   StCnt1    = 4'd11,
+                   StFinish  = 4'd12;
+
+  reg [3:0]  state_q, state_d;
+
+  // descriptor fields
+  reg [3:0]  op_q;
+  reg [31:0] in_base_q, out_base_q, w_base_q, p_base_q;
+  reg [15:0] in_h_q, in_w_q, cg_n_q, og_n_q, out_h_q, out_w_q, tsize_q;
+  reg [7:0]  kh_q, kw_q, sh_q, sw_q, pt_q, pl_q;
+  reg [7:0]  x_zp_q, y_zp_q, lo_q, hi_q;
+  reg [31:0] avg_m0_q, avg_bias_q;
+  reg [5:0]  avg_s_q;
+
+  // layer constants (SETUP)
+  reg [31:0] wcg_q;      // W*CG: AMEM words per input row
+  reg [31:0] swcg_q;     // sw*CG: step of P per output column
+  reg [31:0] pwl_q;      // pt*W + pl
+  reg [31:0] npix_q;     // OH*OW
+  reg [31:0] khkw_q;     // KH*KW
+  reg [31:0] stepy_q;    // sh*W*CG: step of P per output row
+  reg [31:0] p_init_q;   // P at (oy, ox) = (0, 0)
+  reg [31:0] og_wstr_q;  // WMEM words per output group
+
+  // loop counters
+  reg [4:0]  fidx_q;                 // descriptor word being fetched
+  reg [31:0] layer_q;
+  reg [31:0] og_q, og_wbase_q, og_pbase_q;
+  reg [31:0] wt_base_q;
+  reg [7:0]  ky_q, kx_q;
+  reg [15:0] cg_q;
+  reg [31:0] koff_q, koff_row_q;
+  reg [31:0] b_q;                    // beat in tile
+  reg [3:0]  pidx_q;                 // parameter word
+  reg [31:0] drain_q;
+  // pixel position (current) and the saved start of the pixel tile
+  reg [15:0] ox_q, ps_ox_q;
+  reg [31:0] oxs_q, oys_q, pp_q, prow_q, qq_q, pix_q;
+  reg [31:0] ps_oxs_q, ps_oys_q, ps_pp_q, ps_prow_q, ps_qq_q, ps_pix_q;
+  // counters
+  reg [31:0] cyc_layer_q, cyc_feed_q, cyc_run_q;
+
+  // ---------------------------------------------------------------- per-beat datapath
+  wire        is_conv = (op_q == OpConv);
+  wire [31:0] remain  = npix_q - ps_pix_q;
+  wire [31:0] tsize32 = {16'd0, tsize_q};
+  wire [31:0] tcur    = (tsize32 < remain) ? tsize32 : remain;
+  wire [31:0] pbeats  = (tcur > Dim32) ? tcur : Dim32;
+  wire        feed    = (state_q == StConv) ? (b_q < tcur) : (state_q == StPool);
+  wire        wload   = (state_q == StConv) && (b_q < Dim32);
+  wire [31:0] iy      = oys_q + {24'd0, ky_q};
+  wire [31:0] ix      = oxs_q + {24'd0, kx_q};
+  wire        pad     = iy[31] || (iy >= {16'd0, in_h_q}) || ix[31] || (ix >= {16'd0, in_w_q});
+  wire [31:0] amem_a  = pp_q + koff_q + (is_conv ? 32'd0 : {16'd0, cg_q});
+  wire        k_last  = (ky_q == kh_q - 8'd1) && (kx_q == kw_q - 8'd1);
+  wire        k_first = (ky_q == 8'd0) && (kx_q == 8'd0);
+  wire        cg_last = (cg_q == cg_n_q - 16'd1);
+  wire        t_first = k_first && (cg_q == 16'd0);
+  wire        t_last  = k_last && cg_last;
+  wire        tile_end = (b_q == pbeats - 32'd1);
+  wire        og_end   = tile_end && t_last && (ps_pix_q + tcur == npix_q);
+  wire        pool_end = k_last && cg_last && (pix_q == npix_q - 32'd1);
+
+  // next pixel position (raster order)
+  wire        row_end  = (ox_q == out_w_q - 16'd1);
+  wire [15:0] nx_ox    = row_end ? 16'd0 : ox_q + 16'd1;
+  wire [31:0] nx_oxs   = row_end ? (32'd0 - {24'd0, pl_q}) : oxs_q + {24'd0, sw_q};
+  wire [31:0] nx_oys   = row_end ? oys_q + {24'd0, sh_q} : oys_q;
+  wire [31:0] nx_prow  = row_end ? prow_q + stepy_q : prow_q;
+  wire [31:0] nx_pp    = row_end ? prow_q + stepy_q : pp_q + swcg_q;
+  wire [31:0] nx_qq    = qq_q + (is_conv ? {16'd0, og_n_q} : 32'd1);
+  // pixel position after this beat (conv: only feed beats move it)
+  wire        mv       = (state_q == StConv) && feed;
+  wire [15:0] av_ox    = mv ? nx_ox   : ox_q;
+  wire [31:0] av_oxs   = mv ? nx_oxs  : oxs_q;
+  wire [31:0] av_oys   = mv ? nx_oys  : oys_q;
+  wire [31:0] av_prow  = mv ? nx_prow : prow_q;
+  wire [31:0] av_pp    = mv ? nx_pp   : pp_q;
+  wire [31:0] av_qq    = mv ? nx_qq   : qq_q;
+
+  // ---------------------------------------------------------------- FSM next state
+  always @* begin
+    state_d = state_q;
+    case (state_q)
+      StIdle:    if (start_i) state_d = StFetch;
+      StFetch:   if (fidx_q == 5'd16) state_d = StDecode;
+      StDecode:  begin
+        if (op_q == OpConv || op_q == OpMax || op_q == OpAvg) state_d = StSetup1;
+        else state_d = StFinish;
+      end
+      StSetup1:  state_d = StSetup2;
+      StSetup2:  state_d = is_conv ? StParam : StPool;
+      StParam:   if (pidx_q == 4'd11) state_d = StConv;
+      StConv:    if (og_end) state_d = StOgDrain;
+      StOgDrain: begin
+        if (drain_q == Drain32) state_d = (og_q == {16'd0, og_n_q} - 32'd1) ? StCnt0 : StParam;
+      end
+      StPool:    if (pool_end) state_d = StDrain;
+      StDrain:   if (drain_q == Drain32) state_d = StCnt0;
+      StCnt0:    state_d = StCnt1;
+      StCnt1:    state_d = (layer_q == LayerLimit32 - 32'd1) ? StFinish : StFetch;
+      StFinish:  state_d = StIdle;
+      default:   state_d = StIdle;
+    endcase
+  end
+
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) state_q <= StIdle;
+    else         state_q <= state_d;
+  end
+
+  // ---------------------------------------------------------------- descriptor fetch
+  // Word fidx-1 arrives while word fidx is being addressed.
+  always @(posedge clk_i) begin
+    if (state_q == StIdle) fidx_q <= 5'd0;
+    else if (state_q == StFetch) fidx_q <= fidx_q + 5'd1;
+    else if (state_q == StCnt1) fidx_q <= 5'd0;
+    if (state_q == StFetch && fidx_q != 5'd0) begin
+      case (fidx_q - 5'd1)
+        5'd0:  op_q <= dmem_rdata_i[3:0];
+        5'd1:  in_base_q <= dmem_rdata_i;
+        5'd2:  out_base_q <= dmem_rdata_i;
+        5'd3:  begin in_h_q <= dmem_rdata_i[15:0]; in_w_q <= dmem_rdata_i[31:16]; end
+        5'd4:  begin cg_n_q <= dmem_rdata_i[15:0]; og_n_q <= dmem_rdata_i[31:16]; end
+        5'd5:  begin out_h_q <= dmem_rdata_i[15:0]; out_w_q <= dmem_rdata_i[31:16]; end
+        5'd6:  begin
+          kh_q <= dmem_rdata_i[7:0];   kw_q <= dmem_rdata_i[15:8];
+          sh_q <= dmem_rdata_i[23:16]; sw_q <= dmem_rdata_i[31:24];
+        end
+        5'd7:  begin pt_q <= dmem_rdata_i[7:0]; pl_q <= dmem_rdata_i[15:8]; end
+        5'd8:  w_base_q <= dmem_rdata_i;
+        5'd9:  p_base_q <= dmem_rdata_i;
+        5'd10: begin
+          x_zp_q <= dmem_rdata_i[7:0];   y_zp_q <= dmem_rdata_i[15:8];
+          lo_q   <= dmem_rdata_i[23:16]; hi_q   <= dmem_rdata_i[31:24];
+        end
+        5'd11: avg_m0_q <= dmem_rdata_i;
+        5'd12: avg_s_q <= dmem_rdata_i[5:0];
+        5'd13: avg_bias_q <= dmem_rdata_i;
+        5'd14: tsize_q <= dmem_rdata_i[15:0];
+        default: ;
+      endcase
+    end
+  end
+  wire [31:0] dmem_a = {layer_q[27:0], 4'd0} + {27'd0, fidx_q};
+  assign dmem_raddr_o = dmem_a[DmAw-1:0];
+
+  // ---------------------------------------------------------------- layer constants
+  always @(posedge clk_i) begin
+    if (state_q == StSetup1) begin
+      wcg_q  <= in_w_q * cg_n_q;
+      swcg_q <= {24'd0, sw_q} * {16'd0, cg_n_q};
+      pwl_q  <= {24'd0, pt_q} * {16'd0, in_w_q} + {24'd0, pl_q};
+      npix_q <= out_h_q * out_w_q;
+      khkw_q <= {24'd0, kh_q} * {24'd0, kw_q};
+    end
+    if (state_q == StSetup2) begin
+      stepy_q   <= {24'd0, sh_q} * wcg_q;
+      p_init_q  <= in_base_q - pwl_q * {16'd0, cg_n_q};
+      og_wstr_q <= khkw_q * {16'd0, cg_n_q} * Dim32;
+    end
+  end
+
+  // ---------------------------------------------------------------- loops
+  always @(posedge clk_i) begin
+    case (state_q)
+      StIdle: begin
+        layer_q <= 32'd0;
+      end
+      StSetup2: begin
+        og_q       <= 32'd0;
+        og_wbase_q <= w_base_q;
+        og_pbase_q <= p_base_q;
+        wt_base_q  <= w_base_q;
+        pidx_q     <= 4'd0;
+        ky_q <= 8'd0;  kx_q <= 8'd0;  cg_q <= 16'd0;
+        koff_q <= 32'd0;  koff_row_q <= 32'd0;
+        b_q <= 32'd0;
+        pix_q <= 32'd0;
+        drain_q <= 32'd0;
+        ox_q   <= 16'd0;                  ps_ox_q   <= 16'd0;
+        oxs_q  <= 32'd0 - {24'd0, pl_q};  ps_oxs_q  <= 32'd0 - {24'd0, pl_q};
+        oys_q  <= 32'd0 - {24'd0, pt_q};  ps_oys_q  <= 32'd0 - {24'd0, pt_q};
+        pp_q   <= p_init_q;               ps_pp_q   <= p_init_q;
+        prow_q <= p_init_q;               ps_prow_q <= p_init_q;
+        qq_q   <= out_base_q;             ps_qq_q   <= out_base_q;
+        ps_pix_q <= 32'd0;
+      end
+      StParam: begin
+        pidx_q <= pidx_q + 4'd1;
+        drain_q <= 32'd0;
+      end
+      StConv: begin
+        if (mv) begin
+          ox_q <= nx_ox;  oxs_q <= nx_oxs;  oys_q <= nx_oys;
+          prow_q <= nx_prow;  pp_q <= nx_pp;  qq_q <= nx_qq;
+        end
+        b_q <= b_q + 32'd1;
+        if (tile_end) begin
+          b_q <= 32'd0;
+          if (!t_last) begin
+            // next (ky, kx, cg) tile over the same pixels
+            wt_base_q <= wt_base_q + Dim32;
+            if (cg_last) begin
+              cg_q <= 16'd0;
+              if (kx_q == kw_q - 8'd1) begin
+                kx_q <= 8'd0;
+                ky_q <= ky_q + 8'd1;
+                koff_row_q <= koff_row_q + wcg_q;
+                koff_q <= koff_row_q + wcg_q;
+              end else begin
+                kx_q <= kx_q + 8'd1;
+                koff_q <= koff_q + 32'd1;
+              end
+            end else begin
+              cg_q <= cg_q + 16'd1;
+              koff_q <= koff_q + 32'd1;
+            end
+            ox_q <= ps_ox_q;  oxs_q <= ps_oxs_q;  oys_q <= ps_oys_q;
+            prow_q <= ps_prow_q;  pp_q <= ps_pp_q;  qq_q <= ps_qq_q;
+          end else begin
+            // next pixel tile: remember where this one ended
+            wt_base_q <= og_wbase_q;
+            ky_q <= 8'd0;  kx_q <= 8'd0;  cg_q <= 16'd0;
+            koff_q <= 32'd0;  koff_row_q <= 32'd0;
+            ps_ox_q <= av_ox;  ps_oxs_q <= av_oxs;  ps_oys_q <= av_oys;
+            ps_prow_q <= av_prow;  ps_pp_q <= av_pp;  ps_qq_q <= av_qq;
+            ps_pix_q <= ps_pix_q + tcur;
+          end
+        end
+      end
+      StOgDrain: begin
+        drain_q <= drain_q + 32'd1;
+        if (drain_q == Drain32) begin
+          // next output group: back to the first pixel
+          og_q       <= og_q + 32'd1;
+          og_wbase_q <= og_wbase_q + og_wstr_q;
+          og_pbase_q <= og_pbase_q + 32'd12;
+          wt_base_q  <= og_wbase_q + og_wstr_q;
+          pidx_q     <= 4'd0;
+          ox_q   <= 16'd0;                  ps_ox_q   <= 16'd0;
+          oxs_q  <= 32'd0 - {24'd0, pl_q};  ps_oxs_q  <= 32'd0 - {24'd0, pl_q};
+          oys_q  <= 32'd0 - {24'd0, pt_q};  ps_oys_q  <= 32'd0 - {24'd0, pt_q};
+          pp_q   <= p_init_q;               ps_pp_q   <= p_init_q;
+          prow_q <= p_init_q;               ps_prow_q <= p_init_q;
+          qq_q   <= out_base_q + og_q + 32'd1;
+          ps_qq_q <= out_base_q + og_q + 32'd1;
+          ps_pix_q <= 32'd0;
+        end
+      end
+      StPool: begin
+        if (!k_last) begin
+          if (kx_q == kw_q - 8'd1) begin
+            kx_q <= 8'd0;
+            ky_q <= ky_q + 8'd1;
+            koff_row_q <= koff_row_q + wcg_q;
+            koff_q <= koff_row_q + wcg_q;
+          end else begin
+            kx_q <= kx_q + 8'd1;
+            koff_q <= koff_q + {16'd0, cg_n_q};
+          end
+        end else begin
+          ky_q <= 8'd0;  kx_q <= 8'd0;
+          koff_q <= 32'd0;  koff_row_q <= 32'd0;
+          qq_q <= nx_qq;
+          if (cg_last) begin
+            cg_q <= 16'd0;
+            pix_q <= pix_q + 32'd1;
+            ox_q <= nx_ox;  oxs_q <= nx_oxs;  oys_q <= nx_oys;
+            prow_q <= nx_prow;  pp_q <= nx_pp;
+          end else begin
+            cg_q <= cg_q + 16'd1;
+          end
+        end
+        drain_q <= 32'd0;
+      end
+      StDrain: drain_q <= drain_q + 32'd1;
+      StCnt1: layer_q <= layer_q + 32'd1;
+      default: ;
+    endcase
+  end
+
+  // ---------------------------------------------------------------- counters
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      cyc_layer_q <= 32'd0;
+      cyc_feed_q  <= 32'd0;
+      cyc_run_q   <= 32'd0;
+    end else begin
+      if (state_q == StIdle) cyc_run_q <= 32'd0;
+      else cyc_run_q <= cyc_run_q + 32'd1;
+      if (state_q == StIdle || state_q == StCnt1) begin
+        cyc_layer_q <= 32'd0;
+        cyc_feed_q  <= 32'd0;
+      end else begin
+        cyc_layer_q <= cyc_layer_q + 32'd1;
+        if (state_q == StConv && feed) cyc_feed_q <= cyc_feed_q + 32'd1;
+      end
+    end
+  end
+  wire [31:0] cnt_a = (state_q == StFinish) ? MaxL2 :
+                      {layer_q[30:0], 1'b0} + ((state_q == StCnt1) ? 32'd1 : 32'd0);
+  assign cnt_we_o    = (state_q == StCnt0) || (state_q == StCnt1) || (state_q == StFinish);
+  assign cnt_waddr_o = cnt_a[CntAw-1:0];
+  assign cnt_wdata_o = (state_q == StCnt0) ? cyc_layer_q :
+                       (state_q == StCnt1) ? cyc_feed_q : cyc_run_q;
+
+  // ---------------------------------------------------------------- read issue
+  wire [31:0] wmem_a = (state_q == StParam) ? og_pbase_q + {28'd0, pidx_q} : wt_base_q + b_q;
+  assign amem_raddr_o = amem_a[AmAw-1:0];
+  assign wmem_raddr_o = wmem_a[WmAw-1:0];
+
+  // Issue -> data stage (one-cycle RAM latency).
+  reg             f_valid_q, f_pad_q, f_swap_q, f_first_q, f_last_q, f_wload_q, f_param_q;
+  reg [AccAw-1:0] f_p_q;
+  reg [AmAw-1:0]  f_q_q;
+  reg [RowAw-1:0] f_wrow_q;
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      f_valid_q <= 1'b0;
+      f_wload_q <= 1'b0;
+      f_param_q <= 1'b0;
+      f_swap_q  <= 1'b0;
+    end else begin
+      f_valid_q <= feed;
+      f_wload_q <= wload;
+      f_param_q <= (state_q == StParam);
+      f_swap_q  <= (state_q == StConv) && (b_q == 32'd0);
+    end
+  end
+  always @(posedge clk_i) begin
+    f_pad_q   <= pad;
+    f_first_q <= is_conv ? t_first : k_first;
+    f_last_q  <= is_conv ? t_last : k_last;
+    f_p_q     <= b_q[AccAw-1:0];
+    f_q_q     <= qq_q[AmAw-1:0];
+    f_wrow_q  <= b_q[RowAw-1:0];
+  end
+  assign f_valid_o = f_valid_q;
+  assign f_pad_o   = f_pad_q;
+  assign f_swap_o  = f_swap_q;
+  assign f_first_o = f_first_q;
+  assign f_last_o  = f_last_q;
+  assign f_p_o     = f_p_q;
+  assign f_q_o     = f_q_q;
+  assign f_wload_o = f_wload_q;
+  assign f_wrow_o  = f_wrow_q;
+  assign f_param_o = f_param_q;
+
+  assign busy_o     = (state_q != StIdle);
+  assign done_o     = (state_q == StFinish);
+  assign mode_o     = op_q[1:0];
+  assign x_zp_o     = x_zp_q;
+  assign y_zp_o     = y_zp_q;
+  assign lo_o       = lo_q;
+  assign hi_o       = hi_q;
+  assign avg_m0_o   = avg_m0_q;
+  assign avg_s_o    = avg_s_q;
+  assign avg_bias_o = avg_bias_q;
+
+  // Address bits above the memory sizes (the compiler keeps addresses in range).
+  wire unused_ctrl = ^{op_q[3:2], amem_a[31:AmAw], wmem_a[31:WmAw], dmem_a[31:DmAw], cnt_a[31:CntAw]};
+endmodule
