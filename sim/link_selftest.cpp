@@ -164,6 +164,8 @@ int main(int argc, char **argv) {
     Reply rd = tb.request(0x03, read_payload(sp, at, 5));
     bool same = rd.ok && rd.status == 0 && rd.body.size() == 20;
     for (uint32_t i = 0; same && i < 5; ++i) same = get32(rd.body, 4 * i) == w[i];
+    if (!same && rd.ok && rd.body.size() == 20)
+      for (uint32_t i = 0; i < 5; ++i) std::printf("     word %u: read %08x, wrote %08x\n", at + i, get32(rd.body, 4 * i), w[i]);
     check(same, "READ space " + std::to_string(sp) + " returns what was written");
     Reply bad = tb.request(0x02, write_payload(sp, sizes[sp] - 4, w));
     check(bad.ok && bad.status == 2, "WRITE past the end of space " + std::to_string(sp) + " is BAD_ADDR");
@@ -198,10 +200,12 @@ int main(int argc, char **argv) {
   check(r1.ok && r2.ok && r2.status == 0 && r2.seq == s && get32(rd.body, 0) == 0xAAAAAAAA,
         "a repeated seq is answered from the stored reply, not executed");
 
-  // RUN and INFER (the behavioural core runs 100 + DMEM[0] cycles)
-  tb.request(0x02, write_payload(2, 0, {50}));
+  // RUN and INFER of the empty program (descriptor 0 is END): INFER's output region is
+  // its input region, so the reply returns the input.
+  tb.request(0x02, write_payload(2, 0, {0}));
   Reply run = tb.request(0x04, {});
-  check(run.ok && run.status == 0 && run.body.size() == 4 && get32(run.body, 0) >= 150, "RUN replies with its cycles");
+  check(run.ok && run.status == 0 && run.body.size() == 4 && get32(run.body, 0) > 0, "RUN replies with its cycles");
+  if (!run.ok || run.status != 0) std::printf("     RUN: ok=%d status=%u body=%zu\n", run.ok, run.status, run.body.size());
   Bytes inf;
   put32(inf, 200);  // in_addr
   put32(inf, 200);  // out_addr
