@@ -104,7 +104,8 @@ module npu_core #(
     h1_wdata_q <= bus_wdata_i;
   end
   wire [31:0] h_addr32 = {8'd0, h1_addr_q};
-  wire [31:0] h_word   = h_addr32 / Sub;
+  wire        h_bytes  = (h1_space_q == SpAmem) || (h1_space_q == SpWmem);
+  wire [31:0] h_word   = h_bytes ? h_addr32 / Sub : h_addr32;  // DMEM/CNT: 32-bit words
   wire [31:0] h_lane32 = h_addr32 % Sub;
   wire [LaneW-1:0] h_lane = h_lane32[LaneW-1:0];
   wire [31:0] h_limit  = (h1_space_q == SpAmem) ? AmemHost :

@@ -96,7 +96,8 @@ module npu_ctrl #(
                    StDrain   = 4'd9,
                    StCnt0    = 4'd10,
                    StCnt1    = 4'd11,
-                   StFinish  = 4'd12;
+                   StFinish  = 4'd12,
+                   StSetup3  = 4'd13;
 
   reg [3:0]  state_q, state_d;
 
@@ -186,7 +187,8 @@ module npu_ctrl #(
         else state_d = StFinish;
       end
       StSetup1:  state_d = StSetup2;
-      StSetup2:  state_d = is_conv ? StParam : StPool;
+      StSetup2:  state_d = StSetup3;
+      StSetup3:  state_d = is_conv ? StParam : StPool;
       StParam:   if (pidx_q == 4'd11) state_d = StConv;
       StConv:    if (og_end) state_d = StOgDrain;
       StOgDrain: begin
@@ -264,7 +266,7 @@ module npu_ctrl #(
       StIdle: begin
         layer_q <= 32'd0;
       end
-      StSetup2: begin
+      StSetup3: begin
         og_q       <= 32'd0;
         og_wbase_q <= w_base_q;
         og_pbase_q <= p_base_q;

@@ -132,7 +132,9 @@ describe('integer reference', () => {
     expect(Array.from(runLayer(layer, Int8Array.from([-5, -7, -9, -6])))).toEqual([-5, -5, -5, -5]);
     // (1,1) sees all four; (0,1) sees -5,-7; (1,0) sees -5,-9. With lo = -6 (a clamp)
     // and -8 in the corner the result changes only where the max is below -6.
-    expect(Array.from(runLayer({ ...layer, lo: -6 }, Int8Array.from([-8, -7, -9, -6])))).toEqual([-6, -6, -6, -6]);
+    expect(Array.from(runLayer({ ...layer, lo: -6 }, Int8Array.from([-8, -7, -9, -6])))).toEqual([
+      -6, -6, -6, -6,
+    ]);
     expect(Array.from(runLayer(layer, Int8Array.from([-8, -7, -9, -6])))).toEqual([-8, -7, -8, -6]);
   });
 

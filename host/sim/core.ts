@@ -1,0 +1,193 @@
+// Runs compiled images on the Verilator bench of npu_core (sim/core_tb.cpp) through its
+// host port: WMEM and DMEM images, then per input: write the input tensor, RUN, read
+// back the layer outputs and the CNT words. Waveforms on demand: set NNFPGA_TRACE=1 (or
+// pass trace) and an FST file per run lands in build/trace/ (path in the result).
+
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { DeviceError } from '../errors.ts';
+import { coreParams } from '../compiler/configs.ts';
+import { packTensor, unpackTensor } from '../compiler/layout.ts';
+import type { DeviceConfig, DeviceImage } from '../compiler/types.ts';
+import { REPO_ROOT, buildVerilator } from './verilator.ts';
+
+const run = promisify(execFile);
+
+export const CORE_SOURCES = [
+  'rtl/npu_core.v',
+  'rtl/npu_ctrl.v',
+  'rtl/npu_array.v',
+  'rtl/npu_pe.v',
+  'rtl/npu_mul.v',
+  'rtl/npu_ram.v',
+  'rtl/npu_acc.v',
+  'rtl/npu_pool.v',
+  'rtl/npu_requant.v',
+];
+
+export const SPACE = { AMEM: 0, WMEM: 1, DMEM: 2, CNT: 3 } as const;
+
+const traceWanted = () => process.env.NNFPGA_TRACE === '1';
+
+/** Builds (cached) the core bench for a configuration. */
+export function buildCore(config: DeviceConfig, trace = traceWanted()): Promise<string> {
+  return buildVerilator({
+    name: `core_tb_n${config.dim}_a${config.amemWords}_w${config.wmemWords}_acc${config.accDepth}${trace ? '_trace' : ''}`,
+    top: 'npu_core',
+    sources: CORE_SOURCES,
+    cppSources: ['sim/core_tb.cpp'],
+    params: coreParams(config),
+    trace,
+  });
+}
+
+/** A command script for core_tb (see sim/core_tb.cpp). */
+export class CoreScript {
+  private words: number[] = [];
+  private chunks: Uint32Array[] = [];
+  /** Number of result words each command produces, in order. */
+  readonly reads: { kind: 'run' | 'read'; count: number }[] = [];
+
+  private flush(): void {
+    if (this.words.length) this.chunks.push(Uint32Array.from(this.words));
+    this.words = [];
+  }
+  write(space: number, addr: number, data: Uint32Array): this {
+    this.words.push(1, space, addr, data.length);
+    this.flush();
+    this.chunks.push(data);
+    return this;
+  }
+  read(space: number, addr: number, count: number): this {
+    this.words.push(3, space, addr, count);
+    this.reads.push({ kind: 'read', count });
+    return this;
+  }
+  run(): this {
+    this.words.push(2);
+    this.reads.push({ kind: 'run', count: 1 });
+    return this;
+  }
+  bytes(): Uint8Array {
+    this.flush();
+    const n = this.chunks.reduce((a, c) => a + c.length, 0);
+    const all = new Uint32Array(n);
+    let o = 0;
+    for (const c of this.chunks) {
+      all.set(c, o);
+      o += c.length;
+    }
+    return new Uint8Array(all.buffer);
+  }
+}
+
+export interface ScriptResult {
+  /** One entry per run()/read() in order: [cycles] or the words read. */
+  results: Uint32Array[];
+  /** Clock cycles simulated in total and wall-clock seconds of the simulation loop. */
+  simCycles: number;
+  simSeconds: number;
+  trace?: string;
+}
+
+/** Executes a script on a built bench. */
+export async function runScript(exe: string, script: CoreScript, opts: { timeoutCycles?: number; trace?: string } = {}): Promise<ScriptResult> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'nnfpga-core-'));
+  try {
+    const cmd = path.join(dir, 'cmds.bin');
+    const out = path.join(dir, 'out.bin');
+    await writeFile(cmd, script.bytes());
+    const args = [cmd, out];
+    if (opts.timeoutCycles) args.push(`+timeout=${opts.timeoutCycles}`);
+    if (opts.trace) {
+      await mkdir(path.dirname(opts.trace), { recursive: true });
+      args.push(`+trace=${opts.trace}`);
+    }
+    let stderr: string;
+    try {
+      ({ stderr } = await run(exe, args, { maxBuffer: 16 * 1024 * 1024 }));
+    } catch (err) {
+      const e = err as { stderr?: string; message: string };
+      throw new DeviceError(`core bench failed: ${(e.stderr || e.message).trim()}`);
+    }
+    const buf = await readFile(out);
+    const all = new Uint32Array(buf.buffer, buf.byteOffset, buf.length / 4);
+    const results: Uint32Array[] = [];
+    let o = 0;
+    for (const r of script.reads) {
+      results.push(all.slice(o, o + r.count));
+      o += r.count;
+    }
+    const m = /core_tb: (\d+) cycles .* in ([\d.]+) s/.exec(stderr);
+    return { results, simCycles: m ? Number(m[1]) : 0, simSeconds: m ? Number(m[2]) : 0, trace: opts.trace };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export interface CoreInference {
+  /** Every layer's output (CHW int8, QModel shapes), read back from AMEM. */
+  layers: Int8Array[];
+  /** Cycles from start to done (bench-measured) and from the CNT words. */
+  cycles: number;
+  layerCycles: number[];
+  layerFeedCycles: number[];
+  runCycles: number;
+}
+
+export interface CoreRunResult {
+  inferences: CoreInference[];
+  simCycles: number;
+  simSeconds: number;
+  trace?: string;
+}
+
+/**
+ * Loads the image and runs each input (CHW int8 in the model's input quantization) on
+ * the core bench. With readAll (default) every layer's output is read back, which needs
+ * an image compiled with distinct tensor regions (the 'auto' allocation when it fits).
+ */
+export async function runCore(
+  image: DeviceImage,
+  inputs: Int8Array[],
+  opts: { inputZeroPoint: number; readAll?: boolean; trace?: boolean | string; name?: string },
+): Promise<CoreRunResult> {
+  const cfg = image.config;
+  const traceOn = opts.trace !== undefined ? !!opts.trace : traceWanted();
+  const exe = await buildCore(cfg, traceOn);
+  const s = new CoreScript();
+  s.write(SPACE.WMEM, 0, image.wmem);
+  s.write(SPACE.DMEM, 0, image.dmem);
+  const readAll = opts.readAll ?? true;
+  const outs = readAll ? image.layers.map((l) => l.output) : [image.output];
+  const cntWords = 2 * cfg.maxLayers + 1;
+  for (const x of inputs) {
+    s.write(SPACE.AMEM, image.input.addr, packTensor(x, image.input.shape, cfg.dim, opts.inputZeroPoint));
+    s.run();
+    for (const o of outs) s.read(SPACE.AMEM, o.addr, o.words);
+    s.read(SPACE.CNT, 0, cntWords);
+  }
+  const trace =
+    typeof opts.trace === 'string' ? opts.trace : traceOn ? path.join(REPO_ROOT, 'build', 'trace', `${opts.name ?? 'core'}-${Date.now()}.fst`) : undefined;
+  const timeoutCycles = 50_000_000;
+  const res = await runScript(exe, s, { trace, timeoutCycles });
+  const inferences: CoreInference[] = [];
+  let k = 0;
+  const nl = image.layers.length;
+  for (let n = 0; n < inputs.length; n++) {
+    const cycles = res.results[k++][0];
+    const layers = outs.map((o) => unpackTensor(res.results[k++], o.shape, cfg.dim));
+    const cnt = res.results[k++];
+    inferences.push({
+      layers,
+      cycles,
+      layerCycles: Array.from(cnt.subarray(0, 2 * nl)).filter((_, i) => i % 2 === 0),
+      layerFeedCycles: Array.from(cnt.subarray(0, 2 * nl)).filter((_, i) => i % 2 === 1),
+      runCycles: cnt[2 * cfg.maxLayers],
+    });
+  }
+  return { inferences, simCycles: res.simCycles, simSeconds: res.simSeconds, trace: res.trace };
+}

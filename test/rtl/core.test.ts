@@ -1,0 +1,127 @@
+// npu_core on its Verilator bench, both configurations (board Dim=4, sim Dim=8): random
+// conv/dense/pool layers and multi-layer models, every output element of every layer
+// compared with the integer reference (host/quant/intref.ts). NNFPGA_TRACE=1 writes an
+// FST waveform per run to build/trace/.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { compile } from '../../host/compiler/compile.ts';
+import { BOARD_CONFIG, SIM_CONFIG } from '../../host/compiler/configs.ts';
+import type { DeviceConfig } from '../../host/compiler/types.ts';
+import { runInt } from '../../host/quant/intref.ts';
+import type { ActQuant, QLayer } from '../../host/quant/types.ts';
+import { CoreScript, SPACE, buildCore, runCore, runScript } from '../../host/sim/core.ts';
+import { expectBitExact } from './compare.ts';
+import { type ConvSpec, modelOf, randConv, randDense, randInt8, randPool, randQ, rng } from './random-models.ts';
+
+const CONFIGS: [string, DeviceConfig][] = [
+  ['board Dim=4', BOARD_CONFIG],
+  ['sim Dim=8', SIM_CONFIG],
+];
+
+async function check(cfg: DeviceConfig, layers: QLayer[], inQ: ActQuant, seed: number, inputs = 2): Promise<void> {
+  const model = modelOf(layers, inQ);
+  const r = rng(seed * 7919 + 1);
+  const size = layers[0].input.reduce((a, b) => a * b, 1);
+  const xs = Array.from({ length: inputs }, () => randInt8(r, size));
+  const image = compile(model, cfg);
+  const res = await runCore(image, xs, { inputZeroPoint: inQ.zeroPoint, name: layers.map((l) => l.name).join('-') });
+  res.inferences.forEach((inf, n) => {
+    expectBitExact(model, runInt(model, xs[n]), inf.layers, `input ${n}: `);
+    expect(inf.layerCycles.every((c) => c > 0)).toBe(true);
+  });
+}
+
+const CONVS: (ConvSpec & { name: string })[] = [
+  { name: '3x3 pad 1, 3->5 ch, 7x6', c: 3, h: 7, w: 6, oc: 5, k: [3, 3], pads: [1, 1, 1, 1] },
+  { name: '5x5 stride 2, asymmetric pads, 13->19 ch', c: 13, h: 9, w: 11, oc: 19, k: [5, 5], stride: [2, 2], pads: [2, 1, 0, 2] },
+  { name: '1x1, 17->9 ch, relu', c: 17, h: 5, w: 5, oc: 9, k: [1, 1], relu: true },
+  { name: '3x3 stride 2 no pad, 8->8, relu', c: 8, h: 8, w: 8, oc: 8, k: [3, 3], stride: [2, 2], relu: true },
+  { name: '3x3 stride (1,2), pads (0,1,2,1), 5->12', c: 5, h: 6, w: 9, oc: 12, k: [3, 3], stride: [1, 2], pads: [0, 1, 2, 1] },
+  { name: '3x5 kernel, 1 -> 3 ch, single output row', c: 1, h: 3, w: 10, oc: 3, k: [3, 5] },
+  { name: 'more pixels than AccDepth (pixel tiles), 3x3 pad 1', c: 2, h: 36, w: 30, oc: 4, k: [3, 3], pads: [1, 1, 1, 1] },
+  { name: 'output smaller than the kernel window count, 1x1 output', c: 9, h: 5, w: 5, oc: 4, k: [5, 5] },
+];
+
+describe.each(CONFIGS)('npu_core %s', (_label, cfg) => {
+  beforeAll(async () => {
+    await buildCore(cfg);
+  });
+
+  it('host port: lanes, spaces, out-of-range and CNT writes ignored', async () => {
+    const exe = await buildCore(cfg);
+    const s = new CoreScript();
+    const data = Uint32Array.from([0x11223344, 0xa5a5a5a5, 0xdeadbeef, 0x01020304, 0xcafef00d, 0x80000001]);
+    s.write(SPACE.AMEM, 10, data).write(SPACE.WMEM, cfg.wmemWords - 6, data).write(SPACE.DMEM, 3, data);
+    s.write(SPACE.AMEM, cfg.amemWords, Uint32Array.from([7])); // past the end: ignored
+    s.write(SPACE.CNT, 0, Uint32Array.from([9])); // read-only
+    s.write(SPACE.AMEM, 12, Uint32Array.from([0x55667788])); // overwrite one host word only
+    s.read(SPACE.AMEM, 10, 6).read(SPACE.WMEM, cfg.wmemWords - 6, 6).read(SPACE.DMEM, 3, 6);
+    s.read(SPACE.AMEM, cfg.amemWords, 1).read(SPACE.CNT, 0, 1);
+    const res = await runScript(exe, s);
+    const expAmem = Uint32Array.from(data);
+    expAmem[2] = 0x55667788;
+    expect(Array.from(res.results[0])).toEqual(Array.from(expAmem));
+    expect(Array.from(res.results[1])).toEqual(Array.from(data));
+    expect(Array.from(res.results[2])).toEqual(Array.from(data));
+    expect(Array.from(res.results[3])).toEqual([0]);
+    expect(Array.from(res.results[4])).toEqual([0]);
+  });
+
+  CONVS.forEach((spec, i) => {
+    it(`conv ${spec.name}`, async () => {
+      const r = rng(100 + i);
+      const inQ = randQ(r);
+      await check(cfg, [randConv(r, spec, inQ, `conv${i}`)], inQ, i);
+    });
+  });
+
+  it('conv whose accumulator wraps past int32 (bias near 2^31)', async () => {
+    const r = rng(7);
+    const inQ = randQ(r);
+    const conv = randConv(r, { c: 6, h: 4, w: 4, oc: 5, k: [3, 3], pads: [1, 1, 1, 1] }, inQ, 'wrap');
+    conv.bias.fill(2 ** 31 - 1000);
+    conv.mult = conv.mult.map(() => ({ m0: 2 ** 30 + 12345, s: 56 }));
+    await check(cfg, [conv], inQ, 7);
+  });
+
+  it('dense on a vector, dense as the first layer on [C,H,W], dense after a conv', async () => {
+    const r = rng(21);
+    const q0 = randQ(r);
+    await check(cfg, [randDense(r, [37], 11, q0, false, 'vec')], q0, 21);
+    const d0 = randDense(r, [2, 4, 4], 13, q0, true, 'first');
+    await check(cfg, [d0, randDense(r, [13], 6, d0.outQ, false, 'second')], q0, 22);
+    const c = randConv(r, { c: 3, h: 6, w: 5, oc: 6, k: [3, 3], pads: [1, 1, 1, 1], relu: true }, q0, 'conv');
+    await check(cfg, [c, randDense(r, [6, 6, 5], 10, c.outQ, false, 'dense')], q0, 23);
+  });
+
+  it('maxpool and avgpool: strides, pads, clamps, global average', async () => {
+    const r = rng(31);
+    const q = randQ(r);
+    const cases: QLayer[] = [
+      randPool(r, 'maxpool', [11, 8, 8], [2, 2], [2, 2], [0, 0, 0, 0], q),
+      randPool(r, 'maxpool', [6, 7, 7], [3, 3], [2, 2], [1, 1, 1, 1], q),
+      randPool(r, 'avgpool', [9, 6, 6], [2, 2], [2, 2], [0, 0, 0, 0], q),
+      randPool(r, 'avgpool', [5, 5, 7], [3, 3], [1, 1], [1, 1, 1, 1], q),
+      randPool(r, 'avgpool', [12, 7, 7], [7, 7], [1, 1], [0, 0, 0, 0], q),
+    ];
+    for (const [k, l] of cases.entries()) await check(cfg, [{ ...l, name: `${l.kind}${k}` }], q, 31 + k);
+  });
+
+  it('random multi-layer models', async () => {
+    for (let m = 0; m < 3; m++) {
+      const r = rng(1000 + m);
+      const q0 = randQ(r);
+      const c0 = 1 + Math.floor(r() * 5);
+      const c1 = randConv(r, { c: c0, h: 12, w: 11, oc: 4 + m * 5, k: [3, 3], pads: [1, 1, 1, 1], relu: true }, q0, 'c1');
+      const p1 = randPool(r, m === 1 ? 'avgpool' : 'maxpool', c1.output as [number, number, number], [2, 2], [2, 2], [0, 0, 0, 0], c1.outQ, 'p1');
+      const c2 = randConv(
+        r,
+        { c: p1.output[0], h: p1.output[1], w: p1.output[2], oc: 9, k: [3, 3], stride: [1, 1], pads: [1, 1, 1, 1], relu: m !== 2 },
+        p1.outQ,
+        'c2',
+      );
+      const d1 = randDense(r, c2.output, 17, c2.outQ, true, 'd1');
+      const d2 = randDense(r, [17], 10, d1.outQ, false, 'd2');
+      await check(cfg, [c1, p1, c2, d1, d2], q0, 1000 + m);
+    }
+  });
+});
