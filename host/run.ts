@@ -13,7 +13,7 @@ import type { FloatModel } from './ir.ts';
 import { numel } from './ir.ts';
 import { loadModel } from './model.ts';
 import { calibrate, quantizeModel } from './quant/quantize.ts';
-import { dequantize, quantizeInput, runInt } from './quant/intref.ts';
+import { dequantize, quantizeInput, runInt, type RoundingRule } from './quant/intref.ts';
 import type { QModel } from './quant/types.ts';
 import { argmax, inferFloat } from './ref/float.ts';
 
@@ -226,6 +226,11 @@ export interface EvalReport {
     dataset: string;
     calibration: string;
   };
+  /**
+   * With compareRules: the integer reference under other rounding rules (SPEC section 3):
+   * accuracy, and output elements that differ from the project's rule.
+   */
+  rounding?: Record<string, { accuracy: number; differing_outputs: number; differing_inputs: number }>;
 }
 
 export interface LabelledSamples extends Samples {
@@ -240,6 +245,7 @@ export async function evalModel(
   openBackend: BackendFactory,
   warn: (message: string) => void,
   progress?: (done: number) => void,
+  compareRules?: Record<string, RoundingRule>,
 ): Promise<EvalReport> {
   const prep = prepareModel(modelPath, calibPath, () => data, warn);
   if (numel(prep.q.input) !== data.data.length / data.count) {
@@ -254,9 +260,27 @@ export async function evalModel(
   let agree = 0;
   let mismatches = 0;
   let cycles = 0;
+  const size = numel(prep.q.input);
+  const rules = Object.entries(compareRules ?? {});
+  const rounding = Object.fromEntries(
+    rules.map(([name]) => [name, { accuracy: 0, differing_outputs: 0, differing_inputs: 0 }]),
+  );
   try {
     await runSamples(prep, data, backend, (r) => {
       const label = data.labels[r.index];
+      if (rules.length > 0) {
+        const xq = quantizeInput(prep.q, data.data.subarray(r.index * size, (r.index + 1) * size));
+        for (const [name, rule] of rules) {
+          const outs = runInt(prep.q, xq, rule);
+          const y = outs[outs.length - 1];
+          let d = 0;
+          for (let k = 0; k < y.length; k++) if (y[k] !== r.referenceQ[k]) d++;
+          const acc = rounding[name];
+          acc.differing_outputs += d;
+          if (d > 0) acc.differing_inputs++;
+          if (argmax(y) === label) acc.accuracy++;
+        }
+      }
       const pi = argmax(r.referenceQ); // dequantization is monotonic: same argmax as int8
       if (pi === label) okInt++;
       if (r.float) {
@@ -287,5 +311,12 @@ export async function evalModel(
       dataset: data.name,
       calibration: prep.q.source.calibration,
     },
+    ...(rules.length > 0
+      ? {
+          rounding: Object.fromEntries(
+            Object.entries(rounding).map(([k, v]) => [k, { ...v, accuracy: v.accuracy / n }]),
+          ),
+        }
+      : {}),
   };
 }

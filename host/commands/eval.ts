@@ -6,6 +6,7 @@ import cliProgress from 'cli-progress';
 import { InputError } from '../errors.ts';
 import { DEFAULT_FASHION_MNIST_DIR, loadFashionMnistTest } from '../data/fashion-mnist.ts';
 import { evalModel, type EvalReport } from '../run.ts';
+import { onnxruntimeRule, tfliteRule } from '../quant/rounding.ts';
 import { openTarget, withTarget, type TargetOptions } from '../target.ts';
 import { emit, log, withCommon, type CommonOptions, type Register } from './common.ts';
 
@@ -15,6 +16,7 @@ interface EvalOptions extends CommonOptions, TargetOptions {
   calib?: string;
   dataDir: string;
   referenceOnly?: boolean;
+  compareRounding?: boolean;
 }
 
 const pct = (v: number | null): string => (v === null ? '-' : `${(100 * v).toFixed(2)} %`);
@@ -25,6 +27,10 @@ export function formatEval(r: EvalReport): string {
     `${s.dataset}: ${s.inputs} inputs (calibration: ${s.calibration})`,
     `accuracy  float ${pct(s.accuracy.float)}  int8 ${pct(s.accuracy.int8)}  device ${pct(s.accuracy.device)}`,
     `int8 and float agree on ${pct(s.int8_float_agreement)} of the inputs; device mismatches: ${s.mismatches ?? 'no device'}`,
+    ...Object.entries(r.rounding ?? {}).map(
+      ([name, v]) =>
+        `${name} rounding: int8 ${pct(v.accuracy)}, ${v.differing_outputs} output values differ from nnfpga's rule on ${v.differing_inputs} inputs`,
+    ),
   ].join('\n');
 }
 
@@ -52,7 +58,11 @@ export const registerEval: Register = (program: Command) => {
           'calibration samples for an ONNX model (default: the evaluated images, with a warning)',
         )
         .option('--data-dir <DIR>', 'folder of the IDX files', DEFAULT_FASHION_MNIST_DIR)
-        .option('--reference-only', 'compute the references only, even if a TARGET is given'),
+        .option('--reference-only', 'compute the references only, even if a TARGET is given')
+        .option(
+          '--compare-rounding',
+          "also run the integer reference with TFLite's and ONNX Runtime's rounding",
+        ),
     ),
   ).action(async (model: string, opts: EvalOptions) => {
     if (opts.dataset !== 'fashion-mnist') {
@@ -77,6 +87,7 @@ export const registerEval: Register = (program: Command) => {
         (done) => {
           if (done % 100 === 0 || done === set.count) bar?.update(done);
         },
+        opts.compareRounding ? { tflite: tfliteRule, onnxruntime: onnxruntimeRule } : undefined,
       );
       bar?.stop();
       emit(opts, report, () => formatEval(report));

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_FASHION_MNIST_DIR } from '../../host/data/fashion-mnist.ts';
 import { readSamples } from '../../host/data/npy.ts';
 import { runInt } from '../../host/quant/intref.ts';
+import { nnfpgaRule, tfliteRule } from '../../host/quant/rounding.ts';
 import type { QModel } from '../../host/quant/types.ts';
 import { evalModel, runModel, type BackendFactory, type InferenceBackend } from '../../host/run.ts';
 import { fixture, repoRoot, tempDir } from './helpers.ts';
@@ -83,6 +84,26 @@ describe('run and eval', () => {
     expect(r.summary.inputs).toBe(200);
     expect(r.summary.accuracy.device).toBe(r.summary.accuracy.int8);
     expect(r.summary.mismatches).toBe(0);
+  });
+
+  it('eval compares rounding rules: the project rule differs from itself nowhere', async () => {
+    const x = readSamples(inputs, [1, 28, 28], 'inputs');
+    const labels = Array.from(readSamples(inputs, [1, 28, 28], 'inputs').data.subarray(0, 50), () => 0);
+    const r = await evalModel(
+      fixture('cnn_a.onnx'),
+      { data: x.data, count: 50, labels, name: 'zeros' },
+      calib,
+      noBackend,
+      () => undefined,
+      undefined,
+      { same: nnfpgaRule, tflite: tfliteRule },
+    );
+    expect(r.rounding?.same).toEqual({
+      accuracy: r.summary.accuracy.int8,
+      differing_outputs: 0,
+      differing_inputs: 0,
+    });
+    expect(r.rounding?.tflite.differing_inputs).toBeLessThanOrEqual(50);
   });
 
   it('quantize writes a model that info, run and eval accept in place of the ONNX file', () => {
