@@ -92,11 +92,11 @@ export const BOARDS: Record<string, BoardSpec> = {
     baud: 1_000_000,
     hardBlocks: false,
     // No SPRAM and 32 EBRs (16 KiB) for every memory: accumulators 8, DMEM 2,
-    // frame buffer 1, leaving AMEM 8 (4 KiB) and WMEM 12 (6 KiB).
+    // CNT 2, frame buffer 1, leaving AMEM 8 (4 KiB) and WMEM 8 (4 KiB) of the 32.
     core: {
       dim: 4,
       amemWords: 1024,
-      wmemWords: 1536,
+      wmemWords: 1024,
       dmemWords: 256,
       accDepth: 256,
       maxLayers: 16,

@@ -1,0 +1,87 @@
+// nnfpga flash and build without hardware: the exit codes and one-line messages of
+// SPEC section 2 (2 for a missing board, 1 for bad usage).
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { overusedFromLog } from '../../host/board/build.ts';
+import { BOARDS, pllOutMhz } from '../../host/board/boards.ts';
+
+const ROOT = join(import.meta.dirname, '../..');
+
+function nnfpga(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('node', ['bin/nnfpga.js', ...args], { cwd: ROOT }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** An FTDI chip (vendor 0403) on the USB bus: a board may be attached, so do not flash junk. */
+function ftdiPresent(): boolean {
+  const dir = '/sys/bus/usb/devices';
+  if (!existsSync(dir)) return false;
+  return readdirSync(dir).some((d) => {
+    const f = join(dir, d, 'idVendor');
+    return existsSync(f) && readFileSync(f, 'utf8').trim() === '0403';
+  });
+}
+
+describe('nnfpga flash without a board', () => {
+  it.skipIf(ftdiPresent())('exits 2 with one line naming the missing board', async () => {
+    const bin = join(mkdtempSync(join(tmpdir(), 'nnfpga-flash-')), 'x.bin');
+    writeFileSync(bin, Buffer.alloc(64));
+    for (const board of ['icebreaker', 'hx8k']) {
+      const r = await nnfpga(['flash', '--board', board, '--bitstream', bin]);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      const lines = r.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(new RegExp(`flash ${board}: no board found`));
+    }
+  });
+
+  it('exits 1 when the bitstream does not exist', async () => {
+    const r = await nnfpga(['flash', '--board', 'hx8k', '--bitstream', '/nonexistent/x.bin']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('unknown board', () => {
+  it('build and flash exit 1 with one line listing the boards', async () => {
+    for (const cmd of ['build', 'flash']) {
+      const r = await nnfpga([cmd, '--board', 'de0nano']);
+      expect(r.code).toBe(1);
+      const lines = r.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain("unknown board 'de0nano'");
+      expect(lines[0]).toContain('icebreaker, hx8k');
+    }
+  });
+});
+
+describe('board table', () => {
+  it('PLL settings give each board its target clock', () => {
+    for (const b of Object.values(BOARDS)) expect(pllOutMhz(b)).toBe(b.targetMhz);
+  });
+
+  it('every board has its pcf and its top', () => {
+    for (const b of Object.values(BOARDS)) {
+      expect(existsSync(join(ROOT, b.pcf))).toBe(true);
+      expect(existsSync(join(ROOT, 'rtl/boards', `${b.top}.v`))).toBe(true);
+    }
+  });
+
+  it('reads over-used resources from a nextpnr log', () => {
+    const log = [
+      'Info: Device utilisation:',
+      'Info: \t         ICESTORM_LC: 28658/ 5280   542%',
+      'Info: \t        ICESTORM_RAM:    33/   30   110%',
+      'Info: \t               SB_IO:     6/   96     6%',
+    ].join('\n');
+    expect(overusedFromLog(log)).toEqual(['logic cells 28658/5280', 'EBR 33/30']);
+  });
+});
