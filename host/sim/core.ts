@@ -128,9 +128,18 @@ export async function runScript(exe: string, script: CoreScript, opts: { timeout
   }
 }
 
+/** Whether each layer's output region is still intact after the whole program ran. */
+export function liveLayers(image: DeviceImage): boolean[] {
+  const outs = image.layers.map((l) => l.output);
+  return outs.map((o, i) => outs.slice(i + 1).every((p) => p.addr >= o.addr + o.words || p.addr + p.words <= o.addr));
+}
+
 export interface CoreInference {
-  /** Every layer's output (CHW int8, QModel shapes), read back from AMEM. */
-  layers: Int8Array[];
+  /**
+   * Every layer's output (CHW int8, QModel shapes) read back from AMEM after the run;
+   * null for a layer whose region a later layer overwrote (ping-pong allocation).
+   */
+  layers: (Int8Array | null)[];
   /** Cycles from start to done (bench-measured) and from the CNT words. */
   cycles: number;
   layerCycles: number[];
@@ -162,7 +171,8 @@ export async function runCore(
   s.write(SPACE.WMEM, 0, image.wmem);
   s.write(SPACE.DMEM, 0, image.dmem);
   const readAll = opts.readAll ?? true;
-  const outs = readAll ? image.layers.map((l) => l.output) : [image.output];
+  const live = liveLayers(image);
+  const outs = readAll ? image.layers.map((l) => l.output).filter((_, i) => live[i]) : [image.output];
   const cntWords = 2 * cfg.maxLayers + 1;
   for (const x of inputs) {
     s.write(SPACE.AMEM, image.input.addr, packTensor(x, image.input.shape, cfg.dim, opts.inputZeroPoint));
@@ -179,7 +189,11 @@ export async function runCore(
   const nl = image.layers.length;
   for (let n = 0; n < inputs.length; n++) {
     const cycles = res.results[k++][0];
-    const layers = outs.map((o) => unpackTensor(res.results[k++], o.shape, cfg.dim));
+    const read = outs.map((o) => unpackTensor(res.results[k++], o.shape, cfg.dim));
+    let j = 0;
+    const layers = readAll
+      ? image.layers.map((_, i) => (live[i] ? read[j++] : null))
+      : image.layers.map((_, i) => (i === image.layers.length - 1 ? read[0] : null));
     const cnt = res.results[k++];
     inferences.push({
       layers,
