@@ -40,6 +40,7 @@ module npu_board_hx8k #(
 
   wire clk, pll_lock, rst_n;
   wire busy, link_act, link_err;
+  wire unused_pll_core, unused_pll_sdo, unused_idle;
 
   SB_PLL40_CORE #(
     .FEEDBACK_PATH("SIMPLE"),
@@ -49,7 +50,7 @@ module npu_board_hx8k #(
     .FILTER_RANGE (Filter)
   ) u_pll (
     .REFERENCECLK(clk_i),
-    .PLLOUTCORE  (),
+    .PLLOUTCORE  (unused_pll_core),
     .PLLOUTGLOBAL(clk),
     .EXTFEEDBACK (1'b0),
     .DYNAMICDELAY(8'd0),
@@ -57,7 +58,7 @@ module npu_board_hx8k #(
     .BYPASS      (1'b0),
     .RESETB      (1'b1),
     .LATCHINPUTVALUE(1'b0),
-    .SDO         (),
+    .SDO         (unused_pll_sdo),
     .SDI         (1'b0),
     .SCLK        (1'b0)
   );
@@ -86,7 +87,7 @@ module npu_board_hx8k #(
     .led_busy_o(busy),
     .led_link_o(link_act),
     .led_err_o (link_err),
-    .idle_o    ()
+    .idle_o    (unused_idle)
   );
 
   assign led_o = {3'b000, pll_lock, link_err, busy, link_act, rst_n};

@@ -43,6 +43,7 @@ module npu_board_icebreaker #(
 
   wire clk, pll_lock, rst_n;
   wire busy, link_act, link_err;
+  wire unused_pll_core, unused_pll_sdo, unused_idle;
 
   SB_PLL40_PAD #(
     .FEEDBACK_PATH("SIMPLE"),
@@ -52,7 +53,7 @@ module npu_board_icebreaker #(
     .FILTER_RANGE (Filter)
   ) u_pll (
     .PACKAGEPIN  (clk_i),
-    .PLLOUTCORE  (),
+    .PLLOUTCORE  (unused_pll_core),
     .PLLOUTGLOBAL(clk),
     .EXTFEEDBACK (1'b0),
     .DYNAMICDELAY(8'd0),
@@ -60,7 +61,7 @@ module npu_board_icebreaker #(
     .BYPASS      (1'b0),
     .RESETB      (1'b1),
     .LATCHINPUTVALUE(1'b0),
-    .SDO         (),
+    .SDO         (unused_pll_sdo),
     .SDI         (1'b0),
     .SCLK        (1'b0)
   );
@@ -89,7 +90,7 @@ module npu_board_icebreaker #(
     .led_busy_o(busy),
     .led_link_o(link_act),
     .led_err_o (link_err),
-    .idle_o    ()
+    .idle_o    (unused_idle)
   );
 
   assign led_red_no   = !(busy || link_err);

@@ -1,0 +1,182 @@
+// board_top_tb: a board top (rtl/boards/npu_board_*.v) in Verilator, with the
+// behavioural SB_PLL40 stand-ins of sim/ice40/, talked to over its UART pins through
+// the UartSim line model: reset from the button/PLL lock, IDENTIFY, a WRITE and READ
+// back at the far end of WMEM and AMEM, and the status LEDs.
+//   board_top_tb [+verilator+args]
+// Built with -DNPU_BOARD_ICEBREAKER or -DNPU_BOARD_HX8K and -DNPU_CLKS_PER_BIT=N.
+// Prints one "ok"/"FAIL" line per check and, last, the IDENTIFY fields as one JSON line;
+// exit status 0 when every check passes.
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "uartsim.h"
+#include "verilated.h"
+
+#if defined(NPU_BOARD_ICEBREAKER)
+#include "Vnpu_board_icebreaker.h"
+using Top = Vnpu_board_icebreaker;
+#elif defined(NPU_BOARD_HX8K)
+#include "Vnpu_board_hx8k.h"
+using Top = Vnpu_board_hx8k;
+#else
+#error "build with -DNPU_BOARD_ICEBREAKER or -DNPU_BOARD_HX8K"
+#endif
+
+#ifndef NPU_CLKS_PER_BIT
+#error "build with -DNPU_CLKS_PER_BIT=<ClockHz / Baud of the board>"
+#endif
+
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+
+uint16_t crc16(const uint8_t *p, size_t n) {  // CRC-16/CCITT-FALSE (ARCHITECTURE section 6)
+  uint16_t crc = 0xFFFF;
+  for (size_t i = 0; i < n; ++i) {
+    crc ^= static_cast<uint16_t>(p[i] << 8);
+    for (int b = 0; b < 8; ++b)
+      crc = (crc & 0x8000) ? static_cast<uint16_t>((crc << 1) ^ 0x1021) : static_cast<uint16_t>(crc << 1);
+  }
+  return crc;
+}
+
+uint32_t get32(const Bytes &b, size_t at) {
+  return b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (static_cast<uint32_t>(b[at + 3]) << 24);
+}
+void put32(Bytes &b, uint32_t v) {
+  for (int i = 0; i < 4; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+
+struct Reply {
+  bool ok = false;
+  uint8_t cmd = 0, status = 0xFF;
+  Bytes body;  // payload after the status byte
+};
+
+class Bench {
+ public:
+  Bench(int argc, char **argv) : ctx_(new VerilatedContext), uart_(NPU_CLKS_PER_BIT) {
+    ctx_->commandArgs(argc, argv);
+    top_.reset(new Top{ctx_.get()});
+    top_->uart_rx_i = 1;
+#if defined(NPU_BOARD_ICEBREAKER)
+    top_->btn_ni = 0;  // hold the button for a while: reset
+    for (int i = 0; i < 50; ++i) tick();
+    top_->btn_ni = 1;
+#endif
+  }
+  ~Bench() { top_->final(); }
+
+  void tick() {
+    top_->clk_i = 0;
+    top_->eval();
+    top_->clk_i = 1;
+    top_->eval();
+    top_->uart_rx_i = uart_.tick(top_->uart_tx_o);
+    ++cycles_;
+  }
+  void run(uint64_t n) {
+    for (uint64_t i = 0; i < n; ++i) tick();
+  }
+  Top &top() { return *top_; }
+
+  Reply request(uint8_t cmd, const Bytes &payload) {
+    const uint8_t seq = ++seq_;
+    Bytes f = {0xA5, cmd, seq, static_cast<uint8_t>(payload.size()), static_cast<uint8_t>(payload.size() >> 8)};
+    f.insert(f.end(), payload.begin(), payload.end());
+    const uint16_t c = crc16(f.data() + 1, f.size() - 1);
+    f.push_back(c & 0xFF);
+    f.push_back(c >> 8);
+    uart_.send(f);
+    // Collect bytes until a whole, CRC-clean reply frame is in, or a timeout.
+    Bytes rx;
+    Reply r;
+    const uint64_t limit = cycles_ + 20000ull * NPU_CLKS_PER_BIT;
+    while (cycles_ < limit && !ctx_->gotFinish()) {
+      tick();
+      uint8_t b;
+      while (uart_.recv(b)) rx.push_back(b);
+      while (!rx.empty() && rx[0] != 0xA5) rx.erase(rx.begin());
+      if (rx.size() < 5) continue;
+      const size_t len = rx[3] | (rx[4] << 8);
+      if (rx.size() < 7 + len) continue;
+      const uint16_t got = rx[5 + len] | (rx[6 + len] << 8);
+      r.ok = got == crc16(rx.data() + 1, 4 + len) && rx[2] == seq && len >= 1;
+      r.cmd = rx[1];
+      r.status = rx[5];
+      r.body.assign(rx.begin() + 6, rx.begin() + 5 + len);
+      return r;
+    }
+    return r;
+  }
+
+ private:
+  std::unique_ptr<VerilatedContext> ctx_;
+  std::unique_ptr<Top> top_;
+  UartSim uart_;
+  uint64_t cycles_ = 0;
+  uint8_t seq_ = 0;
+};
+
+int failures = 0;
+void check(bool cond, const std::string &what) {
+  std::printf("%s %s\n", cond ? "ok  " : "FAIL", what.c_str());
+  if (!cond) ++failures;
+}
+
+bool write_read(Bench &tb, uint8_t space, uint32_t addr, const std::vector<uint32_t> &words) {
+  Bytes w = {space};
+  put32(w, addr);
+  for (uint32_t v : words) put32(w, v);
+  const Reply wr = tb.request(0x02, w);
+  if (!wr.ok || wr.status != 0) return false;
+  Bytes r = {space};
+  put32(r, addr);
+  r.push_back(static_cast<uint8_t>(words.size()));
+  r.push_back(0);
+  const Reply rd = tb.request(0x03, r);
+  if (!rd.ok || rd.status != 0 || rd.body.size() != 4 * words.size()) return false;
+  for (size_t i = 0; i < words.size(); ++i)
+    if (get32(rd.body, 4 * i) != words[i]) return false;
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  Bench tb(argc, argv);
+  tb.run(200);  // PLL lock and reset release
+
+#if defined(NPU_BOARD_ICEBREAKER)
+  check(tb.top().led_green_no == 0, "green LED on after reset (active low)");
+  check(tb.top().led_red_no == 1, "red LED off while idle");
+#else
+  check((tb.top().led_o & 0x11) == 0x11, "LEDs: alive and PLL locked");
+  check((tb.top().led_o & 0x0C) == 0, "LEDs: not busy, no dropped frame");
+#endif
+
+  const Reply id = tb.request(0x01, {});
+  check(id.ok && id.cmd == 0x81 && id.status == 0 && id.body.size() >= 29,
+        "IDENTIFY over the board's UART pins");
+  if (!id.ok || id.body.size() < 29) {
+    std::printf("{\"ok\":false}\n");
+    return 1;
+  }
+  const unsigned dim = id.body[1], acc_depth = id.body[2] | (id.body[3] << 8);
+  const uint32_t amem = get32(id.body, 4), wmem = get32(id.body, 8), dmem = get32(id.body, 12);
+  const uint32_t clock_hz = get32(id.body, 20);
+  const unsigned cpb = id.body[24] | (id.body[25] << 8), max_payload = id.body[26] | (id.body[27] << 8);
+  check(cpb == NPU_CLKS_PER_BIT, "IDENTIFY reports the board's clocks per bit");
+
+  check(write_read(tb, 1, wmem - 3, {0xDEADBEEF, 0x01234567, 0x89ABCDEF}), "WRITE/READ the last words of WMEM");
+  check(write_read(tb, 0, amem - 2, {0xCAFEF00D, 0x5A5AA5A5}), "WRITE/READ the last words of AMEM");
+  check(write_read(tb, 1, 0, {0x11223344}), "WRITE/READ WMEM word 0");
+
+  std::printf(
+      "{\"ok\":%s,\"dim\":%u,\"acc_depth\":%u,\"amem\":%u,\"wmem\":%u,\"dmem\":%u,\"clock_hz\":%u,"
+      "\"clocks_per_bit\":%u,\"max_payload\":%u}\n",
+      failures == 0 ? "true" : "false", dim, acc_depth, amem, wmem, dmem, clock_hz, cpb, max_payload);
+  return failures == 0 ? 0 : 1;
+}
