@@ -23,6 +23,7 @@ lint-ts:
 	$(BIN)/prettier --check --log-level warn .
 lint-rtl:
 	@scripts/lint-rtl.sh
+	@scripts/lint-board-rtl.sh
 
 test: deps
 	@mkdir -p build

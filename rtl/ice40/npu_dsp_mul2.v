@@ -19,6 +19,7 @@ module npu_dsp_mul2 #(
   output wire signed [15:0] p1_o   // a1_i * b1_i (top multiplier)
 );
   wire [31:0] o;
+  wire        unused_co, unused_accumco, unused_signextout;
 
   SB_MAC16 #(
     .NEG_TRIGGER             (1'b0),
@@ -66,9 +67,9 @@ module npu_dsp_mul2 #(
     .ACCUMCI   (1'b0),
     .SIGNEXTIN (1'b0),
     .O         (o),
-    .CO        (),
-    .ACCUMCO   (),
-    .SIGNEXTOUT()
+    .CO        (unused_co),
+    .ACCUMCO   (unused_accumco),
+    .SIGNEXTOUT(unused_signextout)
   );
 
   assign p0_o = o[15:0];
