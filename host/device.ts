@@ -5,7 +5,17 @@
 import cliProgress from 'cli-progress';
 import { DeviceError, ModelTooLargeError } from './errors.ts';
 import type { DeviceConfig, DeviceImage } from './compiler/types.ts';
-import { bytesToWords, Cmd, DeviceStatusError, readU16, readU32, Status, u16, u32, wordsToBytes } from './link/frame.ts';
+import {
+  bytesToWords,
+  Cmd,
+  DeviceStatusError,
+  readU16,
+  readU32,
+  Status,
+  u16,
+  u32,
+  wordsToBytes,
+} from './link/frame.ts';
 import type { Reply } from './link/link.ts';
 import { Link, type LinkOptions, type LinkStats } from './link/link.ts';
 import type { Transport } from './link/transport.ts';
@@ -37,7 +47,10 @@ export interface DeviceInfo {
 export const IDENTIFY_BYTES = 37;
 
 export function parseIdentify(body: Uint8Array): DeviceInfo {
-  if (body.length < IDENTIFY_BYTES) throw new DeviceError(`IDENTIFY reply of ${body.length} bytes, expected ${IDENTIFY_BYTES}: not an nnfpga device?`);
+  if (body.length < IDENTIFY_BYTES)
+    throw new DeviceError(
+      `IDENTIFY reply of ${body.length} bytes, expected ${IDENTIFY_BYTES}: not an nnfpga device?`,
+    );
   return {
     version: body[0],
     dim: body[1],
@@ -85,13 +98,22 @@ export class Device {
     private readonly firstRunMs = 10_000,
   ) {}
 
-  /** Opens a session on a device in any state: resynchronise, then IDENTIFY. */
-  static async connect(transport: Transport, opts: LinkOptions & { firstRunMs?: number } = {}): Promise<Device> {
+  /**
+   * Opens a session on a device in any state (fresh, or left mid-request by a host that
+   * was killed): drop stale bytes, IDENTIFY (few retries: a silent port fails fast),
+   * then RESET, which the device answers after anything still queued from before and
+   * which clears its repeated-request memory.
+   */
+  static async connect(
+    transport: Transport,
+    opts: LinkOptions & { firstRunMs?: number; identifyRetries?: number } = {},
+  ): Promise<Device> {
     const link = new Link(transport, opts);
     const dev = new Device(link, opts.firstRunMs);
     try {
-      await link.resync();
-      await dev.identify();
+      await link.drain();
+      await dev.identify(opts.identifyRetries ?? 3);
+      await dev.reset();
     } catch (err) {
       await link.close();
       throw err;
@@ -108,8 +130,8 @@ export class Device {
     return this.link.stats;
   }
 
-  async identify(): Promise<DeviceInfo> {
-    const r = await this.link.request(Cmd.IDENTIFY, undefined, { replyBytes: 1 + IDENTIFY_BYTES });
+  async identify(retries?: number): Promise<DeviceInfo> {
+    const r = await this.link.request(Cmd.IDENTIFY, undefined, { replyBytes: 1 + IDENTIFY_BYTES, retries });
     this.check(r, Cmd.IDENTIFY, 'identify');
     this.infoCache = parseIdentify(r.body);
     return this.infoCache;
@@ -131,7 +153,11 @@ export class Device {
       payload.set(wordsToBytes(chunk), 5);
       jobs.push(
         this.link.request(Cmd.WRITE, payload).then((r) => {
-          this.check(r, Cmd.WRITE, `${SPACE_NAMES[space]} words ${addr + off}..${addr + off + chunk.length - 1}`);
+          this.check(
+            r,
+            Cmd.WRITE,
+            `${SPACE_NAMES[space]} words ${addr + off}..${addr + off + chunk.length - 1}`,
+          );
           done += chunk.length;
           opts.onProgress?.(done);
         }),
@@ -163,7 +189,11 @@ export class Device {
   /** Runs the program in DMEM; returns the cycles the device counted. */
   async run(): Promise<number> {
     const t0 = performance.now();
-    const r = await this.link.request(Cmd.RUN, undefined, { replyBytes: 5, computeMs: this.computeMs(), barrier: true });
+    const r = await this.link.request(Cmd.RUN, undefined, {
+      replyBytes: 5,
+      computeMs: this.computeMs(),
+      barrier: true,
+    });
     this.check(r, Cmd.RUN, 'run');
     this.lastRunMs = performance.now() - t0;
     return readU32(r.body, 0);
@@ -174,7 +204,12 @@ export class Device {
    * words at inAddr (AMEM), runs, and returns outCount words at outAddr with the cycles.
    * A larger input goes first as pipelined WRITEs, its last part inside INFER.
    */
-  async infer(inAddr: number, input: Uint32Array, outAddr: number, outCount: number): Promise<{ output: Uint32Array; cycles: number }> {
+  async infer(
+    inAddr: number,
+    input: Uint32Array,
+    outAddr: number,
+    outCount: number,
+  ): Promise<{ output: Uint32Array; cycles: number }> {
     const maxIn = Math.floor((this.info.maxPayload - 10) / 4);
     const maxOut = Math.floor((this.info.maxPayload - 5) / 4);
     if (outCount > maxOut) {
@@ -194,7 +229,11 @@ export class Device {
       headJob,
       this.link.request(Cmd.INFER, payload, { replyBytes: 5 + 4 * outCount, computeMs: this.computeMs() }),
     ]);
-    this.check(r, Cmd.INFER, `input at AMEM ${inAddr} (${input.length} words), output at ${outAddr} (${outCount} words)`);
+    this.check(
+      r,
+      Cmd.INFER,
+      `input at AMEM ${inAddr} (${input.length} words), output at ${outAddr} (${outCount} words)`,
+    );
     this.lastRunMs = Math.max(0, performance.now() - t0 - this.link.wireMsPerByte * payload.length);
     return { output: bytesToWords(r.body, 0, outCount), cycles: readU32(r.body, 4 * outCount) };
   }
@@ -241,17 +280,29 @@ export function checkFits(image: DeviceImage, info: DeviceInfo): void {
     }
   }
   if (image.layers.length > info.maxLayers) {
-    throw new ModelTooLargeError(`model too large for the device: ${image.layers.length} layers, the device runs at most ${info.maxLayers}`);
+    throw new ModelTooLargeError(
+      `model too large for the device: ${image.layers.length} layers, the device runs at most ${info.maxLayers}`,
+    );
   }
   if (image.config.dim !== info.dim) {
-    throw new DeviceError(`image compiled for a ${image.config.dim}x${image.config.dim} array, the device has ${info.dim}x${info.dim}`);
+    throw new DeviceError(
+      `image compiled for a ${image.config.dim}x${image.config.dim} array, the device has ${info.dim}x${info.dim}`,
+    );
   }
 }
 
 /** A progress bar on standard error (silent when stderr is not a terminal). */
-export function progressBar(label: string, total: number, unit: string): { update(n: number): void; stop(): void } {
+export function progressBar(
+  label: string,
+  total: number,
+  unit: string,
+): { update(n: number): void; stop(): void } {
   const bar = new cliProgress.SingleBar(
-    { stream: process.stderr, format: `${label} |{bar}| {percentage}% {value}/{total} ${unit}`, hideCursor: true },
+    {
+      stream: process.stderr,
+      format: `${label} |{bar}| {percentage}% {value}/{total} ${unit}`,
+      hideCursor: true,
+    },
     cliProgress.Presets.shades_classic,
   );
   bar.start(total, 0);

@@ -1,33 +1,172 @@
 // TARGET options of `run` and `eval` (SPEC section 2): --sim, --port PATH [--baud N],
-// --sim-ber P. This build has no device support yet: the link (host/link/) replaces the
-// body of openTarget with one that opens the simulated board or a serial port.
+// --sim-ber P. openTarget() opens the device (starting the simulated board for --sim),
+// compiles the model for the configuration the device reports, uploads it and returns
+// an InferenceBackend. The code path is the same for the simulated board and a board:
+// only the serial device differs.
 import type { Command } from 'commander';
+import { compile } from './compiler/compile.ts';
+import { packTensor, unpackTensor } from './compiler/layout.ts';
+import type { DeviceImage } from './compiler/types.ts';
+import { Device, deviceConfig, Space } from './device.ts';
 import { InputError } from './errors.ts';
+import type { LinkOptions, LinkStats } from './link/link.ts';
+import { SerialTransport, type Transport } from './link/transport.ts';
 import type { QModel } from './quant/types.ts';
 import type { InferenceBackend } from './run.ts';
+import { startBoardSim, type SimBoard } from './sim/board.ts';
 
 export interface TargetOptions {
   sim?: boolean;
   port?: string;
-  baud?: string;
-  simBer?: string;
+  baud?: string | number;
+  simBer?: string | number;
+  /** Progress bar for the upload (stderr, terminals only). */
+  progress?: boolean;
 }
+
+export const DEFAULT_BAUD = 115200;
 
 export function withTarget(cmd: Command): Command {
   return cmd
     .option('--sim', 'run on the simulated board (built if needed, started for this command)')
     .option('--port <PATH>', 'run on a board (or a simulated board from `nnfpga sim`) at this serial port')
-    .option('--baud <N>', 'serial baud rate for --port')
+    .option('--baud <N>', `serial baud rate for --port (default ${DEFAULT_BAUD})`)
     .option('--sim-ber <P>', 'with --sim: flip each UART bit with probability P (link fault test)');
 }
 
-/** Opens the device named by the TARGET options, or returns null when none is given. */
-export async function openTarget(opts: TargetOptions, _model: QModel): Promise<InferenceBackend | null> {
-  if (!opts.sim && opts.port === undefined) {
-    if (opts.simBer !== undefined || opts.baud !== undefined) {
-      throw new InputError('--sim-ber needs --sim and --baud needs --port');
-    }
-    return null;
+/** Per-layer performance counters (CNT space, ARCHITECTURE section 3). */
+export interface Counters {
+  layers: { cycles: number; activeCycles: number }[];
+  totalCycles: number;
+}
+
+/** The device behind run/eval, with the extras for diagnosis and bench. */
+export class DeviceBackend implements InferenceBackend {
+  constructor(
+    readonly device: Device,
+    readonly image: DeviceImage,
+    private readonly model: QModel,
+    private readonly board: SimBoard | null,
+  ) {}
+
+  get linkStats(): LinkStats {
+    return this.device.stats;
   }
-  throw new InputError('--sim/--port: no device support in this build yet');
+
+  async infer(xq: Int8Array): Promise<{ yq: Int8Array; cycles: number }> {
+    const { input, output } = this.image;
+    const dim = this.image.config.dim;
+    const words = packTensor(xq, input.shape, dim, this.model.inQ.zeroPoint);
+    const r = await this.device.infer(input.addr, words, output.addr, output.words);
+    return { yq: unpackTensor(r.output, output.shape, dim), cycles: r.cycles };
+  }
+
+  /**
+   * Every layer's int8 output for one input, to find the first layer where the device
+   * and the integer reference part. Buffers may be reused by later layers, so layer L's
+   * output is read after a run of the program truncated after layer L (the next
+   * descriptor's op set to END), and the program is restored afterwards.
+   */
+  async layerActivations(xq: Int8Array): Promise<Int8Array[]> {
+    const { input, layers, dmem, config } = this.image;
+    const words = packTensor(xq, input.shape, config.dim, this.model.inQ.zeroPoint);
+    const out: Int8Array[] = [];
+    try {
+      for (let l = 0; l < layers.length; l++) {
+        const next = (l + 1) * 16;
+        if (next < dmem.length) await this.device.write(Space.DMEM, next, Uint32Array.of(0));
+        await this.device.write(Space.AMEM, input.addr, words);
+        await this.device.run();
+        const o = layers[l].output;
+        out.push(unpackTensor(await this.device.read(Space.AMEM, o.addr, o.words), o.shape, config.dim));
+        if (next < dmem.length) await this.device.write(Space.DMEM, next, dmem.subarray(next, next + 1));
+      }
+    } finally {
+      await this.device.write(Space.DMEM, 0, dmem);
+    }
+    return out;
+  }
+
+  /** The performance counters of the last run. */
+  async counters(): Promise<Counters> {
+    const n = this.device.info.cntWords;
+    const w = await this.device.read(Space.CNT, 0, n);
+    const layers = [];
+    for (let l = 0; l < this.image.layers.length; l++)
+      layers.push({ cycles: w[2 * l], activeCycles: w[2 * l + 1] });
+    return { layers, totalCycles: w[n - 1] };
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.device.close();
+    } finally {
+      await this.board?.stop();
+    }
+  }
+}
+
+function parseNumber(
+  value: string | number | undefined,
+  name: string,
+  check: (v: number) => boolean,
+): number | undefined {
+  if (value === undefined) return undefined;
+  const v = typeof value === 'number' ? value : Number(value);
+  if (!Number.isFinite(v) || !check(v)) throw new InputError(`${name} ${value} is not valid`);
+  return v;
+}
+
+/** Opens the device named by TARGET (a connected Device), or null without one. */
+export async function openDevice(
+  opts: TargetOptions,
+): Promise<{ device: Device; board: SimBoard | null } | null> {
+  if (opts.sim && opts.port !== undefined) throw new InputError('give either --sim or --port, not both');
+  if (!opts.sim && opts.simBer !== undefined) throw new InputError('--sim-ber needs --sim');
+  if (opts.port === undefined && opts.baud !== undefined) throw new InputError('--baud needs --port');
+  if (!opts.sim && opts.port === undefined) return null;
+  const ber = parseNumber(opts.simBer, '--sim-ber', (v) => v >= 0 && v <= 0.5);
+  const baud = parseNumber(opts.baud, '--baud', (v) => Number.isInteger(v) && v > 0) ?? DEFAULT_BAUD;
+
+  let board: SimBoard | null = null;
+  let transport: Transport;
+  let linkOpts: LinkOptions;
+  if (opts.sim) {
+    board = await startBoardSim({ ber, seed: 1, stderr: 'ignore' });
+    transport = await SerialTransport.open(board.path, { baudRate: baud });
+    linkOpts = {
+      baseTimeoutMs: 1000,
+      msPerByte: 0.05,
+      hint: 'the simulated board stopped answering (run with --verbose)',
+    };
+  } else {
+    transport = await SerialTransport.open(opts.port!, { baudRate: baud });
+    linkOpts = {
+      baseTimeoutMs: 400,
+      msPerByte: (10 / baud) * 1000 * 1.5,
+      hint: `is the board programmed and the baud rate ${baud}?`,
+    };
+  }
+  try {
+    return { device: await Device.connect(transport, linkOpts), board };
+  } catch (err) {
+    await board?.stop();
+    throw err;
+  }
+}
+
+/** Opens the device named by the TARGET options and loads the model, or returns null. */
+export async function openTarget(opts: TargetOptions, model: QModel): Promise<DeviceBackend | null> {
+  const opened = await openDevice(opts);
+  if (!opened) return null;
+  const { device, board } = opened;
+  try {
+    const image = compile(model, deviceConfig(device.info));
+    await device.upload(image, { progress: opts.progress ?? true });
+    return new DeviceBackend(device, image, model, board);
+  } catch (err) {
+    await device.close();
+    await board?.stop();
+    throw err;
+  }
 }

@@ -5,6 +5,8 @@ import { registerRun } from './run.ts';
 import { registerEval } from './eval.ts';
 import { registerBuild } from './build.ts';
 import { registerFlash } from './flash.ts';
+import { registerSim } from './sim.ts';
+import { registerPorts } from './ports.ts';
 
 // Each command module registers itself; the order is the order in --help.
 export const commands: Register[] = [
@@ -14,4 +16,6 @@ export const commands: Register[] = [
   registerEval,
   registerBuild,
   registerFlash,
+  registerSim,
+  registerPorts,
 ];

@@ -70,7 +70,8 @@ export interface Frame {
   payload: Uint8Array;
 }
 
-export type DecodeEvent = { kind: 'frame'; frame: Frame } | { kind: 'corrupt' } | { kind: 'skipped'; bytes: number };
+export type DecodeEvent =
+  { kind: 'frame'; frame: Frame } | { kind: 'corrupt' } | { kind: 'skipped'; bytes: number };
 
 /**
  * Streaming frame decoder. push() bytes as they arrive; it returns the good frames and
@@ -129,7 +130,11 @@ export class FrameDecoder {
       skipped = 0;
       events.push({
         kind: 'frame',
-        frame: { cmd, seq: merged[pos + 2], payload: merged.slice(pos + HEADER_BYTES, pos + HEADER_BYTES + len) },
+        frame: {
+          cmd,
+          seq: merged[pos + 2],
+          payload: merged.slice(pos + HEADER_BYTES, pos + HEADER_BYTES + len),
+        },
       });
       pos += total;
     }

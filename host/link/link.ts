@@ -12,7 +12,7 @@
 // alone: nothing else is in flight while they run, so their retransmission is always
 // recognised as a repeat and never re-runs the program.
 import { LinkTimeoutError } from '../errors.ts';
-import { Cmd, cmdName, encodeFrame, FrameDecoder, OVERHEAD_BYTES } from './frame.ts';
+import { cmdName, encodeFrame, FrameDecoder, OVERHEAD_BYTES } from './frame.ts';
 import type { Transport } from './transport.ts';
 
 export interface LinkOptions {
@@ -51,6 +51,8 @@ export interface RequestOptions {
   computeMs?: number;
   /** Send alone: wait until nothing is in flight, and hold later requests back. */
   barrier?: boolean;
+  /** Retransmissions before giving up (default: the link's). */
+  retries?: number;
 }
 
 interface Pending {
@@ -59,6 +61,7 @@ interface Pending {
   frame: Uint8Array;
   opts: RequestOptions;
   attempts: number;
+  firstSentAt: number;
   sentAt: number;
   timeoutMs: number;
   timer?: NodeJS.Timeout;
@@ -110,21 +113,31 @@ export class Link {
     this.seq = (this.seq + 1) & 0xff;
     const frame = encodeFrame(cmd, this.seq, payload);
     return new Promise<Reply>((resolve, reject) => {
-      this.queue.push({ cmd, seq: this.seq, frame, opts, attempts: 0, sentAt: 0, timeoutMs: 0, resolve, reject });
+      this.queue.push({
+        cmd,
+        seq: this.seq,
+        frame,
+        opts,
+        attempts: 0,
+        firstSentAt: 0,
+        sentAt: 0,
+        timeoutMs: 0,
+        resolve,
+        reject,
+      });
       this.stats.requests++;
       this.pump();
     });
   }
 
   /**
-   * Starts a session on a device in an unknown state (a new host, or after a host was
-   * killed mid-request): discards stale bytes, then RESET, which the device answers after
-   * anything still queued from before and which clears its repeated-request memory.
+   * Drops whatever an earlier session left: bytes waiting in the port and a partial
+   * frame. Replies the device still sends for an earlier host's requests are then
+   * ignored as stale (they do not match a request of ours).
    */
-  async resync(): Promise<void> {
+  async drain(): Promise<void> {
     await this.transport.discardInput();
     this.decoder.reset();
-    await this.request(Cmd.RESET, undefined, { barrier: true });
   }
 
   async close(): Promise<void> {
@@ -156,6 +169,7 @@ export class Link {
     const ahead = this.inflight.indexOf(p);
     p.timeoutMs = this.baseTimeoutMs + 2 * this.msPerByte * bytes * (1 + ahead) + (p.opts.computeMs ?? 0);
     p.sentAt = performance.now();
+    if (p.attempts === 0) p.firstSentAt = p.sentAt;
     this.stats.bytesOut += p.frame.length;
     clearTimeout(p.timer);
     p.timer = setTimeout(() => this.onTimeout(p), p.timeoutMs);
@@ -164,8 +178,9 @@ export class Link {
 
   private retransmit(p: Pending): void {
     p.attempts++;
-    if (p.attempts > this.retries) {
-      const secs = (p.timeoutMs / 1000).toFixed(p.timeoutMs < 10000 ? 1 : 0);
+    if (p.attempts > (p.opts.retries ?? this.retries)) {
+      const waited = (performance.now() - p.firstSentAt) / 1000;
+      const secs = waited.toFixed(waited < 10 ? 1 : 0);
       const hint = this.opts.hint ? `: ${this.opts.hint}` : '';
       this.fail(
         p,
@@ -220,7 +235,8 @@ export class Link {
         clearTimeout(p.timer);
         if (p.attempts === 0 && p.opts.computeMs === undefined) {
           // measured wire time per byte: follow increases at once, decreases slowly
-          const sample = (performance.now() - p.sentAt) / (p.frame.length + frame.payload.length + OVERHEAD_BYTES);
+          const sample =
+            (performance.now() - p.sentAt) / (p.frame.length + frame.payload.length + OVERHEAD_BYTES);
           this.msPerByte = Math.max(sample, 0.9 * this.msPerByte + 0.1 * sample);
         }
         p.resolve({ status: frame.payload[0] ?? 0xff, body: frame.payload.subarray(1) });

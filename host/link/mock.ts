@@ -2,7 +2,18 @@
 // unit tests of the host side without Verilator. It follows the same rules as
 // rtl/npu_link.v (statuses, range checks, repeated-request replay) and can be told to
 // lose or corrupt frames in either direction.
-import { bytesToWords, Cmd, encodeFrame, FrameDecoder, readU16, readU32, Status, u16, u32, wordsToBytes } from './frame.ts';
+import {
+  bytesToWords,
+  Cmd,
+  encodeFrame,
+  FrameDecoder,
+  readU16,
+  readU32,
+  Status,
+  u16,
+  u32,
+  wordsToBytes,
+} from './frame.ts';
 import type { Transport } from './transport.ts';
 
 export interface MockFaults {
@@ -29,7 +40,12 @@ export class MockDevice implements Transport {
     readonly sizes = { amem: 4096, wmem: 8192, dmem: 256, cnt: 33 },
     readonly maxPayload = 256,
   ) {
-    this.mem = [new Uint32Array(sizes.amem), new Uint32Array(sizes.wmem), new Uint32Array(sizes.dmem), new Uint32Array(sizes.cnt)];
+    this.mem = [
+      new Uint32Array(sizes.amem),
+      new Uint32Array(sizes.wmem),
+      new Uint32Array(sizes.dmem),
+      new Uint32Array(sizes.cnt),
+    ];
   }
 
   async write(data: Uint8Array): Promise<void> {
@@ -80,12 +96,30 @@ export class MockDevice implements Transport {
       case Cmd.IDENTIFY: {
         if (p.length) return status(Status.BAD_LEN);
         const { amem, wmem, dmem, cnt } = this.sizes;
-        return status(Status.OK, 1, 8, ...u16(1024), ...u32(amem), ...u32(wmem), ...u32(dmem), ...u32(cnt), ...u32(12_000_000),
-          ...u16(104), ...u16(this.maxPayload), 16, ...u16(0), ...u16(0), ...u16(0), ...u16(0));
+        return status(
+          Status.OK,
+          1,
+          8,
+          ...u16(1024),
+          ...u32(amem),
+          ...u32(wmem),
+          ...u32(dmem),
+          ...u32(cnt),
+          ...u32(12_000_000),
+          ...u16(104),
+          ...u16(this.maxPayload),
+          16,
+          ...u16(0),
+          ...u16(0),
+          ...u16(0),
+          ...u16(0),
+        );
       }
       case Cmd.WRITE: {
         if (p.length < 5 || (p.length - 5) % 4) return status(Status.BAD_LEN);
-        const space = p[0], addr = readU32(p, 1), words = bytesToWords(p, 5);
+        const space = p[0],
+          addr = readU32(p, 1),
+          words = bytesToWords(p, 5);
         if (space > 2) return status(Status.BAD_SPACE);
         if (!fits(space, addr, words.length)) return status(Status.BAD_ADDR);
         this.mem[space].set(words, addr);
@@ -93,7 +127,9 @@ export class MockDevice implements Transport {
       }
       case Cmd.READ: {
         if (p.length !== 7) return status(Status.BAD_LEN);
-        const space = p[0], addr = readU32(p, 1), n = readU16(p, 5);
+        const space = p[0],
+          addr = readU32(p, 1),
+          n = readU16(p, 5);
         if (space > 3) return status(Status.BAD_SPACE);
         if (4 * n + 1 > this.maxPayload) return status(Status.BAD_LEN);
         if (!fits(space, addr, n)) return status(Status.BAD_ADDR);
@@ -103,11 +139,18 @@ export class MockDevice implements Transport {
         return p.length ? status(Status.BAD_LEN) : status(Status.OK, ...u32(this.runCycles));
       case Cmd.INFER: {
         if (p.length < 10 || (p.length - 10) % 4) return status(Status.BAD_LEN);
-        const inAddr = readU32(p, 0), outAddr = readU32(p, 4), n = readU16(p, 8), words = bytesToWords(p, 10);
+        const inAddr = readU32(p, 0),
+          outAddr = readU32(p, 4),
+          n = readU16(p, 8),
+          words = bytesToWords(p, 10);
         if (4 * n + 5 > this.maxPayload) return status(Status.BAD_LEN);
         if (!fits(0, inAddr, words.length) || !fits(0, outAddr, n)) return status(Status.BAD_ADDR);
         this.mem[0].set(words, inAddr);
-        return status(Status.OK, ...wordsToBytes(this.mem[0].subarray(outAddr, outAddr + n)), ...u32(this.runCycles));
+        return status(
+          Status.OK,
+          ...wordsToBytes(this.mem[0].subarray(outAddr, outAddr + n)),
+          ...u32(this.runCycles),
+        );
       }
       case Cmd.RESET:
         return status(Status.OK);

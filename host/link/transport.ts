@@ -42,13 +42,19 @@ export class SerialTransport implements Transport {
   static async open(path: string, opts: SerialOptions): Promise<SerialTransport> {
     const binding = opts.binding ?? autoDetect();
     if (!opts.binding && !existsSync(path)) {
-      throw new DeviceError(`serial port ${path} does not exist: is the board plugged in? (nnfpga ports lists the ports)`);
+      throw new DeviceError(
+        `serial port ${path} does not exist: is the board plugged in? (nnfpga ports lists the ports)`,
+      );
     }
     const port = new SerialPortStream({ binding, path, baudRate: opts.baudRate, autoOpen: false });
     await new Promise<void>((resolve, reject) =>
-      port.open((err) =>
-        err ? reject(new DeviceError(`cannot open serial port ${path}: ${err.message}`, { cause: err })) : resolve(),
-      ),
+      port.open((err) => {
+        if (!err) return resolve();
+        const why = /Cannot lock port/.test(err.message)
+          ? 'it is in use by another program (another nnfpga, a terminal emulator?)'
+          : err.message;
+        reject(new DeviceError(`cannot open serial port ${path}: ${why}`, { cause: err }));
+      }),
     );
     return new SerialTransport(path, port);
   }
@@ -56,7 +62,9 @@ export class SerialTransport implements Transport {
   write(data: Uint8Array): Promise<void> {
     return new Promise((resolve, reject) => {
       this.port.write(Buffer.from(data.buffer, data.byteOffset, data.byteLength), (err) =>
-        err ? reject(new DeviceError(`write to ${this.path} failed: ${err.message}`, { cause: err })) : resolve(),
+        err
+          ? reject(new DeviceError(`write to ${this.path} failed: ${err.message}`, { cause: err }))
+          : resolve(),
       );
     });
   }

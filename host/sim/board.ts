@@ -1,0 +1,132 @@
+// The simulated board: npu_top in Verilator behind a pseudo-terminal (sim/board_sim.cpp).
+// buildBoardSim() builds it (cached by buildVerilator); startBoardSim() starts it as a
+// child process and returns the pty path, which the host opens as any serial port.
+// The child never outlives us: it exits when its stdin pipe closes (our end closes
+// when we exit, however we exit), it gets SIGTERM when we exit normally, and stop()
+// waits for it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { DeviceError } from '../errors.ts';
+import { coreParams, SIM_CONFIG } from '../compiler/configs.ts';
+import { buildVerilator, REPO_ROOT } from './verilator.ts';
+
+/**
+ * The simulated board's configuration (ARCHITECTURE section 3, `sim8`), with a short
+ * bit time (8 clocks per bit) so that simulated UART time stays small. ClockHz is
+ * nominal: what IDENTIFY reports, not wall-clock speed.
+ */
+export const SIM_BOARD_PARAMS = {
+  ...coreParams(SIM_CONFIG),
+  ClockHz: 12_000_000,
+  ClksPerBit: 8,
+  MaxPayload: 8192,
+};
+
+export function rtlSources(): string[] {
+  return readdirSync(path.join(REPO_ROOT, 'rtl'))
+    .filter((f) => /^npu_.*\.v$/.test(f))
+    .sort()
+    .map((f) => `rtl/${f}`);
+}
+
+/** Builds (or finds cached) the simulated board; returns the executable. */
+export function buildBoardSim(): Promise<string> {
+  return buildVerilator({
+    name: 'board_sim',
+    top: 'npu_top',
+    sources: rtlSources(),
+    cppSources: ['sim/board_sim.cpp', 'sim/uartsim.cpp'],
+    params: { ...SIM_BOARD_PARAMS },
+    defines: { NPU_CLKS_PER_BIT: SIM_BOARD_PARAMS.ClksPerBit },
+    trace: true,
+  });
+}
+
+/** Builds the self-checking link bench (sim/link_selftest.cpp). */
+export function buildLinkSelftest(): Promise<string> {
+  return buildVerilator({
+    name: 'link_selftest',
+    top: 'npu_top',
+    sources: rtlSources(),
+    cppSources: ['sim/link_selftest.cpp', 'sim/uartsim.cpp'],
+    params: { ...SIM_BOARD_PARAMS },
+    defines: { NPU_CLKS_PER_BIT: SIM_BOARD_PARAMS.ClksPerBit },
+  });
+}
+
+export interface SimBoardOptions {
+  /** FST waveform file. */
+  trace?: string;
+  /** Bit-error rate on both UART lines. */
+  ber?: number;
+  seed?: number;
+  /** Exit after this many seconds without a byte (a safety net for tests). */
+  maxIdle?: number;
+  /** Where board_sim's own messages go (default: our stderr). */
+  stderr?: 'inherit' | 'pipe' | 'ignore';
+}
+
+export interface SimBoard {
+  /** The pty slave to open as a serial port. */
+  readonly path: string;
+  readonly process: ChildProcess;
+  /** board_sim's closing statistics line (when stderr is 'pipe'). */
+  readonly log: () => string;
+  stop(): Promise<void>;
+}
+
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function killAllOnExit(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const c of live) c.kill('SIGTERM');
+  });
+}
+
+export async function startBoardSim(opts: SimBoardOptions = {}, exe?: string): Promise<SimBoard> {
+  const binary = exe ?? (await buildBoardSim());
+  const args = ['--watch-stdin'];
+  if (opts.trace) args.push('--trace', path.resolve(opts.trace));
+  if (opts.ber !== undefined) args.push('--ber', String(opts.ber));
+  if (opts.seed !== undefined) args.push('--seed', String(opts.seed));
+  if (opts.maxIdle !== undefined) args.push('--max-idle', String(opts.maxIdle));
+  const child = spawn(binary, args, { stdio: ['pipe', 'pipe', opts.stderr ?? 'inherit'] });
+  live.add(child);
+  killAllOnExit();
+  let log = '';
+  child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  exited.then(() => live.delete(child));
+
+  const ptyPath = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const nl = out.indexOf('\n');
+      if (nl >= 0) {
+        child.stdout?.off('data', onData);
+        resolve(out.slice(0, nl).trim());
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.once('error', (err) => reject(new DeviceError(`cannot start the simulated board ${binary}: ${err.message}`)));
+    child.once('exit', (code) => reject(new DeviceError(`the simulated board exited (code ${code}) before printing its pty path`)));
+  });
+
+  return {
+    path: ptyPath,
+    process: child,
+    log: () => log,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.stdin?.end();
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,224 @@
+// The link through the real simulated board: npu_top (RTL link + npu_core) in Verilator
+// behind a real pseudo-terminal, opened with node-serialport like a board's USB UART.
+import { execFile, spawn } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Device, Space } from '../../host/device.ts';
+import { DeviceError, LinkTimeoutError } from '../../host/errors.ts';
+import { Cmd, encodeFrame, FrameDecoder, Status, u16, u32, type Frame } from '../../host/link/frame.ts';
+import { SerialTransport } from '../../host/link/transport.ts';
+import { buildBoardSim, buildLinkSelftest, startBoardSim, type SimBoard } from '../../host/sim/board.ts';
+import { REPO_ROOT } from '../../host/sim/verilator.ts';
+import { openDevice } from '../../host/target.ts';
+
+const run = promisify(execFile);
+const linkOpts = { baseTimeoutMs: 500, msPerByte: 0.05, firstRunMs: 5000 };
+
+/** Sends hand-made frames on a transport and collects the replies (bypassing Link). */
+class Raw {
+  private frames: Frame[] = [];
+  private decoder = new FrameDecoder((cmd) => (cmd & 0x80) !== 0);
+  constructor(readonly t: SerialTransport) {
+    t.onData((c) => {
+      for (const ev of this.decoder.push(c)) if (ev.kind === 'frame') this.frames.push(ev.frame);
+    });
+  }
+  send(bytes: Uint8Array | number[]): Promise<void> {
+    return this.t.write(Uint8Array.from(bytes));
+  }
+  async reply(seq: number, timeoutMs = 5000): Promise<Frame> {
+    const t0 = Date.now();
+    for (;;) {
+      const i = this.frames.findIndex((f) => f.seq === seq);
+      if (i >= 0) return this.frames.splice(i, 1)[0];
+      if (Date.now() - t0 > timeoutMs) throw new Error(`no reply to seq ${seq}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+}
+
+let exe: string;
+let board: SimBoard;
+let dev: Device;
+
+const connect = async (p: string) => Device.connect(await SerialTransport.open(p, { baudRate: 115200 }), linkOpts);
+
+beforeAll(async () => {
+  exe = await buildBoardSim();
+  board = await startBoardSim({ stderr: 'pipe', maxIdle: 120 }, exe);
+  dev = await connect(board.path);
+});
+
+afterAll(async () => {
+  await dev?.close();
+  await board?.stop();
+});
+
+describe('simulated board over a pty', () => {
+  it('answers IDENTIFY with its configuration, clock and clocks per bit', () => {
+    const i = dev.info;
+    expect(i).toMatchObject({ version: 1, dim: 8, accDepth: 1024, dmemWords: 256, maxLayers: 16, clocksPerBit: 8, maxPayload: 8192 });
+    expect(i.amemWords).toBe(32768);
+    expect(i.wmemWords).toBe(131072);
+    expect(i.cntWords).toBe(33);
+    expect(i.clockHz).toBe(12_000_000);
+  });
+
+  it.each([
+    ['AMEM', Space.AMEM, 32768],
+    ['WMEM', Space.WMEM, 131072],
+    ['DMEM', Space.DMEM, 256],
+  ] as const)('round-trips writes and reads of %s at both ends of the space', async (_name, space, size) => {
+    const n = Math.min(size / 2, 5000); // WMEM/AMEM: several frames each way
+    const lo = Uint32Array.from({ length: n }, (_, k) => (k * 2654435761 + space) >>> 0);
+    const hi = Uint32Array.from({ length: n }, (_, k) => ~(k * 40503 + space) >>> 0);
+    await dev.write(space, 0, lo);
+    await dev.write(space, size - n, hi);
+    expect(await dev.read(space, 0, n)).toEqual(lo);
+    expect(await dev.read(space, size - n, n)).toEqual(hi);
+  });
+
+  it('reads the counters (CNT) and refuses writes to them with BAD_SPACE', async () => {
+    expect((await dev.read(Space.CNT, 0, 33)).length).toBe(33);
+    await expect(dev.write(Space.CNT, 0, Uint32Array.of(1))).rejects.toThrow(/BAD_SPACE/);
+  });
+
+  it('refuses an out-of-range address and a too-long length, leaving memory around untouched', async () => {
+    const fence = Uint32Array.from({ length: 16 }, (_, k) => 0xc0de0000 + k);
+    await dev.write(Space.DMEM, 240, fence);
+    // 10 words at 250 would run past word 255: refused, not truncated, not wrapped
+    await expect(dev.write(Space.DMEM, 250, new Uint32Array(10).fill(0xdead))).rejects.toThrow(/BAD_ADDR/);
+    const l = dev.link;
+    const wrap = await l.request(Cmd.WRITE, Uint8Array.from([Space.DMEM, ...u32(0xffffffff), ...u32(7), ...u32(7)]));
+    expect(wrap.status).toBe(Status.BAD_ADDR);
+    const long = await l.request(Cmd.READ, Uint8Array.from([Space.AMEM, ...u32(0), ...u16(4000)]));
+    expect(long.status).toBe(Status.BAD_LEN);
+    const partial = await l.request(Cmd.WRITE, Uint8Array.from([Space.DMEM, ...u32(0), 1, 2, 3]));
+    expect(partial.status).toBe(Status.BAD_LEN);
+    expect((await l.request(0x33)).status).toBe(Status.BAD_CMD);
+    expect(await dev.read(Space.DMEM, 240, 16)).toEqual(fence);
+    expect((await dev.read(Space.DMEM, 0, 1))[0]).not.toBe(7);
+  });
+
+  it('survives garbage, truncated frames and bad CRCs, and answers the next good frame', async () => {
+    const before = await dev.identify();
+    const t = dev.link.transport;
+    const settle = () => new Promise((r) => setTimeout(r, 200)); // past the device's watchdog
+    // garbage, with a sync byte whose "header" claims a 43605-byte payload
+    await t.write(Uint8Array.from([0x00, 0xff, 0xa5, 0x13, 0x37, 0x55, 0xaa, 0x42]));
+    await settle();
+    const bad = encodeFrame(Cmd.WRITE, 1, Uint8Array.from([Space.AMEM, ...u32(0), 9, 9, 9, 9]));
+    bad[bad.length - 1] ^= 0x01;
+    await t.write(bad);
+    await t.write(encodeFrame(Cmd.WRITE, 2, Uint8Array.from([Space.AMEM, ...u32(0), ...new Array(400).fill(9)])).subarray(0, 100));
+    await settle();
+    const after = await dev.identify();
+    expect(after.rxCrcErrors).toBeGreaterThan(before.rxCrcErrors);
+    expect(after.rxTimeouts).toBeGreaterThan(before.rxTimeouts);
+    const w = Uint32Array.of(1, 2, 3);
+    await dev.write(Space.AMEM, 0, w);
+    expect(await dev.read(Space.AMEM, 0, 3)).toEqual(w);
+  });
+
+  it('answers a repeated seq from the stored reply without executing it again', async () => {
+    await dev.close(); // the port is locked by its user
+    const t = await SerialTransport.open(board.path, { baudRate: 115200 });
+    const raw = new Raw(t);
+    try {
+      const seq = 0x5a;
+      const write = (v: number) => encodeFrame(Cmd.WRITE, seq, Uint8Array.from([Space.AMEM, ...u32(77), ...u32(v)]));
+      await raw.send(write(0x11111111));
+      expect((await raw.reply(seq)).payload[0]).toBe(Status.OK);
+      await raw.send(write(0x22222222)); // same seq and cmd: a retransmission
+      const again = await raw.reply(seq);
+      expect([again.cmd, again.payload[0]]).toEqual([Cmd.WRITE | 0x80, Status.OK]);
+      await raw.send(encodeFrame(Cmd.READ, seq + 1, Uint8Array.from([Space.AMEM, ...u32(77), ...u16(1)])));
+      const rd = await raw.reply(seq + 1);
+      expect(Buffer.from(rd.payload.subarray(1)).readUInt32LE(0)).toBe(0x11111111);
+    } finally {
+      await t.close();
+      dev = await connect(board.path);
+    }
+  });
+
+  it('runs the (empty) program with RUN and INFER, two requests in flight', async () => {
+    await dev.write(Space.DMEM, 0, new Uint32Array(16)); // descriptor 0: END
+    expect(await dev.run()).toBeGreaterThan(0);
+    const input = Uint32Array.from({ length: 3000 }, (_, k) => k * 3);
+    const r = await dev.infer(1000, input, 1000, 8); // larger than one frame: WRITE + INFER
+    expect([...r.output]).toEqual([...input.subarray(0, 8)]);
+    expect(r.cycles).toBeGreaterThan(0);
+  });
+
+  it('is usable by a new host after a host was killed mid-transfer', async () => {
+    await dev.close();
+    const script = path.join(REPO_ROOT, 'test', 'sim', 'helpers', 'busy-host.ts');
+    const child = spawn(process.execPath, ['--import', 'tsx', script, board.path], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve())); // it is connected and writing
+    await new Promise((r) => setTimeout(r, 300));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    dev = await connect(board.path);
+    const w = Uint32Array.from({ length: 300 }, (_, k) => k + 0xabc);
+    await dev.write(Space.WMEM, 500, w);
+    expect(await dev.read(Space.WMEM, 500, 300)).toEqual(w);
+  });
+});
+
+describe('link faults', () => {
+  it('stays exact at a bit-error rate of 1e-4, counting retransmissions', async () => {
+    const noisy = await startBoardSim({ ber: 1e-4, seed: 7, stderr: 'pipe', maxIdle: 120 }, exe);
+    const d = await Device.connect(await SerialTransport.open(noisy.path, { baudRate: 115200 }), {
+      ...linkOpts,
+      baseTimeoutMs: 150,
+      retries: 20,
+      identifyRetries: 20,
+    });
+    try {
+      for (let k = 0; k < 25; k++) {
+        const w = Uint32Array.from({ length: 64 }, (_, i) => (i * 2654435761 + k * 977) >>> 0);
+        await d.write(Space.WMEM, 64 * k, w);
+        expect(await d.read(Space.WMEM, 64 * k, 64)).toEqual(w);
+      }
+      expect(d.stats.retransmissions).toBeGreaterThan(0);
+      console.log(`ber 1e-4: ${d.stats.requests} requests, ${d.stats.retransmissions} retransmissions ` +
+        `(${d.stats.timeouts} timeouts, ${d.stats.corruptReplies} corrupt replies)`);
+    } finally {
+      await d.close();
+      await noisy.stop();
+    }
+    expect(noisy.log()).toMatch(/bits flipped/);
+  });
+
+  it('reports a port that does not exist as a device error (exit 2) in one line', async () => {
+    const err = await openDevice({ port: '/dev/ttyNOPE9' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DeviceError);
+    expect((err as DeviceError).exitCode).toBe(2);
+    expect((err as Error).message).toMatch(/\/dev\/ttyNOPE9 does not exist/);
+    expect((err as Error).message).not.toContain('\n');
+  });
+
+  it('reports a port that never answers as a LinkTimeoutError (exit 2) naming port and baud', async () => {
+    const mute = await startBoardSim({ stderr: 'pipe', maxIdle: 60 }, exe);
+    mute.process.kill('SIGSTOP'); // the pty exists, nobody answers
+    try {
+      const t0 = Date.now();
+      const err = await openDevice({ port: mute.path, baud: 115200 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(LinkTimeoutError);
+      expect((err as LinkTimeoutError).exitCode).toBe(2);
+      expect((err as Error).message).toMatch(new RegExp(`device on ${mute.path} did not answer IDENTIFY within .* baud rate 115200\\?`));
+      expect(Date.now() - t0).toBeLessThan(10_000);
+    } finally {
+      mute.process.kill('SIGCONT');
+      await mute.stop();
+    }
+  });
+
+  it('passes the self-checking C++ bench of the link (uartsim line model, no pty)', async () => {
+    const bench = await buildLinkSelftest();
+    const { stdout } = await run(bench, [], { timeout: 60_000 });
+    expect(stdout).toMatch(/^PASS: 0 failure\(s\)/m);
+    expect(stdout).not.toMatch(/^FAIL/m);
+  });
+});
