@@ -56,23 +56,19 @@ module npu_array #(
         assign x_w[0][0]    = in_x_i[7:0];
         assign swap_w[0][0] = in_swap_i;
       end else begin : g_delay
-        reg [7:0] xd_q [0:i-1];
-        reg       sd_q [0:i-1];
-        integer k;
+        // i-stage shift registers, flat so that synthesis sees plain flip-flops
+        reg  [8*i-1:0]   xd_q;
+        reg  [i-1:0]     sd_q;
+        wire [8*i+7:0]   xd_next = {xd_q, in_x_i[8*i +: 8]};
+        wire [i:0]       sd_next = {sd_q, in_swap_i};
         always @(posedge clk_i or negedge rst_ni) begin
-          if (!rst_ni) begin
-            for (k = 0; k < i; k = k + 1) sd_q[k] <= 1'b0;
-          end else begin
-            sd_q[0] <= in_swap_i;
-            for (k = 1; k < i; k = k + 1) sd_q[k] <= sd_q[k-1];
-          end
+          if (!rst_ni) sd_q <= {i{1'b0}};
+          else         sd_q <= sd_next[i-1:0];
         end
-        always @(posedge clk_i) begin
-          xd_q[0] <= in_x_i[8*i +: 8];
-          for (k = 1; k < i; k = k + 1) xd_q[k] <= xd_q[k-1];
-        end
-        assign x_w[i][0]    = xd_q[i-1];
+        always @(posedge clk_i) xd_q <= xd_next[8*i-1:0];
+        assign x_w[i][0]    = xd_q[8*i-1 -: 8];
         assign swap_w[i][0] = sd_q[i-1];
+        wire unused_top = ^{xd_next[8*i+7:8*i], sd_next[i]};
       end
     end
 
@@ -105,35 +101,29 @@ module npu_array #(
       if (j == Cols - 1) begin : g_direct
         assign out_psum_o[PsumWidth*j +: PsumWidth] = psum_w[Rows][j];
       end else begin : g_delay
-        reg [PsumWidth-1:0] pd_q [0:Cols-2-j];
-        integer k;
-        always @(posedge clk_i) begin
-          pd_q[0] <= psum_w[Rows][j];
-          for (k = 1; k < Cols - 1 - j; k = k + 1) pd_q[k] <= pd_q[k-1];
-        end
-        assign out_psum_o[PsumWidth*j +: PsumWidth] = pd_q[Cols-2-j];
+        localparam integer D = Cols - 1 - j;
+        reg  [PsumWidth*D-1:0]         pd_q;
+        wire [PsumWidth*(D+1)-1:0]     pd_next = {pd_q, psum_w[Rows][j]};
+        always @(posedge clk_i) pd_q <= pd_next[PsumWidth*D-1:0];
+        assign out_psum_o[PsumWidth*j +: PsumWidth] = pd_q[PsumWidth*D-1 -: PsumWidth];
+        wire unused_top = ^pd_next[PsumWidth*(D+1)-1 -: PsumWidth];
       end
     end
   endgenerate
 
-  // Bookkeeping delay line, Latency stages.
-  reg [TagWidth-1:0] tag_q   [0:Latency-1];
-  reg                valid_q [0:Latency-1];
-  integer s;
+  // Bookkeeping delay line, Latency stages (Latency >= 1).
+  reg  [TagWidth*Latency-1:0]     tag_q;
+  reg  [Latency-1:0]              valid_q;
+  wire [TagWidth*(Latency+1)-1:0] tag_next   = {tag_q, in_tag_i};
+  wire [Latency:0]                valid_next = {valid_q, in_valid_i};
   always @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      for (s = 0; s < Latency; s = s + 1) valid_q[s] <= 1'b0;
-    end else begin
-      valid_q[0] <= in_valid_i;
-      for (s = 1; s < Latency; s = s + 1) valid_q[s] <= valid_q[s-1];
-    end
+    if (!rst_ni) valid_q <= {Latency{1'b0}};
+    else         valid_q <= valid_next[Latency-1:0];
   end
-  always @(posedge clk_i) begin
-    tag_q[0] <= in_tag_i;
-    for (s = 1; s < Latency; s = s + 1) tag_q[s] <= tag_q[s-1];
-  end
+  always @(posedge clk_i) tag_q <= tag_next[TagWidth*Latency-1:0];
   assign out_valid_o = valid_q[Latency-1];
-  assign out_tag_o   = tag_q[Latency-1];
+  assign out_tag_o   = tag_q[TagWidth*Latency-1 -: TagWidth];
+  wire unused_dl = ^{tag_next[TagWidth*(Latency+1)-1 -: TagWidth], valid_next[Latency]};
 
   // x and token leaving the east edge are unused by design.
   wire unused_east;

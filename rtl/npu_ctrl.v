@@ -87,8 +87,7 @@ module npu_ctrl #(
   localparam [3:0] StIdle    = 4'd0,
                    StFetch   = 4'd1,
                    StDecode  = 4'd2,
-                   StSetup1  = 4'd3,
-                   StSetup2  = 4'd4,
+                   StMul     = 4'd3,
                    StParam   = 4'd5,
                    StConv    = 4'd6,
                    StOgDrain = 4'd7,
@@ -183,11 +182,10 @@ module npu_ctrl #(
       StIdle:    if (start_i) state_d = StFetch;
       StFetch:   if (fidx_q == 5'd16) state_d = StDecode;
       StDecode:  begin
-        if (op_q == OpConv || op_q == OpMax || op_q == OpAvg) state_d = StSetup1;
+        if (op_q == OpConv || op_q == OpMax || op_q == OpAvg) state_d = StMul;
         else state_d = StFinish;
       end
-      StSetup1:  state_d = StSetup2;
-      StSetup2:  state_d = StSetup3;
+      StMul:     if (mul_last) state_d = StSetup3;
       StSetup3:  state_d = is_conv ? StParam : StPool;
       StParam:   if (pidx_q == 4'd11) state_d = StConv;
       StConv:    if (og_end) state_d = StOgDrain;
@@ -245,18 +243,57 @@ module npu_ctrl #(
   assign dmem_raddr_o = dmem_a[DmAw-1:0];
 
   // ---------------------------------------------------------------- layer constants
+  // Eight products, one shift-add multiplier (a x b, b <= 16 bits, LSB first, stops when
+  // the rest of b is zero): a few cycles per layer instead of eight hardware multipliers.
+  //   0 W*CG  1 sw*CG  2 pt*W (+pl)  3 OH*OW  4 KH*KW  5 sh*(W*CG)  6 (pt*W+pl)*CG
+  //   7 KH*KW*CG*Dim
+  reg [2:0]  mk_q;
+  reg        mload_q;
+  reg [31:0] ma_q, macc_q;
+  reg [15:0] mb_q;
+  wire       mul_last = (state_q == StMul) && !mload_q && (mb_q == 16'd0) && (mk_q == 3'd7);
+  reg [31:0] op_a;
+  reg [15:0] op_b;
+  always @* begin
+    case (mk_q)
+      3'd0:    begin op_a = {16'd0, in_w_q};  op_b = cg_n_q; end
+      3'd1:    begin op_a = {24'd0, sw_q};    op_b = cg_n_q; end
+      3'd2:    begin op_a = {24'd0, pt_q};    op_b = in_w_q; end
+      3'd3:    begin op_a = {16'd0, out_h_q}; op_b = out_w_q; end
+      3'd4:    begin op_a = {24'd0, kh_q};    op_b = {8'd0, kw_q}; end
+      3'd5:    begin op_a = wcg_q;            op_b = {8'd0, sh_q}; end
+      3'd6:    begin op_a = pwl_q;            op_b = cg_n_q; end
+      default: begin op_a = khkw_q * Dim32;   op_b = cg_n_q; end  // Dim: a power of two
+    endcase
+  end
   always @(posedge clk_i) begin
-    if (state_q == StSetup1) begin
-      wcg_q  <= in_w_q * cg_n_q;
-      swcg_q <= {24'd0, sw_q} * {16'd0, cg_n_q};
-      pwl_q  <= {24'd0, pt_q} * {16'd0, in_w_q} + {24'd0, pl_q};
-      npix_q <= out_h_q * out_w_q;
-      khkw_q <= {24'd0, kh_q} * {24'd0, kw_q};
-    end
-    if (state_q == StSetup2) begin
-      stepy_q   <= {24'd0, sh_q} * wcg_q;
-      p_init_q  <= in_base_q - pwl_q * {16'd0, cg_n_q};
-      og_wstr_q <= khkw_q * {16'd0, cg_n_q} * Dim32;
+    if (state_q == StDecode) begin
+      mk_q    <= 3'd0;
+      mload_q <= 1'b1;
+    end else if (state_q == StMul) begin
+      if (mload_q) begin
+        ma_q    <= op_a;
+        mb_q    <= op_b;
+        macc_q  <= 32'd0;
+        mload_q <= 1'b0;
+      end else if (mb_q != 16'd0) begin
+        if (mb_q[0]) macc_q <= macc_q + ma_q;
+        ma_q <= {ma_q[30:0], 1'b0};
+        mb_q <= {1'b0, mb_q[15:1]};
+      end else begin
+        case (mk_q)
+          3'd0:    wcg_q     <= macc_q;
+          3'd1:    swcg_q    <= macc_q;
+          3'd2:    pwl_q     <= macc_q + {24'd0, pl_q};
+          3'd3:    npix_q    <= macc_q;
+          3'd4:    khkw_q    <= macc_q;
+          3'd5:    stepy_q   <= macc_q;
+          3'd6:    p_init_q  <= in_base_q - macc_q;
+          default: og_wstr_q <= macc_q;
+        endcase
+        mk_q    <= mk_q + 3'd1;
+        mload_q <= 1'b1;
+      end
     end
   end
 

@@ -31,35 +31,29 @@ module npu_requant #(
 );
   localparam integer Latency = 5;
 
-  // Shared pipeline bookkeeping.
-  reg                valid_q [0:Latency-1];
-  reg [TagWidth-1:0] tag_q   [0:Latency-1];
-  reg [7:0]          zp_q    [0:3];
-  reg [7:0]          lo_q    [0:3];
-  reg [7:0]          hi_q    [0:3];
-  integer k;
+  // Shared pipeline bookkeeping (flat shift registers).
+  reg  [Latency-1:0]              valid_q;
+  reg  [TagWidth*Latency-1:0]     tag_q;
+  reg  [24*4-1:0]                 cfg_q;     // {zp, lo, hi} per stage 1..4
+  wire [Latency:0]                valid_next = {valid_q, in_valid_i};
+  wire [TagWidth*(Latency+1)-1:0] tag_next   = {tag_q, in_tag_i};
+  wire [24*5-1:0]                 cfg_next   = {cfg_q, zp_i, lo_i, hi_i};
   always @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      for (k = 0; k < Latency; k = k + 1) valid_q[k] <= 1'b0;
-    end else begin
-      valid_q[0] <= in_valid_i;
-      for (k = 1; k < Latency; k = k + 1) valid_q[k] <= valid_q[k-1];
-    end
+    if (!rst_ni) valid_q <= {Latency{1'b0}};
+    else         valid_q <= valid_next[Latency-1:0];
   end
   always @(posedge clk_i) begin
-    tag_q[0] <= in_tag_i;
-    for (k = 1; k < Latency; k = k + 1) tag_q[k] <= tag_q[k-1];
-    zp_q[0] <= zp_i;
-    lo_q[0] <= lo_i;
-    hi_q[0] <= hi_i;
-    for (k = 1; k < 4; k = k + 1) begin
-      zp_q[k] <= zp_q[k-1];
-      lo_q[k] <= lo_q[k-1];
-      hi_q[k] <= hi_q[k-1];
-    end
+    tag_q <= tag_next[TagWidth*Latency-1:0];
+    cfg_q <= cfg_next[24*4-1:0];
   end
   assign out_valid_o = valid_q[Latency-1];
-  assign out_tag_o   = tag_q[Latency-1];
+  assign out_tag_o   = tag_q[TagWidth*Latency-1 -: TagWidth];
+  // stage-4 copies, aligned with r_q
+  wire [7:0] zp4 = cfg_q[95:88];
+  wire [7:0] lo4 = cfg_q[87:80];
+  wire [7:0] hi4 = cfg_q[79:72];
+  wire unused_bk = ^{valid_next[Latency], tag_next[TagWidth*(Latency+1)-1 -: TagWidth],
+                     cfg_next[24*5-1:24*4]};
 
   genvar l;
   generate
@@ -83,9 +77,9 @@ module npu_requant #(
 
       wire signed [63:0] plo_ext = {{15{plo_q[48]}}, plo_q};
       wire signed [63:0] phi_ext = {{16{phi_q[47]}}, phi_q};
-      wire signed [63:0] zp_ext  = {{56{zp_q[3][7]}}, zp_q[3]};
-      wire signed [63:0] lo_ext  = {{56{lo_q[3][7]}}, lo_q[3]};
-      wire signed [63:0] hi_ext  = {{56{hi_q[3][7]}}, hi_q[3]};
+      wire signed [63:0] zp_ext  = {{56{zp4[7]}}, zp4};
+      wire signed [63:0] lo_ext  = {{56{lo4[7]}}, lo4};
+      wire signed [63:0] hi_ext  = {{56{hi4[7]}}, hi4};
       wire signed [63:0] y_wide  = r_q + zp_ext;
 
       always @(posedge clk_i) begin
@@ -103,8 +97,8 @@ module npu_requant #(
 
         r_q   <= sum_q >>> s3_q;
 
-        if (y_wide < lo_ext)      y_q <= lo_q[3];
-        else if (y_wide > hi_ext) y_q <= hi_q[3];
+        if (y_wide < lo_ext)      y_q <= lo4;
+        else if (y_wide > hi_ext) y_q <= hi4;
         else                      y_q <= y_wide[7:0];
       end
       assign y_o[8*l +: 8] = y_q;
