@@ -125,3 +125,39 @@ describe.each(CONFIGS)('npu_core %s', (_label, cfg) => {
     }
   });
 });
+
+// Randomized shapes: many small layers with every parameter drawn at random (kernel
+// larger than stride or not, pads up to kernel-1, channel counts around multiples of N,
+// 1-pixel images), each compared element by element.
+describe.each(CONFIGS)('npu_core %s, random shapes', (_label, cfg) => {
+  it('150 random conv/dense/pool layers', async () => {
+    const r = rng(cfg.dim * 1_000_003);
+    for (let n = 0; n < 150; n++) {
+      const q = randQ(r);
+      const c = 1 + Math.floor(r() * 3 * cfg.dim);
+      const kh = 1 + Math.floor(r() * 5);
+      const kw = 1 + Math.floor(r() * 5);
+      const pads: [number, number, number, number] = [0, 0, 0, 0].map((_, i) => Math.floor(r() * (i % 2 === 0 ? kh : kw))) as [
+        number,
+        number,
+        number,
+        number,
+      ];
+      const h = Math.max(1, kh - pads[0] - pads[2]) + Math.floor(r() * 9);
+      const w = Math.max(1, kw - pads[1] - pads[3]) + Math.floor(r() * 9);
+      const stride: [number, number] = [1 + Math.floor(r() * 3), 1 + Math.floor(r() * 3)];
+      const kind = r();
+      let layer: QLayer;
+      if (kind < 0.55) {
+        layer = randConv(r, { c, h, w, oc: 1 + Math.floor(r() * 3 * cfg.dim), k: [kh, kw], stride, pads, relu: r() < 0.5 }, q, `rconv${n}`);
+      } else if (kind < 0.7) {
+        layer = randDense(r, r() < 0.5 ? [c * h] : [c, h, w], 1 + Math.floor(r() * 40), q, r() < 0.5, `rdense${n}`);
+      } else {
+        // pools: pads smaller than the kernel so that no window is all padding
+        const pp = pads.map((p, i) => Math.min(p, (i % 2 === 0 ? kh : kw) - 1)) as [number, number, number, number];
+        layer = randPool(r, kind < 0.85 ? 'maxpool' : 'avgpool', [c, h, w], [kh, kw], stride, pp, q, `rpool${n}`);
+      }
+      await check(cfg, [layer], q, 5000 + n, 1);
+    }
+  });
+});
