@@ -81,6 +81,12 @@ module npu_ctrl #(
   localparam [31:0] LayerLimit32 = LayerLimit;
   localparam [31:0] Dim32 = Dim;
   localparam [31:0] Drain32 = DrainCycles;
+  // Between output groups only the parameters must outlive the group's last beat: that
+  // beat (issued in cycle c) meets bias and M0/S in cycle c + 2*Dim + 2 (AMEM read, input
+  // register, array latency 2*Dim-1, accumulator read); the next group's first parameter
+  // word shifts in at the end of cycle c + OgDrain + 3, so OgDrain >= 2*Dim - 1 (the
+  // tests fail with 2*Dim - 2); one cycle of margin.
+  localparam [31:0] OgDrain32 = 2 * Dim;
   localparam [31:0] MaxL2 = 2 * MaxLayers;
 
   // ---------------------------------------------------------------- FSM
@@ -156,6 +162,7 @@ module npu_ctrl #(
   wire        t_last  = k_last && cg_last;
   wire        tile_end = (b_q == pbeats - 32'd1);
   wire        og_end   = tile_end && t_last && (ps_pix_q + tcur == npix_q);
+  wire        last_og  = (og_q == {16'd0, og_n_q} - 32'd1);  // the layer ends: full drain
   wire        pool_end = k_last && cg_last && (pix_q == npix_q - 32'd1);
 
   // next pixel position (raster order)
@@ -190,7 +197,7 @@ module npu_ctrl #(
       StParam:   if (pidx_q == 4'd11) state_d = StConv;
       StConv:    if (og_end) state_d = StOgDrain;
       StOgDrain: begin
-        if (drain_q == Drain32) state_d = (og_q == {16'd0, og_n_q} - 32'd1) ? StCnt0 : StParam;
+        if (last_og ? (drain_q == Drain32) : (drain_q == OgDrain32)) state_d = last_og ? StCnt0 : StParam;
       end
       StPool:    if (pool_end) state_d = StDrain;
       StDrain:   if (drain_q == Drain32) state_d = StCnt0;
@@ -367,7 +374,7 @@ module npu_ctrl #(
       end
       StOgDrain: begin
         drain_q <= drain_q + 32'd1;
-        if (drain_q == Drain32) begin
+        if (!last_og && drain_q == OgDrain32) begin
           // next output group: back to the first pixel
           og_q       <= og_q + 32'd1;
           og_wbase_q <= og_wbase_q + og_wstr_q;
