@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { compile } from './compiler/compile.ts';
 import { packTensor, unpackTensor } from './compiler/layout.ts';
 import type { DeviceImage } from './compiler/types.ts';
-import { Device, deviceConfig, Space } from './device.ts';
+import { Device, deviceConfig, progressBar, Space } from './device.ts';
 import { InputError } from './errors.ts';
 import type { LinkOptions, LinkStats } from './link/link.ts';
 import { SerialTransport, type Transport } from './link/transport.ts';
@@ -59,6 +59,34 @@ export class DeviceBackend implements InferenceBackend {
     const words = packTensor(xq, input.shape, dim, this.model.inQ.zeroPoint);
     const r = await this.device.infer(input.addr, words, output.addr, output.words);
     return { yq: unpackTensor(r.output, output.shape, dim), cycles: r.cycles };
+  }
+
+  /**
+   * Many inferences, streamed: with each input in one INFER frame, two are kept in
+   * flight, so the next input crosses the wire while the device computes. (An input
+   * that needs WRITEs before its INFER is run one at a time: a retransmitted INFER must
+   * not find the next input's head in AMEM.) Progress bar on stderr.
+   */
+  async inferMany(
+    xs: Int8Array[],
+    opts: { progress?: boolean } = {},
+  ): Promise<{ yq: Int8Array; cycles: number }[]> {
+    const bar = opts.progress ? progressBar('infer', xs.length, 'inputs') : null;
+    let done = 0;
+    const one = async (xq: Int8Array) => {
+      const r = await this.infer(xq);
+      bar?.update(++done);
+      return r;
+    };
+    try {
+      const fits = this.image.input.words <= Math.floor((this.device.info.maxPayload - 10) / 4);
+      if (fits) return await Promise.all(xs.map(one));
+      const out = [];
+      for (const xq of xs) out.push(await one(xq));
+      return out;
+    } finally {
+      bar?.stop();
+    }
   }
 
   /**
