@@ -125,6 +125,22 @@ module npu_array #(
   assign out_tag_o   = tag_q[TagWidth*Latency-1 -: TagWidth];
   wire unused_dl = ^{tag_next[TagWidth*(Latency+1)-1 -: TagWidth], valid_next[Latency]};
 
+`ifndef SYNTHESIS
+  // Interface rule (double buffering): tiles start at least Cols cycles apart, otherwise
+  // a row's shadow register would be overwritten before its last PE swapped it in.
+  integer since_swap;
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) since_swap <= Cols;
+    else if (in_swap_i) begin
+      if (since_swap < Cols) begin
+        $display("npu_array: weight tiles %0d cycles apart, need >= %0d", since_swap, Cols);
+        $stop;
+      end
+      since_swap <= 1;
+    end else if (since_swap < Cols) since_swap <= since_swap + 1;
+  end
+`endif
+
   // x and token leaving the east edge are unused by design.
   wire unused_east;
   generate

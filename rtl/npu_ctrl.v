@@ -490,6 +490,19 @@ module npu_ctrl #(
   assign f_wrow_o  = f_wrow_q;
   assign f_param_o = f_param_q;
 
+`ifndef SYNTHESIS
+  // Descriptor rules (ARCHITECTURE section 4) the compiler guarantees.
+  localparam [31:0] AccDepth32 = AccDepth;
+  always @(posedge clk_i) begin
+    if (state_q == StParam && pidx_q == 4'd0 &&
+        (tsize_q == 16'd0 || {16'd0, tsize_q} > AccDepth32 || cg_n_q == 16'd0 || og_n_q == 16'd0)) begin
+      $display("npu_ctrl: layer %0d: bad CONV descriptor (T %0d, AccDepth %0d, CG %0d, OG %0d)",
+               layer_q, tsize_q, AccDepth, cg_n_q, og_n_q);
+      $stop;
+    end
+  end
+`endif
+
   assign busy_o     = (state_q != StIdle);
   assign done_o     = (state_q == StFinish);
   assign mode_o     = op_q[1:0];

@@ -80,8 +80,11 @@ int main(int argc, char** argv) {
     }
   }
 
-  top->rst_ni = 0;
+  // A real falling edge on rst_ni (the asynchronous resets react to the edge).
   top->clk_i = 0;
+  top->rst_ni = 1;
+  top->eval();
+  top->rst_ni = 0;
   top->eval();
   top->rst_ni = 1;
   top->eval();

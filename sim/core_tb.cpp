@@ -120,9 +120,13 @@ int main(int argc, char** argv) {
   }
   std::vector<uint32_t> out;
 
-  b.top->rst_ni = 0;
+  // A real falling edge on rst_ni (the asynchronous resets react to the edge).
   b.top->start_i = 0;
   b.top->bus_req_i = 0;
+  b.top->rst_ni = 1;
+  b.top->clk_i = 0;
+  b.top->eval();
+  b.top->rst_ni = 0;
   for (int i = 0; i < 4; i++) b.tick();
   b.top->rst_ni = 1;
   b.tick();
