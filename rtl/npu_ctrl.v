@@ -78,16 +78,28 @@ module npu_ctrl #(
   // op 0 (END) and unknown ops end the program.
   localparam [3:0] OpConv = 4'd1, OpMax = 4'd2, OpAvg = 4'd3;
   localparam integer LayerLimit = (MaxLayers < DmemWords / 16) ? MaxLayers : DmemWords / 16;
-  localparam [31:0] LayerLimit32 = LayerLimit;
-  localparam [31:0] Dim32 = Dim;
-  localparam [31:0] Drain32 = DrainCycles;
   // Between output groups only the parameters must outlive the group's last beat: that
   // beat (issued in cycle c) meets bias and M0/S in cycle c + 2*Dim + 2 (AMEM read, input
   // register, array latency 2*Dim-1, accumulator read); the next group's first parameter
   // word shifts in at the end of cycle c + OgDrain + 3, so OgDrain >= 2*Dim - 1 (the
   // tests fail with 2*Dim - 2); one cycle of margin.
   localparam [31:0] OgDrain32 = 2 * Dim;
+  localparam [31:0] Drain32 = DrainCycles;
+  localparam [31:0] LayerLimit32 = LayerLimit;
+  localparam [7:0] OgDrain8 = OgDrain32[7:0];
+  localparam [7:0] Drain8 = Drain32[7:0];
+  localparam [7:0] LayerLimit8 = LayerLimit32[7:0];
   localparam [31:0] MaxL2 = 2 * MaxLayers;
+  // Datapath widths: AMEM/WMEM address arithmetic is modulo the memory size (addresses
+  // only ever leave through the RAM ports, truncated), pixel coordinates are signed.
+  localparam integer AW = AmAw;
+  localparam integer WW = WmAw;
+  localparam integer CW = 18;
+  localparam integer PW = (AmAw + 1 > 17) ? AmAw + 1 : 17;   // pixel counts, beats
+  localparam integer MW = (AW > WW) ? ((AW > PW) ? AW : PW) : ((WW > PW) ? WW : PW);
+  localparam [31:0] Dim32 = Dim;
+  localparam [PW-1:0] DimP = Dim32[PW-1:0];
+  localparam [WW-1:0] DimW = Dim32[WW-1:0];
 
   // ---------------------------------------------------------------- FSM
   localparam [3:0] StIdle    = 4'd0,
@@ -108,7 +120,8 @@ module npu_ctrl #(
 
   // descriptor fields
   reg [3:0]  op_q;
-  reg [31:0] in_base_q, out_base_q, w_base_q, p_base_q;
+  reg [AW-1:0] in_base_q, out_base_q;
+  reg [WW-1:0] w_base_q, p_base_q;
   reg [15:0] in_h_q, in_w_q, cg_n_q, og_n_q, out_h_q, out_w_q, tsize_q;
   reg [7:0]  kh_q, kw_q, sh_q, sw_q, pt_q, pl_q;
   reg [7:0]  x_zp_q, y_zp_q, lo_q, hi_q;
@@ -116,71 +129,88 @@ module npu_ctrl #(
   reg [5:0]  avg_s_q;
 
   // layer constants (SETUP)
-  reg [31:0] wcg_q;      // W*CG: AMEM words per input row
-  reg [31:0] swcg_q;     // sw*CG: step of P per output column
-  reg [31:0] pwl_q;      // pt*W + pl
-  reg [31:0] npix_q;     // OH*OW
-  reg [31:0] khkw_q;     // KH*KW
-  reg [31:0] stepy_q;    // sh*W*CG: step of P per output row
-  reg [31:0] p_init_q;   // P at (oy, ox) = (0, 0)
-  reg [31:0] og_wstr_q;  // WMEM words per output group
+  reg [AW-1:0] wcg_q;      // W*CG: AMEM words per input row
+  reg [AW-1:0] swcg_q;     // sw*CG: step of P per output column
+  reg [AW-1:0] pwl_q;      // pt*W + pl
+  reg [PW-1:0] npix_q;     // OH*OW
+  reg [WW-1:0] khkw_q;     // KH*KW
+  reg [AW-1:0] stepy_q;    // sh*W*CG: step of P per output row
+  reg [AW-1:0] p_init_q;   // P at (oy, ox) = (0, 0)
+  reg [WW-1:0] og_wstr_q;  // WMEM words per output group
 
   // loop counters
   reg [4:0]  fidx_q;                 // descriptor word being fetched
-  reg [31:0] layer_q;
-  reg [31:0] og_q, og_wbase_q, og_pbase_q;
-  reg [31:0] wt_base_q;
-  reg [7:0]  ky_q, kx_q;
-  reg [15:0] cg_q;
-  reg [31:0] koff_q, koff_row_q;
-  reg [31:0] b_q;                    // beat in tile
-  reg [3:0]  pidx_q;                 // parameter word
-  reg [31:0] drain_q;
-  // pixel position (current) and the saved start of the pixel tile
-  reg [15:0] ox_q, ps_ox_q;
-  reg [31:0] oxs_q, oys_q, pp_q, prow_q, qq_q, pix_q;
-  reg [31:0] ps_oxs_q, ps_oys_q, ps_pp_q, ps_prow_q, ps_qq_q, ps_pix_q;
+  reg [7:0]    layer_q;
+  reg [15:0]   og_q;
+  reg [WW-1:0] og_wbase_q, og_pbase_q, wt_base_q;
+  reg [7:0]    ky_q, kx_q;
+  reg [15:0]   cg_q;
+  reg [AW-1:0] koff_q, koff_row_q;
+  reg [PW-1:0] b_q;                  // beat in tile
+  reg [3:0]    pidx_q;               // parameter word
+  reg [7:0]    drain_q;
+  // pixel position (current) and the saved start of the pixel tile:
+  // oxs = ox*sw - pl, oys = oy*sh - pt (signed), pp = AMEM word of (oys, oxs, channel 0),
+  // prow = pp at ox = 0, qq = output word, pix = pixel index
+  reg [15:0]   ox_q, ps_ox_q;
+  reg [CW-1:0] oxs_q, oys_q, ps_oxs_q, ps_oys_q;
+  reg [AW-1:0] pp_q, prow_q, qq_q, ps_pp_q, ps_prow_q, ps_qq_q;
+  reg [PW-1:0] pix_q, ps_pix_q;
   // counters
   reg [31:0] cyc_layer_q, cyc_feed_q, cyc_run_q;
 
   // ---------------------------------------------------------------- per-beat datapath
   wire        is_conv = (op_q == OpConv);
-  wire [31:0] remain  = npix_q - ps_pix_q;
-  wire [31:0] tsize32 = {16'd0, tsize_q};
-  wire [31:0] tcur    = (tsize32 < remain) ? tsize32 : remain;
-  wire [31:0] pbeats  = (tcur > Dim32) ? tcur : Dim32;
+  wire [PW-1:0] tsizep = {{(PW-16){1'b0}}, tsize_q};
+  wire [PW-1:0] remain = npix_q - ps_pix_q;
+  wire [PW-1:0] tcur   = (tsizep < remain) ? tsizep : remain;
+  wire [PW-1:0] pbeats = (tcur > DimP) ? tcur : DimP;
   wire        feed    = (state_q == StConv) ? (b_q < tcur) : (state_q == StPool);
-  wire        wload   = (state_q == StConv) && (b_q < Dim32);
-  wire [31:0] iy      = oys_q + {24'd0, ky_q};
-  wire [31:0] ix      = oxs_q + {24'd0, kx_q};
-  wire        pad     = iy[31] || (iy >= {16'd0, in_h_q}) || ix[31] || (ix >= {16'd0, in_w_q});
-  wire [31:0] amem_a  = pp_q + koff_q + (is_conv ? 32'd0 : {16'd0, cg_q});
+  wire        wload   = (state_q == StConv) && (b_q < DimP);
+  wire [CW-1:0] ky_c  = {{(CW-8){1'b0}}, ky_q};
+  wire [CW-1:0] kx_c  = {{(CW-8){1'b0}}, kx_q};
+  wire [CW-1:0] iy    = oys_q + ky_c;
+  wire [CW-1:0] ix    = oxs_q + kx_c;
+  wire        pad     = iy[CW-1] || (iy >= {{(CW-16){1'b0}}, in_h_q}) ||
+                        ix[CW-1] || (ix >= {{(CW-16){1'b0}}, in_w_q});
+  wire [31:0]   cg32  = {16'd0, cg_q};
+  wire [31:0]   cgn32 = {16'd0, cg_n_q};
+  wire [31:0]   ogn32 = {16'd0, og_n_q};
+  wire [31:0]   og32  = {16'd0, og_q};
+  wire [31:0]   b32   = {{(32-PW){1'b0}}, b_q};
+  wire [AW-1:0] cg_a  = cg32[AW-1:0];
+  wire [AW-1:0] cgn_a = cgn32[AW-1:0];
+  wire [AW-1:0] ogn_a = ogn32[AW-1:0];
+  wire [AW-1:0] og_a  = og32[AW-1:0];
+  wire [AW-1:0] amem_a = pp_q + koff_q + (is_conv ? {AW{1'b0}} : cg_a);
   wire        k_last  = (ky_q == kh_q - 8'd1) && (kx_q == kw_q - 8'd1);
   wire        k_first = (ky_q == 8'd0) && (kx_q == 8'd0);
   wire        cg_last = (cg_q == cg_n_q - 16'd1);
   wire        t_first = k_first && (cg_q == 16'd0);
   wire        t_last  = k_last && cg_last;
-  wire        tile_end = (b_q == pbeats - 32'd1);
+  wire        tile_end = (b_q == pbeats - 1'b1);
   wire        og_end   = tile_end && t_last && (ps_pix_q + tcur == npix_q);
-  wire        last_og  = (og_q == {16'd0, og_n_q} - 32'd1);  // the layer ends: full drain
-  wire        pool_end = k_last && cg_last && (pix_q == npix_q - 32'd1);
+  wire        last_og  = (og_q == og_n_q - 16'd1);  // the layer ends: full drain
+  wire        pool_end = k_last && cg_last && (pix_q == npix_q - 1'b1);
 
   // next pixel position (raster order)
+  wire [CW-1:0] pl_c   = {{(CW-8){1'b0}}, pl_q};
+  wire [CW-1:0] pt_c   = {{(CW-8){1'b0}}, pt_q};
   wire        row_end  = (ox_q == out_w_q - 16'd1);
-  wire [15:0] nx_ox    = row_end ? 16'd0 : ox_q + 16'd1;
-  wire [31:0] nx_oxs   = row_end ? (32'd0 - {24'd0, pl_q}) : oxs_q + {24'd0, sw_q};
-  wire [31:0] nx_oys   = row_end ? oys_q + {24'd0, sh_q} : oys_q;
-  wire [31:0] nx_prow  = row_end ? prow_q + stepy_q : prow_q;
-  wire [31:0] nx_pp    = row_end ? prow_q + stepy_q : pp_q + swcg_q;
-  wire [31:0] nx_qq    = qq_q + (is_conv ? {16'd0, og_n_q} : 32'd1);
+  wire [15:0]   nx_ox   = row_end ? 16'd0 : ox_q + 16'd1;
+  wire [CW-1:0] nx_oxs  = row_end ? {CW{1'b0}} - pl_c : oxs_q + {{(CW-8){1'b0}}, sw_q};
+  wire [CW-1:0] nx_oys  = row_end ? oys_q + {{(CW-8){1'b0}}, sh_q} : oys_q;
+  wire [AW-1:0] nx_prow = row_end ? prow_q + stepy_q : prow_q;
+  wire [AW-1:0] nx_pp   = row_end ? prow_q + stepy_q : pp_q + swcg_q;
+  wire [AW-1:0] nx_qq   = qq_q + (is_conv ? ogn_a : {{(AW-1){1'b0}}, 1'b1});
   // pixel position after this beat (conv: only feed beats move it)
   wire        mv       = (state_q == StConv) && feed;
-  wire [15:0] av_ox    = mv ? nx_ox   : ox_q;
-  wire [31:0] av_oxs   = mv ? nx_oxs  : oxs_q;
-  wire [31:0] av_oys   = mv ? nx_oys  : oys_q;
-  wire [31:0] av_prow  = mv ? nx_prow : prow_q;
-  wire [31:0] av_pp    = mv ? nx_pp   : pp_q;
-  wire [31:0] av_qq    = mv ? nx_qq   : qq_q;
+  wire [15:0]   av_ox   = mv ? nx_ox   : ox_q;
+  wire [CW-1:0] av_oxs  = mv ? nx_oxs  : oxs_q;
+  wire [CW-1:0] av_oys  = mv ? nx_oys  : oys_q;
+  wire [AW-1:0] av_prow = mv ? nx_prow : prow_q;
+  wire [AW-1:0] av_pp   = mv ? nx_pp   : pp_q;
+  wire [AW-1:0] av_qq   = mv ? nx_qq   : qq_q;
 
   // ---------------------------------------------------------------- FSM next state
   always @* begin
@@ -197,12 +227,12 @@ module npu_ctrl #(
       StParam:   if (pidx_q == 4'd11) state_d = StConv;
       StConv:    if (og_end) state_d = StOgDrain;
       StOgDrain: begin
-        if (last_og ? (drain_q == Drain32) : (drain_q == OgDrain32)) state_d = last_og ? StCnt0 : StParam;
+        if (last_og ? (drain_q == Drain8) : (drain_q == OgDrain8)) state_d = last_og ? StCnt0 : StParam;
       end
       StPool:    if (pool_end) state_d = StDrain;
-      StDrain:   if (drain_q == Drain32) state_d = StCnt0;
+      StDrain:   if (drain_q == Drain8) state_d = StCnt0;
       StCnt0:    state_d = StCnt1;
-      StCnt1:    state_d = (layer_q == LayerLimit32 - 32'd1) ? StFinish : StFetch;
+      StCnt1:    state_d = (layer_q == LayerLimit8 - 8'd1) ? StFinish : StFetch;
       StFinish:  state_d = StIdle;
       default:   state_d = StIdle;
     endcase
@@ -222,8 +252,8 @@ module npu_ctrl #(
     if (state_q == StFetch && fidx_q != 5'd0) begin
       case (fidx_q - 5'd1)
         5'd0:  op_q <= dmem_rdata_i[3:0];
-        5'd1:  in_base_q <= dmem_rdata_i;
-        5'd2:  out_base_q <= dmem_rdata_i;
+        5'd1:  in_base_q <= dmem_rdata_i[AW-1:0];
+        5'd2:  out_base_q <= dmem_rdata_i[AW-1:0];
         5'd3:  begin in_h_q <= dmem_rdata_i[15:0]; in_w_q <= dmem_rdata_i[31:16]; end
         5'd4:  begin cg_n_q <= dmem_rdata_i[15:0]; og_n_q <= dmem_rdata_i[31:16]; end
         5'd5:  begin out_h_q <= dmem_rdata_i[15:0]; out_w_q <= dmem_rdata_i[31:16]; end
@@ -232,8 +262,8 @@ module npu_ctrl #(
           sh_q <= dmem_rdata_i[23:16]; sw_q <= dmem_rdata_i[31:24];
         end
         5'd7:  begin pt_q <= dmem_rdata_i[7:0]; pl_q <= dmem_rdata_i[15:8]; end
-        5'd8:  w_base_q <= dmem_rdata_i;
-        5'd9:  p_base_q <= dmem_rdata_i;
+        5'd8:  w_base_q <= dmem_rdata_i[WW-1:0];
+        5'd9:  p_base_q <= dmem_rdata_i[WW-1:0];
         5'd10: begin
           x_zp_q <= dmem_rdata_i[7:0];   y_zp_q <= dmem_rdata_i[15:8];
           lo_q   <= dmem_rdata_i[23:16]; hi_q   <= dmem_rdata_i[31:24];
@@ -246,7 +276,7 @@ module npu_ctrl #(
       endcase
     end
   end
-  wire [31:0] dmem_a = {layer_q[27:0], 4'd0} + {27'd0, fidx_q};
+  wire [31:0] dmem_a = {20'd0, layer_q, 4'd0} + {27'd0, fidx_q};
   assign dmem_raddr_o = dmem_a[DmAw-1:0];
 
   // ---------------------------------------------------------------- layer constants
@@ -254,23 +284,24 @@ module npu_ctrl #(
   // the rest of b is zero): a few cycles per layer instead of eight hardware multipliers.
   //   0 W*CG  1 sw*CG  2 pt*W (+pl)  3 OH*OW  4 KH*KW  5 sh*(W*CG)  6 (pt*W+pl)*CG
   //   7 KH*KW*CG*Dim
-  reg [2:0]  mk_q;
-  reg        mload_q;
-  reg [31:0] ma_q, macc_q;
-  reg [15:0] mb_q;
-  wire       mul_last = (state_q == StMul) && !mload_q && (mb_q == 16'd0) && (mk_q == 3'd7);
-  reg [31:0] op_a;
-  reg [15:0] op_b;
+  reg [2:0]    mk_q;
+  reg          mload_q;
+  reg [MW-1:0] ma_q, macc_q;
+  reg [15:0]   mb_q;
+  wire         mul_last = (state_q == StMul) && !mload_q && (mb_q == 16'd0) && (mk_q == 3'd7);
+  reg [MW-1:0] op_a;
+  reg [15:0]   op_b;
+  localparam [MW-1:0] DimM = Dim32[MW-1:0];
   always @* begin
     case (mk_q)
-      3'd0:    begin op_a = {16'd0, in_w_q};  op_b = cg_n_q; end
-      3'd1:    begin op_a = {24'd0, sw_q};    op_b = cg_n_q; end
-      3'd2:    begin op_a = {24'd0, pt_q};    op_b = in_w_q; end
-      3'd3:    begin op_a = {16'd0, out_h_q}; op_b = out_w_q; end
-      3'd4:    begin op_a = {24'd0, kh_q};    op_b = {8'd0, kw_q}; end
-      3'd5:    begin op_a = wcg_q;            op_b = {8'd0, sh_q}; end
-      3'd6:    begin op_a = pwl_q;            op_b = cg_n_q; end
-      default: begin op_a = khkw_q * Dim32;   op_b = cg_n_q; end  // Dim: a power of two
+      3'd0:    begin op_a = {{(MW-16){1'b0}}, in_w_q};  op_b = cg_n_q; end
+      3'd1:    begin op_a = {{(MW-8){1'b0}}, sw_q};     op_b = cg_n_q; end
+      3'd2:    begin op_a = {{(MW-8){1'b0}}, pt_q};     op_b = in_w_q; end
+      3'd3:    begin op_a = {{(MW-16){1'b0}}, out_h_q}; op_b = out_w_q; end
+      3'd4:    begin op_a = {{(MW-8){1'b0}}, kh_q};     op_b = {8'd0, kw_q}; end
+      3'd5:    begin op_a = {{(MW-AW){1'b0}}, wcg_q};   op_b = {8'd0, sh_q}; end
+      3'd6:    begin op_a = {{(MW-AW){1'b0}}, pwl_q};   op_b = cg_n_q; end
+      default: begin op_a = {{(MW-WW){1'b0}}, khkw_q} * DimM; op_b = cg_n_q; end  // Dim: 2^k
     endcase
   end
   always @(posedge clk_i) begin
@@ -281,22 +312,22 @@ module npu_ctrl #(
       if (mload_q) begin
         ma_q    <= op_a;
         mb_q    <= op_b;
-        macc_q  <= 32'd0;
+        macc_q  <= {MW{1'b0}};
         mload_q <= 1'b0;
       end else if (mb_q != 16'd0) begin
         if (mb_q[0]) macc_q <= macc_q + ma_q;
-        ma_q <= {ma_q[30:0], 1'b0};
+        ma_q <= {ma_q[MW-2:0], 1'b0};
         mb_q <= {1'b0, mb_q[15:1]};
       end else begin
         case (mk_q)
-          3'd0:    wcg_q     <= macc_q;
-          3'd1:    swcg_q    <= macc_q;
-          3'd2:    pwl_q     <= macc_q + {24'd0, pl_q};
-          3'd3:    npix_q    <= macc_q;
-          3'd4:    khkw_q    <= macc_q;
-          3'd5:    stepy_q   <= macc_q;
-          3'd6:    p_init_q  <= in_base_q - macc_q;
-          default: og_wstr_q <= macc_q;
+          3'd0:    wcg_q     <= macc_q[AW-1:0];
+          3'd1:    swcg_q    <= macc_q[AW-1:0];
+          3'd2:    pwl_q     <= macc_q[AW-1:0] + {{(AW-8){1'b0}}, pl_q};
+          3'd3:    npix_q    <= macc_q[PW-1:0];
+          3'd4:    khkw_q    <= macc_q[WW-1:0];
+          3'd5:    stepy_q   <= macc_q[AW-1:0];
+          3'd6:    p_init_q  <= in_base_q - macc_q[AW-1:0];
+          default: og_wstr_q <= macc_q[WW-1:0];
         endcase
         mk_q    <= mk_q + 3'd1;
         mload_q <= 1'b1;
@@ -308,42 +339,42 @@ module npu_ctrl #(
   always @(posedge clk_i) begin
     case (state_q)
       StIdle: begin
-        layer_q <= 32'd0;
+        layer_q <= 8'd0;
       end
       StSetup3: begin
-        og_q       <= 32'd0;
+        og_q       <= 16'd0;
         og_wbase_q <= w_base_q;
         og_pbase_q <= p_base_q;
         wt_base_q  <= w_base_q;
         pidx_q     <= 4'd0;
         ky_q <= 8'd0;  kx_q <= 8'd0;  cg_q <= 16'd0;
-        koff_q <= 32'd0;  koff_row_q <= 32'd0;
-        b_q <= 32'd0;
-        pix_q <= 32'd0;
-        drain_q <= 32'd0;
+        koff_q <= {AW{1'b0}};  koff_row_q <= {AW{1'b0}};
+        b_q <= {PW{1'b0}};
+        pix_q <= {PW{1'b0}};
+        drain_q <= 8'd0;
         ox_q   <= 16'd0;                  ps_ox_q   <= 16'd0;
-        oxs_q  <= 32'd0 - {24'd0, pl_q};  ps_oxs_q  <= 32'd0 - {24'd0, pl_q};
-        oys_q  <= 32'd0 - {24'd0, pt_q};  ps_oys_q  <= 32'd0 - {24'd0, pt_q};
+        oxs_q  <= {CW{1'b0}} - pl_c;  ps_oxs_q  <= {CW{1'b0}} - pl_c;
+        oys_q  <= {CW{1'b0}} - pt_c;  ps_oys_q  <= {CW{1'b0}} - pt_c;
         pp_q   <= p_init_q;               ps_pp_q   <= p_init_q;
         prow_q <= p_init_q;               ps_prow_q <= p_init_q;
         qq_q   <= out_base_q;             ps_qq_q   <= out_base_q;
-        ps_pix_q <= 32'd0;
+        ps_pix_q <= {PW{1'b0}};
       end
       StParam: begin
         pidx_q <= pidx_q + 4'd1;
-        drain_q <= 32'd0;
+        drain_q <= 8'd0;
       end
       StConv: begin
         if (mv) begin
           ox_q <= nx_ox;  oxs_q <= nx_oxs;  oys_q <= nx_oys;
           prow_q <= nx_prow;  pp_q <= nx_pp;  qq_q <= nx_qq;
         end
-        b_q <= b_q + 32'd1;
+        b_q <= b_q + 1'b1;
         if (tile_end) begin
-          b_q <= 32'd0;
+          b_q <= {PW{1'b0}};
           if (!t_last) begin
             // next (ky, kx, cg) tile over the same pixels
-            wt_base_q <= wt_base_q + Dim32;
+            wt_base_q <= wt_base_q + DimW;
             if (cg_last) begin
               cg_q <= 16'd0;
               if (kx_q == kw_q - 8'd1) begin
@@ -353,11 +384,11 @@ module npu_ctrl #(
                 koff_q <= koff_row_q + wcg_q;
               end else begin
                 kx_q <= kx_q + 8'd1;
-                koff_q <= koff_q + 32'd1;
+                koff_q <= koff_q + 1'b1;
               end
             end else begin
               cg_q <= cg_q + 16'd1;
-              koff_q <= koff_q + 32'd1;
+              koff_q <= koff_q + 1'b1;
             end
             ox_q <= ps_ox_q;  oxs_q <= ps_oxs_q;  oys_q <= ps_oys_q;
             prow_q <= ps_prow_q;  pp_q <= ps_pp_q;  qq_q <= ps_qq_q;
@@ -365,7 +396,7 @@ module npu_ctrl #(
             // next pixel tile: remember where this one ended
             wt_base_q <= og_wbase_q;
             ky_q <= 8'd0;  kx_q <= 8'd0;  cg_q <= 16'd0;
-            koff_q <= 32'd0;  koff_row_q <= 32'd0;
+            koff_q <= {AW{1'b0}};  koff_row_q <= {AW{1'b0}};
             ps_ox_q <= av_ox;  ps_oxs_q <= av_oxs;  ps_oys_q <= av_oys;
             ps_prow_q <= av_prow;  ps_pp_q <= av_pp;  ps_qq_q <= av_qq;
             ps_pix_q <= ps_pix_q + tcur;
@@ -373,22 +404,22 @@ module npu_ctrl #(
         end
       end
       StOgDrain: begin
-        drain_q <= drain_q + 32'd1;
-        if (!last_og && drain_q == OgDrain32) begin
+        drain_q <= drain_q + 8'd1;
+        if (!last_og && drain_q == OgDrain8) begin
           // next output group: back to the first pixel
-          og_q       <= og_q + 32'd1;
+          og_q       <= og_q + 16'd1;
           og_wbase_q <= og_wbase_q + og_wstr_q;
-          og_pbase_q <= og_pbase_q + 32'd12;
+          og_pbase_q <= og_pbase_q + {{(WW-4){1'b0}}, 4'd12};
           wt_base_q  <= og_wbase_q + og_wstr_q;
           pidx_q     <= 4'd0;
           ox_q   <= 16'd0;                  ps_ox_q   <= 16'd0;
-          oxs_q  <= 32'd0 - {24'd0, pl_q};  ps_oxs_q  <= 32'd0 - {24'd0, pl_q};
-          oys_q  <= 32'd0 - {24'd0, pt_q};  ps_oys_q  <= 32'd0 - {24'd0, pt_q};
+          oxs_q  <= {CW{1'b0}} - pl_c;  ps_oxs_q  <= {CW{1'b0}} - pl_c;
+          oys_q  <= {CW{1'b0}} - pt_c;  ps_oys_q  <= {CW{1'b0}} - pt_c;
           pp_q   <= p_init_q;               ps_pp_q   <= p_init_q;
           prow_q <= p_init_q;               ps_prow_q <= p_init_q;
-          qq_q   <= out_base_q + og_q + 32'd1;
-          ps_qq_q <= out_base_q + og_q + 32'd1;
-          ps_pix_q <= 32'd0;
+          qq_q   <= out_base_q + og_a + 1'b1;
+          ps_qq_q <= out_base_q + og_a + 1'b1;
+          ps_pix_q <= {PW{1'b0}};
         end
       end
       StPool: begin
@@ -400,25 +431,25 @@ module npu_ctrl #(
             koff_q <= koff_row_q + wcg_q;
           end else begin
             kx_q <= kx_q + 8'd1;
-            koff_q <= koff_q + {16'd0, cg_n_q};
+            koff_q <= koff_q + cgn_a;
           end
         end else begin
           ky_q <= 8'd0;  kx_q <= 8'd0;
-          koff_q <= 32'd0;  koff_row_q <= 32'd0;
+          koff_q <= {AW{1'b0}};  koff_row_q <= {AW{1'b0}};
           qq_q <= nx_qq;
           if (cg_last) begin
             cg_q <= 16'd0;
-            pix_q <= pix_q + 32'd1;
+            pix_q <= pix_q + 1'b1;
             ox_q <= nx_ox;  oxs_q <= nx_oxs;  oys_q <= nx_oys;
             prow_q <= nx_prow;  pp_q <= nx_pp;
           end else begin
             cg_q <= cg_q + 16'd1;
           end
         end
-        drain_q <= 32'd0;
+        drain_q <= 8'd0;
       end
-      StDrain: drain_q <= drain_q + 32'd1;
-      StCnt1: layer_q <= layer_q + 32'd1;
+      StDrain: drain_q <= drain_q + 8'd1;
+      StCnt1: layer_q <= layer_q + 8'd1;
       default: ;
     endcase
   end
@@ -442,16 +473,17 @@ module npu_ctrl #(
     end
   end
   wire [31:0] cnt_a = (state_q == StFinish) ? MaxL2 :
-                      {layer_q[30:0], 1'b0} + ((state_q == StCnt1) ? 32'd1 : 32'd0);
+                      {23'd0, layer_q, 1'b0} + ((state_q == StCnt1) ? 32'd1 : 32'd0);
   assign cnt_we_o    = (state_q == StCnt0) || (state_q == StCnt1) || (state_q == StFinish);
   assign cnt_waddr_o = cnt_a[CntAw-1:0];
   assign cnt_wdata_o = (state_q == StCnt0) ? cyc_layer_q :
                        (state_q == StCnt1) ? cyc_feed_q : cyc_run_q;
 
   // ---------------------------------------------------------------- read issue
-  wire [31:0] wmem_a = (state_q == StParam) ? og_pbase_q + {28'd0, pidx_q} : wt_base_q + b_q;
-  assign amem_raddr_o = amem_a[AmAw-1:0];
-  assign wmem_raddr_o = wmem_a[WmAw-1:0];
+  wire [WW-1:0] wmem_a = (state_q == StParam) ? og_pbase_q + {{(WW-4){1'b0}}, pidx_q}
+                                              : wt_base_q + b32[WW-1:0];   // b < Dim here
+  assign amem_raddr_o = amem_a;
+  assign wmem_raddr_o = wmem_a;
 
   // Issue -> data stage (one-cycle RAM latency).
   reg             f_valid_q, f_pad_q, f_swap_q, f_first_q, f_last_q, f_wload_q, f_param_q;
@@ -468,7 +500,7 @@ module npu_ctrl #(
       f_valid_q <= feed;
       f_wload_q <= wload;
       f_param_q <= (state_q == StParam);
-      f_swap_q  <= (state_q == StConv) && (b_q == 32'd0);
+      f_swap_q  <= (state_q == StConv) && (b_q == {PW{1'b0}});
     end
   end
   always @(posedge clk_i) begin
@@ -476,7 +508,7 @@ module npu_ctrl #(
     f_first_q <= is_conv ? t_first : k_first;
     f_last_q  <= is_conv ? t_last : k_last;
     f_p_q     <= b_q[AccAw-1:0];
-    f_q_q     <= qq_q[AmAw-1:0];
+    f_q_q     <= qq_q;
     f_wrow_q  <= b_q[RowAw-1:0];
   end
   assign f_valid_o = f_valid_q;
@@ -515,5 +547,6 @@ module npu_ctrl #(
   assign avg_bias_o = avg_bias_q;
 
   // Address bits above the memory sizes (the compiler keeps addresses in range).
-  wire unused_ctrl = ^{op_q[3:2], amem_a[31:AmAw], wmem_a[31:WmAw], dmem_a[31:DmAw], cnt_a[31:CntAw]};
+  wire unused_ctrl = ^{op_q[3:2], dmem_a[31:DmAw], cnt_a[31:CntAw], cg32[31:AW], cgn32[31:AW],
+                       ogn32[31:AW], og32[31:AW], b32[31:WW]};
 endmodule
