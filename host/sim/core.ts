@@ -100,7 +100,7 @@ export async function runScript(exe: string, script: CoreScript, opts: { timeout
     const cmd = path.join(dir, 'cmds.bin');
     const out = path.join(dir, 'out.bin');
     await writeFile(cmd, script.bytes());
-    const args = [cmd, out];
+    const args = [cmd, out, '+npu_strict'];
     if (opts.timeoutCycles) args.push(`+timeout=${opts.timeoutCycles}`);
     if (opts.trace) {
       await mkdir(path.dirname(opts.trace), { recursive: true });

@@ -24,7 +24,7 @@ describe('npu_array', () => {
         defines: { ROWS: rows, COLS: cols },
       });
       for (const seed of [1, 2, 3]) {
-        const { stdout } = await run(exe, [String(seed), '60']);
+        const { stdout } = await run(exe, [String(seed), '60', '+npu_strict']);
         expect(stdout).toMatch(/^PASS \d+ vectors/);
       }
     });
