@@ -477,7 +477,7 @@ module npu_ctrl #(
   assign cnt_we_o    = (state_q == StCnt0) || (state_q == StCnt1) || (state_q == StFinish);
   assign cnt_waddr_o = cnt_a[CntAw-1:0];
   assign cnt_wdata_o = (state_q == StCnt0) ? cyc_layer_q :
-                       (state_q == StCnt1) ? cyc_feed_q : cyc_run_q;
+                       (state_q == StCnt1) ? cyc_feed_q : cyc_run_q + 32'd1;  // busy cycles
 
   // ---------------------------------------------------------------- read issue
   wire [WW-1:0] wmem_a = (state_q == StParam) ? og_pbase_q + {{(WW-4){1'b0}}, pidx_q}
