@@ -1,0 +1,71 @@
+// Bench of npu_requant (Lanes = 4): streams vectors from a file, one per cycle, and
+// writes the int8 results. Input: u32 records per vector {zp | lo << 8 | hi << 16,
+// then per lane acc (i32), m0 (u32), s (u32)}; output: 4 bytes per vector, in order.
+// Usage: requant_tb IN OUT. The comparison with host/quant/requant.ts is in the test.
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <vector>
+#include "Vnpu_requant.h"
+#include "verilated.h"
+#include "vbits.h"
+
+int main(int argc, char** argv) {
+  auto ctx = std::make_unique<VerilatedContext>();
+  ctx->commandArgs(argc, argv);
+  auto top = std::make_unique<Vnpu_requant>(ctx.get());
+  if (argc < 3) return 2;
+  FILE* f = std::fopen(argv[1], "rb");
+  if (!f) return 2;
+  std::vector<uint32_t> in;
+  uint32_t w;
+  while (std::fread(&w, 4, 1, f) == 1) in.push_back(w);
+  std::fclose(f);
+  const size_t per = 1 + 4 * 3;
+  const size_t n = in.size() / per;
+  std::vector<uint8_t> out;
+  top->clk_i = 0;
+  top->rst_ni = 1;
+  top->eval();
+  top->rst_ni = 0;
+  top->eval();
+  top->rst_ni = 1;
+  top->eval();
+  for (size_t c = 0; out.size() < 4 * n; c++) {
+    if (c < n) {
+      const uint32_t* v = &in[c * per];
+      top->in_valid_i = 1;
+      top->in_tag_i = static_cast<uint32_t>(c);
+      top->zp_i = v[0] & 0xff;
+      top->lo_i = (v[0] >> 8) & 0xff;
+      top->hi_i = (v[0] >> 16) & 0xff;
+      for (int l = 0; l < 4; l++) {
+        vbitsSet(top->acc_i, 32 * l, 32, v[1 + 3 * l]);
+        vbitsSet(top->m0_i, 32 * l, 32, v[2 + 3 * l]);
+        vbitsSet(top->s_i, 6 * l, 6, v[3 + 3 * l]);
+      }
+    } else {
+      top->in_valid_i = 0;
+    }
+    top->clk_i = 0;
+    top->eval();
+    if (top->out_valid_o) {
+      if (top->out_tag_o != out.size() / 4) {
+        std::fprintf(stderr, "requant_tb: out of order (tag %u)\n", top->out_tag_o);
+        return 1;
+      }
+      for (int l = 0; l < 4; l++) out.push_back(static_cast<uint8_t>(vbitsGet(top->y_o, 8 * l, 8)));
+    }
+    top->clk_i = 1;
+    top->eval();
+    if (c > n + 100) {
+      std::fprintf(stderr, "requant_tb: outputs missing\n");
+      return 1;
+    }
+  }
+  top->final();
+  FILE* o = std::fopen(argv[2], "wb");
+  if (!o || std::fwrite(out.data(), 1, out.size(), o) != out.size()) return 2;
+  std::fclose(o);
+  return 0;
+}
