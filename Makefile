@@ -1,6 +1,7 @@
 # nnfpga: thin stage targets over scripts/ and the nnfpga CLI.
 #   make demo                  the main job: a fixture model on the simulated board
 #   make test                  every test (installs what it needs first)
+#   make test-bitstreams       both boards' bitstreams must fit and meet timing
 #   make lint                  tsc, eslint, prettier, verilator -Wall on every RTL module
 #   make bitstream BOARD=icebreaker|hx8k   synthesis, place and route, bitstream
 #   make prog BOARD=...        flash the board
@@ -10,7 +11,7 @@ FIXTURES ?= ../shared/fixtures
 BIN      := node_modules/.bin
 NNFPGA   := node bin/nnfpga.js
 
-.PHONY: all deps lint lint-ts lint-rtl test demo bench bitstream prog clean
+.PHONY: all deps lint lint-ts lint-rtl test test-bitstreams demo bench bitstream prog clean
 all: test
 
 deps:
@@ -29,6 +30,9 @@ test: deps
 	@mkdir -p build
 	@$(BIN)/vitest run --reporter=default --reporter=json --outputFile.json=build/test-results.json; \
 	  rc=$$?; node scripts/test-summary.mjs build/test-results.json; exit $$rc
+
+test-bitstreams: deps
+	@NNFPGA_BITSTREAM_GATE=1 $(BIN)/vitest run
 
 demo: deps
 	$(NNFPGA) info $(FIXTURES)/cnn_a.onnx

@@ -102,18 +102,20 @@ describe('command line errors', () => {
     expectOneLineError(cli('info', join(dir, 'bad.nnq.json')), /corrupt quantized model/);
   });
 
-  it('a TARGET without device support says so', () => {
-    expectOneLineError(
-      cli(
-        'run',
-        fixture('mlp.onnx'),
-        '--input',
-        fixture('inputs200.npy'),
-        '--calib',
-        fixture('calib256.npy'),
-        '--sim',
-      ),
-      /--sim/,
+  it('a --port that does not exist exits 2 with one line naming the port', () => {
+    const r = cli(
+      'run',
+      fixture('mlp.onnx'),
+      '--input',
+      fixture('inputs200.npy'),
+      '--calib',
+      fixture('calib256.npy'),
+      '--port',
+      '/dev/ttyNNFPGA-NONE',
     );
+    expect(r.code).toBe(2);
+    const lines = r.stderr.split('\n').filter((l) => l !== '');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/\/dev\/ttyNNFPGA-NONE does not exist/);
   });
 });
