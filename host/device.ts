@@ -91,6 +91,8 @@ export class Device {
   private infoCache: DeviceInfo | null = null;
   /** Wall time of the last program run, for the next run's reply timeout. */
   private lastRunMs = 0;
+  /** Frame payload the host uses: the device's max_payload, or less on a noisy line. */
+  private payloadLimit = Infinity;
 
   constructor(
     readonly link: Link,
@@ -106,10 +108,11 @@ export class Device {
    */
   static async connect(
     transport: Transport,
-    opts: LinkOptions & { firstRunMs?: number; identifyRetries?: number } = {},
+    opts: LinkOptions & { firstRunMs?: number; identifyRetries?: number; payloadLimit?: number } = {},
   ): Promise<Device> {
     const link = new Link(transport, opts);
     const dev = new Device(link, opts.firstRunMs);
+    dev.payloadLimit = opts.payloadLimit ?? Infinity;
     try {
       await link.drain();
       await dev.identify(opts.identifyRetries ?? 3);
@@ -124,6 +127,15 @@ export class Device {
   get info(): DeviceInfo {
     if (!this.infoCache) throw new Error('Device.info before identify()');
     return this.infoCache;
+  }
+
+  /**
+   * Largest payload this host puts in a frame: the device's max_payload, capped by the
+   * connect option payloadLimit (short frames survive a noisy line: a frame of B bytes
+   * gets through a bit-error rate p with probability (1-p)^(10B)).
+   */
+  get maxPayload(): number {
+    return Math.max(16, Math.min(this.info.maxPayload, this.payloadLimit));
   }
 
   get stats(): LinkStats {
@@ -143,7 +155,7 @@ export class Device {
 
   /** Writes words at addr of a space, in max_payload chunks, two frames in flight. */
   async write(space: SpaceCode, addr: number, words: Uint32Array, opts: TransferOptions = {}): Promise<void> {
-    const per = Math.floor((this.info.maxPayload - 5) / 4);
+    const per = Math.floor((this.maxPayload - 5) / 4);
     const jobs: Promise<void>[] = [];
     let done = 0;
     for (let off = 0; off < words.length || (off === 0 && words.length === 0); off += per) {
@@ -169,7 +181,7 @@ export class Device {
 
   /** Reads count words at addr of a space. */
   async read(space: SpaceCode, addr: number, count: number): Promise<Uint32Array> {
-    const per = Math.floor((this.info.maxPayload - 1) / 4);
+    const per = Math.floor((this.maxPayload - 1) / 4);
     const out = new Uint32Array(count);
     const jobs: Promise<void>[] = [];
     for (let off = 0; off < count; off += per) {
@@ -210,8 +222,8 @@ export class Device {
     outAddr: number,
     outCount: number,
   ): Promise<{ output: Uint32Array; cycles: number }> {
-    const maxIn = Math.floor((this.info.maxPayload - 10) / 4);
-    const maxOut = Math.floor((this.info.maxPayload - 5) / 4);
+    const maxIn = Math.floor((this.maxPayload - 10) / 4);
+    const maxOut = Math.floor((this.maxPayload - 5) / 4);
     if (outCount > maxOut) {
       // outputs larger than one reply: separate WRITE, RUN, READ
       await this.write(Space.AMEM, inAddr, input);
@@ -219,16 +231,19 @@ export class Device {
       return { output: await this.read(Space.AMEM, outAddr, outCount), cycles };
     }
     const head = Math.max(0, input.length - maxIn);
-    const headJob = head > 0 ? this.write(Space.AMEM, inAddr, input.subarray(0, head)) : Promise.resolve();
+    // The head's WRITEs must all be acknowledged before the INFER goes out: pipelined
+    // with it, a WRITE frame lost on the line would let the INFER run on a partly old
+    // input (the WRITE's retransmission lands too late), a silently wrong result.
+    if (head > 0) await this.write(Space.AMEM, inAddr, input.subarray(0, head));
     const tail = input.subarray(head);
     const payload = new Uint8Array(10 + tail.length * 4);
     payload.set([...u32(inAddr + head), ...u32(outAddr), ...u16(outCount)]);
     payload.set(wordsToBytes(tail), 10);
     const t0 = performance.now();
-    const [, r] = await Promise.all([
-      headJob,
-      this.link.request(Cmd.INFER, payload, { replyBytes: 5 + 4 * outCount, computeMs: this.computeMs() }),
-    ]);
+    const r = await this.link.request(Cmd.INFER, payload, {
+      replyBytes: 5 + 4 * outCount,
+      computeMs: this.computeMs(),
+    });
     this.check(
       r,
       Cmd.INFER,

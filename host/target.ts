@@ -79,7 +79,7 @@ export class DeviceBackend implements InferenceBackend {
       return r;
     };
     try {
-      const fits = this.image.input.words <= Math.floor((this.device.info.maxPayload - 10) / 4);
+      const fits = this.image.input.words <= Math.floor((this.device.maxPayload - 10) / 4);
       if (fits) return await Promise.all(xs.map(one));
       const out = [];
       for (const xq of xs) out.push(await one(xq));
@@ -158,7 +158,7 @@ export async function openDevice(
 
   let board: SimBoard | null = null;
   let transport: Transport;
-  let linkOpts: LinkOptions;
+  let linkOpts: LinkOptions & { payloadLimit?: number };
   if (opts.sim) {
     board = await startBoardSim({ ber, seed: 1, stderr: 'ignore' });
     transport = await SerialTransport.open(board.path, { baudRate: baud });
@@ -166,6 +166,8 @@ export async function openDevice(
       baseTimeoutMs: 1000,
       msPerByte: 0.05,
       hint: 'the simulated board stopped answering (run with --verbose)',
+      // Under injected bit errors, frames of ~0.2/(10 P) bytes: most get through first time.
+      ...(ber ? { payloadLimit: Math.max(64, Math.floor(0.2 / (10 * ber))) } : {}),
     };
   } else {
     transport = await SerialTransport.open(opts.port!, { baudRate: baud });

@@ -96,4 +96,15 @@ describe('link over a mock device', () => {
     expect(mock.mem[0].subarray(100, 400)).toEqual(input);
     await dev.close();
   });
+  it('sends the INFER only after every WRITE of its input was acknowledged, so a lost WRITE cannot leave an old input', async () => {
+    const mock = new MockDevice();
+    const dev = await Device.connect(mock, fast);
+    const input = Uint32Array.from({ length: 300 }, (_, i) => i + 1);
+    mock.faults.dropRequests = 1; // the first WRITE of the input's head is lost on the line
+    const { output } = await dev.infer(100, input, 100, 10);
+    expect([...output]).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(dev.stats.retransmissions).toBeGreaterThanOrEqual(1);
+    expect(mock.executed[Cmd.INFER]).toBe(1);
+    await dev.close();
+  });
 });
