@@ -14,6 +14,7 @@ import { numel } from './ir.ts';
 import { loadModel } from './model.ts';
 import { calibrate, quantizeModel } from './quant/quantize.ts';
 import { dequantize, quantizeInput, runInt, type RoundingRule } from './quant/intref.ts';
+import type { LinkStats } from './link/link.ts';
 import type { QModel } from './quant/types.ts';
 import { argmax, inferFloat } from './ref/float.ts';
 
@@ -21,6 +22,15 @@ import { argmax, inferFloat } from './ref/float.ts';
 export interface InferenceBackend {
   /** xq: the quantized input (CHW-flat int8); yq: the model's int8 output. */
   infer(xq: Int8Array): Promise<{ yq: Int8Array; cycles: number }>;
+  /**
+   * Optional: many inputs streamed (the next input crosses the wire while the device
+   * computes), results in input order. Without it, `infer` is called one at a time.
+   */
+  inferMany?(xs: Int8Array[]): Promise<{ yq: Int8Array; cycles: number }[]>;
+  /** Optional: every layer's int8 output for one input, to find where a mismatch starts. */
+  layerActivations?(xq: Int8Array): Promise<Int8Array[]>;
+  /** Optional: link statistics (frames, bytes, retransmissions) since the device was opened. */
+  readonly linkStats?: LinkStats;
   close(): Promise<void>;
 }
 
@@ -80,9 +90,13 @@ export interface Inference {
   mismatches: number | null;
 }
 
+/** Inputs handed to the device at once: streamed back to back, then compared. */
+export const STREAM_CHUNK = 32;
+
 /**
  * Runs every sample; calls `each` with the result as soon as it is known, so that eval
- * over 10,000 images keeps nothing but its counters.
+ * over 10,000 images keeps nothing but its counters. With a device, inputs go to it in
+ * chunks of STREAM_CHUNK, streamed when the backend can (inferMany).
  */
 export async function runSamples(
   prep: PreparedModel,
@@ -94,32 +108,138 @@ export async function runSamples(
   if (samples.data.length < samples.count * size) {
     throw new InputError(`inputs hold ${samples.data.length} values for ${samples.count} samples of ${size}`);
   }
-  for (let i = 0; i < samples.count; i++) {
-    const x = samples.data.subarray(i * size, (i + 1) * size);
-    const xq = quantizeInput(prep.q, x);
-    const outs = runInt(prep.q, xq);
-    const refQ = outs[outs.length - 1];
-    const r: Inference = {
-      index: i,
-      output: null,
-      deviceQ: null,
-      cycles: null,
-      referenceQ: refQ,
-      reference: Array.from(dequantize(refQ, prep.q.outQ)),
-      float: prep.float ? Array.from(inferFloat(prep.float, x)) : null,
-      mismatches: null,
-    };
-    if (backend) {
-      const { yq, cycles } = await backend.infer(xq);
-      r.deviceQ = yq;
-      r.cycles = cycles;
-      r.output = Array.from(dequantize(yq, prep.q.outQ));
-      let mm = 0;
-      for (let k = 0; k < refQ.length; k++) if (yq[k] !== refQ[k]) mm++;
-      r.mismatches = mm;
+  for (let start = 0; start < samples.count; start += STREAM_CHUNK) {
+    const end = Math.min(samples.count, start + STREAM_CHUNK);
+    const chunk: { r: Inference; xq: Int8Array }[] = [];
+    for (let i = start; i < end; i++) {
+      const x = samples.data.subarray(i * size, (i + 1) * size);
+      const xq = quantizeInput(prep.q, x);
+      const outs = runInt(prep.q, xq);
+      const refQ = outs[outs.length - 1];
+      chunk.push({
+        xq,
+        r: {
+          index: i,
+          output: null,
+          deviceQ: null,
+          cycles: null,
+          referenceQ: refQ,
+          reference: Array.from(dequantize(refQ, prep.q.outQ)),
+          float: prep.float ? Array.from(inferFloat(prep.float, x)) : null,
+          mismatches: null,
+        },
+      });
     }
-    each(r);
+    if (backend) {
+      const xs = chunk.map((c) => c.xq);
+      const ys = backend.inferMany ? await backend.inferMany(xs) : [];
+      if (!backend.inferMany) for (const xq of xs) ys.push(await backend.infer(xq));
+      chunk.forEach(({ r }, k) => {
+        const { yq, cycles } = ys[k];
+        r.deviceQ = yq;
+        r.cycles = cycles;
+        r.output = Array.from(dequantize(yq, prep.q.outQ));
+        let mm = 0;
+        for (let e = 0; e < r.referenceQ.length; e++) if (yq[e] !== r.referenceQ[e]) mm++;
+        r.mismatches = mm;
+      });
+    }
+    for (const { r } of chunk) each(r);
   }
+}
+
+/** Where the device first parts from the integer reference, for one input. */
+export interface Divergence {
+  /** The input (sample index). */
+  input: number;
+  /** The first layer whose int8 output differs (index into the program and its name). */
+  layer: number;
+  layer_name: string;
+  /** Flat CHW index of the first differing element of that layer's output, and its values. */
+  element: number;
+  device: number;
+  reference: number;
+  /** device - reference, in LSBs of the layer's output scale. */
+  error_lsb: number;
+  /** Output elements of that layer that differ. */
+  differing: number;
+}
+
+/**
+ * Reads back every layer's activations for input `index` and finds the first layer
+ * where the device differs from the integer reference. Null when the backend cannot read
+ * layers back, or when every layer agrees on a re-run (an intermittent fault).
+ */
+export async function findDivergence(
+  q: QModel,
+  backend: InferenceBackend,
+  index: number,
+  xq: Int8Array,
+): Promise<Divergence | null> {
+  if (!backend.layerActivations) return null;
+  const dev = await backend.layerActivations(xq);
+  const ref = runInt(q, xq);
+  for (let l = 0; l < ref.length; l++) {
+    const d = dev[l];
+    const r = ref[l];
+    let first = -1;
+    let differing = 0;
+    for (let e = 0; e < r.length; e++)
+      if (d[e] !== r[e]) {
+        if (first < 0) first = e;
+        differing++;
+      }
+    if (first >= 0)
+      return {
+        input: index,
+        layer: l,
+        layer_name: q.layers[l].name,
+        element: first,
+        device: d[first],
+        reference: r[first],
+        error_lsb: d[first] - r[first],
+        differing,
+      };
+  }
+  return null;
+}
+
+/** The link's counters for a report (null without a device or link). */
+export interface LinkSummary {
+  frames: number;
+  bytes_out: number;
+  bytes_in: number;
+  retransmissions: number;
+  timeouts: number;
+  corrupt_replies: number;
+}
+
+function linkSummary(backend: InferenceBackend | null): LinkSummary | null {
+  const s = backend?.linkStats;
+  if (!s) return null;
+  return {
+    frames: s.requests,
+    bytes_out: s.bytesOut,
+    bytes_in: s.bytesIn,
+    retransmissions: s.retransmissions,
+    timeouts: s.timeouts,
+    corrupt_replies: s.corruptReplies,
+  };
+}
+
+async function diagnose(
+  q: QModel,
+  backend: InferenceBackend,
+  samples: Samples,
+  index: number,
+): Promise<Divergence | null> {
+  const size = numel(q.input);
+  return findDivergence(
+    q,
+    backend,
+    index,
+    quantizeInput(q, samples.data.subarray(index * size, (index + 1) * size)),
+  );
 }
 
 // ---- run ----
@@ -143,7 +263,13 @@ export interface RunReport {
   summary: {
     inputs: number;
     mismatches: number | null;
+    /** Inputs with at least one output element where the device differs (null without a device). */
+    mismatched_inputs: number | null;
+    /** The first mismatching input, traced to the first layer that differs. */
+    first_divergence: Divergence | null;
     cycles_per_inference: number | null;
+    /** Link counters over the whole command (upload included). */
+    link: LinkSummary | null;
     /** Inputs whose integer-reference class equals the float reference's. */
     int8_float_agreement: number | null;
     /** Largest |integer reference - float reference| over all outputs. */
@@ -158,6 +284,7 @@ export async function runModel(
   calibPath: string | undefined,
   openBackend: BackendFactory,
   warn: (message: string) => void,
+  progress?: (done: number, total: number) => void,
 ): Promise<RunReport> {
   // The input shape is known only after loading the model; read the inputs once.
   let samples: Samples | undefined;
@@ -171,11 +298,16 @@ export async function runModel(
   const backend = await openBackend(prep.q);
   const results: RunResult[] = [];
   let mismatches = 0;
+  let mismatchedInputs = 0;
+  let firstBad = -1;
+  let divergence: Divergence | null = null;
+  let link: LinkSummary | null = null;
   let cycles = 0;
   let agree = 0;
   let maxErr = 0;
+  const all = samples;
   try {
-    await runSamples(prep, samples, backend, (r) => {
+    await runSamples(prep, all, backend, (r) => {
       const refPred = argmax(r.reference);
       const floatPred = r.float ? argmax(r.float) : null;
       if (floatPred === refPred) agree++;
@@ -183,7 +315,12 @@ export async function runModel(
         for (let k = 0; k < r.reference.length; k++)
           maxErr = Math.max(maxErr, Math.abs(r.reference[k] - r.float[k]));
       mismatches += r.mismatches ?? 0;
+      if (r.mismatches) {
+        mismatchedInputs++;
+        if (firstBad < 0) firstBad = r.index;
+      }
       cycles += r.cycles ?? 0;
+      progress?.(r.index + 1, all.count);
       results.push({
         index: r.index,
         output: r.output,
@@ -197,6 +334,8 @@ export async function runModel(
         cycles: r.cycles,
       });
     });
+    if (backend && firstBad >= 0) divergence = await diagnose(prep.q, backend, all, firstBad);
+    link = linkSummary(backend);
   } finally {
     await backend?.close();
   }
@@ -205,7 +344,10 @@ export async function runModel(
     summary: {
       inputs: samples.count,
       mismatches: backend ? mismatches : null,
+      mismatched_inputs: backend ? mismatchedInputs : null,
+      first_divergence: divergence,
       cycles_per_inference: backend ? cycles / samples.count : null,
+      link,
       int8_float_agreement: prep.float ? agree : null,
       int8_float_max_abs_error: prep.float ? maxErr : null,
       calibration: prep.q.source.calibration,
@@ -220,6 +362,9 @@ export interface EvalReport {
     inputs: number;
     accuracy: { float: number | null; int8: number; device: number | null };
     mismatches: number | null;
+    mismatched_inputs: number | null;
+    first_divergence: Divergence | null;
+    link: LinkSummary | null;
     /** Inputs where the integer reference and the float reference pick the same class. */
     int8_float_agreement: number | null;
     cycles_per_inference: number | null;
@@ -259,6 +404,10 @@ export async function evalModel(
   let okDev = 0;
   let agree = 0;
   let mismatches = 0;
+  let mismatchedInputs = 0;
+  let firstBad = -1;
+  let divergence: Divergence | null = null;
+  let link: LinkSummary | null = null;
   let cycles = 0;
   const size = numel(prep.q.input);
   const rules = Object.entries(compareRules ?? {});
@@ -290,9 +439,15 @@ export async function evalModel(
       }
       if (r.deviceQ && argmax(r.deviceQ) === label) okDev++;
       mismatches += r.mismatches ?? 0;
+      if (r.mismatches) {
+        mismatchedInputs++;
+        if (firstBad < 0) firstBad = r.index;
+      }
       cycles += r.cycles ?? 0;
       progress?.(r.index + 1);
     });
+    if (backend && firstBad >= 0) divergence = await diagnose(prep.q, backend, data, firstBad);
+    link = linkSummary(backend);
   } finally {
     await backend?.close();
   }
@@ -306,6 +461,9 @@ export async function evalModel(
         device: backend ? okDev / n : null,
       },
       mismatches: backend ? mismatches : null,
+      mismatched_inputs: backend ? mismatchedInputs : null,
+      first_divergence: divergence,
+      link,
       int8_float_agreement: prep.float ? agree / n : null,
       cycles_per_inference: backend ? cycles / n : null,
       dataset: data.name,

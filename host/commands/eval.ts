@@ -8,6 +8,7 @@ import { DEFAULT_FASHION_MNIST_DIR, loadFashionMnistTest } from '../data/fashion
 import { evalModel, type EvalReport } from '../run.ts';
 import { onnxruntimeRule, tfliteRule } from '../quant/rounding.ts';
 import { openTarget, withTarget, type TargetOptions } from '../target.ts';
+import { verdictLines } from './report.ts';
 import { emit, log, withCommon, type CommonOptions, type Register } from './common.ts';
 
 interface EvalOptions extends CommonOptions, TargetOptions {
@@ -26,7 +27,8 @@ export function formatEval(r: EvalReport): string {
   return [
     `${s.dataset}: ${s.inputs} inputs (calibration: ${s.calibration})`,
     `accuracy  float ${pct(s.accuracy.float)}  int8 ${pct(s.accuracy.int8)}  device ${pct(s.accuracy.device)}`,
-    `int8 and float agree on ${pct(s.int8_float_agreement)} of the inputs; device mismatches: ${s.mismatches ?? 'no device'}`,
+    `int8 and float agree on ${pct(s.int8_float_agreement)} of the inputs; cycles/inference: ${s.cycles_per_inference ?? '-'}`,
+    ...verdictLines(s),
     ...Object.entries(r.rounding ?? {}).map(
       ([name, v]) =>
         `${name} rounding: int8 ${pct(v.accuracy)}, ${v.differing_outputs} output values differ from nnfpga's rule on ${v.differing_inputs} inputs`,
@@ -91,6 +93,8 @@ export const registerEval: Register = (program: Command) => {
       );
       bar?.stop();
       emit(opts, report, () => formatEval(report));
+      // A device that differs from the integer reference is a device failure (SPEC: exit 2).
+      if (report.summary.mismatches) process.exitCode = 2;
     } finally {
       bar?.stop();
     }

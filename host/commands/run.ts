@@ -2,6 +2,8 @@
 import type { Command } from 'commander';
 import { runModel, type RunReport } from '../run.ts';
 import { openTarget, withTarget, type TargetOptions } from '../target.ts';
+import { progressBar } from './progress.ts';
+import { verdictLines } from './report.ts';
 import { emit, log, withCommon, type CommonOptions, type Register } from './common.ts';
 
 interface RunOptions extends CommonOptions, TargetOptions {
@@ -11,21 +13,26 @@ interface RunOptions extends CommonOptions, TargetOptions {
 
 const fmt = (v: number[] | null): string => (v ? v.map((x) => x.toFixed(3)).join(' ') : '-');
 
-export function formatRun(r: RunReport): string {
-  const lines = r.results.map((x) => {
-    const dev = x.output ? `device ${argmaxText(x.output)} ` : '';
-    return `#${x.index}: ${dev}int8 ${x.reference_prediction} float ${x.float_prediction ?? '-'}  [${fmt(x.reference_output)}]`;
+/** Per-input lines shown before the summary (all of them with --verbose). */
+const SHOWN = 10;
+
+export function formatRun(r: RunReport, all = false): string {
+  const shown = all ? r.results : r.results.slice(0, SHOWN);
+  const lines = shown.map((x) => {
+    const dev = x.output ? `device ${x.prediction} ` : '';
+    return `#${x.index}: ${dev}int8 ${x.reference_prediction} float ${x.float_prediction ?? '-'}  [${fmt(x.output ?? x.reference_output)}]`;
   });
+  if (shown.length < r.results.length)
+    lines.push(
+      `... ${r.results.length - shown.length} more (--verbose shows every input, --json every value)`,
+    );
   const s = r.summary;
   lines.push(
-    `${s.inputs} inputs; device mismatches: ${s.mismatches ?? 'no device'}; cycles/inference: ${s.cycles_per_inference ?? '-'}; ` +
+    `${s.inputs} inputs; cycles/inference: ${s.cycles_per_inference ?? '-'}; ` +
       `int8 = float class on ${s.int8_float_agreement ?? '-'}/${s.inputs}; max |int8 - float| ${s.int8_float_max_abs_error?.toFixed(4) ?? '-'}`,
+    ...verdictLines(s),
   );
   return lines.join('\n');
-}
-
-function argmaxText(v: number[]): number {
-  return v.indexOf(Math.max(...v));
 }
 
 export const registerRun: Register = (program: Command) => {
@@ -44,7 +51,22 @@ export const registerRun: Register = (program: Command) => {
         ),
     ),
   ).action(async (model: string, opts: RunOptions) => {
-    const report = await runModel(model, opts.input, opts.calib, (q) => openTarget(opts, q), log);
-    emit(opts, report, () => formatRun(report));
+    const bar = process.stderr.isTTY && !opts.json ? progressBar('infer', 0, 'inputs') : null;
+    try {
+      const report = await runModel(
+        model,
+        opts.input,
+        opts.calib,
+        (q) => openTarget(opts, q),
+        log,
+        (done, total) => bar?.update(done, total),
+      );
+      bar?.stop();
+      emit(opts, report, () => formatRun(report, opts.verbose));
+      // A device that differs from the integer reference is a device failure (SPEC: exit 2).
+      if (report.summary.mismatches) process.exitCode = 2;
+    } finally {
+      bar?.stop();
+    }
   });
 };
