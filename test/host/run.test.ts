@@ -61,6 +61,44 @@ describe('run and eval', () => {
     expect(r.summary.mismatches).toBe(200);
   });
 
+  it('traces a mismatch to the first layer that differs, naming the element and its error in LSBs', async () => {
+    // A device whose layer 2 (the second conv of cnn_a) is 3 LSB high at element 7 for
+    // input 4 only: every later layer inherits the fault.
+    const faulty = (q: QModel, xq: Int8Array, bad: boolean): Int8Array[] => {
+      const outs = runInt(q, xq).map((o) => Int8Array.from(o));
+      if (bad) {
+        outs[2][7] += 3;
+        outs[outs.length - 1][0] ^= 1;
+      }
+      return outs;
+    };
+    const factory: BackendFactory = async (q) => {
+      let n = 0;
+      const isBad = (xq: Int8Array) => xq.join() === bad.join();
+      let bad = new Int8Array();
+      return {
+        async infer(xq) {
+          if (n++ === 4) bad = xq;
+          return { yq: faulty(q, xq, isBad(xq)).at(-1)!, cycles: 1 };
+        },
+        async layerActivations(xq) {
+          return faulty(q, xq, isBad(xq));
+        },
+        async close() {},
+      };
+    };
+    const r = await runModel(fixture('cnn_a.onnx'), inputs, calib, factory, () => undefined);
+    expect(r.summary.mismatched_inputs).toBe(1);
+    expect(r.summary.first_divergence).toMatchObject({
+      input: 4,
+      layer: 2,
+      layer_name: '/net/net.3/Conv',
+      element: 7,
+      error_lsb: 3,
+      differing: 1,
+    });
+  });
+
   it('leaves device fields null without a target and warns when calibrating on the inputs', async () => {
     const warnings: string[] = [];
     const r = await runModel(fixture('mlp.onnx'), inputs, undefined, noBackend, (m) => warnings.push(m));
