@@ -7,6 +7,7 @@ import { registerBuild } from './build.ts';
 import { registerFlash } from './flash.ts';
 import { registerSim } from './sim.ts';
 import { registerPorts } from './ports.ts';
+import { registerBench } from './bench.ts';
 
 // Each command module registers itself; the order is the order in --help.
 export const commands: Register[] = [
@@ -18,4 +19,5 @@ export const commands: Register[] = [
   registerFlash,
   registerSim,
   registerPorts,
+  registerBench,
 ];

@@ -75,7 +75,7 @@ describe('run and eval', () => {
     const factory: BackendFactory = async (q) => {
       let n = 0;
       const isBad = (xq: Int8Array) => xq.join() === bad.join();
-      let bad = new Int8Array();
+      let bad: Int8Array = new Int8Array();
       return {
         async infer(xq) {
           if (n++ === 4) bad = xq;

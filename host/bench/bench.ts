@@ -1,0 +1,298 @@
+// `nnfpga bench`: the performance figures of SPEC section 6, all measured.
+//
+// - Per layer (hardware counters of the core on its Verilator bench): MACs, cycles,
+//   ideal cycles = MACs / N², utilization; for cnn_a and mlp on each board's
+//   configuration and a 32->32 3x3 conv on the 8x8 simulation configuration.
+// - Per inference on the simulated board, through the pseudo-terminal exactly as a board
+//   is used: bytes on the wire against payload bytes, compute cycles (device counter),
+//   one inference end to end and streamed against the UART bound.
+// - Per board: peak MACs/s beside cnn_a inferences/s at the board's baud rate, from the
+//   compute cycles of the board's configuration and the bytes its frames take (the real
+//   host link code against an in-process device model with the board's max_payload);
+//   resources and Fmax of the last `nnfpga build` when there is one.
+// - Simulation speed: simulated clock cycles per second of wall time.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { BOARDS, type BoardSpec } from '../board/boards.ts';
+import type { BuildResult } from '../board/build.ts';
+import { compile } from '../compiler/compile.ts';
+import { SIM_CONFIG } from '../compiler/configs.ts';
+import type { DeviceConfig } from '../compiler/types.ts';
+import { Device } from '../device.ts';
+import { NnfpgaError } from '../errors.ts';
+import { MockDevice } from '../link/mock.ts';
+import { runInt } from '../quant/intref.ts';
+import type { QModel } from '../quant/types.ts';
+import { REPO_ROOT } from '../sim/verilator.ts';
+import { openTarget } from '../target.ts';
+import { benchModel, convModel, fixtureModel, type BenchLayer, type CoreBench } from './core.ts';
+
+export interface BenchReport {
+  /** SPEC section 6: every layer of every benchmarked model, with its model and configuration. */
+  layers: (BenchLayer & { model: string; config: string })[];
+  models: {
+    model: string;
+    config: string;
+    macs: number;
+    cycles: number;
+    ideal_cycles: number;
+    utilization: number;
+    /** cycles / ideal cycles */
+    ideal_ratio: number;
+    bit_exact: boolean;
+  }[];
+  inference: InferenceFigures[];
+  boards: BoardFigures[];
+  simulation: { config: string; cycles_per_second: number }[];
+}
+
+export interface InferenceFigures {
+  model: string;
+  target: string;
+  clocks_per_bit: number;
+  /** int8 values of one input and one output. */
+  payload_bytes: number;
+  /** Bytes on the wire for one inference (both directions), and each way. */
+  wire_bytes: number;
+  wire_bytes_out: number;
+  wire_bytes_in: number;
+  wire_overhead: number; // wire_bytes / payload_bytes
+  compute_cycles: number; // device counter
+  /** SPEC: bytes on the wire x 10 x clocks per bit. */
+  uart_bound_cycles: number;
+  /** Input on the wire, compute, output on the wire, one after the other. */
+  single_cycles: number;
+  /** Back to back, two in flight: the busier of the two wire directions or the compute. */
+  streaming_cycles: number;
+  /** Measured through the pseudo-terminal: inferences per second of wall time, streamed. */
+  streamed_per_second_wall: number;
+  exact: boolean;
+  retransmissions: number;
+}
+
+export interface BoardFigures {
+  board: string;
+  array: string;
+  clock_mhz: number;
+  baud: number;
+  peak_macs_per_s: number;
+  cnn_a: {
+    compute_cycles: number;
+    wire_bytes_out: number;
+    wire_bytes_in: number;
+    inferences_per_s: number;
+    bound: 'compute' | 'uart';
+    /** Achieved MACs/s over the peak. */
+    macs_fraction_of_peak: number;
+  } | null;
+  /** Why cnn_a has no figure (it does not fit this board's memories). */
+  cnn_a_note: string | null;
+  build: {
+    logic_cells: string;
+    dsp: string;
+    ebr: string;
+    spram: string;
+    fmax_mhz: number;
+    target_mhz: number;
+  } | null;
+  build_note: string | null;
+}
+
+export interface BenchOptions {
+  fixturesDir?: string;
+  progress?: (line: string) => void;
+  /** Inputs streamed per model on the simulated board. */
+  streamed?: number;
+}
+
+/** DeviceConfig of a board's core (board words are N bytes; host words are 4). */
+export function boardConfig(b: BoardSpec): DeviceConfig {
+  const sub = b.core.dim / 4;
+  return {
+    dim: b.core.dim,
+    amemWords: b.core.amemWords * sub,
+    wmemWords: b.core.wmemWords * sub,
+    dmemWords: b.core.dmemWords,
+    accDepth: b.core.accDepth,
+    maxLayers: b.core.maxLayers,
+  };
+}
+
+function modelRow(model: string, config: string, b: CoreBench): BenchReport['models'][number] {
+  return {
+    model,
+    config,
+    macs: b.total.macs,
+    cycles: b.total.cycles,
+    ideal_cycles: b.total.ideal_cycles,
+    utilization: b.total.utilization,
+    ideal_ratio: b.total.ideal_ratio,
+    bit_exact: b.bit_exact,
+  };
+}
+
+/** Bytes one inference puts on the wire each way with frames of at most maxPayload bytes. */
+async function wireBytes(
+  model: QModel,
+  config: DeviceConfig,
+  maxPayload: number,
+): Promise<{ out: number; in: number }> {
+  const image = compile(model, config);
+  const mock = new MockDevice(
+    { amem: config.amemWords, wmem: config.wmemWords, dmem: config.dmemWords, cnt: 2 * config.maxLayers + 1 },
+    maxPayload,
+  );
+  const dev = await Device.connect(mock, { baseTimeoutMs: 200, msPerByte: 0 });
+  try {
+    const before = { ...dev.stats };
+    await dev.infer(
+      image.input.addr,
+      new Uint32Array(image.input.words),
+      image.output.addr,
+      image.output.words,
+    );
+    return { out: dev.stats.bytesOut - before.bytesOut, in: dev.stats.bytesIn - before.bytesIn };
+  } finally {
+    await dev.close();
+  }
+}
+
+function readBuild(board: string): BuildResult | null {
+  const file = path.join(REPO_ROOT, 'build', board, 'build.json');
+  if (!existsSync(file)) return null;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as BuildResult;
+  } catch {
+    return null;
+  }
+}
+
+export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
+  const fixturesDir = opts.fixturesDir ?? path.resolve(REPO_ROOT, '..', 'shared', 'fixtures');
+  const say = opts.progress ?? (() => {});
+  const report: BenchReport = { layers: [], models: [], inference: [], boards: [], simulation: [] };
+  const addCore = (model: string, config: string, b: CoreBench) => {
+    report.layers.push(...b.layers.map((l) => ({ ...l, model, config })));
+    report.models.push(modelRow(model, config, b));
+    report.simulation.push({ config: `${config}: ${model}`, cycles_per_second: b.sim_cycles_per_second });
+  };
+
+  say('core: conv 32->32 3x3 over 28x28 on the 8x8 simulation configuration');
+  addCore(
+    'conv32x32_3x3_28x28',
+    'sim 8x8',
+    await benchModel('conv', convModel(32, 32, 3, 28, 28), SIM_CONFIG),
+  );
+  const fixtures = { cnn_a: fixtureModel('cnn_a', fixturesDir), mlp: fixtureModel('mlp', fixturesDir) };
+  const boardCompute: Record<string, Record<string, number>> = {};
+  for (const b of Object.values(BOARDS)) {
+    const config = boardConfig(b);
+    boardCompute[b.name] = {};
+    for (const [name, f] of Object.entries(fixtures)) {
+      try {
+        compile(f.model, config);
+      } catch (err) {
+        if (err instanceof NnfpgaError) continue; // does not fit this board: said in the board figures
+        throw err;
+      }
+      say(`core: ${name} on the ${b.name} configuration (${config.dim}x${config.dim})`);
+      const r = await benchModel(name, f.model, config, f.input);
+      addCore(name, `${b.name} ${config.dim}x${config.dim}`, r);
+      boardCompute[b.name][name] = r.cycles_per_inference;
+    }
+  }
+
+  // Through the simulated board on its pseudo-terminal.
+  const streamed = opts.streamed ?? 16;
+  for (const [name, f] of Object.entries(fixtures)) {
+    say(`simulated board: ${name}, one inference then ${streamed} streamed`);
+    const backend = (await openTarget({ sim: true, progress: false }, f.model))!;
+    try {
+      const info = backend.device.info;
+      const s0 = { ...backend.linkStats };
+      const one = await backend.infer(f.input);
+      const out = backend.linkStats.bytesOut - s0.bytesOut;
+      const inn = backend.linkStats.bytesIn - s0.bytesIn;
+      const xs = Array.from({ length: streamed }, () => f.input);
+      const t0 = performance.now();
+      const many = await backend.inferMany(xs);
+      const wall = (performance.now() - t0) / 1000;
+      const want = runInt(f.model, f.input).at(-1)!;
+      const exact = [one, ...many].every((r) => r.yq.every((v, i) => v === want[i]));
+      const payload = f.input.length + want.length;
+      const cpb = info.clocksPerBit;
+      report.inference.push({
+        model: name,
+        target: `simulated board ${info.dim}x${info.dim}`,
+        clocks_per_bit: cpb,
+        payload_bytes: payload,
+        wire_bytes: out + inn,
+        wire_bytes_out: out,
+        wire_bytes_in: inn,
+        wire_overhead: (out + inn) / payload,
+        compute_cycles: one.cycles,
+        uart_bound_cycles: (out + inn) * 10 * cpb,
+        single_cycles: (out + inn) * 10 * cpb + one.cycles,
+        streaming_cycles: Math.max(one.cycles, out * 10 * cpb, inn * 10 * cpb),
+        streamed_per_second_wall: streamed / wall,
+        exact,
+        retransmissions: backend.linkStats.retransmissions,
+      });
+    } finally {
+      await backend.close();
+    }
+  }
+
+  for (const b of Object.values(BOARDS)) {
+    const config = boardConfig(b);
+    const clock = b.targetMhz * 1e6;
+    const cpb = Math.round(clock / b.baud);
+    const peak = config.dim * config.dim * clock;
+    const compute = boardCompute[b.name].cnn_a;
+    let cnn: BoardFigures['cnn_a'] = null;
+    let note: string | null = null;
+    if (compute === undefined) {
+      try {
+        compile(fixtures.cnn_a.model, config);
+      } catch (err) {
+        note = err instanceof Error ? err.message : String(err);
+      }
+    } else {
+      const w = await wireBytes(fixtures.cnn_a.model, config, b.core.maxPayload);
+      const wireCycles = Math.max(w.out, w.in) * 10 * cpb;
+      const per = Math.max(compute, wireCycles);
+      const ips = clock / per;
+      cnn = {
+        compute_cycles: compute,
+        wire_bytes_out: w.out,
+        wire_bytes_in: w.in,
+        inferences_per_s: ips,
+        bound: wireCycles > compute ? 'uart' : 'compute',
+        macs_fraction_of_peak:
+          (ips * compile(fixtures.cnn_a.model, config).layers.reduce((a, l) => a + l.macs, 0)) / peak,
+      };
+    }
+    const built = readBuild(b.name);
+    report.boards.push({
+      board: b.name,
+      array: `${config.dim}x${config.dim}`,
+      clock_mhz: b.targetMhz,
+      baud: b.baud,
+      peak_macs_per_s: peak,
+      cnn_a: cnn,
+      cnn_a_note: note,
+      build: built
+        ? {
+            logic_cells: `${built.resources.logic_cells.used}/${built.resources.logic_cells.available}`,
+            dsp: `${built.resources.dsp.used}/${built.resources.dsp.available}`,
+            ebr: `${built.resources.ebr.used}/${built.resources.ebr.available}`,
+            spram: `${built.resources.spram.used}/${built.resources.spram.available}`,
+            fmax_mhz: built.fmax_mhz,
+            target_mhz: built.target_mhz,
+          }
+        : null,
+      build_note: built ? null : `no build yet: nnfpga build --board ${b.name}`,
+    });
+  }
+  return report;
+}
