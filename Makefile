@@ -35,6 +35,7 @@ test-bitstreams: deps
 	@NNFPGA_BITSTREAM_GATE=1 $(BIN)/vitest run
 
 demo: deps
+	@mkdir -p build
 	$(NNFPGA) info $(FIXTURES)/cnn_a.onnx
 	$(NNFPGA) quantize $(FIXTURES)/cnn_a.onnx --calib $(FIXTURES)/calib256.npy -o build/cnn_a.nnq.json
 	$(NNFPGA) run build/cnn_a.nnq.json --input $(FIXTURES)/inputs200.npy --sim

@@ -5,7 +5,9 @@ import { reportError } from './errors.ts';
 import { commands } from './commands/index.ts';
 
 const program = new Command('nnfpga')
-  .description('Run int8 neural networks on a systolic-array accelerator: simulated in Verilator or on an iCE40 board')
+  .description(
+    'Run int8 neural networks on a systolic-array accelerator: simulated in Verilator or on an iCE40 board',
+  )
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
