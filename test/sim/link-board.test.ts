@@ -159,7 +159,13 @@ describe('simulated board over a pty', () => {
     await new Promise((r) => setTimeout(r, 300));
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
-    dev = await connect(board.path);
+    // The device first finishes receiving what the killed host left in the pty (up to
+    // two 8 kB frames, 1.3 M simulated cycles): on a loaded machine that can take longer
+    // than a fresh board's IDENTIFY budget, so this host is patient (about 10 s).
+    dev = await Device.connect(await SerialTransport.open(board.path, { baudRate: 115200 }), {
+      ...linkOpts,
+      identifyRetries: 20,
+    });
     const w = Uint32Array.from({ length: 300 }, (_, k) => k + 0xabc);
     await dev.write(Space.WMEM, 500, w);
     expect(await dev.read(Space.WMEM, 500, 300)).toEqual(w);
