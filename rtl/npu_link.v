@@ -3,19 +3,28 @@
 // request frames from the UART into npu_core host-bus transfers and program runs, and
 // sends one reply frame per request.
 //
-// Structure: npu_link_rx parses frames into a two-bank frame buffer (npu_frame_buf);
-// a good frame (CRC checked) is committed into a two-entry queue of banks. The executor
-// below takes the oldest committed frame, validates it, acts on it and streams the reply
-// through npu_uart_tx, computing the reply CRC on the way. A bank is released as soon as
-// its payload has been consumed (before a RUN), so the next request is received while
-// the core computes: a host that keeps two requests in flight is bound by the wire, not
-// by the round trip.
+// Structure: npu_link_rx parses frames into a two-bank frame buffer (npu_frame_buf, one
+// block RAM) and keeps the header of the last good frame (CRC checked). The executor
+// below takes that frame when it is idle, validates it, acts on it and streams the reply
+// through npu_uart_tx, computing the reply CRC on the way. The executor reads the
+// payload's fields from the frame buffer when it needs them (INFER's out_addr and
+// out_count twice: to check them, and to read the outputs after the run), so its bank
+// stays its own until the reply starts. The receiver meanwhile fills the other bank: a
+// host that keeps two requests in flight is bound by the wire, not by the round trip.
+// A frame that starts while both banks are taken, or while a received frame still waits
+// for the executor, is dropped (and counted); the host retransmits it.
 //
 // Every request gets a reply: status OK, or an error code with no body (BAD_CMD,
 // BAD_ADDR for an address range outside the space — refused, never wrapped —, BAD_LEN,
-// BUSY, BAD_SPACE). A request with the same cmd and seq as the last one executed is
-// answered again from the stored reply state without being executed (READ/INFER data
-// are re-read from memory, which nothing has touched since).
+// BUSY, BAD_SPACE). A request with the same cmd and seq as the last one answered is
+// validated and answered again but not executed: WRITE data is not written again and
+// RUN/INFER do not start the core (their cycles are the stored count of that run);
+// READ/INFER data are re-read from memory, which nothing has touched since.
+//
+// Area: addresses are checked and counted in AW = clog2(largest space) bits (bits above
+// make the address out of range), word counts in PayW-2 bits, and the reply fields are
+// sent byte by byte from the registers that hold them; nothing is 32 bits wide but the
+// bus word and the cycle counter.
 //
 // Core side: the npu_core host port of ARCHITECTURE section 5 (bus_req_o is a one-cycle
 // strobe; the link waits for bus_ack_i, which must come at least one cycle later).
@@ -60,63 +69,63 @@ module npu_link #(
   output wire        act_o,    // pulse: a good frame arrived or a reply started
   output wire        err_o     // pulse: bad CRC, framing error, watchdog or dropped frame
 );
-  localparam integer PayW  = $clog2(MaxPayload);
-  localparam integer IdLen = 37;
+  localparam integer PayW   = $clog2(MaxPayload);
+  localparam integer NW     = PayW - 2;   // word counts: a frame holds < 2^NW words
+  localparam integer MaxAW  = (AmemWords > WmemWords) ? AmemWords : WmemWords;
+  localparam integer MaxDC  = (DmemWords > CntWords) ? DmemWords : CntWords;
+  localparam integer MaxSp  = (MaxAW > MaxDC) ? MaxAW : MaxDC;
+  localparam integer AW     = $clog2(MaxSp);  // address bits: every space is <= 2^AW
 
-  localparam [7:0] CmdIdentify = 8'h01, CmdWrite = 8'h02, CmdRead = 8'h03, CmdRun = 8'h04,
-                   CmdInfer = 8'h05, CmdReset = 8'h06;
-  localparam [7:0] StatOk = 8'd0, StatBadCmd = 8'd1, StatBadAddr = 8'd2, StatBadLen = 8'd3,
-                   StatBusy = 8'd4, StatBadSpace = 8'd5;
+  localparam [2:0] CmdIdentify = 3'd1, CmdWrite = 3'd2, CmdRead = 3'd3, CmdRun = 3'd4,
+                   CmdInfer = 3'd5, CmdReset = 3'd6;
+  localparam [2:0] StatOk = 3'd0, StatBadCmd = 3'd1, StatBadAddr = 3'd2, StatBadLen = 3'd3,
+                   StatBusy = 3'd4, StatBadSpace = 3'd5;
 
   // 32-bit copies of the integer parameters, sliced to each field's width below
   localparam [31:0] Version32 = Version,   Dim32 = Dim,         Acc32 = AccDepth;
   localparam [31:0] Layers32  = MaxLayers, Cpb32 = ClksPerBit,  MaxPay32 = MaxPayload;
-  localparam [31:0] IdLen32   = IdLen;
   localparam [31:0] IdAmem    = AmemWords;
   localparam [31:0] IdWmem    = WmemWords;
   localparam [31:0] IdDmem    = DmemWords;
   localparam [31:0] IdCnt     = CntWords;
   localparam [31:0] IdClock   = ClockHz;
 
-  // space sizes one bit wider, so that address + count cannot wrap
-  localparam [32:0] AmemSize = 33'd0 + IdAmem;
-  localparam [32:0] WmemSize = 33'd0 + IdWmem;
-  localparam [32:0] DmemSize = 33'd0 + IdDmem;
-  localparam [32:0] CntSize  = 33'd0 + IdCnt;
+  // space sizes in AW+1 bits, so that address + count cannot wrap
+  localparam [AW:0] AmemSize = IdAmem[AW:0];
+  localparam [AW:0] WmemSize = IdWmem[AW:0];
+  localparam [AW:0] DmemSize = IdDmem[AW:0];
+  localparam [AW:0] CntSize  = IdCnt[AW:0];
 
-  // IDENTIFY body, byte k at bits [8k+7:8k] (little-endian fields).
-  localparam [7:0]  IdVersion = Version32[7:0];
-  localparam [7:0]  IdDim     = Dim32[7:0];
-  localparam [15:0] IdAcc     = Acc32[15:0];
-  localparam [15:0] IdCpb     = Cpb32[15:0];
-  localparam [15:0] IdMaxPay  = MaxPay32[15:0];
-  localparam [7:0]  IdLayers  = Layers32[7:0];
-  localparam [15:0] IdRspLen  = IdLen32[15:0] + 16'd1;
-  localparam [5:0]  IdLast    = IdLen32[5:0] - 6'd1;
+  localparam [5:0]  IdConstLast = 6'd28;   // the constant part of the body: 29 bytes
+  localparam [15:0] IdRspLen    = 16'd38;  // status + 37 bytes
+  localparam [PayW-1:0] PtrOut  = 4;       // INFER: out_addr, out_count
+  localparam [PayW-1:0] PtrData = 10;      // INFER: the input words
+  localparam [NW-1:0]   One = 1, Two = 2;
 
-  localparam [4:0] ExIdle = 5'd0, ExCheck = 5'd1, ExArgs = 5'd2, ExDecode = 5'd3,
-                   ExWrFetch = 5'd4, ExWrBus = 5'd5, ExWrAck = 5'd6, ExStart = 5'd7,
-                   ExRun = 5'd8, ExTxHdr = 5'd9, ExTxId = 5'd10, ExTxRdReq = 5'd11,
-                   ExTxRdAck = 5'd12, ExTxWord = 5'd13, ExTxCyc = 5'd14, ExTxCrc = 5'd15;
+  localparam [4:0] ExIdle = 5'd0, ExSpace = 5'd1, ExAddr = 5'd2, ExCount = 5'd3,
+                   ExCheck = 5'd4, ExWrFetch = 5'd5, ExWrBus = 5'd6, ExWrAck = 5'd7,
+                   ExStart = 5'd8, ExRun = 5'd9, ExTxHdr = 5'd10, ExTxId = 5'd11,
+                   ExTxCnt = 5'd12, ExTxRdReq = 5'd13, ExTxRdAck = 5'd14, ExTxWord = 5'd15,
+                   ExTxCyc = 5'd16, ExTxCrc = 5'd17;
+  // INFER phases: check out_addr/out_count, check and write the input, reply
+  localparam [1:0] PhOut = 2'd0, PhIn = 2'd1, PhReply = 2'd2;
 
-  // ---------------------------------------------------------------- receiver and queue
+  // ---------------------------------------------------------------- receiver and banks
   wire            rx_wr_en, rx_commit, rx_overlong, rx_idle;
   wire [PayW-1:0] rx_wr_addr;
   wire [7:0]      rx_wr_data, rx_cmd, rx_seq;
-  wire [15:0]     rx_len;
+  wire [PayW:0]   rx_len;
   wire            rx_crc_err, rx_frame_err, rx_timeout, rx_drop;
 
-  // Two-entry queue of banks: wr_ptr counts committed frames, rd_ptr released ones.
+  // Banks: wr_ptr counts committed frames, rd_ptr released ones. The receiver may store
+  // a frame when no committed frame waits for the executor (its header is held in
+  // npu_link_rx) and a bank is free.
   reg  [1:0] wr_ptr_q, rd_ptr_q;
+  reg        held_q, held_d;         // the executor owns bank rd_ptr_q[0]
   wire [1:0] queued    = wr_ptr_q - rd_ptr_q;
-  wire       bank_free = (queued != 2'd2);
+  wire       bank_free = (queued == 2'd0) || (queued == 2'd1 && held_q);
   wire       rd_bank   = rd_ptr_q[0];
   reg        release_bank;
-
-  reg [7:0]  hdr_cmd_q [0:1];
-  reg [7:0]  hdr_seq_q [0:1];
-  reg [15:0] hdr_len_q [0:1];
-  reg        hdr_long_q [0:1];
 
   npu_link_rx #(
     .MaxPayload  (MaxPayload),
@@ -143,7 +152,7 @@ module npu_link #(
     .drop_o      (rx_drop)
   );
 
-  reg  [15:0]     ptr_q, ptr_d;      // payload byte the executor reads next
+  reg  [PayW-1:0] ptr_q, ptr_d;      // payload byte the executor reads next
   wire [7:0]      fb_rdata;
 
   npu_frame_buf #(
@@ -153,7 +162,7 @@ module npu_link #(
     .we_i   (rx_wr_en),
     .waddr_i({wr_ptr_q[0], rx_wr_addr}),
     .wdata_i(rx_wr_data),
-    .raddr_i({rd_bank, ptr_q[PayW-1:0]}),
+    .raddr_i({rd_bank, ptr_q}),
     .rdata_o(fb_rdata)
   );
 
@@ -167,46 +176,32 @@ module npu_link #(
     end
   end
 
-  // Header of each committed bank (payload registers, no reset needed).
-  always @(posedge clk_i) begin
-    if (rx_commit) begin
-      hdr_cmd_q[wr_ptr_q[0]]  <= rx_cmd;
-      hdr_seq_q[wr_ptr_q[0]]  <= rx_seq;
-      hdr_len_q[wr_ptr_q[0]]  <= rx_len;
-      hdr_long_q[wr_ptr_q[0]] <= rx_overlong;
-    end
-  end
-
   // ---------------------------------------------------------------- executor
-  reg [4:0]  state_q, state_d;
-  reg [7:0]  cmd_q, cmd_d;
-  reg [7:0]  seq_q, seq_d;
-  reg [15:0] len_q, len_d;
-  reg        long_q, long_d;
-  reg        held_q, held_d;         // the executor still owns its bank
-  reg        fb_wait_q, fb_wait_d;   // frame-buffer read latency
-  reg [79:0] args_q, args_d;         // first payload bytes (fixed fields)
-  reg [7:0]  status_q, status_d;
-  reg [1:0]  space_q, space_d;       // write phase
-  reg [31:0] addr_q, addr_d;
-  reg [15:0] count_q, count_d;
-  reg [1:0]  rsp_space_q, rsp_space_d;  // reply data phase
-  reg [31:0] rsp_addr_q, rsp_addr_d;
-  reg [15:0] rsp_count_q, rsp_count_d;
-  reg [31:0] word_q, word_d;
-  reg [1:0]  byte_q, byte_d;
-  reg [5:0]  tx_idx_q, tx_idx_d;
-  reg [31:0] cycles_q, cycles_d;
-  // the last reply, for repeated requests
-  reg        last_valid_q;
-  reg [7:0]  last_cmd_q, last_seq_q, last_status_q;
-  reg [1:0]  last_space_q;
-  reg [31:0] last_addr_q, last_cycles_q;
-  reg [15:0] last_count_q;
+  reg [4:0]    state_q, state_d;
+  reg [1:0]    ph_q, ph_d;           // INFER phase
+  reg [6:0]    cmd_q, cmd_d;         // the request's cmd (bit 7 is the reply flag)
+  reg [7:0]    seq_q, seq_d;
+  reg [NW-1:0] words_q, words_d;     // payload length / 4
+  reg          rep_q, rep_d;         // a repeated request: answer, do not execute
+  reg [2:0]    status_q, status_d;
+  reg          fb_wait_q, fb_wait_d; // frame-buffer read latency
+  reg [5:0]    idx_q, idx_d;         // byte of the current field or reply part
+  reg [1:0]    space_q, space_d;
+  reg          space_bad_q, space_bad_d;
+  reg [AW-1:0] addr_q, addr_d;
+  reg          addr_hi_q, addr_hi_d; // the address field has bits at or above AW
+  reg [NW-1:0] count_q, count_d;
+  reg          count_hi_q, count_hi_d;
+  reg [31:0]   word_q, word_d;
+  reg [31:0]   cycles_q, cycles_d;
+  // the last request answered, for repeated requests
+  reg          last_valid_q;
+  reg [2:0]    last_cmd_q;
+  reg [7:0]    last_seq_q;
   // error counters reported by IDENTIFY (saturating)
-  reg [15:0] n_crc_q, n_frame_q, n_timeout_q, n_drop_q;
+  reg [15:0]   n_crc_q, n_frame_q, n_timeout_q, n_drop_q;
 
-  reg        crc_clear, crc_en;
+  reg        crc_clear, crc_en, step;
   reg [7:0]  tx_byte;
   reg        tx_valid;
   wire [15:0] tx_crc;
@@ -221,213 +216,233 @@ module npu_link #(
     .crc_o  (tx_crc)
   );
 
-  // payload fields
-  wire [7:0]  a_space   = args_q[7:0];
-  wire [31:0] a_addr    = args_q[39:8];
-  wire [15:0] a_count   = args_q[55:40];
-  wire [31:0] a_in      = args_q[31:0];
-  wire [31:0] a_out     = args_q[63:32];
-  wire [15:0] a_outcnt  = args_q[79:64];
-  wire [15:0] wr_words  = (len_q - 16'd5) >> 2;
-  wire [15:0] in_words  = (len_q - 16'd10) >> 2;
+  wire [2:0] cmd       = cmd_q[2:0];
+  wire       is_write  = (cmd == CmdWrite);
+  wire       is_read   = (cmd == CmdRead);
+  wire       is_infer  = (cmd == CmdInfer);
+  wire       known     = (cmd_q[6:3] == 4'd0) && (cmd != 3'd0) && (cmd != 3'd7);
 
-  function [32:0] space_size(input [1:0] sp);
-    case (sp)
+  // the request waiting in the receiver
+  wire [2:0] rx_c      = rx_cmd[2:0];
+  wire       rx_known  = (rx_cmd[7:3] == 5'd0) && (rx_c != 3'd0) && (rx_c != 3'd7);
+  reg        rx_len_ok;
+  always @(*) begin
+    case (rx_c)
+      CmdRead:  rx_len_ok = (rx_len == 7);
+      CmdWrite: rx_len_ok = (rx_len[1:0] == 2'd1) && (rx_len[PayW:2] != 0);  // 5 + 4k
+      CmdInfer: rx_len_ok = (rx_len[1:0] == 2'd2) && (rx_len[PayW:3] != 0);  // 10 + 4k
+      default:  rx_len_ok = (rx_len == 0);
+    endcase
+  end
+  wire rx_uses_core = (rx_c == CmdWrite) || (rx_c == CmdRead) || (rx_c == CmdRun) ||
+                      (rx_c == CmdInfer);
+  wire rx_repeat    = last_valid_q && rx_known && rx_c == last_cmd_q && rx_seq == last_seq_q;
+
+  // fields arriving byte by byte from the frame buffer (little-endian)
+  // (bits at or above the register's width land in the upper part of *_ld)
+  wire [31:0] fld_a   = {24'd0, fb_rdata} << {idx_q[1:0], 3'b000};
+  wire [31:0] mask_a  = 32'h0000_00FF << {idx_q[1:0], 3'b000};
+  wire [31:0] addr_ld = ({{(32 - AW){1'b0}}, addr_q} & ~mask_a) | fld_a;
+  wire [15:0] fld_n   = {8'd0, fb_rdata} << {idx_q[0], 3'b000};
+  wire [15:0] mask_n  = 16'h00FF << {idx_q[0], 3'b000};
+  wire [15:0] count_ld = ({{(16 - NW){1'b0}}, count_q} & ~mask_n) | fld_n;
+
+  // [addr, addr + count) inside the space, without wrap-around
+  reg [AW:0] space_size;
+  always @(*) begin
+    case (space_q)
       2'd0:    space_size = AmemSize;
       2'd1:    space_size = WmemSize;
       2'd2:    space_size = DmemSize;
       default: space_size = CntSize;
     endcase
-  endfunction
-
-  // [addr, addr + n) inside a space of `size` words, computed without wrap-around
-  function fits(input [31:0] addr, input [15:0] n, input [32:0] size);
-    fits = ({1'b0, addr} + {17'd0, n}) <= size;
-  endfunction
-
-  // words of a reply body must fit the same payload limit as a request
-  function body_fits(input [15:0] n, input [31:0] extra);
-    body_fits = ({14'd0, n, 2'b00} + extra) <= MaxPay32;
-  endfunction
-
-  function [5:0] n_args(input [7:0] cmd);
-    case (cmd)
-      CmdWrite: n_args = 6'd5;
-      CmdRead:  n_args = 6'd7;
-      CmdInfer: n_args = 6'd10;
-      default:  n_args = 6'd0;
-    endcase
-  endfunction
+  end
+  wire [AW:0] range_end = {1'b0, addr_q} + {{(AW + 1 - NW){1'b0}}, count_q};
+  wire        fits      = !addr_hi_q && (range_end <= space_size);
+  wire        last_word = (count_q == {{(NW - 1){1'b0}}, 1'b1});
 
   // reply payload length: status + body (no body after an error)
   reg [15:0] rsp_len;
   always @(*) begin
     rsp_len = 16'd1;
     if (status_q == StatOk) begin
-      case (cmd_q)
+      case (cmd)
         CmdIdentify: rsp_len = IdRspLen;
-        CmdRead:     rsp_len = 16'd1 + {rsp_count_q[13:0], 2'b00};
+        CmdRead:     rsp_len = {{(14 - NW){1'b0}}, count_q, 2'b01};
         CmdRun:      rsp_len = 16'd5;
-        CmdInfer:    rsp_len = 16'd5 + {rsp_count_q[13:0], 2'b00};
+        CmdInfer:    rsp_len = {{(13 - NW){1'b0}}, {1'b0, count_q} + 1'b1, 2'b01};
         default:     rsp_len = 16'd1;
       endcase
     end
   end
 
-  wire [IdLen*8-1:0] id_vec = {n_drop_q, n_timeout_q, n_frame_q, n_crc_q, IdLayers,
-                               IdMaxPay, IdCpb, IdClock, IdCnt, IdDmem, IdWmem, IdAmem,
-                               IdAcc, IdDim, IdVersion};
-
-  // what follows the status byte, or the reply data words
-  reg [4:0] after_hdr, after_words;
+  // what follows the status byte, and the reply data words
+  reg [4:0] after_hdr;
+  wire [4:0] after_words = is_infer ? ExTxCyc : ExTxCrc;
   always @(*) begin
-    after_hdr   = ExTxCrc;
-    after_words = (cmd_q == CmdInfer) ? ExTxCyc : ExTxCrc;
+    after_hdr = ExTxCrc;
     if (status_q == StatOk) begin
-      case (cmd_q)
+      case (cmd)
         CmdIdentify:       after_hdr = ExTxId;
         CmdRun:            after_hdr = ExTxCyc;
-        CmdRead, CmdInfer: after_hdr = (rsp_count_q != 16'd0) ? ExTxRdReq : after_words;
+        CmdRead, CmdInfer: after_hdr = (count_q != 0) ? ExTxRdReq : after_words;
         default:           after_hdr = ExTxCrc;
       endcase
     end
   end
 
+  // IDENTIFY body: byte k at bits [8k+7:8k] (little-endian fields), the constant part
+  // (padded to 32 bytes for the 5-bit index), then the error counters
+  wire [255:0] id_const = {24'd0, Layers32[7:0], MaxPay32[15:0], Cpb32[15:0], IdClock, IdCnt,
+                           IdDmem, IdWmem, IdAmem, Acc32[15:0], Dim32[7:0], Version32[7:0]};
+  wire [63:0]  cnt_vec  = {n_drop_q, n_timeout_q, n_frame_q, n_crc_q};
+
   always @(*) begin
     state_d      = state_q;
+    ph_d         = ph_q;
     cmd_d        = cmd_q;
     seq_d        = seq_q;
-    len_d        = len_q;
-    long_d       = long_q;
+    words_d      = words_q;
+    rep_d        = rep_q;
     held_d       = held_q;
-    fb_wait_d    = 1'b0;
-    args_d       = args_q;
     status_d     = status_q;
+    fb_wait_d    = 1'b0;
+    idx_d        = idx_q;
     space_d      = space_q;
+    space_bad_d  = space_bad_q;
     addr_d       = addr_q;
+    addr_hi_d    = addr_hi_q;
     count_d      = count_q;
-    rsp_space_d  = rsp_space_q;
-    rsp_addr_d   = rsp_addr_q;
-    rsp_count_d  = rsp_count_q;
+    count_hi_d   = count_hi_q;
     word_d       = word_q;
-    byte_d       = byte_q;
-    tx_idx_d     = tx_idx_q;
     cycles_d     = cycles_q;
     ptr_d        = ptr_q;
     release_bank = 1'b0;
     crc_clear    = 1'b0;
     crc_en       = 1'b0;
+    step         = 1'b0;      // one word done: next address, one word fewer
     tx_byte      = 8'h00;
     tx_valid     = 1'b0;
 
     case (state_q)
       ExIdle: if (queued != 2'd0) begin
-        cmd_d    = hdr_cmd_q[rd_bank];
-        seq_d    = hdr_seq_q[rd_bank];
-        len_d    = hdr_len_q[rd_bank];
-        long_d   = hdr_long_q[rd_bank];
-        held_d   = 1'b1;
-        ptr_d    = 16'd0;
-        status_d = StatOk;
-        args_d   = 80'd0;
-        state_d  = ExCheck;
+        cmd_d       = rx_cmd[6:0];
+        seq_d       = rx_seq;
+        words_d     = rx_len[PayW-1:2];
+        rep_d       = rx_repeat;
+        held_d      = 1'b1;
+        ptr_d       = {PayW{1'b0}};
+        idx_d       = 6'd0;
+        space_d     = 2'd0;
+        space_bad_d = 1'b0;
+        ph_d        = PhOut;
+        status_d    = StatOk;
+        state_d     = ExTxHdr;
+        if (rx_overlong)                 status_d = StatBadLen;
+        else if (!rx_known)              status_d = StatBadCmd;
+        else if (!rx_len_ok)             status_d = StatBadLen;
+        else if (busy_i && rx_uses_core) status_d = StatBusy;
+        else begin
+          case (rx_c)
+            CmdWrite, CmdRead: state_d = ExSpace;
+            CmdRun:            state_d = rx_repeat ? ExTxHdr : ExStart;
+            CmdInfer: begin
+              ptr_d   = PtrOut;  // out_addr, out_count first
+              state_d = ExAddr;
+            end
+            default:           state_d = ExTxHdr;
+          endcase
+        end
+      end
+
+      ExSpace: begin
+        fb_wait_d = !fb_wait_q;
+        if (fb_wait_q) begin
+          space_d     = fb_rdata[1:0];
+          space_bad_d = (fb_rdata[7:2] != 6'd0) || (is_write && fb_rdata[1:0] == 2'd3);
+          ptr_d       = ptr_q + 1'b1;
+          state_d     = ExAddr;
+        end
+      end
+
+      ExAddr: begin  // 4 bytes; bits at or above AW only mark the address out of range
+        fb_wait_d = !fb_wait_q;
+        if (fb_wait_q) begin
+          addr_d    = addr_ld[AW-1:0];
+          addr_hi_d = (addr_hi_q && idx_q[1:0] != 2'd0) || (addr_ld[31:AW] != 0);
+          ptr_d     = ptr_q + 1'b1;
+          idx_d     = idx_q + 6'd1;
+          if (idx_q[1:0] == 2'd3) begin
+            idx_d = 6'd0;
+            if (is_read || (is_infer && ph_q != PhIn)) begin
+              state_d = ExCount;
+            end else begin  // WRITE, INFER input: the data words follow
+              count_d    = words_q - (is_infer ? Two : One);
+              count_hi_d = 1'b0;
+              if (is_infer) ptr_d = PtrData;
+              state_d    = ExCheck;
+            end
+          end
+        end
+      end
+
+      ExCount: begin  // 2 bytes
+        fb_wait_d = !fb_wait_q;
+        if (fb_wait_q) begin
+          count_d    = count_ld[NW-1:0];
+          count_hi_d = (count_hi_q && idx_q[0]) || (count_ld[15:NW] != 0);
+          ptr_d      = ptr_q + 1'b1;
+          idx_d      = idx_q + 6'd1;
+          if (idx_q[0]) begin
+            idx_d   = 6'd0;
+            state_d = (ph_q == PhReply) ? ExTxHdr : ExCheck;
+          end
+        end
       end
 
       ExCheck: begin
         state_d = ExTxHdr;
-        if (long_q) begin
+        if (space_bad_q)
+          status_d = StatBadSpace;
+        // READ: 4·count + 1 <= max_payload; INFER: 4·out_count + 5 <= max_payload
+        else if (count_hi_q || (is_infer && ph_q == PhOut && (&count_q)))
           status_d = StatBadLen;
-        end else if (last_valid_q && cmd_q == last_cmd_q && seq_q == last_seq_q) begin
-          // repeated request: answer from the stored reply, do not execute
-          status_d    = last_status_q;
-          rsp_space_d = last_space_q;
-          rsp_addr_d  = last_addr_q;
-          rsp_count_d = last_count_q;
-          cycles_d    = last_cycles_q;
-        end else begin
-          rsp_count_d = 16'd0;
-          case (cmd_q)
-            CmdIdentify, CmdRun, CmdReset:
-              if (len_q != 16'd0) status_d = StatBadLen;
-              else if (cmd_q == CmdRun) state_d = busy_i ? ExTxHdr : ExStart;
-            CmdWrite:
-              if (len_q < 16'd5 || len_q[1:0] != 2'd1) status_d = StatBadLen;
-              else state_d = ExArgs;
-            CmdRead:
-              if (len_q != 16'd7) status_d = StatBadLen;
-              else state_d = ExArgs;
-            CmdInfer:
-              if (len_q < 16'd10 || len_q[1:0] != 2'd2) status_d = StatBadLen;
-              else state_d = ExArgs;
-            default: status_d = StatBadCmd;
-          endcase
-          if (cmd_q == CmdRun && busy_i) status_d = StatBusy;
+        else if (!fits)
+          status_d = StatBadAddr;
+        else if (is_write)
+          state_d = (rep_q || count_q == 0) ? ExTxHdr : ExWrFetch;
+        else if (is_infer && ph_q == PhOut) begin
+          ph_d    = PhIn;
+          ptr_d   = {PayW{1'b0}};
+          state_d = ExAddr;
+        end else if (is_infer) begin
+          if (rep_q) begin
+            ph_d    = PhReply;
+            ptr_d   = PtrOut;
+            state_d = ExAddr;
+          end else begin
+            state_d = (count_q == 0) ? ExStart : ExWrFetch;
+          end
         end
-      end
-
-      ExArgs: begin  // read the fixed fields at the start of the payload
-        fb_wait_d = !fb_wait_q;
-        if (fb_wait_q) begin
-          args_d[{ptr_q[3:0], 3'b000} +: 8] = fb_rdata;
-          ptr_d = ptr_q + 16'd1;
-          if (ptr_q[5:0] == n_args(cmd_q) - 6'd1) state_d = ExDecode;
-        end
-      end
-
-      ExDecode: begin
-        state_d = ExTxHdr;
-        case (cmd_q)
-          CmdWrite: begin
-            space_d = a_space[1:0];
-            addr_d  = a_addr;
-            count_d = wr_words;
-            if (a_space > 8'd2)                                    status_d = StatBadSpace;
-            else if (!fits(a_addr, wr_words, space_size(a_space[1:0]))) status_d = StatBadAddr;
-            else if (busy_i)                                       status_d = StatBusy;
-            else state_d = (wr_words == 16'd0) ? ExTxHdr : ExWrFetch;
-          end
-          CmdRead: begin
-            rsp_space_d = a_space[1:0];
-            rsp_addr_d  = a_addr;
-            if (a_space > 8'd3)                                     status_d = StatBadSpace;
-            else if (!body_fits(a_count, 32'd1))                    status_d = StatBadLen;
-            else if (!fits(a_addr, a_count, space_size(a_space[1:0]))) status_d = StatBadAddr;
-            else if (busy_i)                                        status_d = StatBusy;
-            else rsp_count_d = a_count;
-          end
-          default: begin  // CmdInfer
-            space_d     = 2'd0;
-            addr_d      = a_in;
-            count_d     = in_words;
-            rsp_space_d = 2'd0;
-            rsp_addr_d  = a_out;
-            if (!body_fits(a_outcnt, 32'd5))                   status_d = StatBadLen;
-            else if (!fits(a_in, in_words, AmemSize) || !fits(a_out, a_outcnt, AmemSize))
-                                                               status_d = StatBadAddr;
-            else if (busy_i)                                   status_d = StatBusy;
-            else begin
-              rsp_count_d = a_outcnt;
-              state_d     = (in_words == 16'd0) ? ExStart : ExWrFetch;
-            end
-          end
-        endcase
       end
 
       ExWrFetch: begin  // assemble one little-endian word from the frame buffer
         fb_wait_d = !fb_wait_q;
         if (fb_wait_q) begin
           word_d = {fb_rdata, word_q[31:8]};
-          ptr_d  = ptr_q + 16'd1;
-          byte_d = byte_q + 2'd1;
-          if (byte_q == 2'd3) state_d = ExWrBus;
+          ptr_d  = ptr_q + 1'b1;
+          idx_d  = idx_q + 6'd1;
+          if (idx_q[1:0] == 2'd3) begin
+            idx_d   = 6'd0;
+            state_d = ExWrBus;
+          end
         end
       end
       ExWrBus: state_d = ExWrAck;
       ExWrAck: if (bus_ack_i) begin
-        addr_d  = addr_q + 32'd1;
-        count_d = count_q - 16'd1;
-        if (count_q == 16'd1) state_d = (cmd_q == CmdInfer) ? ExStart : ExTxHdr;
-        else                  state_d = ExWrFetch;
+        step = 1'b1;
+        if (last_word) state_d = is_infer ? ExStart : ExTxHdr;
+        else           state_d = ExWrFetch;
       end
 
       ExStart: begin
@@ -437,39 +452,58 @@ module npu_link #(
       // Done on done_i; a core that drops busy without the pulse cannot hang the link.
       ExRun: begin
         cycles_d = cycles_q + 32'd1;
-        if (done_i || (cycles_q > 32'd16 && !busy_i)) state_d = ExTxHdr;
+        if (done_i || (cycles_q[31:4] != 28'd0 && !busy_i)) begin
+          if (is_infer) begin  // read out_addr and out_count again for the reply
+            ph_d    = PhReply;
+            ptr_d   = PtrOut;
+            state_d = ExAddr;
+          end else begin
+            state_d = ExTxHdr;
+          end
+        end
       end
 
       ExTxHdr: begin
         tx_valid = 1'b1;
-        case (tx_idx_q[2:0])
+        case (idx_q[2:0])
           3'd0:    tx_byte = 8'hA5;
-          3'd1:    tx_byte = cmd_q | 8'h80;
+          3'd1:    tx_byte = {1'b1, cmd_q};
           3'd2:    tx_byte = seq_q;
           3'd3:    tx_byte = rsp_len[7:0];
           3'd4:    tx_byte = rsp_len[15:8];
-          default: tx_byte = status_q;
+          default: tx_byte = {5'd0, status_q};
         endcase
         if (tx_fire) begin
-          crc_clear = (tx_idx_q == 6'd0);
-          crc_en    = (tx_idx_q != 6'd0);
-          tx_idx_d  = tx_idx_q + 6'd1;
-          if (tx_idx_q == 6'd5) begin
-            tx_idx_d = 6'd0;
-            byte_d   = 2'd0;
-            state_d  = after_hdr;
+          crc_clear = (idx_q == 6'd0);
+          crc_en    = (idx_q != 6'd0);
+          idx_d     = idx_q + 6'd1;
+          if (idx_q[2:0] == 3'd5) begin
+            idx_d   = 6'd0;
+            state_d = after_hdr;
           end
         end
       end
       ExTxId: begin
         tx_valid = 1'b1;
-        tx_byte  = id_vec[{tx_idx_q, 3'b000} +: 8];
+        tx_byte  = id_const[{idx_q[4:0], 3'b000} +: 8];
         if (tx_fire) begin
-          crc_en   = 1'b1;
-          tx_idx_d = tx_idx_q + 6'd1;
-          if (tx_idx_q == IdLast) begin
-            tx_idx_d = 6'd0;
-            state_d  = ExTxCrc;
+          crc_en = 1'b1;
+          idx_d  = idx_q + 6'd1;
+          if (idx_q == IdConstLast) begin
+            idx_d   = 6'd0;
+            state_d = ExTxCnt;
+          end
+        end
+      end
+      ExTxCnt: begin
+        tx_valid = 1'b1;
+        tx_byte  = cnt_vec[{idx_q[2:0], 3'b000} +: 8];
+        if (tx_fire) begin
+          crc_en = 1'b1;
+          idx_d  = idx_q + 6'd1;
+          if (idx_q[2:0] == 3'd7) begin
+            idx_d   = 6'd0;
+            state_d = ExTxCrc;
           end
         end
       end
@@ -484,91 +518,95 @@ module npu_link #(
         if (tx_fire) begin
           crc_en = 1'b1;
           word_d = {8'h00, word_q[31:8]};
-          byte_d = byte_q + 2'd1;
-          if (byte_q == 2'd3) begin
-            rsp_addr_d  = rsp_addr_q + 32'd1;
-            rsp_count_d = rsp_count_q - 16'd1;
-            state_d     = (rsp_count_q == 16'd1) ? after_words : ExTxRdReq;
+          idx_d  = idx_q + 6'd1;
+          if (idx_q[1:0] == 2'd3) begin
+            idx_d   = 6'd0;
+            step    = 1'b1;
+            state_d = last_word ? after_words : ExTxRdReq;
           end
         end
       end
       ExTxCyc: begin
         tx_valid = 1'b1;
-        tx_byte  = cycles_q[{tx_idx_q[1:0], 3'b000} +: 8];
+        tx_byte  = cycles_q[{idx_q[1:0], 3'b000} +: 8];
         if (tx_fire) begin
-          crc_en   = 1'b1;
-          tx_idx_d = tx_idx_q + 6'd1;
-          if (tx_idx_q == 6'd3) begin
-            tx_idx_d = 6'd0;
-            state_d  = ExTxCrc;
+          crc_en = 1'b1;
+          idx_d  = idx_q + 6'd1;
+          if (idx_q[1:0] == 2'd3) begin
+            idx_d   = 6'd0;
+            state_d = ExTxCrc;
           end
         end
       end
       ExTxCrc: begin
         tx_valid = 1'b1;
-        tx_byte  = tx_idx_q[0] ? tx_crc[15:8] : tx_crc[7:0];
+        tx_byte  = idx_q[0] ? tx_crc[15:8] : tx_crc[7:0];
         if (tx_fire) begin
-          tx_idx_d = tx_idx_q + 6'd1;
-          if (tx_idx_q[0]) begin
-            tx_idx_d = 6'd0;
-            state_d  = ExIdle;
+          idx_d = idx_q + 6'd1;
+          if (idx_q[0]) begin
+            idx_d   = 6'd0;
+            state_d = ExIdle;
           end
         end
       end
       default: state_d = ExIdle;
     endcase
 
-    // The bank is released once its payload is consumed: before a run or a reply.
-    if (held_q && (state_d == ExStart || state_d == ExTxHdr)) begin
+    if (step) begin
+      addr_d  = addr_q + 1'b1;
+      count_d = count_q - 1'b1;
+    end
+
+    // The bank is released when the reply starts: its payload has been used up.
+    if (held_q && state_d == ExTxHdr) begin
       release_bank = 1'b1;
       held_d       = 1'b0;
     end
   end
 
-  // Remember the reply as it starts (RESET forgets instead).
-  wire reply_start = (state_q == ExTxHdr) && tx_fire && (tx_idx_q == 6'd0);
+  // Remember the request as its reply starts (RESET forgets instead; a BUSY refusal is
+  // not remembered, so that its retransmission is executed).
+  wire reply_start = (state_q == ExTxHdr) && tx_fire && (idx_q == 6'd0);
 
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       state_q     <= ExIdle;
-      cmd_q       <= 8'd0;
+      ph_q        <= PhOut;
+      cmd_q       <= 7'd0;
       seq_q       <= 8'd0;
-      len_q       <= 16'd0;
-      long_q      <= 1'b0;
+      words_q     <= {NW{1'b0}};
+      rep_q       <= 1'b0;
       held_q      <= 1'b0;
+      status_q    <= StatOk;
       fb_wait_q   <= 1'b0;
-      args_q      <= 80'd0;
-      status_q    <= 8'd0;
+      idx_q       <= 6'd0;
       space_q     <= 2'd0;
-      addr_q      <= 32'd0;
-      count_q     <= 16'd0;
-      rsp_space_q <= 2'd0;
-      rsp_addr_q  <= 32'd0;
-      rsp_count_q <= 16'd0;
+      space_bad_q <= 1'b0;
+      addr_q      <= {AW{1'b0}};
+      addr_hi_q   <= 1'b0;
+      count_q     <= {NW{1'b0}};
+      count_hi_q  <= 1'b0;
       word_q      <= 32'd0;
-      byte_q      <= 2'd0;
-      tx_idx_q    <= 6'd0;
       cycles_q    <= 32'd0;
-      ptr_q       <= 16'd0;
+      ptr_q       <= {PayW{1'b0}};
     end else begin
       state_q     <= state_d;
+      ph_q        <= ph_d;
       cmd_q       <= cmd_d;
       seq_q       <= seq_d;
-      len_q       <= len_d;
-      long_q      <= long_d;
+      words_q     <= words_d;
+      rep_q       <= rep_d;
       held_q      <= held_d;
-      fb_wait_q   <= fb_wait_d;
-      args_q      <= args_d;
       status_q    <= status_d;
+      fb_wait_q   <= fb_wait_d;
+      idx_q       <= idx_d;
       space_q     <= space_d;
+      space_bad_q <= space_bad_d;
       addr_q      <= addr_d;
+      addr_hi_q   <= addr_hi_d;
       count_q     <= count_d;
-      rsp_space_q <= rsp_space_d;
-      rsp_addr_q  <= rsp_addr_d;
-      rsp_count_q <= rsp_count_d;
+      count_hi_q  <= count_hi_d;
       word_q      <= word_d;
-      byte_q      <= byte_d;
-      tx_idx_q    <= tx_idx_d;
       cycles_q    <= cycles_d;
       ptr_q       <= ptr_d;
     end
@@ -576,23 +614,13 @@ module npu_link #(
 
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      last_valid_q  <= 1'b0;
-      last_cmd_q    <= 8'd0;
-      last_seq_q    <= 8'd0;
-      last_status_q <= 8'd0;
-      last_space_q  <= 2'd0;
-      last_addr_q   <= 32'd0;
-      last_count_q  <= 16'd0;
-      last_cycles_q <= 32'd0;
+      last_valid_q <= 1'b0;
+      last_cmd_q   <= 3'd0;
+      last_seq_q   <= 8'd0;
     end else if (reply_start) begin
-      last_valid_q  <= (cmd_q != CmdReset);
-      last_cmd_q    <= cmd_q;
-      last_seq_q    <= seq_q;
-      last_status_q <= status_q;
-      last_space_q  <= rsp_space_q;
-      last_addr_q   <= rsp_addr_q;
-      last_count_q  <= rsp_count_q;
-      last_cycles_q <= cycles_q;
+      last_valid_q <= known && cmd != CmdReset && status_q != StatBusy;
+      last_cmd_q   <= cmd;
+      last_seq_q   <= seq_q;
     end
   end
 
@@ -614,8 +642,8 @@ module npu_link #(
   assign tx_valid_o  = tx_valid;
   assign bus_req_o   = (state_q == ExWrBus) || (state_q == ExTxRdReq);
   assign bus_we_o    = (state_q == ExWrBus);
-  assign bus_space_o = (state_q == ExWrBus) ? space_q : rsp_space_q;
-  assign bus_addr_o  = (state_q == ExWrBus) ? addr_q[23:0] : rsp_addr_q[23:0];
+  assign bus_space_o = space_q;
+  assign bus_addr_o  = {{(24 - AW){1'b0}}, addr_q};
   assign bus_wdata_o = word_q;
   assign start_o     = (state_q == ExStart);
   assign idle_o      = rx_idle && queued == 2'd0 && state_q == ExIdle;
@@ -625,10 +653,10 @@ module npu_link #(
 `ifndef SYNTHESIS
   // Interface rules: sizes must fit the 24-bit bus address, payload the 16-bit length.
   initial begin
-    if (AmemWords > (1 << 24) || WmemWords > (1 << 24) || DmemWords > (1 << 24))
+    if (MaxSp > (1 << 24))
       $fatal(1, "npu_link: a space is larger than the 24-bit bus address");
-    if (MaxPayload < 16 || MaxPayload > 32768 || (1 << PayW) != MaxPayload)
-      $fatal(1, "npu_link: MaxPayload must be a power of two in [16, 32768]");
+    if (MaxPayload < 32 || MaxPayload > 16384 || (1 << PayW) != MaxPayload)
+      $fatal(1, "npu_link: MaxPayload must be a power of two in [32, 16384]");
   end
   // The core acknowledges a bus request no earlier than the next cycle.
   always @(posedge clk_i)
