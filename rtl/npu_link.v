@@ -193,7 +193,7 @@ module npu_link #(
   reg [NW-1:0] count_q, count_d;
   reg          count_hi_q, count_hi_d;
   reg [31:0]   word_q, word_d;
-  reg [31:0]   cycles_q, cycles_d;
+  reg [31:0]   cycles_q;          // cycles of the last run, start to done
   // the last request answered, for repeated requests
   reg          last_valid_q;
   reg [2:0]    last_cmd_q;
@@ -315,7 +315,6 @@ module npu_link #(
     count_d      = count_q;
     count_hi_d   = count_hi_q;
     word_d       = word_q;
-    cycles_d     = cycles_q;
     ptr_d        = ptr_q;
     release_bank = 1'b0;
     crc_clear    = 1'b0;
@@ -445,14 +444,13 @@ module npu_link #(
         else           state_d = ExWrFetch;
       end
 
-      ExStart: begin
-        cycles_d = 32'd0;
-        state_d  = ExRun;
-      end
-      // Done on done_i; a core that drops busy without the pulse cannot hang the link.
+      ExStart: state_d = ExRun;
+      // Done on done_i; a core that drops busy without the pulse cannot hang the link
+      // (idx_q counts the first 16 cycles, before busy_i is trusted).
       ExRun: begin
-        cycles_d = cycles_q + 32'd1;
-        if (done_i || (cycles_q[31:4] != 28'd0 && !busy_i)) begin
+        if (!idx_q[4]) idx_d = idx_q + 6'd1;
+        if (done_i || (idx_q[4] && !busy_i)) begin
+          idx_d = 6'd0;
           if (is_infer) begin  // read out_addr and out_count again for the reply
             ph_d    = PhReply;
             ptr_d   = PtrOut;
@@ -570,46 +568,33 @@ module npu_link #(
 
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      state_q     <= ExIdle;
-      ph_q        <= PhOut;
-      cmd_q       <= 7'd0;
-      seq_q       <= 8'd0;
-      words_q     <= {NW{1'b0}};
-      rep_q       <= 1'b0;
-      held_q      <= 1'b0;
-      status_q    <= StatOk;
-      fb_wait_q   <= 1'b0;
-      idx_q       <= 6'd0;
-      space_q     <= 2'd0;
-      space_bad_q <= 1'b0;
-      addr_q      <= {AW{1'b0}};
-      addr_hi_q   <= 1'b0;
-      count_q     <= {NW{1'b0}};
-      count_hi_q  <= 1'b0;
-      word_q      <= 32'd0;
-      cycles_q    <= 32'd0;
-      ptr_q       <= {PayW{1'b0}};
+      state_q <= ExIdle;
+      held_q  <= 1'b0;
     end else begin
-      state_q     <= state_d;
-      ph_q        <= ph_d;
-      cmd_q       <= cmd_d;
-      seq_q       <= seq_d;
-      words_q     <= words_d;
-      rep_q       <= rep_d;
-      held_q      <= held_d;
-      status_q    <= status_d;
-      fb_wait_q   <= fb_wait_d;
-      idx_q       <= idx_d;
-      space_q     <= space_d;
-      space_bad_q <= space_bad_d;
-      addr_q      <= addr_d;
-      addr_hi_q   <= addr_hi_d;
-      count_q     <= count_d;
-      count_hi_q  <= count_hi_d;
-      word_q      <= word_d;
-      cycles_q    <= cycles_d;
-      ptr_q       <= ptr_d;
+      state_q <= state_d;
+      held_q  <= held_d;
     end
+  end
+
+  // Datapath registers: no reset, every one is loaded by the dispatch (or, for the
+  // field and word registers, before it is used), which only leaves ExIdle.
+  always @(posedge clk_i) begin
+    ph_q        <= ph_d;
+    cmd_q       <= cmd_d;
+    seq_q       <= seq_d;
+    words_q     <= words_d;
+    rep_q       <= rep_d;
+    status_q    <= status_d;
+    fb_wait_q   <= fb_wait_d;
+    idx_q       <= idx_d;
+    space_q     <= space_d;
+    space_bad_q <= space_bad_d;
+    addr_q      <= addr_d;
+    addr_hi_q   <= addr_hi_d;
+    count_q     <= count_d;
+    count_hi_q  <= count_hi_d;
+    word_q      <= word_d;
+    ptr_q       <= ptr_d;
   end
 
   always @(posedge clk_i or negedge rst_ni) begin
@@ -624,6 +609,18 @@ module npu_link #(
     end
   end
 
+  // Cycle counter: cleared by the start pulse, counting while the core runs. No reset:
+  // it is only reported after a run (a plain synchronous clear maps onto the flip-flops).
+  always @(posedge clk_i) begin
+    if (state_q == ExStart)    cycles_q <= 32'd0;
+    else if (state_q == ExRun) cycles_q <= cycles_q + 32'd1;
+  end
+
+  // Error counters, saturating: the carry out of the increment holds them at 0xFFFF.
+  wire [16:0] n_crc_inc     = {1'b0, n_crc_q} + 17'd1;
+  wire [16:0] n_frame_inc   = {1'b0, n_frame_q} + 17'd1;
+  wire [16:0] n_timeout_inc = {1'b0, n_timeout_q} + 17'd1;
+  wire [16:0] n_drop_inc    = {1'b0, n_drop_q} + 17'd1;
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       n_crc_q     <= 16'd0;
@@ -631,10 +628,10 @@ module npu_link #(
       n_timeout_q <= 16'd0;
       n_drop_q    <= 16'd0;
     end else begin
-      if (rx_crc_err && n_crc_q != 16'hFFFF)       n_crc_q     <= n_crc_q + 16'd1;
-      if (rx_frame_err && n_frame_q != 16'hFFFF)   n_frame_q   <= n_frame_q + 16'd1;
-      if (rx_timeout && n_timeout_q != 16'hFFFF)   n_timeout_q <= n_timeout_q + 16'd1;
-      if (rx_drop && n_drop_q != 16'hFFFF)         n_drop_q    <= n_drop_q + 16'd1;
+      if (rx_crc_err && !n_crc_inc[16])         n_crc_q     <= n_crc_inc[15:0];
+      if (rx_frame_err && !n_frame_inc[16])     n_frame_q   <= n_frame_inc[15:0];
+      if (rx_timeout && !n_timeout_inc[16])     n_timeout_q <= n_timeout_inc[15:0];
+      if (rx_drop && !n_drop_inc[16])           n_drop_q    <= n_drop_inc[15:0];
     end
   end
 

@@ -158,26 +158,23 @@ module npu_link_rx #(
 
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      state_q     <= StHunt;
-      rem_q       <= 16'd0;
-      store_q     <= 1'b0;
-      crc_lo_ok_q <= 1'b0;
-      wd_q        <= {WdW{1'b0}};
-      cmd_q       <= 8'd0;
-      seq_q       <= 8'd0;
-      len_q       <= {(PayW + 1){1'b0}};
-      long_q      <= 1'b0;
+      state_q <= StHunt;
     end else begin
-      state_q     <= state_d;
-      rem_q       <= rem_d;
-      store_q     <= store_d;
-      crc_lo_ok_q <= crc_lo_ok_d;
-      wd_q        <= wd_d;
-      cmd_q       <= cmd_d;
-      seq_q       <= seq_d;
-      len_q       <= len_d;
-      long_q      <= long_d;
+      state_q <= state_d;
     end
+  end
+
+  // No reset: the watchdog is cleared while hunting (the state after reset), the rest is
+  // loaded by the frame before it is used (the owner reads the header after a commit).
+  always @(posedge clk_i) begin
+    rem_q       <= rem_d;
+    store_q     <= store_d;
+    crc_lo_ok_q <= crc_lo_ok_d;
+    wd_q        <= wd_d;
+    cmd_q       <= cmd_d;
+    seq_q       <= seq_d;
+    len_q       <= len_d;
+    long_q      <= long_d;
   end
 
   // The payload goes straight into the bank; an overlong payload is not stored.
