@@ -74,7 +74,12 @@ module npu_link #(
   localparam integer MaxAW  = (AmemWords > WmemWords) ? AmemWords : WmemWords;
   localparam integer MaxDC  = (DmemWords > CntWords) ? DmemWords : CntWords;
   localparam integer MaxSp  = (MaxAW > MaxDC) ? MaxAW : MaxDC;
-  localparam integer AW     = $clog2(MaxSp);  // address bits: every space is <= 2^AW
+  // address bits, whole bytes: every space is <= 2^AW words
+  localparam integer AWB    = 8 * (($clog2(MaxSp) + 7) / 8);
+  localparam integer AW     = (AWB < 16) ? 16 : AWB;
+  localparam integer AB     = AW / 8;             // address bytes kept of the 4 sent
+  localparam integer CW     = 8 * ((NW + 8) / 8); // count register, wider than NW
+  localparam integer CB     = CW / 8;             // count bytes kept of the 2 sent
 
   localparam [2:0] CmdIdentify = 3'd1, CmdWrite = 3'd2, CmdRead = 3'd3, CmdRun = 3'd4,
                    CmdInfer = 3'd5, CmdReset = 3'd6;
@@ -100,7 +105,9 @@ module npu_link #(
   localparam [15:0] IdRspLen    = 16'd38;  // status + 37 bytes
   localparam [PayW-1:0] PtrOut  = 4;       // INFER: out_addr, out_count
   localparam [PayW-1:0] PtrData = 10;      // INFER: the input words
-  localparam [NW-1:0]   One = 1, Two = 2;
+  localparam [CW-1:0]   One = 1, Two = 2;
+  localparam [31:0]     AddrLast32 = AB - 1;
+  localparam [1:0]      AddrLast = AddrLast32[1:0];   // last address byte kept
 
   localparam [4:0] ExIdle = 5'd0, ExSpace = 5'd1, ExAddr = 5'd2, ExCount = 5'd3,
                    ExCheck = 5'd4, ExWrFetch = 5'd5, ExWrBus = 5'd6, ExWrAck = 5'd7,
@@ -190,7 +197,7 @@ module npu_link #(
   reg          space_bad_q, space_bad_d;
   reg [AW-1:0] addr_q, addr_d;
   reg          addr_hi_q, addr_hi_d; // the address field has bits at or above AW
-  reg [NW-1:0] count_q, count_d;
+  reg [CW-1:0] count_q, count_d;
   reg          count_hi_q, count_hi_d;
   reg [31:0]   word_q, word_d;
   reg [31:0]   cycles_q;          // cycles of the last run, start to done
@@ -198,8 +205,8 @@ module npu_link #(
   reg          last_valid_q;
   reg [2:0]    last_cmd_q;
   reg [7:0]    last_seq_q;
-  // error counters reported by IDENTIFY (saturating)
-  reg [15:0]   n_crc_q, n_frame_q, n_timeout_q, n_drop_q;
+  // error counters reported by IDENTIFY (u16 fields, saturating at 255)
+  reg [7:0]    n_crc_q, n_frame_q, n_timeout_q, n_drop_q;
 
   reg        crc_clear, crc_en, step;
   reg [7:0]  tx_byte;
@@ -238,14 +245,16 @@ module npu_link #(
                       (rx_c == CmdInfer);
   wire rx_repeat    = last_valid_q && rx_known && rx_c == last_cmd_q && rx_seq == last_seq_q;
 
-  // fields arriving byte by byte from the frame buffer (little-endian)
-  // (bits at or above the register's width land in the upper part of *_ld)
-  wire [31:0] fld_a   = {24'd0, fb_rdata} << {idx_q[1:0], 3'b000};
-  wire [31:0] mask_a  = 32'h0000_00FF << {idx_q[1:0], 3'b000};
-  wire [31:0] addr_ld = ({{(32 - AW){1'b0}}, addr_q} & ~mask_a) | fld_a;
-  wire [15:0] fld_n   = {8'd0, fb_rdata} << {idx_q[0], 3'b000};
-  wire [15:0] mask_n  = 16'h00FF << {idx_q[0], 3'b000};
-  wire [15:0] count_ld = ({{(16 - NW){1'b0}}, count_q} & ~mask_n) | fld_n;
+  // Fields arrive byte by byte from the frame buffer (little-endian): the first AB
+  // (CB) bytes shift into the register from the top, later ones only need to be zero.
+  wire [AW-1:0] addr_shift = {fb_rdata, addr_q[AW-1:8]};
+  wire [CW-1:0] count_shift;
+  if (CW == 8) begin : g_count_byte
+    assign count_shift = fb_rdata;
+  end else begin : g_count_bytes
+    assign count_shift = {fb_rdata, count_q[CW-1:8]};
+  end
+  wire [NW-1:0] n_words   = count_q[NW-1:0];   // once count_hi_q/count_q[CW-1:NW] are 0
 
   // [addr, addr + count) inside the space, without wrap-around
   reg [AW:0] space_size;
@@ -257,9 +266,9 @@ module npu_link #(
       default: space_size = CntSize;
     endcase
   end
-  wire [AW:0] range_end = {1'b0, addr_q} + {{(AW + 1 - NW){1'b0}}, count_q};
+  wire [AW:0] range_end = {1'b0, addr_q} + {{(AW + 1 - NW){1'b0}}, n_words};
   wire        fits      = !addr_hi_q && (range_end <= space_size);
-  wire        last_word = (count_q == {{(NW - 1){1'b0}}, 1'b1});
+  wire        last_word = (n_words == {{(NW - 1){1'b0}}, 1'b1});
 
   // reply payload length: status + body (no body after an error)
   reg [15:0] rsp_len;
@@ -268,9 +277,9 @@ module npu_link #(
     if (status_q == StatOk) begin
       case (cmd)
         CmdIdentify: rsp_len = IdRspLen;
-        CmdRead:     rsp_len = {{(14 - NW){1'b0}}, count_q, 2'b01};
+        CmdRead:     rsp_len = {{(14 - NW){1'b0}}, n_words, 2'b01};
         CmdRun:      rsp_len = 16'd5;
-        CmdInfer:    rsp_len = {{(13 - NW){1'b0}}, {1'b0, count_q} + 1'b1, 2'b01};
+        CmdInfer:    rsp_len = {{(13 - NW){1'b0}}, {1'b0, n_words} + 1'b1, 2'b01};
         default:     rsp_len = 16'd1;
       endcase
     end
@@ -285,7 +294,7 @@ module npu_link #(
       case (cmd)
         CmdIdentify:       after_hdr = ExTxId;
         CmdRun:            after_hdr = ExTxCyc;
-        CmdRead, CmdInfer: after_hdr = (count_q != 0) ? ExTxRdReq : after_words;
+        CmdRead, CmdInfer: after_hdr = (n_words != 0) ? ExTxRdReq : after_words;
         default:           after_hdr = ExTxCrc;
       endcase
     end
@@ -295,7 +304,7 @@ module npu_link #(
   // (padded to 32 bytes for the 5-bit index), then the error counters
   wire [255:0] id_const = {24'd0, Layers32[7:0], MaxPay32[15:0], Cpb32[15:0], IdClock, IdCnt,
                            IdDmem, IdWmem, IdAmem, Acc32[15:0], Dim32[7:0], Version32[7:0]};
-  wire [63:0]  cnt_vec  = {n_drop_q, n_timeout_q, n_frame_q, n_crc_q};
+  wire [31:0]  cnt_vec  = {n_drop_q, n_timeout_q, n_frame_q, n_crc_q};
 
   always @(*) begin
     state_d      = state_q;
@@ -364,11 +373,12 @@ module npu_link #(
         end
       end
 
-      ExAddr: begin  // 4 bytes; bits at or above AW only mark the address out of range
+      ExAddr: begin  // 4 bytes; those above the first AB only mark the address out of range
         fb_wait_d = !fb_wait_q;
         if (fb_wait_q) begin
-          addr_d    = addr_ld[AW-1:0];
-          addr_hi_d = (addr_hi_q && idx_q[1:0] != 2'd0) || (addr_ld[31:AW] != 0);
+          if (idx_q[1:0] <= AddrLast) addr_d    = addr_shift;
+          else                        addr_hi_d = addr_hi_q || (fb_rdata != 8'd0);
+          if (idx_q[1:0] == 2'd0)     addr_hi_d = 1'b0;
           ptr_d     = ptr_q + 1'b1;
           idx_d     = idx_q + 6'd1;
           if (idx_q[1:0] == 2'd3) begin
@@ -376,7 +386,7 @@ module npu_link #(
             if (is_read || (is_infer && ph_q != PhIn)) begin
               state_d = ExCount;
             end else begin  // WRITE, INFER input: the data words follow
-              count_d    = words_q - (is_infer ? Two : One);
+              count_d    = {{(CW - NW){1'b0}}, words_q} - (is_infer ? Two : One);
               count_hi_d = 1'b0;
               if (is_infer) ptr_d = PtrData;
               state_d    = ExCheck;
@@ -388,8 +398,9 @@ module npu_link #(
       ExCount: begin  // 2 bytes
         fb_wait_d = !fb_wait_q;
         if (fb_wait_q) begin
-          count_d    = count_ld[NW-1:0];
-          count_hi_d = (count_hi_q && idx_q[0]) || (count_ld[15:NW] != 0);
+          if (!idx_q[0] || CB == 2) count_d    = count_shift;
+          else                      count_hi_d = count_hi_q || (fb_rdata != 8'd0);
+          if (!idx_q[0])            count_hi_d = 1'b0;
           ptr_d      = ptr_q + 1'b1;
           idx_d      = idx_q + 6'd1;
           if (idx_q[0]) begin
@@ -404,12 +415,12 @@ module npu_link #(
         if (space_bad_q)
           status_d = StatBadSpace;
         // READ: 4·count + 1 <= max_payload; INFER: 4·out_count + 5 <= max_payload
-        else if (count_hi_q || (is_infer && ph_q == PhOut && (&count_q)))
+        else if (count_hi_q || count_q[CW-1:NW] != 0 || (is_infer && ph_q == PhOut && (&n_words)))
           status_d = StatBadLen;
         else if (!fits)
           status_d = StatBadAddr;
         else if (is_write)
-          state_d = (rep_q || count_q == 0) ? ExTxHdr : ExWrFetch;
+          state_d = (rep_q || n_words == 0) ? ExTxHdr : ExWrFetch;
         else if (is_infer && ph_q == PhOut) begin
           ph_d    = PhIn;
           ptr_d   = {PayW{1'b0}};
@@ -420,7 +431,7 @@ module npu_link #(
             ptr_d   = PtrOut;
             state_d = ExAddr;
           end else begin
-            state_d = (count_q == 0) ? ExStart : ExWrFetch;
+            state_d = (n_words == 0) ? ExStart : ExWrFetch;
           end
         end
       end
@@ -495,7 +506,7 @@ module npu_link #(
       end
       ExTxCnt: begin
         tx_valid = 1'b1;
-        tx_byte  = cnt_vec[{idx_q[2:0], 3'b000} +: 8];
+        tx_byte  = idx_q[0] ? 8'd0 : cnt_vec[{idx_q[2:1], 3'b000} +: 8];
         if (tx_fire) begin
           crc_en = 1'b1;
           idx_d  = idx_q + 6'd1;
@@ -616,22 +627,22 @@ module npu_link #(
     else if (state_q == ExRun) cycles_q <= cycles_q + 32'd1;
   end
 
-  // Error counters, saturating: the carry out of the increment holds them at 0xFFFF.
-  wire [16:0] n_crc_inc     = {1'b0, n_crc_q} + 17'd1;
-  wire [16:0] n_frame_inc   = {1'b0, n_frame_q} + 17'd1;
-  wire [16:0] n_timeout_inc = {1'b0, n_timeout_q} + 17'd1;
-  wire [16:0] n_drop_inc    = {1'b0, n_drop_q} + 17'd1;
+  // Error counters, saturating at 255 (the carry out of the increment holds them).
+  wire [8:0] n_crc_inc     = {1'b0, n_crc_q} + 9'd1;
+  wire [8:0] n_frame_inc   = {1'b0, n_frame_q} + 9'd1;
+  wire [8:0] n_timeout_inc = {1'b0, n_timeout_q} + 9'd1;
+  wire [8:0] n_drop_inc    = {1'b0, n_drop_q} + 9'd1;
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      n_crc_q     <= 16'd0;
-      n_frame_q   <= 16'd0;
-      n_timeout_q <= 16'd0;
-      n_drop_q    <= 16'd0;
+      n_crc_q     <= 8'd0;
+      n_frame_q   <= 8'd0;
+      n_timeout_q <= 8'd0;
+      n_drop_q    <= 8'd0;
     end else begin
-      if (rx_crc_err && !n_crc_inc[16])         n_crc_q     <= n_crc_inc[15:0];
-      if (rx_frame_err && !n_frame_inc[16])     n_frame_q   <= n_frame_inc[15:0];
-      if (rx_timeout && !n_timeout_inc[16])     n_timeout_q <= n_timeout_inc[15:0];
-      if (rx_drop && !n_drop_inc[16])           n_drop_q    <= n_drop_inc[15:0];
+      if (rx_crc_err && !n_crc_inc[8])         n_crc_q     <= n_crc_inc[7:0];
+      if (rx_frame_err && !n_frame_inc[8])     n_frame_q   <= n_frame_inc[7:0];
+      if (rx_timeout && !n_timeout_inc[8])     n_timeout_q <= n_timeout_inc[7:0];
+      if (rx_drop && !n_drop_inc[8])           n_drop_q    <= n_drop_inc[7:0];
     end
   end
 
@@ -652,6 +663,8 @@ module npu_link #(
   initial begin
     if (MaxSp > (1 << 24))
       $fatal(1, "npu_link: a space is larger than the 24-bit bus address");
+    if (AW < NW)
+      $fatal(1, "npu_link: the largest space must hold a frame's worth of words");
     if (MaxPayload < 32 || MaxPayload > 16384 || (1 << PayW) != MaxPayload)
       $fatal(1, "npu_link: MaxPayload must be a power of two in [32, 16384]");
   end
