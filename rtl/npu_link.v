@@ -40,8 +40,7 @@ module npu_link #(
   parameter integer CntWords     = 33,
   parameter integer ClockHz      = 12000000,
   parameter integer ClksPerBit   = 104,
-  parameter integer MaxPayload   = 1024,    // bytes of request payload per frame
-  parameter integer WatchdogClks = 256 * 10 * ClksPerBit
+  parameter integer MaxPayload   = 1024     // bytes of request payload per frame
 ) (
   input  wire        clk_i,
   input  wire        rst_ni,
@@ -49,6 +48,7 @@ module npu_link #(
   input  wire [7:0]  rx_byte_i,
   input  wire        rx_valid_i,
   input  wire        rx_frame_err_i,
+  input  wire        wd_tick_i,     // receive watchdog: a stall ends at the 4th tick
   // to npu_uart_tx
   output wire [7:0]  tx_byte_o,
   output wire        tx_valid_o,
@@ -135,14 +135,14 @@ module npu_link #(
   reg        release_bank;
 
   npu_link_rx #(
-    .MaxPayload  (MaxPayload),
-    .WatchdogClks(WatchdogClks)
+    .MaxPayload  (MaxPayload)
   ) u_rx (
     .clk_i       (clk_i),
     .rst_ni      (rst_ni),
     .byte_i      (rx_byte_i),
     .byte_valid_i(rx_valid_i),
     .frame_err_i (rx_frame_err_i),
+    .wd_tick_i   (wd_tick_i),
     .bank_free_i (bank_free),
     .wr_en_o     (rx_wr_en),
     .wr_addr_o   (rx_wr_addr),

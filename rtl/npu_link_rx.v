@@ -11,8 +11,10 @@
 // overlong_o) then stays on the outputs until the next frame is stored, so the owner
 // reads it whenever its executor is ready. Nothing else is ever acted on:
 //   - a bad CRC or a UART framing error drops the frame (crc_err_o / frame_err_o pulse);
-//   - a frame stalled mid-way for WatchdogClks cycles drops back to hunting
-//     (timeout_o pulses), so a truncated frame cannot swallow the next one for long;
+//   - a frame stalled mid-way drops back to hunting (timeout_o pulses) at the fourth
+//     wd_tick_i pulse without a byte, so a truncated frame cannot swallow the next one
+//     for long (the owner's free-running prescaler supplies the ticks: with one every
+//     P cycles, a stall ends after 3P to 4P cycles);
 //   - a payload longer than MaxPayload is still received and checked, but not stored:
 //     it commits with overlong_o set (len_o is then meaningless), so that the executor
 //     can answer BAD_LEN;
@@ -21,7 +23,6 @@
 //     not yet executed frame; the host retransmits it.
 module npu_link_rx #(
   parameter integer MaxPayload   = 1024,
-  parameter integer WatchdogClks = 65536,
   parameter integer PayW         = $clog2(MaxPayload)
 ) (
   input  wire            clk_i,
@@ -29,6 +30,7 @@ module npu_link_rx #(
   input  wire [7:0]      byte_i,
   input  wire            byte_valid_i,
   input  wire            frame_err_i,
+  input  wire            wd_tick_i,
   // frame buffer write port (the bank is supplied by the owner)
   input  wire            bank_free_i,
   output wire            wr_en_o,
@@ -48,9 +50,6 @@ module npu_link_rx #(
   output wire            drop_o
 );
   localparam [7:0] Sync = 8'hA5;
-  localparam integer WdW = $clog2(WatchdogClks + 1);
-  localparam [31:0] WdLast32 = WatchdogClks - 1;
-  localparam [WdW-1:0] WdLast = WdLast32[WdW-1:0];
 
   localparam [2:0] StHunt = 3'd0, StCmd = 3'd1, StSeq = 3'd2, StLenLo = 3'd3,
                    StLenHi = 3'd4, StPayload = 3'd5, StCrcLo = 3'd6, StCrcHi = 3'd7;
@@ -59,7 +58,7 @@ module npu_link_rx #(
   reg [15:0]    rem_q, rem_d;        // payload bytes still to come (len_lo while parsing)
   reg           store_q, store_d;    // a bank was offered when the frame started
   reg           crc_lo_ok_q, crc_lo_ok_d;
-  reg [WdW-1:0] wd_q, wd_d;
+  reg [1:0]     wd_q, wd_d;          // watchdog ticks since the last byte
   // header of the frame being stored / the last one stored
   reg [7:0]     cmd_q, cmd_d;
   reg [7:0]     seq_q, seq_d;
@@ -98,12 +97,12 @@ module npu_link_rx #(
     wr_en       = 1'b0;
     crc_clear   = 1'b0;
     crc_en      = 1'b0;
-    // Watchdog: counts cycles without a byte while a frame is open.
-    wd_d        = (state_q == StHunt || byte_valid_i) ? {WdW{1'b0}} : wd_q + 1'b1;
+    // Watchdog: counts ticks without a byte while a frame is open.
+    wd_d        = (state_q == StHunt || byte_valid_i) ? 2'd0 : wd_q + {1'b0, wd_tick_i};
 
     if (frame_err_i && state_q != StHunt) begin
       state_d = StHunt;
-    end else if (state_q != StHunt && wd_q == WdLast) begin
+    end else if (state_q != StHunt && wd_tick_i && wd_q == 2'd3) begin
       state_d   = StHunt;
       timeout_d = 1'b1;
     end else if (byte_valid_i) begin

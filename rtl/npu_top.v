@@ -10,11 +10,14 @@
 // ClksPerBit = ClockHz / baud; both are reported to the host by IDENTIFY. The memory
 // sizes are npu_core's (AMEM/WMEM in words of Dim bytes, DMEM in 32-bit words).
 //
+// One free-running prescaler times the slow things. Its low WdTickW bits tick the link's
+// receive watchdog (a frame stalled mid-way is dropped 3 to 4 ticks after its last byte,
+// about WatchdogClks); all TickW bits tick the LEDs.
 // Status outputs: led_busy_o follows the core's busy; led_link_o and led_err_o are
 // stretched to between LedClks and 1.5·LedClks cycles after a frame or reply (link) or
-// after a dropped frame (bad CRC, framing error, watchdog) so that they are visible: one
-// free-running prescaler ticks every 2^TickW >= LedClks/2 cycles, and each LED holds a
-// 2-bit count of ticks to wait. idle_o is high while
+// after a dropped frame (bad CRC, framing error, watchdog) so that they are visible: the
+// LED tick comes every 2^TickW >= LedClks/2 cycles, and each LED holds a 2-bit count of
+// ticks to wait. idle_o is high while
 // the link has nothing received, queued, executing or sending: the simulated board
 // sleeps while it and the UART lines are idle.
 module npu_top #(
@@ -40,7 +43,8 @@ module npu_top #(
   output wire idle_o
 );
   localparam integer HostWordsPerWord = Dim / 4;  // 32-bit host words per memory word
-  localparam integer TickW = $clog2((LedClks + 1) / 2);
+  localparam integer TickW   = $clog2((LedClks + 1) / 2);
+  localparam integer WdTickW = $clog2(WatchdogClks / 4);
 
   wire [7:0]  rx_byte, tx_byte;
   wire        rx_valid, rx_frame_err, tx_valid, tx_ready;
@@ -48,7 +52,7 @@ module npu_top #(
   wire [1:0]  bus_space;
   wire [23:0] bus_addr;
   wire [31:0] bus_wdata, bus_rdata;
-  wire        link_idle, link_act, link_err;
+  wire        link_idle, link_act, link_err, wd_tick;
 
   npu_uart_rx #(.ClksPerBit(ClksPerBit)) u_uart_rx (
     .clk_i      (clk_i),
@@ -78,14 +82,14 @@ module npu_top #(
     .CntWords    (2 * MaxLayers + 1),
     .ClockHz     (ClockHz),
     .ClksPerBit  (ClksPerBit),
-    .MaxPayload  (MaxPayload),
-    .WatchdogClks(WatchdogClks)
+    .MaxPayload  (MaxPayload)
   ) u_link (
     .clk_i         (clk_i),
     .rst_ni        (rst_ni),
     .rx_byte_i     (rx_byte),
     .rx_valid_i    (rx_valid),
     .rx_frame_err_i(rx_frame_err),
+    .wd_tick_i     (wd_tick),
     .tx_byte_o     (tx_byte),
     .tx_valid_o    (tx_valid),
     .tx_ready_i    (tx_ready),
@@ -126,8 +130,9 @@ module npu_top #(
     .done_o     (done)
   );
 
-  // LED pulse stretchers
+  // Prescaler and LED pulse stretchers
   reg [TickW-1:0] tick_q;
+  assign          wd_tick = &tick_q[WdTickW-1:0];
   reg [1:0]       link_led_q, err_led_q;
   wire [TickW:0]  tick_inc = {1'b0, tick_q} + 1'b1;
   wire            tick = tick_inc[TickW];  // the prescaler wraps
@@ -154,6 +159,8 @@ module npu_top #(
   initial begin
     if (Dim < 4 || Dim % 4 != 0) $fatal(1, "npu_top: Dim must be a multiple of 4");
     if (LedClks < 4) $fatal(1, "npu_top: LedClks must be at least 4");
+    if (WatchdogClks < 8 || WdTickW > TickW)
+      $fatal(1, "npu_top: WatchdogClks must be in [8, 2·LedClks]");
   end
 `endif
 endmodule
