@@ -101,7 +101,7 @@ module npu_link #(
   localparam [AW:0] DmemSize = IdDmem[AW:0];
   localparam [AW:0] CntSize  = IdCnt[AW:0];
 
-  localparam [5:0]  IdConstLast = 6'd28;   // the constant part of the body: 29 bytes
+  localparam [4:0]  IdConstLast = 5'd28;   // the constant part of the body: 29 bytes
   localparam [15:0] IdRspLen    = 16'd38;  // status + 37 bytes
   localparam [PayW-1:0] PtrOut  = 4;       // INFER: out_addr, out_count
   localparam [PayW-1:0] PtrData = 10;      // INFER: the input words
@@ -192,7 +192,7 @@ module npu_link #(
   reg          rep_q, rep_d;         // a repeated request: answer, do not execute
   reg [2:0]    status_q, status_d;
   reg          fb_wait_q, fb_wait_d; // frame-buffer read latency
-  reg [5:0]    idx_q, idx_d;         // byte of the current field or reply part
+  reg [4:0]    idx_q, idx_d;         // byte of the current field or reply part
   reg [1:0]    space_q, space_d;
   reg          space_bad_q, space_bad_d;
   reg [AW-1:0] addr_q, addr_d;
@@ -201,10 +201,8 @@ module npu_link #(
   reg          count_hi_q, count_hi_d;
   reg [31:0]   word_q, word_d;
   reg [31:0]   cycles_q;          // cycles of the last run, start to done
-  // the last request answered, for repeated requests
-  reg          last_valid_q;
-  reg [2:0]    last_cmd_q;
-  reg [7:0]    last_seq_q;
+  // cmd_q and seq_q are those of the last request answered until the next dispatch
+  reg          last_valid_q;        // ... and it is remembered for repeats
   // error counters reported by IDENTIFY (u16 fields, saturating at 255)
   reg [7:0]    n_crc_q, n_frame_q, n_timeout_q, n_drop_q;
 
@@ -243,7 +241,7 @@ module npu_link #(
   end
   wire rx_uses_core = (rx_c == CmdWrite) || (rx_c == CmdRead) || (rx_c == CmdRun) ||
                       (rx_c == CmdInfer);
-  wire rx_repeat    = last_valid_q && rx_known && rx_c == last_cmd_q && rx_seq == last_seq_q;
+  wire rx_repeat    = last_valid_q && rx_known && rx_c == cmd && rx_seq == seq_q;
 
   // Fields arrive byte by byte from the frame buffer (little-endian): the first AB
   // (CB) bytes shift into the register from the top, later ones only need to be zero.
@@ -340,7 +338,7 @@ module npu_link #(
         rep_d       = rx_repeat;
         held_d      = 1'b1;
         ptr_d       = {PayW{1'b0}};
-        idx_d       = 6'd0;
+        idx_d       = 5'd0;
         space_d     = 2'd0;
         space_bad_d = 1'b0;
         ph_d        = PhOut;
@@ -380,9 +378,9 @@ module npu_link #(
           else                        addr_hi_d = addr_hi_q || (fb_rdata != 8'd0);
           if (idx_q[1:0] == 2'd0)     addr_hi_d = 1'b0;
           ptr_d     = ptr_q + 1'b1;
-          idx_d     = idx_q + 6'd1;
+          idx_d     = idx_q + 5'd1;
           if (idx_q[1:0] == 2'd3) begin
-            idx_d = 6'd0;
+            idx_d = 5'd0;
             if (is_read || (is_infer && ph_q != PhIn)) begin
               state_d = ExCount;
             end else begin  // WRITE, INFER input: the data words follow
@@ -402,9 +400,9 @@ module npu_link #(
           else                      count_hi_d = count_hi_q || (fb_rdata != 8'd0);
           if (!idx_q[0])            count_hi_d = 1'b0;
           ptr_d      = ptr_q + 1'b1;
-          idx_d      = idx_q + 6'd1;
+          idx_d      = idx_q + 5'd1;
           if (idx_q[0]) begin
-            idx_d   = 6'd0;
+            idx_d   = 5'd0;
             state_d = (ph_q == PhReply) ? ExTxHdr : ExCheck;
           end
         end
@@ -441,9 +439,9 @@ module npu_link #(
         if (fb_wait_q) begin
           word_d = {fb_rdata, word_q[31:8]};
           ptr_d  = ptr_q + 1'b1;
-          idx_d  = idx_q + 6'd1;
+          idx_d  = idx_q + 5'd1;
           if (idx_q[1:0] == 2'd3) begin
-            idx_d   = 6'd0;
+            idx_d   = 5'd0;
             state_d = ExWrBus;
           end
         end
@@ -459,9 +457,9 @@ module npu_link #(
       // Done on done_i; a core that drops busy without the pulse cannot hang the link
       // (idx_q counts the first 16 cycles, before busy_i is trusted).
       ExRun: begin
-        if (!idx_q[4]) idx_d = idx_q + 6'd1;
+        if (!idx_q[4]) idx_d = idx_q + 5'd1;
         if (done_i || (idx_q[4] && !busy_i)) begin
-          idx_d = 6'd0;
+          idx_d = 5'd0;
           if (is_infer) begin  // read out_addr and out_count again for the reply
             ph_d    = PhReply;
             ptr_d   = PtrOut;
@@ -483,23 +481,23 @@ module npu_link #(
           default: tx_byte = {5'd0, status_q};
         endcase
         if (tx_fire) begin
-          crc_clear = (idx_q == 6'd0);
-          crc_en    = (idx_q != 6'd0);
-          idx_d     = idx_q + 6'd1;
+          crc_clear = (idx_q == 5'd0);
+          crc_en    = (idx_q != 5'd0);
+          idx_d     = idx_q + 5'd1;
           if (idx_q[2:0] == 3'd5) begin
-            idx_d   = 6'd0;
+            idx_d   = 5'd0;
             state_d = after_hdr;
           end
         end
       end
       ExTxId: begin
         tx_valid = 1'b1;
-        tx_byte  = id_const[{idx_q[4:0], 3'b000} +: 8];
+        tx_byte  = id_const[{idx_q, 3'b000} +: 8];
         if (tx_fire) begin
           crc_en = 1'b1;
-          idx_d  = idx_q + 6'd1;
+          idx_d  = idx_q + 5'd1;
           if (idx_q == IdConstLast) begin
-            idx_d   = 6'd0;
+            idx_d   = 5'd0;
             state_d = ExTxCnt;
           end
         end
@@ -509,9 +507,9 @@ module npu_link #(
         tx_byte  = idx_q[0] ? 8'd0 : cnt_vec[{idx_q[2:1], 3'b000} +: 8];
         if (tx_fire) begin
           crc_en = 1'b1;
-          idx_d  = idx_q + 6'd1;
+          idx_d  = idx_q + 5'd1;
           if (idx_q[2:0] == 3'd7) begin
-            idx_d   = 6'd0;
+            idx_d   = 5'd0;
             state_d = ExTxCrc;
           end
         end
@@ -527,9 +525,9 @@ module npu_link #(
         if (tx_fire) begin
           crc_en = 1'b1;
           word_d = {8'h00, word_q[31:8]};
-          idx_d  = idx_q + 6'd1;
+          idx_d  = idx_q + 5'd1;
           if (idx_q[1:0] == 2'd3) begin
-            idx_d   = 6'd0;
+            idx_d   = 5'd0;
             step    = 1'b1;
             state_d = last_word ? after_words : ExTxRdReq;
           end
@@ -540,9 +538,9 @@ module npu_link #(
         tx_byte  = cycles_q[{idx_q[1:0], 3'b000} +: 8];
         if (tx_fire) begin
           crc_en = 1'b1;
-          idx_d  = idx_q + 6'd1;
+          idx_d  = idx_q + 5'd1;
           if (idx_q[1:0] == 2'd3) begin
-            idx_d   = 6'd0;
+            idx_d   = 5'd0;
             state_d = ExTxCrc;
           end
         end
@@ -551,9 +549,9 @@ module npu_link #(
         tx_valid = 1'b1;
         tx_byte  = idx_q[0] ? tx_crc[15:8] : tx_crc[7:0];
         if (tx_fire) begin
-          idx_d = idx_q + 6'd1;
+          idx_d = idx_q + 5'd1;
           if (idx_q[0]) begin
-            idx_d   = 6'd0;
+            idx_d   = 5'd0;
             state_d = ExIdle;
           end
         end
@@ -575,7 +573,7 @@ module npu_link #(
 
   // Remember the request as its reply starts (RESET forgets instead; a BUSY refusal is
   // not remembered, so that its retransmission is executed).
-  wire reply_start = (state_q == ExTxHdr) && tx_fire && (idx_q == 6'd0);
+  wire reply_start = (state_q == ExTxHdr) && tx_fire && (idx_q == 5'd0);
 
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -609,15 +607,8 @@ module npu_link #(
   end
 
   always @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      last_valid_q <= 1'b0;
-      last_cmd_q   <= 3'd0;
-      last_seq_q   <= 8'd0;
-    end else if (reply_start) begin
-      last_valid_q <= known && cmd != CmdReset && status_q != StatBusy;
-      last_cmd_q   <= cmd;
-      last_seq_q   <= seq_q;
-    end
+    if (!rst_ni)          last_valid_q <= 1'b0;
+    else if (reply_start) last_valid_q <= known && cmd != CmdReset && status_q != StatBusy;
   end
 
   // Cycle counter: cleared by the start pulse, counting while the core runs. No reset:
