@@ -109,11 +109,10 @@ module npu_link #(
   localparam [31:0]     AddrLast32 = AB - 1;
   localparam [1:0]      AddrLast = AddrLast32[1:0];   // last address byte kept
 
-  localparam [4:0] ExIdle = 5'd0, ExSpace = 5'd1, ExAddr = 5'd2, ExCount = 5'd3,
-                   ExCheck = 5'd4, ExWrFetch = 5'd5, ExWrBus = 5'd6, ExWrAck = 5'd7,
-                   ExStart = 5'd8, ExRun = 5'd9, ExTxHdr = 5'd10, ExTxId = 5'd11,
-                   ExTxCnt = 5'd12, ExTxRdReq = 5'd13, ExTxRdAck = 5'd14, ExTxWord = 5'd15,
-                   ExTxCyc = 5'd16, ExTxCrc = 5'd17;
+  localparam [3:0] ExIdle = 4'd0, ExSpace = 4'd1, ExAddr = 4'd2, ExCount = 4'd3,
+                   ExCheck = 4'd4, ExWrFetch = 4'd5, ExWrBus = 4'd6, ExStart = 4'd7,
+                   ExRun = 4'd8, ExTxHdr = 4'd9, ExTxId = 4'd10, ExTxCnt = 4'd11,
+                   ExTxRdBus = 4'd12, ExTxWord = 4'd13, ExTxCyc = 4'd14, ExTxCrc = 4'd15;
   // INFER phases: check out_addr/out_count, check and write the input, reply
   localparam [1:0] PhOut = 2'd0, PhIn = 2'd1, PhReply = 2'd2;
 
@@ -184,14 +183,14 @@ module npu_link #(
   end
 
   // ---------------------------------------------------------------- executor
-  reg [4:0]    state_q, state_d;
+  reg [3:0]    state_q, state_d;
   reg [1:0]    ph_q, ph_d;           // INFER phase
   reg [6:0]    cmd_q, cmd_d;         // the request's cmd (bit 7 is the reply flag)
   reg [7:0]    seq_q, seq_d;
   reg [NW-1:0] words_q, words_d;     // payload length / 4
   reg          rep_q, rep_d;         // a repeated request: answer, do not execute
   reg [2:0]    status_q, status_d;
-  reg          fb_wait_q, fb_wait_d; // frame-buffer read latency
+  reg          fb_wait_q, fb_wait_d; // frame-buffer read latency; bus request sent
   reg [4:0]    idx_q, idx_d;         // byte of the current field or reply part
   reg [1:0]    space_q, space_d;
   reg          space_bad_q, space_bad_d;
@@ -268,31 +267,26 @@ module npu_link #(
   wire        fits      = !addr_hi_q && (range_end <= space_size);
   wire        last_word = (n_words == {{(NW - 1){1'b0}}, 1'b1});
 
-  // reply payload length: status + body (no body after an error)
-  reg [15:0] rsp_len;
-  always @(*) begin
-    rsp_len = 16'd1;
-    if (status_q == StatOk) begin
-      case (cmd)
-        CmdIdentify: rsp_len = IdRspLen;
-        CmdRead:     rsp_len = {{(14 - NW){1'b0}}, n_words, 2'b01};
-        CmdRun:      rsp_len = 16'd5;
-        CmdInfer:    rsp_len = {{(13 - NW){1'b0}}, {1'b0, n_words} + 1'b1, 2'b01};
-        default:     rsp_len = 16'd1;
-      endcase
-    end
-  end
+  // Reply payload length: status + body (no body after an error). Every reply but
+  // IDENTIFY's is 1 + 4·(words): READ's data, INFER's outputs and cycles, RUN's cycles.
+  wire          ok        = (status_q == StatOk);
+  wire          id_reply  = ok && cmd == CmdIdentify;
+  wire [NW:0]   rsp_words = !ok ? {(NW + 1){1'b0}} :
+                            (cmd == CmdRun) ? {{NW{1'b0}}, 1'b1} :
+                            (is_read || is_infer) ? {1'b0, n_words} + {{NW{1'b0}}, is_infer} :
+                            {(NW + 1){1'b0}};
+  wire [15:0]   rsp_len   = id_reply ? IdRspLen : {{(13 - NW){1'b0}}, rsp_words, 2'b01};
 
   // what follows the status byte, and the reply data words
-  reg [4:0] after_hdr;
-  wire [4:0] after_words = is_infer ? ExTxCyc : ExTxCrc;
+  reg [3:0] after_hdr;
+  wire [3:0] after_words = is_infer ? ExTxCyc : ExTxCrc;
   always @(*) begin
     after_hdr = ExTxCrc;
     if (status_q == StatOk) begin
       case (cmd)
         CmdIdentify:       after_hdr = ExTxId;
         CmdRun:            after_hdr = ExTxCyc;
-        CmdRead, CmdInfer: after_hdr = (n_words != 0) ? ExTxRdReq : after_words;
+        CmdRead, CmdInfer: after_hdr = (n_words != 0) ? ExTxRdBus : after_words;
         default:           after_hdr = ExTxCrc;
       endcase
     end
@@ -446,11 +440,13 @@ module npu_link #(
           end
         end
       end
-      ExWrBus: state_d = ExWrAck;
-      ExWrAck: if (bus_ack_i) begin
+      // one bus request (while fb_wait_q is low), then wait for its acknowledge
+      ExWrBus: if (bus_ack_i) begin
         step = 1'b1;
         if (last_word) state_d = is_infer ? ExStart : ExTxHdr;
         else           state_d = ExWrFetch;
+      end else begin
+        fb_wait_d = 1'b1;
       end
 
       ExStart: state_d = ExRun;
@@ -514,10 +510,11 @@ module npu_link #(
           end
         end
       end
-      ExTxRdReq: state_d = ExTxRdAck;
-      ExTxRdAck: if (bus_ack_i) begin
+      ExTxRdBus: if (bus_ack_i) begin
         word_d  = bus_rdata_i;
         state_d = ExTxWord;
+      end else begin
+        fb_wait_d = 1'b1;
       end
       ExTxWord: begin
         tx_valid = 1'b1;
@@ -529,7 +526,7 @@ module npu_link #(
           if (idx_q[1:0] == 2'd3) begin
             idx_d   = 5'd0;
             step    = 1'b1;
-            state_d = last_word ? after_words : ExTxRdReq;
+            state_d = last_word ? after_words : ExTxRdBus;
           end
         end
       end
@@ -639,7 +636,7 @@ module npu_link #(
 
   assign tx_byte_o   = tx_byte;
   assign tx_valid_o  = tx_valid;
-  assign bus_req_o   = (state_q == ExWrBus) || (state_q == ExTxRdReq);
+  assign bus_req_o   = (state_q == ExWrBus || state_q == ExTxRdBus) && !fb_wait_q;
   assign bus_we_o    = (state_q == ExWrBus);
   assign bus_space_o = space_q;
   assign bus_addr_o  = {{(24 - AW){1'b0}}, addr_q};
