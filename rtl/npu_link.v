@@ -21,10 +21,12 @@
 // RUN/INFER do not start the core (their cycles are the stored count of that run);
 // READ/INFER data are re-read from memory, which nothing has touched since.
 //
-// Area: addresses are checked and counted in AW = clog2(largest space) bits (bits above
-// make the address out of range), word counts in PayW-2 bits, and the reply fields are
-// sent byte by byte from the registers that hold them; nothing is 32 bits wide but the
-// bus word and the cycle counter.
+// Area (the link side fits ~900 iCE40 logic cells): addresses are held and counted in
+// AW bits, clog2(largest space) rounded up to whole bytes (a non-zero byte above them
+// makes the address out of range), word counts in the CW bits a frame can need; the
+// fields shift in from the frame buffer a byte at a time, the reply is sent byte by byte
+// from the registers that hold its fields, the error counters are 8 bits. Only the bus
+// word and the cycle counter are 32 bits wide.
 //
 // Core side: the npu_core host port of ARCHITECTURE section 5 (bus_req_o is a one-cycle
 // strobe; the link waits for bus_ack_i, which must come at least one cycle later).
@@ -263,8 +265,10 @@ module npu_link #(
       default: space_size = CntSize;
     endcase
   end
-  wire [AW:0] range_end = {1'b0, addr_q} + {{(AW + 1 - NW){1'b0}}, n_words};
-  wire        fits      = !addr_hi_q && (range_end <= space_size);
+  // One adder serves both: addr + count for the check (in ExCheck), addr + 1 to step.
+  wire [NW-1:0] addend    = (state_q == ExCheck) ? n_words : {{(NW - 1){1'b0}}, 1'b1};
+  wire [AW:0]   addr_sum  = {1'b0, addr_q} + {{(AW + 1 - NW){1'b0}}, addend};
+  wire          fits      = !addr_hi_q && (addr_sum <= space_size);
   wire        last_word = (n_words == {{(NW - 1){1'b0}}, 1'b1});
 
   // Reply payload length: status + body (no body after an error). Every reply but
@@ -557,7 +561,7 @@ module npu_link #(
     endcase
 
     if (step) begin
-      addr_d  = addr_q + 1'b1;
+      addr_d  = addr_sum[AW-1:0];
       count_d = count_q - 1'b1;
     end
 
