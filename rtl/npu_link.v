@@ -265,10 +265,10 @@ module npu_link #(
       default: space_size = CntSize;
     endcase
   end
-  // One adder serves both: addr + count for the check (in ExCheck), addr + 1 to step.
-  wire [NW-1:0] addend    = (state_q == ExCheck) ? n_words : {{(NW - 1){1'b0}}, 1'b1};
-  wire [AW:0]   addr_sum  = {1'b0, addr_q} + {{(AW + 1 - NW){1'b0}}, addend};
-  wire          fits      = !addr_hi_q && (addr_sum <= space_size);
+  // Registered (ExCheck takes two cycles): the add and compare chains are a clock
+  // period on their own at 48 MHz.
+  wire [AW:0] range_end = {1'b0, addr_q} + {{(AW + 1 - NW){1'b0}}, n_words};
+  reg         fits_q;
   wire        last_word = (n_words == {{(NW - 1){1'b0}}, 1'b1});
 
   // Reply payload length: status + body (no body after an error). Every reply but
@@ -406,15 +406,19 @@ module npu_link #(
         end
       end
 
-      ExCheck: begin
-        state_d = ExTxHdr;
-        if (space_bad_q)
-          status_d = StatBadSpace;
+      ExCheck: begin  // first cycle: fits_q follows addr and count
+        fb_wait_d = !fb_wait_q;
+        if (!fb_wait_q)
+          state_d = ExCheck;
+        else if (space_bad_q)
+          {status_d, state_d} = {StatBadSpace, ExTxHdr};
         // READ: 4·count + 1 <= max_payload; INFER: 4·out_count + 5 <= max_payload
         else if (count_hi_q || count_q[CW-1:NW] != 0 || (is_infer && ph_q == PhOut && (&n_words)))
-          status_d = StatBadLen;
-        else if (!fits)
-          status_d = StatBadAddr;
+          {status_d, state_d} = {StatBadLen, ExTxHdr};
+        else if (!fits_q)
+          {status_d, state_d} = {StatBadAddr, ExTxHdr};
+        else if (is_read)
+          state_d = ExTxHdr;
         else if (is_write)
           state_d = (rep_q || n_words == 0) ? ExTxHdr : ExWrFetch;
         else if (is_infer && ph_q == PhOut) begin
@@ -429,6 +433,8 @@ module npu_link #(
           end else begin
             state_d = (n_words == 0) ? ExStart : ExWrFetch;
           end
+        end else begin
+          state_d = ExTxHdr;
         end
       end
 
@@ -561,12 +567,12 @@ module npu_link #(
     endcase
 
     if (step) begin
-      addr_d  = addr_sum[AW-1:0];
+      addr_d  = addr_q + 1'b1;
       count_d = count_q - 1'b1;
     end
 
     // The bank is released when the reply starts: its payload has been used up.
-    if (held_q && state_d == ExTxHdr) begin
+    if (held_q && state_q == ExTxHdr) begin
       release_bank = 1'b1;
       held_d       = 1'b0;
     end
@@ -605,6 +611,7 @@ module npu_link #(
     count_hi_q  <= count_hi_d;
     word_q      <= word_d;
     ptr_q       <= ptr_d;
+    fits_q      <= !addr_hi_q && (range_end <= space_size);
   end
 
   always @(posedge clk_i or negedge rst_ni) begin
