@@ -208,17 +208,24 @@ module npu_link #(
   reg [7:0]    n_crc_q, n_frame_q, n_timeout_q, n_drop_q;
 
   reg        crc_clear, crc_en, step;
+  reg        step_q;               // step, applied a cycle later (timing)
   reg [7:0]  tx_byte;
   reg        tx_valid;
   wire [15:0] tx_crc;
   wire        tx_fire = tx_valid && tx_ready_i;
 
+  // The reply CRC folds each byte in the cycle after the UART took it (timing: the byte
+  // mux and the CRC network are too deep for one 48 MHz cycle together). The CRC bytes
+  // are sent a whole UART byte later, when the last fold is long done.
+  reg        crc_clear_q, crc_en_q;
+  reg [7:0]  crc_byte_q;
+
   npu_crc16 u_tx_crc (
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
-    .clear_i(crc_clear),
-    .en_i   (crc_en),
-    .data_i (tx_byte),
+    .clear_i(crc_clear_q),
+    .en_i   (crc_en_q),
+    .data_i (crc_byte_q),
     .crc_o  (tx_crc)
   );
 
@@ -265,21 +272,23 @@ module npu_link #(
       default: space_size = CntSize;
     endcase
   end
-  // Registered (ExCheck takes two cycles): the add and compare chains are a clock
-  // period on their own at 48 MHz.
-  wire [AW:0] range_end = {1'b0, addr_q} + {{(AW + 1 - NW){1'b0}}, n_words};
+  // Pipelined (ExCheck takes three cycles): the add and compare chains are a clock
+  // period each at 48 MHz.
+  reg  [AW:0] range_end_q;
   reg         fits_q;
+  reg         len_bad_q, no_words_q;   // the count checks, registered alike
   wire        last_word = (n_words == {{(NW - 1){1'b0}}, 1'b1});
 
   // Reply payload length: status + body (no body after an error). Every reply but
   // IDENTIFY's is 1 + 4·(words): READ's data, INFER's outputs and cycles, RUN's cycles.
   wire          ok        = (status_q == StatOk);
   wire          id_reply  = ok && cmd == CmdIdentify;
+  reg  [NW:0]   rsp_words_q;   // registered (timing): stable long before header byte 3
   wire [NW:0]   rsp_words = !ok ? {(NW + 1){1'b0}} :
                             (cmd == CmdRun) ? {{NW{1'b0}}, 1'b1} :
                             (is_read || is_infer) ? {1'b0, n_words} + {{NW{1'b0}}, is_infer} :
                             {(NW + 1){1'b0}};
-  wire [15:0]   rsp_len   = id_reply ? IdRspLen : {{(13 - NW){1'b0}}, rsp_words, 2'b01};
+  wire [15:0]   rsp_len   = id_reply ? IdRspLen : {{(13 - NW){1'b0}}, rsp_words_q, 2'b01};
 
   // what follows the status byte, and the reply data words
   reg [3:0] after_hdr;
@@ -379,13 +388,15 @@ module npu_link #(
           idx_d     = idx_q + 5'd1;
           if (idx_q[1:0] == 2'd3) begin
             idx_d = 5'd0;
+            // WRITE, INFER input: the data words follow (READ and INFER's out_count
+            // overwrite count in ExCount; loading it anyway keeps the enable simple)
+            count_d    = {{(CW - NW){1'b0}}, words_q} - (is_infer ? Two : One);
+            count_hi_d = 1'b0;
             if (is_read || (is_infer && ph_q != PhIn)) begin
               state_d = ExCount;
-            end else begin  // WRITE, INFER input: the data words follow
-              count_d    = {{(CW - NW){1'b0}}, words_q} - (is_infer ? Two : One);
-              count_hi_d = 1'b0;
+            end else begin
               if (is_infer) ptr_d = PtrData;
-              state_d    = ExCheck;
+              state_d = ExCheck;
             end
           end
         end
@@ -406,21 +417,22 @@ module npu_link #(
         end
       end
 
-      ExCheck: begin  // first cycle: fits_q follows addr and count
-        fb_wait_d = !fb_wait_q;
-        if (!fb_wait_q)
+      ExCheck: begin  // two cycles for range_end_q and fits_q to follow addr and count
+        idx_d = 5'd0;
+        if (idx_q[1:0] != 2'd2) begin
+          idx_d   = idx_q + 5'd1;
           state_d = ExCheck;
+        end
         else if (space_bad_q)
           {status_d, state_d} = {StatBadSpace, ExTxHdr};
-        // READ: 4·count + 1 <= max_payload; INFER: 4·out_count + 5 <= max_payload
-        else if (count_hi_q || count_q[CW-1:NW] != 0 || (is_infer && ph_q == PhOut && (&n_words)))
+        else if (len_bad_q)
           {status_d, state_d} = {StatBadLen, ExTxHdr};
         else if (!fits_q)
           {status_d, state_d} = {StatBadAddr, ExTxHdr};
         else if (is_read)
           state_d = ExTxHdr;
         else if (is_write)
-          state_d = (rep_q || n_words == 0) ? ExTxHdr : ExWrFetch;
+          state_d = (rep_q || no_words_q) ? ExTxHdr : ExWrFetch;
         else if (is_infer && ph_q == PhOut) begin
           ph_d    = PhIn;
           ptr_d   = {PayW{1'b0}};
@@ -431,7 +443,7 @@ module npu_link #(
             ptr_d   = PtrOut;
             state_d = ExAddr;
           end else begin
-            state_d = (n_words == 0) ? ExStart : ExWrFetch;
+            state_d = no_words_q ? ExStart : ExWrFetch;
           end
         end else begin
           state_d = ExTxHdr;
@@ -533,10 +545,10 @@ module npu_link #(
           crc_en = 1'b1;
           word_d = {8'h00, word_q[31:8]};
           idx_d  = idx_q + 5'd1;
+          step   = (idx_q[1:0] == 2'd0);  // done by the last byte, for the next request
           if (idx_q[1:0] == 2'd3) begin
             idx_d   = 5'd0;
-            step    = 1'b1;
-            state_d = last_word ? after_words : ExTxRdBus;
+            state_d = (n_words == 0) ? after_words : ExTxRdBus;
           end
         end
       end
@@ -566,7 +578,7 @@ module npu_link #(
       default: state_d = ExIdle;
     endcase
 
-    if (step) begin
+    if (step_q) begin
       addr_d  = addr_q + 1'b1;
       count_d = count_q - 1'b1;
     end
@@ -584,11 +596,15 @@ module npu_link #(
 
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      state_q <= ExIdle;
-      held_q  <= 1'b0;
+      state_q     <= ExIdle;
+      held_q      <= 1'b0;
+      crc_clear_q <= 1'b0;
+      crc_en_q    <= 1'b0;
     end else begin
-      state_q <= state_d;
-      held_q  <= held_d;
+      state_q     <= state_d;
+      held_q      <= held_d;
+      crc_clear_q <= crc_clear;
+      crc_en_q    <= crc_en;
     end
   end
 
@@ -611,7 +627,14 @@ module npu_link #(
     count_hi_q  <= count_hi_d;
     word_q      <= word_d;
     ptr_q       <= ptr_d;
-    fits_q      <= !addr_hi_q && (range_end <= space_size);
+    range_end_q <= {1'b0, addr_q} + {{(AW + 1 - NW){1'b0}}, n_words};
+    fits_q      <= !addr_hi_q && (range_end_q <= space_size);
+    // READ: 4·count + 1 <= max_payload; INFER: 4·out_count + 5 <= max_payload
+    len_bad_q   <= count_hi_q || count_q[CW-1:NW] != 0 || (is_infer && ph_q == PhOut && (&n_words));
+    no_words_q  <= (n_words == 0);
+    step_q      <= step;
+    rsp_words_q <= rsp_words;
+    crc_byte_q  <= tx_byte;
   end
 
   always @(posedge clk_i or negedge rst_ni) begin

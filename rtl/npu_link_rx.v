@@ -100,12 +100,9 @@ module npu_link_rx #(
     // Watchdog: counts ticks without a byte while a frame is open.
     wd_d        = (state_q == StHunt || byte_valid_i) ? 2'd0 : wd_q + {1'b0, wd_tick_i};
 
-    if (frame_err_i && state_q != StHunt) begin
-      state_d = StHunt;
-    end else if (state_q != StHunt && wd_tick_i && wd_q == 2'd3) begin
-      state_d   = StHunt;
-      timeout_d = 1'b1;
-    end else if (byte_valid_i) begin
+    // npu_uart_rx never reports a byte and a framing error in the same cycle; a byte
+    // that arrives with the fourth tick is not a stall.
+    if (byte_valid_i) begin
       crc_en = (state_q != StHunt && state_q != StCrcLo && state_q != StCrcHi);
       case (state_q)
         StHunt: if (byte_i == Sync) begin
@@ -152,6 +149,11 @@ module npu_link_rx #(
           else                                     drop_d    = 1'b1;
         end
       endcase
+    end else if (frame_err_i && state_q != StHunt) begin
+      state_d = StHunt;
+    end else if (state_q != StHunt && wd_tick_i && wd_q == 2'd3) begin
+      state_d   = StHunt;
+      timeout_d = 1'b1;
     end
   end
 

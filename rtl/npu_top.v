@@ -132,17 +132,20 @@ module npu_top #(
 
   // Prescaler and LED pulse stretchers
   reg [TickW-1:0] tick_q;
-  assign          wd_tick = &tick_q[WdTickW-1:0];
+  reg             wd_tick_q;   // registered: the link's receiver depends on it deeply
+  assign          wd_tick = wd_tick_q;
   reg [1:0]       link_led_q, err_led_q;
   wire [TickW:0]  tick_inc = {1'b0, tick_q} + 1'b1;
   wire            tick = tick_inc[TickW];  // the prescaler wraps
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       tick_q     <= {TickW{1'b0}};
+      wd_tick_q  <= 1'b0;
       link_led_q <= 2'd0;
       err_led_q  <= 2'd0;
     end else begin
-      tick_q <= tick_inc[TickW-1:0];
+      tick_q    <= tick_inc[TickW-1:0];
+      wd_tick_q <= &tick_q[WdTickW-1:0];
       if (link_act)                        link_led_q <= 2'd3;
       else if (tick && link_led_q != 2'd0) link_led_q <= link_led_q - 2'd1;
       if (link_err)                        err_led_q  <= 2'd3;
