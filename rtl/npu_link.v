@@ -3,19 +3,30 @@
 // request frames from the UART into npu_core host-bus transfers and program runs, and
 // sends one reply frame per request.
 //
-// Structure: npu_link_rx parses frames into a two-bank frame buffer (npu_frame_buf);
-// a good frame (CRC checked) is committed into a two-entry queue of banks. The executor
-// below takes the oldest committed frame, validates it, acts on it and streams the reply
-// through npu_uart_tx, computing the reply CRC on the way. A bank is released as soon as
-// its payload has been consumed (before a RUN), so the next request is received while
-// the core computes: a host that keeps two requests in flight is bound by the wire, not
-// by the round trip.
+// Structure: npu_link_rx parses frames into a two-bank frame buffer (npu_frame_buf, one
+// block RAM) and keeps the header of the last good frame (CRC checked). The executor
+// below takes that frame when it is idle, validates it, acts on it and streams the reply
+// through npu_uart_tx, computing the reply CRC on the way. The executor reads the
+// payload's fields from the frame buffer when it needs them (INFER's out_addr and
+// out_count twice: to check them, and to read the outputs after the run), so its bank
+// stays its own until the reply starts. The receiver meanwhile fills the other bank: a
+// host that keeps two requests in flight is bound by the wire, not by the round trip.
+// A frame that starts while both banks are taken, or while a received frame still waits
+// for the executor, is dropped (and counted); the host retransmits it.
 //
 // Every request gets a reply: status OK, or an error code with no body (BAD_CMD,
 // BAD_ADDR for an address range outside the space — refused, never wrapped —, BAD_LEN,
-// BUSY, BAD_SPACE). A request with the same cmd and seq as the last one executed is
-// answered again from the stored reply state without being executed (READ/INFER data
-// are re-read from memory, which nothing has touched since).
+// BUSY, BAD_SPACE). A request with the same cmd and seq as the last one answered is
+// validated and answered again but not executed: WRITE data is not written again and
+// RUN/INFER do not start the core (their cycles are the stored count of that run);
+// READ/INFER data are re-read from memory, which nothing has touched since.
+//
+// Area (the link side fits ~900 iCE40 logic cells): addresses are held and counted in
+// AW bits, clog2(largest space) rounded up to whole bytes (a non-zero byte above them
+// makes the address out of range), word counts in the CW bits a frame can need; the
+// fields shift in from the frame buffer a byte at a time, the reply is sent byte by byte
+// from the registers that hold its fields, the error counters are 8 bits. Only the bus
+// word and the cycle counter are 32 bits wide.
 //
 // Core side: the npu_core host port of ARCHITECTURE section 5 (bus_req_o is a one-cycle
 // strobe; the link waits for bus_ack_i, which must come at least one cycle later).
@@ -31,8 +42,7 @@ module npu_link #(
   parameter integer CntWords     = 33,
   parameter integer ClockHz      = 12000000,
   parameter integer ClksPerBit   = 104,
-  parameter integer MaxPayload   = 1024,    // bytes of request payload per frame
-  parameter integer WatchdogClks = 256 * 10 * ClksPerBit
+  parameter integer MaxPayload   = 1024     // bytes of request payload per frame
 ) (
   input  wire        clk_i,
   input  wire        rst_ni,
@@ -40,6 +50,7 @@ module npu_link #(
   input  wire [7:0]  rx_byte_i,
   input  wire        rx_valid_i,
   input  wire        rx_frame_err_i,
+  input  wire        wd_tick_i,     // receive watchdog: a stall ends at the 4th tick
   // to npu_uart_tx
   output wire [7:0]  tx_byte_o,
   output wire        tx_valid_o,
@@ -60,73 +71,79 @@ module npu_link #(
   output wire        act_o,    // pulse: a good frame arrived or a reply started
   output wire        err_o     // pulse: bad CRC, framing error, watchdog or dropped frame
 );
-  localparam integer PayW  = $clog2(MaxPayload);
-  localparam integer IdLen = 37;
+  localparam integer PayW   = $clog2(MaxPayload);
+  localparam integer NW     = PayW - 2;   // word counts: a frame holds < 2^NW words
+  localparam integer MaxAW  = (AmemWords > WmemWords) ? AmemWords : WmemWords;
+  localparam integer MaxDC  = (DmemWords > CntWords) ? DmemWords : CntWords;
+  localparam integer MaxSp  = (MaxAW > MaxDC) ? MaxAW : MaxDC;
+  // address bits, whole bytes: every space is <= 2^AW words
+  localparam integer AWB    = 8 * (($clog2(MaxSp) + 7) / 8);
+  localparam integer AW     = (AWB < 16) ? 16 : AWB;
+  localparam integer AB     = AW / 8;             // address bytes kept of the 4 sent
+  localparam integer CW     = 8 * ((NW + 8) / 8); // count register, wider than NW
+  localparam integer CB     = CW / 8;             // count bytes kept of the 2 sent
 
-  localparam [7:0] CmdIdentify = 8'h01, CmdWrite = 8'h02, CmdRead = 8'h03, CmdRun = 8'h04,
-                   CmdInfer = 8'h05, CmdReset = 8'h06;
-  localparam [7:0] StatOk = 8'd0, StatBadCmd = 8'd1, StatBadAddr = 8'd2, StatBadLen = 8'd3,
-                   StatBusy = 8'd4, StatBadSpace = 8'd5;
+  localparam [2:0] CmdIdentify = 3'd1, CmdWrite = 3'd2, CmdRead = 3'd3, CmdRun = 3'd4,
+                   CmdInfer = 3'd5, CmdReset = 3'd6;
+  localparam [2:0] StatOk = 3'd0, StatBadCmd = 3'd1, StatBadAddr = 3'd2, StatBadLen = 3'd3,
+                   StatBusy = 3'd4, StatBadSpace = 3'd5;
 
   // 32-bit copies of the integer parameters, sliced to each field's width below
   localparam [31:0] Version32 = Version,   Dim32 = Dim,         Acc32 = AccDepth;
   localparam [31:0] Layers32  = MaxLayers, Cpb32 = ClksPerBit,  MaxPay32 = MaxPayload;
-  localparam [31:0] IdLen32   = IdLen;
   localparam [31:0] IdAmem    = AmemWords;
   localparam [31:0] IdWmem    = WmemWords;
   localparam [31:0] IdDmem    = DmemWords;
   localparam [31:0] IdCnt     = CntWords;
   localparam [31:0] IdClock   = ClockHz;
 
-  // space sizes one bit wider, so that address + count cannot wrap
-  localparam [32:0] AmemSize = 33'd0 + IdAmem;
-  localparam [32:0] WmemSize = 33'd0 + IdWmem;
-  localparam [32:0] DmemSize = 33'd0 + IdDmem;
-  localparam [32:0] CntSize  = 33'd0 + IdCnt;
+  // space sizes in AW+1 bits, so that address + count cannot wrap
+  localparam [AW:0] AmemSize = IdAmem[AW:0];
+  localparam [AW:0] WmemSize = IdWmem[AW:0];
+  localparam [AW:0] DmemSize = IdDmem[AW:0];
+  localparam [AW:0] CntSize  = IdCnt[AW:0];
 
-  // IDENTIFY body, byte k at bits [8k+7:8k] (little-endian fields).
-  localparam [7:0]  IdVersion = Version32[7:0];
-  localparam [7:0]  IdDim     = Dim32[7:0];
-  localparam [15:0] IdAcc     = Acc32[15:0];
-  localparam [15:0] IdCpb     = Cpb32[15:0];
-  localparam [15:0] IdMaxPay  = MaxPay32[15:0];
-  localparam [7:0]  IdLayers  = Layers32[7:0];
-  localparam [15:0] IdRspLen  = IdLen32[15:0] + 16'd1;
-  localparam [5:0]  IdLast    = IdLen32[5:0] - 6'd1;
+  localparam [4:0]  IdConstLast = 5'd28;   // the constant part of the body: 29 bytes
+  localparam [15:0] IdRspLen    = 16'd38;  // status + 37 bytes
+  localparam [PayW-1:0] PtrOut  = 4;       // INFER: out_addr, out_count
+  localparam [PayW-1:0] PtrData = 10;      // INFER: the input words
+  localparam [CW-1:0]   One = 1, Two = 2;
+  localparam [31:0]     AddrLast32 = AB - 1;
+  localparam [1:0]      AddrLast = AddrLast32[1:0];   // last address byte kept
 
-  localparam [4:0] ExIdle = 5'd0, ExCheck = 5'd1, ExArgs = 5'd2, ExDecode = 5'd3,
-                   ExWrFetch = 5'd4, ExWrBus = 5'd5, ExWrAck = 5'd6, ExStart = 5'd7,
-                   ExRun = 5'd8, ExTxHdr = 5'd9, ExTxId = 5'd10, ExTxRdReq = 5'd11,
-                   ExTxRdAck = 5'd12, ExTxWord = 5'd13, ExTxCyc = 5'd14, ExTxCrc = 5'd15;
+  localparam [3:0] ExIdle = 4'd0, ExSpace = 4'd1, ExAddr = 4'd2, ExCount = 4'd3,
+                   ExCheck = 4'd4, ExWrFetch = 4'd5, ExWrBus = 4'd6, ExStart = 4'd7,
+                   ExRun = 4'd8, ExTxHdr = 4'd9, ExTxId = 4'd10, ExTxCnt = 4'd11,
+                   ExTxRdBus = 4'd12, ExTxWord = 4'd13, ExTxCyc = 4'd14, ExTxCrc = 4'd15;
+  // INFER phases: check out_addr/out_count, check and write the input, reply
+  localparam [1:0] PhOut = 2'd0, PhIn = 2'd1, PhReply = 2'd2;
 
-  // ---------------------------------------------------------------- receiver and queue
+  // ---------------------------------------------------------------- receiver and banks
   wire            rx_wr_en, rx_commit, rx_overlong, rx_idle;
   wire [PayW-1:0] rx_wr_addr;
   wire [7:0]      rx_wr_data, rx_cmd, rx_seq;
-  wire [15:0]     rx_len;
+  wire [PayW:0]   rx_len;
   wire            rx_crc_err, rx_frame_err, rx_timeout, rx_drop;
 
-  // Two-entry queue of banks: wr_ptr counts committed frames, rd_ptr released ones.
+  // Banks: wr_ptr counts committed frames, rd_ptr released ones. The receiver may store
+  // a frame when no committed frame waits for the executor (its header is held in
+  // npu_link_rx) and a bank is free.
   reg  [1:0] wr_ptr_q, rd_ptr_q;
+  reg        held_q, held_d;         // the executor owns bank rd_ptr_q[0]
   wire [1:0] queued    = wr_ptr_q - rd_ptr_q;
-  wire       bank_free = (queued != 2'd2);
+  wire       bank_free = (queued == 2'd0) || (queued == 2'd1 && held_q);
   wire       rd_bank   = rd_ptr_q[0];
   reg        release_bank;
 
-  reg [7:0]  hdr_cmd_q [0:1];
-  reg [7:0]  hdr_seq_q [0:1];
-  reg [15:0] hdr_len_q [0:1];
-  reg        hdr_long_q [0:1];
-
   npu_link_rx #(
-    .MaxPayload  (MaxPayload),
-    .WatchdogClks(WatchdogClks)
+    .MaxPayload  (MaxPayload)
   ) u_rx (
     .clk_i       (clk_i),
     .rst_ni      (rst_ni),
     .byte_i      (rx_byte_i),
     .byte_valid_i(rx_valid_i),
     .frame_err_i (rx_frame_err_i),
+    .wd_tick_i   (wd_tick_i),
     .bank_free_i (bank_free),
     .wr_en_o     (rx_wr_en),
     .wr_addr_o   (rx_wr_addr),
@@ -143,7 +160,7 @@ module npu_link #(
     .drop_o      (rx_drop)
   );
 
-  reg  [15:0]     ptr_q, ptr_d;      // payload byte the executor reads next
+  reg  [PayW-1:0] ptr_q, ptr_d;      // payload byte the executor reads next
   wire [7:0]      fb_rdata;
 
   npu_frame_buf #(
@@ -153,7 +170,7 @@ module npu_link #(
     .we_i   (rx_wr_en),
     .waddr_i({wr_ptr_q[0], rx_wr_addr}),
     .wdata_i(rx_wr_data),
-    .raddr_i({rd_bank, ptr_q[PayW-1:0]}),
+    .raddr_i({rd_bank, ptr_q}),
     .rdata_o(fb_rdata)
   );
 
@@ -167,316 +184,359 @@ module npu_link #(
     end
   end
 
-  // Header of each committed bank (payload registers, no reset needed).
-  always @(posedge clk_i) begin
-    if (rx_commit) begin
-      hdr_cmd_q[wr_ptr_q[0]]  <= rx_cmd;
-      hdr_seq_q[wr_ptr_q[0]]  <= rx_seq;
-      hdr_len_q[wr_ptr_q[0]]  <= rx_len;
-      hdr_long_q[wr_ptr_q[0]] <= rx_overlong;
-    end
-  end
-
   // ---------------------------------------------------------------- executor
-  reg [4:0]  state_q, state_d;
-  reg [7:0]  cmd_q, cmd_d;
-  reg [7:0]  seq_q, seq_d;
-  reg [15:0] len_q, len_d;
-  reg        long_q, long_d;
-  reg        held_q, held_d;         // the executor still owns its bank
-  reg        fb_wait_q, fb_wait_d;   // frame-buffer read latency
-  reg [79:0] args_q, args_d;         // first payload bytes (fixed fields)
-  reg [7:0]  status_q, status_d;
-  reg [1:0]  space_q, space_d;       // write phase
-  reg [31:0] addr_q, addr_d;
-  reg [15:0] count_q, count_d;
-  reg [1:0]  rsp_space_q, rsp_space_d;  // reply data phase
-  reg [31:0] rsp_addr_q, rsp_addr_d;
-  reg [15:0] rsp_count_q, rsp_count_d;
-  reg [31:0] word_q, word_d;
-  reg [1:0]  byte_q, byte_d;
-  reg [5:0]  tx_idx_q, tx_idx_d;
-  reg [31:0] cycles_q, cycles_d;
-  // the last reply, for repeated requests
-  reg        last_valid_q;
-  reg [7:0]  last_cmd_q, last_seq_q, last_status_q;
-  reg [1:0]  last_space_q;
-  reg [31:0] last_addr_q, last_cycles_q;
-  reg [15:0] last_count_q;
-  // error counters reported by IDENTIFY (saturating)
-  reg [15:0] n_crc_q, n_frame_q, n_timeout_q, n_drop_q;
+  reg [3:0]    state_q, state_d;
+  reg [1:0]    ph_q, ph_d;           // INFER phase
+  reg [6:0]    cmd_q, cmd_d;         // the request's cmd (bit 7 is the reply flag)
+  reg [7:0]    seq_q, seq_d;
+  reg [NW-1:0] words_q, words_d;     // payload length / 4
+  reg          rep_q, rep_d;         // a repeated request: answer, do not execute
+  reg [2:0]    status_q, status_d;
+  reg          fb_wait_q, fb_wait_d; // frame-buffer read latency; bus request sent
+  reg [4:0]    idx_q, idx_d;         // byte of the current field or reply part
+  reg [1:0]    space_q, space_d;
+  reg          space_bad_q, space_bad_d;
+  reg [AW-1:0] addr_q, addr_d;
+  reg          addr_hi_q, addr_hi_d; // the address field has bits at or above AW
+  reg [CW-1:0] count_q, count_d;
+  reg          count_hi_q, count_hi_d;
+  reg [31:0]   word_q, word_d;
+  reg [31:0]   cycles_q;          // cycles of the last run, start to done
+  // cmd_q and seq_q are those of the last request answered until the next dispatch
+  reg          last_valid_q;        // ... and it is remembered for repeats
+  // error counters reported by IDENTIFY (u16 fields, saturating at 255)
+  reg [7:0]    n_crc_q, n_frame_q, n_timeout_q, n_drop_q;
 
-  reg        crc_clear, crc_en;
+  reg        crc_clear, crc_en, step;
+  reg        step_q;               // step, applied a cycle later (timing)
   reg [7:0]  tx_byte;
   reg        tx_valid;
   wire [15:0] tx_crc;
   wire        tx_fire = tx_valid && tx_ready_i;
 
+  // The reply CRC folds each byte in the cycle after the UART took it (timing: the byte
+  // mux and the CRC network are too deep for one 48 MHz cycle together). The CRC bytes
+  // are sent a whole UART byte later, when the last fold is long done.
+  reg        crc_clear_q, crc_en_q;
+  reg [7:0]  crc_byte_q;
+
   npu_crc16 u_tx_crc (
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
-    .clear_i(crc_clear),
-    .en_i   (crc_en),
-    .data_i (tx_byte),
+    .clear_i(crc_clear_q),
+    .en_i   (crc_en_q),
+    .data_i (crc_byte_q),
     .crc_o  (tx_crc)
   );
 
-  // payload fields
-  wire [7:0]  a_space   = args_q[7:0];
-  wire [31:0] a_addr    = args_q[39:8];
-  wire [15:0] a_count   = args_q[55:40];
-  wire [31:0] a_in      = args_q[31:0];
-  wire [31:0] a_out     = args_q[63:32];
-  wire [15:0] a_outcnt  = args_q[79:64];
-  wire [15:0] wr_words  = (len_q - 16'd5) >> 2;
-  wire [15:0] in_words  = (len_q - 16'd10) >> 2;
+  wire [2:0] cmd       = cmd_q[2:0];
+  wire       is_write  = (cmd == CmdWrite);
+  wire       is_read   = (cmd == CmdRead);
+  wire       is_infer  = (cmd == CmdInfer);
+  wire       known     = (cmd_q[6:3] == 4'd0) && (cmd != 3'd0) && (cmd != 3'd7);
 
-  function [32:0] space_size(input [1:0] sp);
-    case (sp)
+  // the request waiting in the receiver
+  wire [2:0] rx_c      = rx_cmd[2:0];
+  wire       rx_known  = (rx_cmd[7:3] == 5'd0) && (rx_c != 3'd0) && (rx_c != 3'd7);
+  reg        rx_len_ok;
+  always @(*) begin
+    case (rx_c)
+      CmdRead:  rx_len_ok = (rx_len == 7);
+      CmdWrite: rx_len_ok = (rx_len[1:0] == 2'd1) && (rx_len[PayW:2] != 0);  // 5 + 4k
+      CmdInfer: rx_len_ok = (rx_len[1:0] == 2'd2) && (rx_len[PayW:3] != 0);  // 10 + 4k
+      default:  rx_len_ok = (rx_len == 0);
+    endcase
+  end
+  wire rx_uses_core = (rx_c == CmdWrite) || (rx_c == CmdRead) || (rx_c == CmdRun) ||
+                      (rx_c == CmdInfer);
+  wire rx_repeat    = last_valid_q && rx_known && rx_c == cmd && rx_seq == seq_q;
+
+  // Fields arrive byte by byte from the frame buffer (little-endian): the first AB
+  // (CB) bytes shift into the register from the top, later ones only need to be zero.
+  wire [AW-1:0] addr_shift = {fb_rdata, addr_q[AW-1:8]};
+  wire [CW-1:0] count_shift;
+  if (CW == 8) begin : g_count_byte
+    assign count_shift = fb_rdata;
+  end else begin : g_count_bytes
+    assign count_shift = {fb_rdata, count_q[CW-1:8]};
+  end
+  wire [NW-1:0] n_words   = count_q[NW-1:0];   // once count_hi_q/count_q[CW-1:NW] are 0
+
+  // [addr, addr + count) inside the space, without wrap-around
+  reg [AW:0] space_size;
+  always @(*) begin
+    case (space_q)
       2'd0:    space_size = AmemSize;
       2'd1:    space_size = WmemSize;
       2'd2:    space_size = DmemSize;
       default: space_size = CntSize;
     endcase
-  endfunction
-
-  // [addr, addr + n) inside a space of `size` words, computed without wrap-around
-  function fits(input [31:0] addr, input [15:0] n, input [32:0] size);
-    fits = ({1'b0, addr} + {17'd0, n}) <= size;
-  endfunction
-
-  // words of a reply body must fit the same payload limit as a request
-  function body_fits(input [15:0] n, input [31:0] extra);
-    body_fits = ({14'd0, n, 2'b00} + extra) <= MaxPay32;
-  endfunction
-
-  function [5:0] n_args(input [7:0] cmd);
-    case (cmd)
-      CmdWrite: n_args = 6'd5;
-      CmdRead:  n_args = 6'd7;
-      CmdInfer: n_args = 6'd10;
-      default:  n_args = 6'd0;
-    endcase
-  endfunction
-
-  // reply payload length: status + body (no body after an error)
-  reg [15:0] rsp_len;
-  always @(*) begin
-    rsp_len = 16'd1;
-    if (status_q == StatOk) begin
-      case (cmd_q)
-        CmdIdentify: rsp_len = IdRspLen;
-        CmdRead:     rsp_len = 16'd1 + {rsp_count_q[13:0], 2'b00};
-        CmdRun:      rsp_len = 16'd5;
-        CmdInfer:    rsp_len = 16'd5 + {rsp_count_q[13:0], 2'b00};
-        default:     rsp_len = 16'd1;
-      endcase
-    end
   end
+  // Pipelined (ExCheck takes three cycles): the add and compare chains are a clock
+  // period each at 48 MHz.
+  reg  [AW:0] range_end_q;
+  reg         fits_q;
+  reg         len_bad_q, no_words_q;   // the count checks, registered alike
+  wire        last_word = (n_words == {{(NW - 1){1'b0}}, 1'b1});
 
-  wire [IdLen*8-1:0] id_vec = {n_drop_q, n_timeout_q, n_frame_q, n_crc_q, IdLayers,
-                               IdMaxPay, IdCpb, IdClock, IdCnt, IdDmem, IdWmem, IdAmem,
-                               IdAcc, IdDim, IdVersion};
+  // Reply payload length: status + body (no body after an error). Every reply but
+  // IDENTIFY's is 1 + 4·(words): READ's data, INFER's outputs and cycles, RUN's cycles.
+  wire          ok        = (status_q == StatOk);
+  wire          id_reply  = ok && cmd == CmdIdentify;
+  reg  [NW:0]   rsp_words_q;   // registered (timing): stable long before header byte 3
+  wire [NW:0]   rsp_words = !ok ? {(NW + 1){1'b0}} :
+                            (cmd == CmdRun) ? {{NW{1'b0}}, 1'b1} :
+                            (is_read || is_infer) ? {1'b0, n_words} + {{NW{1'b0}}, is_infer} :
+                            {(NW + 1){1'b0}};
+  wire [15:0]   rsp_len   = id_reply ? IdRspLen : {{(13 - NW){1'b0}}, rsp_words_q, 2'b01};
 
-  // what follows the status byte, or the reply data words
-  reg [4:0] after_hdr, after_words;
+  // what follows the status byte, and the reply data words
+  reg [3:0] after_hdr;
+  wire [3:0] after_words = is_infer ? ExTxCyc : ExTxCrc;
   always @(*) begin
-    after_hdr   = ExTxCrc;
-    after_words = (cmd_q == CmdInfer) ? ExTxCyc : ExTxCrc;
+    after_hdr = ExTxCrc;
     if (status_q == StatOk) begin
-      case (cmd_q)
+      case (cmd)
         CmdIdentify:       after_hdr = ExTxId;
         CmdRun:            after_hdr = ExTxCyc;
-        CmdRead, CmdInfer: after_hdr = (rsp_count_q != 16'd0) ? ExTxRdReq : after_words;
+        CmdRead, CmdInfer: after_hdr = (n_words != 0) ? ExTxRdBus : after_words;
         default:           after_hdr = ExTxCrc;
       endcase
     end
   end
 
+  // IDENTIFY body: byte k at bits [8k+7:8k] (little-endian fields), the constant part
+  // (padded to 32 bytes for the 5-bit index), then the error counters
+  wire [255:0] id_const = {24'd0, Layers32[7:0], MaxPay32[15:0], Cpb32[15:0], IdClock, IdCnt,
+                           IdDmem, IdWmem, IdAmem, Acc32[15:0], Dim32[7:0], Version32[7:0]};
+  wire [31:0]  cnt_vec  = {n_drop_q, n_timeout_q, n_frame_q, n_crc_q};
+
   always @(*) begin
     state_d      = state_q;
+    ph_d         = ph_q;
     cmd_d        = cmd_q;
     seq_d        = seq_q;
-    len_d        = len_q;
-    long_d       = long_q;
+    words_d      = words_q;
+    rep_d        = rep_q;
     held_d       = held_q;
-    fb_wait_d    = 1'b0;
-    args_d       = args_q;
     status_d     = status_q;
+    fb_wait_d    = 1'b0;
+    idx_d        = idx_q;
     space_d      = space_q;
+    space_bad_d  = space_bad_q;
     addr_d       = addr_q;
+    addr_hi_d    = addr_hi_q;
     count_d      = count_q;
-    rsp_space_d  = rsp_space_q;
-    rsp_addr_d   = rsp_addr_q;
-    rsp_count_d  = rsp_count_q;
+    count_hi_d   = count_hi_q;
     word_d       = word_q;
-    byte_d       = byte_q;
-    tx_idx_d     = tx_idx_q;
-    cycles_d     = cycles_q;
     ptr_d        = ptr_q;
     release_bank = 1'b0;
     crc_clear    = 1'b0;
     crc_en       = 1'b0;
+    step         = 1'b0;      // one word done: next address, one word fewer
     tx_byte      = 8'h00;
     tx_valid     = 1'b0;
 
     case (state_q)
       ExIdle: if (queued != 2'd0) begin
-        cmd_d    = hdr_cmd_q[rd_bank];
-        seq_d    = hdr_seq_q[rd_bank];
-        len_d    = hdr_len_q[rd_bank];
-        long_d   = hdr_long_q[rd_bank];
-        held_d   = 1'b1;
-        ptr_d    = 16'd0;
-        status_d = StatOk;
-        args_d   = 80'd0;
-        state_d  = ExCheck;
-      end
-
-      ExCheck: begin
-        state_d = ExTxHdr;
-        if (long_q) begin
-          status_d = StatBadLen;
-        end else if (last_valid_q && cmd_q == last_cmd_q && seq_q == last_seq_q) begin
-          // repeated request: answer from the stored reply, do not execute
-          status_d    = last_status_q;
-          rsp_space_d = last_space_q;
-          rsp_addr_d  = last_addr_q;
-          rsp_count_d = last_count_q;
-          cycles_d    = last_cycles_q;
-        end else begin
-          rsp_count_d = 16'd0;
-          case (cmd_q)
-            CmdIdentify, CmdRun, CmdReset:
-              if (len_q != 16'd0) status_d = StatBadLen;
-              else if (cmd_q == CmdRun) state_d = busy_i ? ExTxHdr : ExStart;
-            CmdWrite:
-              if (len_q < 16'd5 || len_q[1:0] != 2'd1) status_d = StatBadLen;
-              else state_d = ExArgs;
-            CmdRead:
-              if (len_q != 16'd7) status_d = StatBadLen;
-              else state_d = ExArgs;
-            CmdInfer:
-              if (len_q < 16'd10 || len_q[1:0] != 2'd2) status_d = StatBadLen;
-              else state_d = ExArgs;
-            default: status_d = StatBadCmd;
+        cmd_d       = rx_cmd[6:0];
+        seq_d       = rx_seq;
+        words_d     = rx_len[PayW-1:2];
+        rep_d       = rx_repeat;
+        held_d      = 1'b1;
+        ptr_d       = {PayW{1'b0}};
+        idx_d       = 5'd0;
+        space_d     = 2'd0;
+        space_bad_d = 1'b0;
+        ph_d        = PhOut;
+        status_d    = StatOk;
+        state_d     = ExTxHdr;
+        if (rx_overlong)                 status_d = StatBadLen;
+        else if (!rx_known)              status_d = StatBadCmd;
+        else if (!rx_len_ok)             status_d = StatBadLen;
+        else if (busy_i && rx_uses_core) status_d = StatBusy;
+        else begin
+          case (rx_c)
+            CmdWrite, CmdRead: state_d = ExSpace;
+            CmdRun:            state_d = rx_repeat ? ExTxHdr : ExStart;
+            CmdInfer: begin
+              ptr_d   = PtrOut;  // out_addr, out_count first
+              state_d = ExAddr;
+            end
+            default:           state_d = ExTxHdr;
           endcase
-          if (cmd_q == CmdRun && busy_i) status_d = StatBusy;
         end
       end
 
-      ExArgs: begin  // read the fixed fields at the start of the payload
+      ExSpace: begin
         fb_wait_d = !fb_wait_q;
         if (fb_wait_q) begin
-          args_d[{ptr_q[3:0], 3'b000} +: 8] = fb_rdata;
-          ptr_d = ptr_q + 16'd1;
-          if (ptr_q[5:0] == n_args(cmd_q) - 6'd1) state_d = ExDecode;
+          space_d     = fb_rdata[1:0];
+          space_bad_d = (fb_rdata[7:2] != 6'd0) || (is_write && fb_rdata[1:0] == 2'd3);
+          ptr_d       = ptr_q + 1'b1;
+          state_d     = ExAddr;
         end
       end
 
-      ExDecode: begin
-        state_d = ExTxHdr;
-        case (cmd_q)
-          CmdWrite: begin
-            space_d = a_space[1:0];
-            addr_d  = a_addr;
-            count_d = wr_words;
-            if (a_space > 8'd2)                                    status_d = StatBadSpace;
-            else if (!fits(a_addr, wr_words, space_size(a_space[1:0]))) status_d = StatBadAddr;
-            else if (busy_i)                                       status_d = StatBusy;
-            else state_d = (wr_words == 16'd0) ? ExTxHdr : ExWrFetch;
-          end
-          CmdRead: begin
-            rsp_space_d = a_space[1:0];
-            rsp_addr_d  = a_addr;
-            if (a_space > 8'd3)                                     status_d = StatBadSpace;
-            else if (!body_fits(a_count, 32'd1))                    status_d = StatBadLen;
-            else if (!fits(a_addr, a_count, space_size(a_space[1:0]))) status_d = StatBadAddr;
-            else if (busy_i)                                        status_d = StatBusy;
-            else rsp_count_d = a_count;
-          end
-          default: begin  // CmdInfer
-            space_d     = 2'd0;
-            addr_d      = a_in;
-            count_d     = in_words;
-            rsp_space_d = 2'd0;
-            rsp_addr_d  = a_out;
-            if (!body_fits(a_outcnt, 32'd5))                   status_d = StatBadLen;
-            else if (!fits(a_in, in_words, AmemSize) || !fits(a_out, a_outcnt, AmemSize))
-                                                               status_d = StatBadAddr;
-            else if (busy_i)                                   status_d = StatBusy;
-            else begin
-              rsp_count_d = a_outcnt;
-              state_d     = (in_words == 16'd0) ? ExStart : ExWrFetch;
+      ExAddr: begin  // 4 bytes; those above the first AB only mark the address out of range
+        fb_wait_d = !fb_wait_q;
+        if (fb_wait_q) begin
+          if (idx_q[1:0] <= AddrLast) addr_d    = addr_shift;
+          else                        addr_hi_d = addr_hi_q || (fb_rdata != 8'd0);
+          if (idx_q[1:0] == 2'd0)     addr_hi_d = 1'b0;
+          ptr_d     = ptr_q + 1'b1;
+          idx_d     = idx_q + 5'd1;
+          if (idx_q[1:0] == 2'd3) begin
+            idx_d = 5'd0;
+            // WRITE, INFER input: the data words follow (READ and INFER's out_count
+            // overwrite count in ExCount; loading it anyway keeps the enable simple)
+            count_d    = {{(CW - NW){1'b0}}, words_q} - (is_infer ? Two : One);
+            count_hi_d = 1'b0;
+            if (is_read || (is_infer && ph_q != PhIn)) begin
+              state_d = ExCount;
+            end else begin
+              if (is_infer) ptr_d = PtrData;
+              state_d = ExCheck;
             end
           end
-        endcase
+        end
+      end
+
+      ExCount: begin  // 2 bytes
+        fb_wait_d = !fb_wait_q;
+        if (fb_wait_q) begin
+          if (!idx_q[0] || CB == 2) count_d    = count_shift;
+          else                      count_hi_d = count_hi_q || (fb_rdata != 8'd0);
+          if (!idx_q[0])            count_hi_d = 1'b0;
+          ptr_d      = ptr_q + 1'b1;
+          idx_d      = idx_q + 5'd1;
+          if (idx_q[0]) begin
+            idx_d   = 5'd0;
+            state_d = (ph_q == PhReply) ? ExTxHdr : ExCheck;
+          end
+        end
+      end
+
+      ExCheck: begin  // two cycles for range_end_q and fits_q to follow addr and count
+        idx_d = 5'd0;
+        if (idx_q[1:0] != 2'd2) begin
+          idx_d   = idx_q + 5'd1;
+          state_d = ExCheck;
+        end
+        else if (space_bad_q)
+          {status_d, state_d} = {StatBadSpace, ExTxHdr};
+        else if (len_bad_q)
+          {status_d, state_d} = {StatBadLen, ExTxHdr};
+        else if (!fits_q)
+          {status_d, state_d} = {StatBadAddr, ExTxHdr};
+        else if (is_read)
+          state_d = ExTxHdr;
+        else if (is_write)
+          state_d = (rep_q || no_words_q) ? ExTxHdr : ExWrFetch;
+        else if (is_infer && ph_q == PhOut) begin
+          ph_d    = PhIn;
+          ptr_d   = {PayW{1'b0}};
+          state_d = ExAddr;
+        end else if (is_infer) begin
+          if (rep_q) begin
+            ph_d    = PhReply;
+            ptr_d   = PtrOut;
+            state_d = ExAddr;
+          end else begin
+            state_d = no_words_q ? ExStart : ExWrFetch;
+          end
+        end else begin
+          state_d = ExTxHdr;
+        end
       end
 
       ExWrFetch: begin  // assemble one little-endian word from the frame buffer
         fb_wait_d = !fb_wait_q;
         if (fb_wait_q) begin
           word_d = {fb_rdata, word_q[31:8]};
-          ptr_d  = ptr_q + 16'd1;
-          byte_d = byte_q + 2'd1;
-          if (byte_q == 2'd3) state_d = ExWrBus;
+          ptr_d  = ptr_q + 1'b1;
+          idx_d  = idx_q + 5'd1;
+          if (idx_q[1:0] == 2'd3) begin
+            idx_d   = 5'd0;
+            state_d = ExWrBus;
+          end
         end
       end
-      ExWrBus: state_d = ExWrAck;
-      ExWrAck: if (bus_ack_i) begin
-        addr_d  = addr_q + 32'd1;
-        count_d = count_q - 16'd1;
-        if (count_q == 16'd1) state_d = (cmd_q == CmdInfer) ? ExStart : ExTxHdr;
-        else                  state_d = ExWrFetch;
+      // one bus request (while fb_wait_q is low), then wait for its acknowledge
+      ExWrBus: if (bus_ack_i) begin
+        step = 1'b1;
+        if (last_word) state_d = is_infer ? ExStart : ExTxHdr;
+        else           state_d = ExWrFetch;
+      end else begin
+        fb_wait_d = 1'b1;
       end
 
-      ExStart: begin
-        cycles_d = 32'd0;
-        state_d  = ExRun;
-      end
-      // Done on done_i; a core that drops busy without the pulse cannot hang the link.
+      ExStart: state_d = ExRun;
+      // Done on done_i; a core that drops busy without the pulse cannot hang the link
+      // (idx_q counts the first 16 cycles, before busy_i is trusted).
       ExRun: begin
-        cycles_d = cycles_q + 32'd1;
-        if (done_i || (cycles_q > 32'd16 && !busy_i)) state_d = ExTxHdr;
+        if (!idx_q[4]) idx_d = idx_q + 5'd1;
+        if (done_i || (idx_q[4] && !busy_i)) begin
+          idx_d = 5'd0;
+          if (is_infer) begin  // read out_addr and out_count again for the reply
+            ph_d    = PhReply;
+            ptr_d   = PtrOut;
+            state_d = ExAddr;
+          end else begin
+            state_d = ExTxHdr;
+          end
+        end
       end
 
       ExTxHdr: begin
         tx_valid = 1'b1;
-        case (tx_idx_q[2:0])
+        case (idx_q[2:0])
           3'd0:    tx_byte = 8'hA5;
-          3'd1:    tx_byte = cmd_q | 8'h80;
+          3'd1:    tx_byte = {1'b1, cmd_q};
           3'd2:    tx_byte = seq_q;
           3'd3:    tx_byte = rsp_len[7:0];
           3'd4:    tx_byte = rsp_len[15:8];
-          default: tx_byte = status_q;
+          default: tx_byte = {5'd0, status_q};
         endcase
         if (tx_fire) begin
-          crc_clear = (tx_idx_q == 6'd0);
-          crc_en    = (tx_idx_q != 6'd0);
-          tx_idx_d  = tx_idx_q + 6'd1;
-          if (tx_idx_q == 6'd5) begin
-            tx_idx_d = 6'd0;
-            byte_d   = 2'd0;
-            state_d  = after_hdr;
+          crc_clear = (idx_q == 5'd0);
+          crc_en    = (idx_q != 5'd0);
+          idx_d     = idx_q + 5'd1;
+          if (idx_q[2:0] == 3'd5) begin
+            idx_d   = 5'd0;
+            state_d = after_hdr;
           end
         end
       end
       ExTxId: begin
         tx_valid = 1'b1;
-        tx_byte  = id_vec[{tx_idx_q, 3'b000} +: 8];
+        tx_byte  = id_const[{idx_q, 3'b000} +: 8];
         if (tx_fire) begin
-          crc_en   = 1'b1;
-          tx_idx_d = tx_idx_q + 6'd1;
-          if (tx_idx_q == IdLast) begin
-            tx_idx_d = 6'd0;
-            state_d  = ExTxCrc;
+          crc_en = 1'b1;
+          idx_d  = idx_q + 5'd1;
+          if (idx_q == IdConstLast) begin
+            idx_d   = 5'd0;
+            state_d = ExTxCnt;
           end
         end
       end
-      ExTxRdReq: state_d = ExTxRdAck;
-      ExTxRdAck: if (bus_ack_i) begin
+      ExTxCnt: begin
+        tx_valid = 1'b1;
+        tx_byte  = idx_q[0] ? 8'd0 : cnt_vec[{idx_q[2:1], 3'b000} +: 8];
+        if (tx_fire) begin
+          crc_en = 1'b1;
+          idx_d  = idx_q + 5'd1;
+          if (idx_q[2:0] == 3'd7) begin
+            idx_d   = 5'd0;
+            state_d = ExTxCrc;
+          end
+        end
+      end
+      ExTxRdBus: if (bus_ack_i) begin
         word_d  = bus_rdata_i;
         state_d = ExTxWord;
+      end else begin
+        fb_wait_d = 1'b1;
       end
       ExTxWord: begin
         tx_valid = 1'b1;
@@ -484,138 +544,136 @@ module npu_link #(
         if (tx_fire) begin
           crc_en = 1'b1;
           word_d = {8'h00, word_q[31:8]};
-          byte_d = byte_q + 2'd1;
-          if (byte_q == 2'd3) begin
-            rsp_addr_d  = rsp_addr_q + 32'd1;
-            rsp_count_d = rsp_count_q - 16'd1;
-            state_d     = (rsp_count_q == 16'd1) ? after_words : ExTxRdReq;
+          idx_d  = idx_q + 5'd1;
+          step   = (idx_q[1:0] == 2'd0);  // done by the last byte, for the next request
+          if (idx_q[1:0] == 2'd3) begin
+            idx_d   = 5'd0;
+            state_d = (n_words == 0) ? after_words : ExTxRdBus;
           end
         end
       end
       ExTxCyc: begin
         tx_valid = 1'b1;
-        tx_byte  = cycles_q[{tx_idx_q[1:0], 3'b000} +: 8];
+        tx_byte  = cycles_q[{idx_q[1:0], 3'b000} +: 8];
         if (tx_fire) begin
-          crc_en   = 1'b1;
-          tx_idx_d = tx_idx_q + 6'd1;
-          if (tx_idx_q == 6'd3) begin
-            tx_idx_d = 6'd0;
-            state_d  = ExTxCrc;
+          crc_en = 1'b1;
+          idx_d  = idx_q + 5'd1;
+          if (idx_q[1:0] == 2'd3) begin
+            idx_d   = 5'd0;
+            state_d = ExTxCrc;
           end
         end
       end
       ExTxCrc: begin
         tx_valid = 1'b1;
-        tx_byte  = tx_idx_q[0] ? tx_crc[15:8] : tx_crc[7:0];
+        tx_byte  = idx_q[0] ? tx_crc[15:8] : tx_crc[7:0];
         if (tx_fire) begin
-          tx_idx_d = tx_idx_q + 6'd1;
-          if (tx_idx_q[0]) begin
-            tx_idx_d = 6'd0;
-            state_d  = ExIdle;
+          idx_d = idx_q + 5'd1;
+          if (idx_q[0]) begin
+            idx_d   = 5'd0;
+            state_d = ExIdle;
           end
         end
       end
       default: state_d = ExIdle;
     endcase
 
-    // The bank is released once its payload is consumed: before a run or a reply.
-    if (held_q && (state_d == ExStart || state_d == ExTxHdr)) begin
+    if (step_q) begin
+      addr_d  = addr_q + 1'b1;
+      count_d = count_q - 1'b1;
+    end
+
+    // The bank is released when the reply starts: its payload has been used up.
+    if (held_q && state_q == ExTxHdr) begin
       release_bank = 1'b1;
       held_d       = 1'b0;
     end
   end
 
-  // Remember the reply as it starts (RESET forgets instead).
-  wire reply_start = (state_q == ExTxHdr) && tx_fire && (tx_idx_q == 6'd0);
+  // Remember the request as its reply starts (RESET forgets instead; a BUSY refusal is
+  // not remembered, so that its retransmission is executed).
+  wire reply_start = (state_q == ExTxHdr) && tx_fire && (idx_q == 5'd0);
 
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       state_q     <= ExIdle;
-      cmd_q       <= 8'd0;
-      seq_q       <= 8'd0;
-      len_q       <= 16'd0;
-      long_q      <= 1'b0;
       held_q      <= 1'b0;
-      fb_wait_q   <= 1'b0;
-      args_q      <= 80'd0;
-      status_q    <= 8'd0;
-      space_q     <= 2'd0;
-      addr_q      <= 32'd0;
-      count_q     <= 16'd0;
-      rsp_space_q <= 2'd0;
-      rsp_addr_q  <= 32'd0;
-      rsp_count_q <= 16'd0;
-      word_q      <= 32'd0;
-      byte_q      <= 2'd0;
-      tx_idx_q    <= 6'd0;
-      cycles_q    <= 32'd0;
-      ptr_q       <= 16'd0;
+      crc_clear_q <= 1'b0;
+      crc_en_q    <= 1'b0;
     end else begin
       state_q     <= state_d;
-      cmd_q       <= cmd_d;
-      seq_q       <= seq_d;
-      len_q       <= len_d;
-      long_q      <= long_d;
       held_q      <= held_d;
-      fb_wait_q   <= fb_wait_d;
-      args_q      <= args_d;
-      status_q    <= status_d;
-      space_q     <= space_d;
-      addr_q      <= addr_d;
-      count_q     <= count_d;
-      rsp_space_q <= rsp_space_d;
-      rsp_addr_q  <= rsp_addr_d;
-      rsp_count_q <= rsp_count_d;
-      word_q      <= word_d;
-      byte_q      <= byte_d;
-      tx_idx_q    <= tx_idx_d;
-      cycles_q    <= cycles_d;
-      ptr_q       <= ptr_d;
+      crc_clear_q <= crc_clear;
+      crc_en_q    <= crc_en;
     end
   end
 
-  always @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      last_valid_q  <= 1'b0;
-      last_cmd_q    <= 8'd0;
-      last_seq_q    <= 8'd0;
-      last_status_q <= 8'd0;
-      last_space_q  <= 2'd0;
-      last_addr_q   <= 32'd0;
-      last_count_q  <= 16'd0;
-      last_cycles_q <= 32'd0;
-    end else if (reply_start) begin
-      last_valid_q  <= (cmd_q != CmdReset);
-      last_cmd_q    <= cmd_q;
-      last_seq_q    <= seq_q;
-      last_status_q <= status_q;
-      last_space_q  <= rsp_space_q;
-      last_addr_q   <= rsp_addr_q;
-      last_count_q  <= rsp_count_q;
-      last_cycles_q <= cycles_q;
-    end
+  // Datapath registers: no reset, every one is loaded by the dispatch (or, for the
+  // field and word registers, before it is used), which only leaves ExIdle.
+  always @(posedge clk_i) begin
+    ph_q        <= ph_d;
+    cmd_q       <= cmd_d;
+    seq_q       <= seq_d;
+    words_q     <= words_d;
+    rep_q       <= rep_d;
+    status_q    <= status_d;
+    fb_wait_q   <= fb_wait_d;
+    idx_q       <= idx_d;
+    space_q     <= space_d;
+    space_bad_q <= space_bad_d;
+    addr_q      <= addr_d;
+    addr_hi_q   <= addr_hi_d;
+    count_q     <= count_d;
+    count_hi_q  <= count_hi_d;
+    word_q      <= word_d;
+    ptr_q       <= ptr_d;
+    range_end_q <= {1'b0, addr_q} + {{(AW + 1 - NW){1'b0}}, n_words};
+    fits_q      <= !addr_hi_q && (range_end_q <= space_size);
+    // READ: 4·count + 1 <= max_payload; INFER: 4·out_count + 5 <= max_payload
+    len_bad_q   <= count_hi_q || count_q[CW-1:NW] != 0 || (is_infer && ph_q == PhOut && (&n_words));
+    no_words_q  <= (n_words == 0);
+    step_q      <= step;
+    rsp_words_q <= rsp_words;
+    crc_byte_q  <= tx_byte;
   end
 
   always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni)          last_valid_q <= 1'b0;
+    else if (reply_start) last_valid_q <= known && cmd != CmdReset && status_q != StatBusy;
+  end
+
+  // Cycle counter: cleared by the start pulse, counting while the core runs. No reset:
+  // it is only reported after a run (a plain synchronous clear maps onto the flip-flops).
+  always @(posedge clk_i) begin
+    if (state_q == ExStart)    cycles_q <= 32'd0;
+    else if (state_q == ExRun) cycles_q <= cycles_q + 32'd1;
+  end
+
+  // Error counters, saturating at 255 (the carry out of the increment holds them).
+  wire [8:0] n_crc_inc     = {1'b0, n_crc_q} + 9'd1;
+  wire [8:0] n_frame_inc   = {1'b0, n_frame_q} + 9'd1;
+  wire [8:0] n_timeout_inc = {1'b0, n_timeout_q} + 9'd1;
+  wire [8:0] n_drop_inc    = {1'b0, n_drop_q} + 9'd1;
+  always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      n_crc_q     <= 16'd0;
-      n_frame_q   <= 16'd0;
-      n_timeout_q <= 16'd0;
-      n_drop_q    <= 16'd0;
+      n_crc_q     <= 8'd0;
+      n_frame_q   <= 8'd0;
+      n_timeout_q <= 8'd0;
+      n_drop_q    <= 8'd0;
     end else begin
-      if (rx_crc_err && n_crc_q != 16'hFFFF)       n_crc_q     <= n_crc_q + 16'd1;
-      if (rx_frame_err && n_frame_q != 16'hFFFF)   n_frame_q   <= n_frame_q + 16'd1;
-      if (rx_timeout && n_timeout_q != 16'hFFFF)   n_timeout_q <= n_timeout_q + 16'd1;
-      if (rx_drop && n_drop_q != 16'hFFFF)         n_drop_q    <= n_drop_q + 16'd1;
+      if (rx_crc_err && !n_crc_inc[8])         n_crc_q     <= n_crc_inc[7:0];
+      if (rx_frame_err && !n_frame_inc[8])     n_frame_q   <= n_frame_inc[7:0];
+      if (rx_timeout && !n_timeout_inc[8])     n_timeout_q <= n_timeout_inc[7:0];
+      if (rx_drop && !n_drop_inc[8])           n_drop_q    <= n_drop_inc[7:0];
     end
   end
 
   assign tx_byte_o   = tx_byte;
   assign tx_valid_o  = tx_valid;
-  assign bus_req_o   = (state_q == ExWrBus) || (state_q == ExTxRdReq);
+  assign bus_req_o   = (state_q == ExWrBus || state_q == ExTxRdBus) && !fb_wait_q;
   assign bus_we_o    = (state_q == ExWrBus);
-  assign bus_space_o = (state_q == ExWrBus) ? space_q : rsp_space_q;
-  assign bus_addr_o  = (state_q == ExWrBus) ? addr_q[23:0] : rsp_addr_q[23:0];
+  assign bus_space_o = space_q;
+  assign bus_addr_o  = {{(24 - AW){1'b0}}, addr_q};
   assign bus_wdata_o = word_q;
   assign start_o     = (state_q == ExStart);
   assign idle_o      = rx_idle && queued == 2'd0 && state_q == ExIdle;
@@ -625,10 +683,12 @@ module npu_link #(
 `ifndef SYNTHESIS
   // Interface rules: sizes must fit the 24-bit bus address, payload the 16-bit length.
   initial begin
-    if (AmemWords > (1 << 24) || WmemWords > (1 << 24) || DmemWords > (1 << 24))
+    if (MaxSp > (1 << 24))
       $fatal(1, "npu_link: a space is larger than the 24-bit bus address");
-    if (MaxPayload < 16 || MaxPayload > 32768 || (1 << PayW) != MaxPayload)
-      $fatal(1, "npu_link: MaxPayload must be a power of two in [16, 32768]");
+    if (AW < NW)
+      $fatal(1, "npu_link: the largest space must hold a frame's worth of words");
+    if (MaxPayload < 32 || MaxPayload > 16384 || (1 << PayW) != MaxPayload)
+      $fatal(1, "npu_link: MaxPayload must be a power of two in [32, 16384]");
   end
   // The core acknowledges a bus request no earlier than the next cycle.
   always @(posedge clk_i)

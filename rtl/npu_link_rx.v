@@ -5,20 +5,24 @@
 //
 // Bytes come from npu_uart_rx (byte_valid_i pulses, frame_err_i on a bad stop bit).
 // The receiver hunts for 0xA5, then parses the header and writes the payload into the
-// free frame-buffer bank (wr_* port, byte i at {bank_i, i}) while it folds every byte
-// after 0xA5 into a CRC-16/CCITT-FALSE. Only when the CRC matches does commit_o pulse
-// with the header (cmd_o, seq_o, len_o, overlong_o); the owner then hands the bank to
-// its executor. Nothing else is ever acted on:
+// frame-buffer bank its owner offers (wr_* port, byte i at address i of the bank) while
+// it folds every byte after 0xA5 into a CRC-16/CCITT-FALSE. Only when the CRC matches
+// does commit_o pulse; the header of the committed frame (cmd_o, seq_o, len_o,
+// overlong_o) then stays on the outputs until the next frame is stored, so the owner
+// reads it whenever its executor is ready. Nothing else is ever acted on:
 //   - a bad CRC or a UART framing error drops the frame (crc_err_o / frame_err_o pulse);
-//   - a frame stalled mid-way for WatchdogClks cycles drops back to hunting
-//     (timeout_o pulses), so a truncated frame cannot swallow the next one for long;
+//   - a frame stalled mid-way drops back to hunting (timeout_o pulses) at the fourth
+//     wd_tick_i pulse without a byte, so a truncated frame cannot swallow the next one
+//     for long (the owner's free-running prescaler supplies the ticks: with one every
+//     P cycles, a stall ends after 3P to 4P cycles);
 //   - a payload longer than MaxPayload is still received and checked, but not stored:
-//     it commits with overlong_o set, so that the executor can answer BAD_LEN;
-//   - when no bank is free at the start of a frame (bank_free_i low), the frame is
-//     parsed but dropped (drop_o pulses); the host retransmits it.
+//     it commits with overlong_o set (len_o is then meaningless), so that the executor
+//     can answer BAD_LEN;
+//   - when the owner offers no bank at the start of a frame (bank_free_i low), the frame
+//     is parsed but dropped (drop_o pulses) and the header outputs keep the previous,
+//     not yet executed frame; the host retransmits it.
 module npu_link_rx #(
   parameter integer MaxPayload   = 1024,
-  parameter integer WatchdogClks = 65536,
   parameter integer PayW         = $clog2(MaxPayload)
 ) (
   input  wire            clk_i,
@@ -26,16 +30,17 @@ module npu_link_rx #(
   input  wire [7:0]      byte_i,
   input  wire            byte_valid_i,
   input  wire            frame_err_i,
+  input  wire            wd_tick_i,
   // frame buffer write port (the bank is supplied by the owner)
   input  wire            bank_free_i,
   output wire            wr_en_o,
   output wire [PayW-1:0] wr_addr_o,
   output wire [7:0]      wr_data_o,
-  // a good frame
+  // a good frame, and the header of the last one stored
   output wire            commit_o,
   output wire [7:0]      cmd_o,
   output wire [7:0]      seq_o,
-  output wire [15:0]     len_o,
+  output wire [PayW:0]   len_o,
   output wire            overlong_o,
   // status
   output wire            idle_o,
@@ -45,27 +50,27 @@ module npu_link_rx #(
   output wire            drop_o
 );
   localparam [7:0] Sync = 8'hA5;
-  localparam integer WdW = $clog2(WatchdogClks + 1);
-  localparam [31:0] WdLast32 = WatchdogClks - 1;
-  localparam [WdW-1:0] WdLast = WdLast32[WdW-1:0];
-  localparam [31:0] MaxPay32 = MaxPayload;
 
   localparam [2:0] StHunt = 3'd0, StCmd = 3'd1, StSeq = 3'd2, StLenLo = 3'd3,
                    StLenHi = 3'd4, StPayload = 3'd5, StCrcLo = 3'd6, StCrcHi = 3'd7;
 
   reg [2:0]     state_q, state_d;
+  reg [15:0]    rem_q, rem_d;        // payload bytes still to come (len_lo while parsing)
+  reg           store_q, store_d;    // a bank was offered when the frame started
+  reg           crc_lo_ok_q, crc_lo_ok_d;
+  reg [1:0]     wd_q, wd_d;          // watchdog ticks since the last byte
+  // header of the frame being stored / the last one stored
   reg [7:0]     cmd_q, cmd_d;
   reg [7:0]     seq_q, seq_d;
-  reg [15:0]    len_q, len_d;
-  reg [15:0]    idx_q, idx_d;
-  reg [7:0]     crc_lo_q, crc_lo_d;
-  reg           store_q, store_d;    // a bank was free when the frame started
-  reg [WdW-1:0] wd_q, wd_d;
-  reg           commit_d, crc_err_d, timeout_d, drop_d;
+  reg [PayW:0]  len_q, len_d;        // bytes stored = write address
+  reg           long_q, long_d;
+  reg           commit_d, crc_err_d, timeout_d, drop_d, wr_en;
   reg           crc_clear, crc_en;
 
   wire [15:0] crc;
-  wire        overlong = ({16'd0, len_q} > MaxPay32);
+  wire [15:0] len_in = {byte_i, rem_q[7:0]};
+  // len_in > MaxPayload (a power of two) without a 16-bit comparator
+  wire        len_long = (|len_in[15:PayW+1]) || (len_in[PayW] && len_in[PayW-1:0] != 0);
 
   npu_crc16 u_crc (
     .clk_i  (clk_i),
@@ -77,28 +82,28 @@ module npu_link_rx #(
   );
 
   always @(*) begin
-    state_d   = state_q;
-    cmd_d     = cmd_q;
-    seq_d     = seq_q;
-    len_d     = len_q;
-    idx_d     = idx_q;
-    crc_lo_d  = crc_lo_q;
-    store_d   = store_q;
-    commit_d  = 1'b0;
-    crc_err_d = 1'b0;
-    timeout_d = 1'b0;
-    drop_d    = 1'b0;
-    crc_clear = 1'b0;
-    crc_en    = 1'b0;
-    // Watchdog: counts cycles without a byte while a frame is open.
-    wd_d      = (state_q == StHunt || byte_valid_i) ? {WdW{1'b0}} : wd_q + 1'b1;
+    state_d     = state_q;
+    rem_d       = rem_q;
+    store_d     = store_q;
+    crc_lo_ok_d = crc_lo_ok_q;
+    cmd_d       = cmd_q;
+    seq_d       = seq_q;
+    len_d       = len_q;
+    long_d      = long_q;
+    commit_d    = 1'b0;
+    crc_err_d   = 1'b0;
+    timeout_d   = 1'b0;
+    drop_d      = 1'b0;
+    wr_en       = 1'b0;
+    crc_clear   = 1'b0;
+    crc_en      = 1'b0;
+    // Watchdog: counts ticks without a byte while a frame is open.
+    wd_d        = (state_q == StHunt || byte_valid_i) ? 2'd0 : wd_q + {1'b0, wd_tick_i};
 
-    if (frame_err_i && state_q != StHunt) begin
-      state_d = StHunt;
-    end else if (state_q != StHunt && wd_q == WdLast) begin
-      state_d   = StHunt;
-      timeout_d = 1'b1;
-    end else if (byte_valid_i) begin
+    // npu_uart_rx never reports a byte and a framing error in the same cycle; a byte
+    // that arrives with the fourth tick is not a stall.
+    if (byte_valid_i) begin
+      crc_en = (state_q != StHunt && state_q != StCrcLo && state_q != StCrcHi);
       case (state_q)
         StHunt: if (byte_i == Sync) begin
           crc_clear = 1'b1;
@@ -106,82 +111,91 @@ module npu_link_rx #(
           state_d   = StCmd;
         end
         StCmd: begin
-          crc_en  = 1'b1;
-          cmd_d   = byte_i;
+          if (store_q) cmd_d = byte_i;
           state_d = StSeq;
         end
         StSeq: begin
-          crc_en  = 1'b1;
-          seq_d   = byte_i;
+          if (store_q) seq_d = byte_i;
           state_d = StLenLo;
         end
         StLenLo: begin
-          crc_en       = 1'b1;
-          len_d[7:0]   = byte_i;
-          state_d      = StLenHi;
+          rem_d[7:0] = byte_i;
+          state_d    = StLenHi;
         end
         StLenHi: begin
-          crc_en      = 1'b1;
-          len_d[15:8] = byte_i;
-          idx_d       = 16'd0;
-          state_d     = ({byte_i, len_q[7:0]} == 16'd0) ? StCrcLo : StPayload;
+          rem_d[15:8] = byte_i;
+          if (store_q) begin
+            len_d  = {(PayW + 1){1'b0}};
+            long_d = len_long;
+          end
+          state_d = (len_in == 16'd0) ? StCrcLo : StPayload;
         end
         StPayload: begin
-          crc_en = 1'b1;
-          idx_d  = idx_q + 16'd1;
-          if (idx_q == len_q - 16'd1) state_d = StCrcLo;
+          rem_d = rem_q - 16'd1;
+          if (store_q && !long_q) begin
+            wr_en = 1'b1;
+            len_d = len_q + 1'b1;
+          end
+          if (rem_q == 16'd1) state_d = StCrcLo;
         end
         StCrcLo: begin
-          crc_lo_d = byte_i;
-          state_d  = StCrcHi;
+          crc_lo_ok_d = (byte_i == crc[7:0]);
+          state_d     = StCrcHi;
         end
-        StCrcHi: begin
+        default: begin  // StCrcHi
           state_d = StHunt;
-          if ({byte_i, crc_lo_q} != crc) crc_err_d = 1'b1;
-          else if (store_q)              commit_d  = 1'b1;
-          else                           drop_d    = 1'b1;
+          if (!crc_lo_ok_q || byte_i != crc[15:8]) crc_err_d = 1'b1;
+          else if (store_q)                        commit_d  = 1'b1;
+          else                                     drop_d    = 1'b1;
         end
-        default: state_d = StHunt;
       endcase
+    end else if (frame_err_i && state_q != StHunt) begin
+      state_d = StHunt;
+    end else if (state_q != StHunt && wd_tick_i && wd_q == 2'd3) begin
+      state_d   = StHunt;
+      timeout_d = 1'b1;
     end
   end
 
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      state_q  <= StHunt;
-      cmd_q    <= 8'd0;
-      seq_q    <= 8'd0;
-      len_q    <= 16'd0;
-      idx_q    <= 16'd0;
-      crc_lo_q <= 8'd0;
-      store_q  <= 1'b0;
-      wd_q     <= {WdW{1'b0}};
+      state_q <= StHunt;
     end else begin
-      state_q  <= state_d;
-      cmd_q    <= cmd_d;
-      seq_q    <= seq_d;
-      len_q    <= len_d;
-      idx_q    <= idx_d;
-      crc_lo_q <= crc_lo_d;
-      store_q  <= store_d;
-      wd_q     <= wd_d;
+      state_q <= state_d;
     end
   end
 
+  // No reset: the watchdog is cleared while hunting (the state after reset), the rest is
+  // loaded by the frame before it is used (the owner reads the header after a commit).
+  always @(posedge clk_i) begin
+    rem_q       <= rem_d;
+    store_q     <= store_d;
+    crc_lo_ok_q <= crc_lo_ok_d;
+    wd_q        <= wd_d;
+    cmd_q       <= cmd_d;
+    seq_q       <= seq_d;
+    len_q       <= len_d;
+    long_q      <= long_d;
+  end
+
   // The payload goes straight into the bank; an overlong payload is not stored.
-  assign wr_en_o     = byte_valid_i && state_q == StPayload && store_q && !overlong &&
-                       !frame_err_i && wd_q != WdLast;
-  assign wr_addr_o   = idx_q[PayW-1:0];
+  assign wr_en_o     = wr_en;
+  assign wr_addr_o   = len_q[PayW-1:0];
   assign wr_data_o   = byte_i;
   assign commit_o    = commit_d;
   assign cmd_o       = cmd_q;
   assign seq_o       = seq_q;
   assign len_o       = len_q;
-  assign overlong_o  = overlong;
+  assign overlong_o  = long_q;
   assign idle_o      = (state_q == StHunt);
   assign crc_err_o   = crc_err_d;
   assign frame_err_o = frame_err_i;
   assign timeout_o   = timeout_d;
   assign drop_o      = drop_d;
+
+`ifndef SYNTHESIS
+  initial if ((1 << PayW) != MaxPayload || PayW > 14)
+    $fatal(1, "npu_link_rx: MaxPayload must be a power of two up to 16384");
+`endif
 endmodule
 `default_nettype wire

@@ -10,9 +10,14 @@
 // ClksPerBit = ClockHz / baud; both are reported to the host by IDENTIFY. The memory
 // sizes are npu_core's (AMEM/WMEM in words of Dim bytes, DMEM in 32-bit words).
 //
+// One free-running prescaler times the slow things. Its low WdTickW bits tick the link's
+// receive watchdog (a frame stalled mid-way is dropped 3 to 4 ticks after its last byte,
+// about WatchdogClks); all TickW bits tick the LEDs.
 // Status outputs: led_busy_o follows the core's busy; led_link_o and led_err_o are
-// stretched to LedClks cycles after a frame or reply (link) or after a dropped frame
-// (bad CRC, framing error, watchdog) so that they are visible. idle_o is high while
+// stretched to between LedClks and 1.5·LedClks cycles after a frame or reply (link) or
+// after a dropped frame (bad CRC, framing error, watchdog) so that they are visible: the
+// LED tick comes every 2^TickW >= LedClks/2 cycles, and each LED holds a 2-bit count of
+// ticks to wait. idle_o is high while
 // the link has nothing received, queued, executing or sending: the simulated board
 // sleeps while it and the UART lines are idle.
 module npu_top #(
@@ -38,9 +43,8 @@ module npu_top #(
   output wire idle_o
 );
   localparam integer HostWordsPerWord = Dim / 4;  // 32-bit host words per memory word
-  localparam integer LedW = $clog2(LedClks + 1);
-  localparam [31:0] LedLast32 = LedClks;
-  localparam [LedW-1:0] LedLast = LedLast32[LedW-1:0];
+  localparam integer TickW   = $clog2((LedClks + 1) / 2);
+  localparam integer WdTickW = $clog2(WatchdogClks / 4);
 
   wire [7:0]  rx_byte, tx_byte;
   wire        rx_valid, rx_frame_err, tx_valid, tx_ready;
@@ -48,7 +52,7 @@ module npu_top #(
   wire [1:0]  bus_space;
   wire [23:0] bus_addr;
   wire [31:0] bus_wdata, bus_rdata;
-  wire        link_idle, link_act, link_err;
+  wire        link_idle, link_act, link_err, wd_tick;
 
   npu_uart_rx #(.ClksPerBit(ClksPerBit)) u_uart_rx (
     .clk_i      (clk_i),
@@ -78,14 +82,14 @@ module npu_top #(
     .CntWords    (2 * MaxLayers + 1),
     .ClockHz     (ClockHz),
     .ClksPerBit  (ClksPerBit),
-    .MaxPayload  (MaxPayload),
-    .WatchdogClks(WatchdogClks)
+    .MaxPayload  (MaxPayload)
   ) u_link (
     .clk_i         (clk_i),
     .rst_ni        (rst_ni),
     .rx_byte_i     (rx_byte),
     .rx_valid_i    (rx_valid),
     .rx_frame_err_i(rx_frame_err),
+    .wd_tick_i     (wd_tick),
     .tx_byte_o     (tx_byte),
     .tx_valid_o    (tx_valid),
     .tx_ready_i    (tx_ready),
@@ -126,27 +130,41 @@ module npu_top #(
     .done_o     (done)
   );
 
-  // LED pulse stretchers
-  reg [LedW-1:0] link_led_q, err_led_q;
+  // Prescaler and LED pulse stretchers
+  reg [TickW-1:0] tick_q;
+  reg             wd_tick_q;   // registered: the link's receiver depends on it deeply
+  assign          wd_tick = wd_tick_q;
+  reg [1:0]       link_led_q, err_led_q;
+  wire [TickW:0]  tick_inc = {1'b0, tick_q} + 1'b1;
+  wire            tick = tick_inc[TickW];  // the prescaler wraps
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      link_led_q <= {LedW{1'b0}};
-      err_led_q  <= {LedW{1'b0}};
+      tick_q     <= {TickW{1'b0}};
+      wd_tick_q  <= 1'b0;
+      link_led_q <= 2'd0;
+      err_led_q  <= 2'd0;
     end else begin
-      if (link_act)                    link_led_q <= LedLast;
-      else if (link_led_q != 0)        link_led_q <= link_led_q - 1'b1;
-      if (link_err)                    err_led_q  <= LedLast;
-      else if (err_led_q != 0)         err_led_q  <= err_led_q - 1'b1;
+      tick_q    <= tick_inc[TickW-1:0];
+      wd_tick_q <= &tick_q[WdTickW-1:0];
+      if (link_act)                        link_led_q <= 2'd3;
+      else if (tick && link_led_q != 2'd0) link_led_q <= link_led_q - 2'd1;
+      if (link_err)                        err_led_q  <= 2'd3;
+      else if (tick && err_led_q != 2'd0)  err_led_q  <= err_led_q - 2'd1;
     end
   end
 
   assign led_busy_o = busy;
-  assign led_link_o = (link_led_q != {LedW{1'b0}});
-  assign led_err_o  = (err_led_q != {LedW{1'b0}});
+  assign led_link_o = (link_led_q != 2'd0);
+  assign led_err_o  = (err_led_q != 2'd0);
   assign idle_o     = link_idle && !busy;
 
 `ifndef SYNTHESIS
-  initial if (Dim < 4 || Dim % 4 != 0) $fatal(1, "npu_top: Dim must be a multiple of 4");
+  initial begin
+    if (Dim < 4 || Dim % 4 != 0) $fatal(1, "npu_top: Dim must be a multiple of 4");
+    if (LedClks < 4) $fatal(1, "npu_top: LedClks must be at least 4");
+    if (WatchdogClks < 8 || WdTickW > TickW)
+      $fatal(1, "npu_top: WatchdogClks must be in [8, 2·LedClks]");
+  end
 `endif
 endmodule
 `default_nettype wire

@@ -25,78 +25,67 @@ module npu_uart_rx #(
   localparam [31:0] HalfClk32 = ClksPerBit / 2 - 1;
   localparam [CntW-1:0] HalfClk = HalfClk32[CntW-1:0];
 
-  localparam [2:0] StIdle = 3'd0, StStart = 3'd1, StData = 3'd2, StStop = 3'd3,
-                   StWaitHigh = 3'd4;
-
+  // left_q counts the sample points still to come: 10 = middle of the start bit (half a
+  // bit after the falling edge), 9..2 = data bits, 1 = stop bit, 0 = idle. wait_q holds
+  // the receiver after a framing error until the line is high again.
   reg            rx_meta_q, rx_q;  // synchroniser
-  reg [2:0]      state_q, state_d;
+  reg [3:0]      left_q, left_d;
+  reg            wait_q, wait_d;
   reg [CntW-1:0] clk_cnt_q, clk_cnt_d;
-  reg [2:0]      bit_q, bit_d;
   reg [7:0]      shift_q, shift_d;
   reg            valid_q, valid_d;
   reg            err_q, err_d;
 
+  wire sample = (clk_cnt_q == ((left_q == 4'd10) ? HalfClk : LastClk));
+
   always @(*) begin
-    state_d   = state_q;
+    left_d    = left_q;
+    wait_d    = wait_q;
     clk_cnt_d = clk_cnt_q + 1'b1;
-    bit_d     = bit_q;
     shift_d   = shift_q;
     valid_d   = 1'b0;
     err_d     = 1'b0;
-    case (state_q)
-      StIdle: begin
-        clk_cnt_d = {CntW{1'b0}};
-        if (!rx_q) state_d = StStart;
+    if (left_q == 4'd0) begin
+      clk_cnt_d = {CntW{1'b0}};
+      if (wait_q)     wait_d = !rx_q;
+      else if (!rx_q) left_d = 4'd10;
+    end else if (sample) begin
+      clk_cnt_d = {CntW{1'b0}};
+      left_d    = left_q - 4'd1;
+      if (left_q == 4'd10) begin
+        if (rx_q) left_d = 4'd0;  // a glitch, not a start bit
+      end else if (left_q == 4'd1) begin
+        valid_d = rx_q;
+        err_d   = !rx_q;
+        wait_d  = !rx_q;
+      end else begin
+        shift_d = {rx_q, shift_q[7:1]};
       end
-      StStart: if (clk_cnt_q == HalfClk) begin  // middle of the start bit
-        clk_cnt_d = {CntW{1'b0}};
-        bit_d     = 3'd0;
-        state_d   = rx_q ? StIdle : StData;
-      end
-      StData: if (clk_cnt_q == LastClk) begin  // middle of a data bit
-        clk_cnt_d = {CntW{1'b0}};
-        shift_d   = {rx_q, shift_q[7:1]};
-        bit_d     = bit_q + 3'd1;
-        if (bit_q == 3'd7) state_d = StStop;
-      end
-      StStop: if (clk_cnt_q == LastClk) begin  // middle of the stop bit
-        clk_cnt_d = {CntW{1'b0}};
-        if (rx_q) begin
-          valid_d = 1'b1;
-          state_d = StIdle;
-        end else begin
-          err_d   = 1'b1;
-          state_d = StWaitHigh;
-        end
-      end
-      StWaitHigh: begin
-        clk_cnt_d = {CntW{1'b0}};
-        if (rx_q) state_d = StIdle;
-      end
-      default: state_d = StIdle;
-    endcase
+    end
   end
 
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       rx_meta_q <= 1'b1;
       rx_q      <= 1'b1;
-      state_q   <= StIdle;
-      clk_cnt_q <= {CntW{1'b0}};
-      bit_q     <= 3'd0;
-      shift_q   <= 8'd0;
+      left_q    <= 4'd0;
+      wait_q    <= 1'b0;
       valid_q   <= 1'b0;
       err_q     <= 1'b0;
     end else begin
       rx_meta_q <= rx_i;
       rx_q      <= rx_meta_q;
-      state_q   <= state_d;
-      clk_cnt_q <= clk_cnt_d;
-      bit_q     <= bit_d;
-      shift_q   <= shift_d;
+      left_q    <= left_d;
+      wait_q    <= wait_d;
       valid_q   <= valid_d;
       err_q     <= err_d;
     end
+  end
+
+  // No reset: the bit timer is cleared while idle, the shift register holds data only.
+  always @(posedge clk_i) begin
+    clk_cnt_q <= clk_cnt_d;
+    shift_q   <= shift_d;
   end
 
   assign data_o      = shift_q;

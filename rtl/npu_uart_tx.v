@@ -19,70 +19,52 @@ module npu_uart_tx #(
   localparam [31:0] LastClk32 = ClksPerBit - 1;
   localparam [CntW-1:0] LastClk = LastClk32[CntW-1:0];
 
-  localparam [1:0] StIdle = 2'd0, StStart = 2'd1, StData = 2'd2, StStop = 2'd3;
-
-  reg [1:0]      state_q, state_d;
+  // left_q counts the bit times still to go (start, 8 data, stop; 0 = idle). shift_q
+  // holds the data bits not yet on the line and fills with ones from the top, so after
+  // the eighth data bit it supplies the stop bit and then the idle level.
+  reg [3:0]      left_q, left_d;
   reg [CntW-1:0] clk_cnt_q, clk_cnt_d;
-  reg [2:0]      bit_q, bit_d;
   reg [7:0]      shift_q, shift_d;
   reg            tx_q, tx_d;
 
+  wire idle    = (left_q == 4'd0);
   wire bit_end = (clk_cnt_q == LastClk);
 
   always @(*) begin
-    state_d   = state_q;
-    clk_cnt_d = bit_end ? {CntW{1'b0}} : clk_cnt_q + 1'b1;
-    bit_d     = bit_q;
+    left_d    = left_q;
+    clk_cnt_d = (idle || bit_end) ? {CntW{1'b0}} : clk_cnt_q + 1'b1;
     shift_d   = shift_q;
     tx_d      = tx_q;
-    case (state_q)
-      StIdle: begin
-        clk_cnt_d = {CntW{1'b0}};
-        tx_d      = 1'b1;
-        if (valid_i) begin
-          shift_d = data_i;
-          tx_d    = 1'b0;
-          state_d = StStart;
-        end
+    if (idle) begin
+      if (valid_i) begin
+        shift_d = data_i;
+        tx_d    = 1'b0;   // start bit
+        left_d  = 4'd10;
       end
-      StStart: if (bit_end) begin
-        tx_d    = shift_q[0];
-        shift_d = {1'b0, shift_q[7:1]};
-        bit_d   = 3'd0;
-        state_d = StData;
-      end
-      StData: if (bit_end) begin
-        if (bit_q == 3'd7) begin
-          tx_d    = 1'b1;
-          state_d = StStop;
-        end else begin
-          tx_d    = shift_q[0];
-          shift_d = {1'b0, shift_q[7:1]};
-          bit_d   = bit_q + 3'd1;
-        end
-      end
-      StStop: if (bit_end) state_d = StIdle;
-      default: state_d = StIdle;
-    endcase
+    end else if (bit_end) begin
+      tx_d    = shift_q[0];
+      shift_d = {1'b1, shift_q[7:1]};
+      left_d  = left_q - 4'd1;
+    end
   end
 
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      state_q   <= StIdle;
-      clk_cnt_q <= {CntW{1'b0}};
-      bit_q     <= 3'd0;
-      shift_q   <= 8'd0;
-      tx_q      <= 1'b1;
+      left_q <= 4'd0;
+      tx_q   <= 1'b1;
     end else begin
-      state_q   <= state_d;
-      clk_cnt_q <= clk_cnt_d;
-      bit_q     <= bit_d;
-      shift_q   <= shift_d;
-      tx_q      <= tx_d;
+      left_q <= left_d;
+      tx_q   <= tx_d;
     end
   end
 
-  assign ready_o = (state_q == StIdle);
+  // No reset: the bit timer is cleared while idle, the shift register loaded on a send.
+  always @(posedge clk_i) begin
+    clk_cnt_q <= clk_cnt_d;
+    shift_q   <= shift_d;
+  end
+
+  assign ready_o = idle;
   assign tx_o    = tx_q;
 
 `ifndef SYNTHESIS

@@ -223,6 +223,63 @@ int main(int argc, char **argv) {
   Reply ra = tb.wait_reply(), rb = tb.wait_reply();
   check(ra.ok && rb.ok && ra.seq == sa && rb.seq == sb && get32(rb.body, 0) == 7, "two pipelined requests are both answered in order");
 
+  // a repeated INFER writes nothing and does not run: the reply still shows the first
+  // input (out_addr = in_addr), with the first run's cycles
+  const uint8_t si = tb.next_seq();
+  Bytes inf1, inf2;
+  for (Bytes *b : {&inf1, &inf2}) {
+    put32(*b, 300);
+    put32(*b, 300);
+    put16(*b, 2);
+  }
+  for (uint32_t w : {0x11u, 0x22u}) put32(inf1, w);
+  for (uint32_t w : {0x33u, 0x44u}) put32(inf2, w);
+  tb.send(frame(0x05, si, inf1));
+  Reply i1 = tb.wait_reply();
+  tb.send(frame(0x05, si, inf2));
+  Reply i2 = tb.wait_reply();
+  check(i1.ok && i2.ok && i1.status == 0 && i2.status == 0 && i2.seq == si && i2.body == i1.body &&
+            get32(i2.body, 0) == 0x11 && get32(i2.body, 4) == 0x22,
+        "a repeated INFER is answered with the first input's outputs and cycles, not executed");
+  const uint8_t sr = tb.next_seq();
+  tb.send(frame(0x04, sr, {}));
+  Reply run1 = tb.wait_reply();
+  tb.send(frame(0x04, sr, {}));
+  Reply run2 = tb.wait_reply();
+  check(run1.ok && run2.ok && run2.status == 0 && run2.body == run1.body, "a repeated RUN returns the stored cycles");
+
+  // range and length checks on the high bytes of the fields (never wrapped)
+  check(tb.request(0x03, read_payload(2, 0x00010000u, 1)).status == 2, "READ at 0x10000 in DMEM is BAD_ADDR");
+  check(tb.request(0x03, read_payload(0, 0x01000000u, 1)).status == 2, "READ with only the top address byte set is BAD_ADDR");
+  check(tb.request(0x03, read_payload(0, 0, 0x100)).status == 0, "READ of 256 words fits the simulated board's max_payload");
+  check(tb.request(0x03, read_payload(0, 0, 0x8000)).status == 3, "READ of 0x8000 words is BAD_LEN");
+  Bytes inf_long;
+  put32(inf_long, 0);
+  put32(inf_long, 0);
+  put16(inf_long, 2047);  // 4·2047 + 5 > 8192
+  check(tb.request(0x05, inf_long).status == 3, "INFER whose reply would exceed max_payload is BAD_LEN");
+  Bytes inf_range;
+  put32(inf_range, amem - 1);
+  put32(inf_range, 0);
+  put16(inf_range, 1);
+  for (uint32_t w : {1u, 2u}) put32(inf_range, w);
+  check(tb.request(0x05, inf_range).status == 2, "INFER whose input runs past AMEM is BAD_ADDR");
+  check(tb.request(0x02, Bytes(8194, 0)).status == 3, "a payload longer than max_payload is received, checked and BAD_LEN");
+
+  // A long reply keeps the executor busy: the next frame waits in the free bank, a third
+  // one finds no bank and is dropped (and counted); the first two are answered.
+  const Reply before = tb.request(0x01, {});
+  const uint8_t s1 = tb.next_seq(), s2 = tb.next_seq(), s3 = tb.next_seq();
+  tb.send(frame(0x03, s1, read_payload(1, 0, 2000)));
+  tb.send(frame(0x03, s2, read_payload(0, 200, 1)));
+  tb.send(frame(0x01, s3, {}));
+  Reply q1 = tb.wait_reply(), q2 = tb.wait_reply();
+  Reply q3 = tb.wait_reply(400000);
+  const Reply after_drop = tb.request(0x01, {});
+  const unsigned drops0 = before.body[35] | (before.body[36] << 8), drops1 = after_drop.body[35] | (after_drop.body[36] << 8);
+  check(q1.ok && q2.ok && q1.seq == s1 && q1.body.size() == 8000 && q2.seq == s2 && !q3.ok && drops1 == drops0 + 1,
+        "a frame that finds both banks taken is dropped and counted; the two before it are answered");
+
   Reply rst = tb.request(0x06, {});
   check(rst.ok && rst.status == 0, "RESET");
 
