@@ -24,7 +24,8 @@ export interface TargetOptions {
   progress?: boolean;
 }
 
-export const DEFAULT_BAUD = 115200;
+/** The rate the board bitstreams are built for (host/board/boards.ts). */
+export const DEFAULT_BAUD = 1_000_000;
 
 export function withTarget(cmd: Command): Command {
   return cmd
