@@ -108,6 +108,11 @@ export function overusedFromLog(log: string): string[] {
   return [...new Set(over)];
 }
 
+/** The one-line failure of a build that does not fit: every over-used resource, used/available. */
+export function doesNotFit(board: BoardSpec, over: string[], log: string): string {
+  return `${board.name}: the design does not fit the ${board.device.toUpperCase()} (used/available): ${over.join(', ')} (log: ${log})`;
+}
+
 function friendlyName(nextpnrName: string): string {
   const names: Record<string, string> = {
     ICESTORM_LC: 'logic cells',
@@ -216,11 +221,7 @@ export async function buildBoard(board: BoardSpec, opts: BuildOptions = {}): Pro
   const pnrLog = existsSync(files.pnrLog) ? readFileSync(files.pnrLog, 'utf8') : pnr.stderr;
   if (pnr.code !== 0) {
     const over = overusedFromLog(pnrLog);
-    if (over.length > 0) {
-      throw new BuildError(
-        `${board.name}: the design does not fit the ${board.device.toUpperCase()}: ${over.join(', ')} used/available (log: ${relative(root, files.pnrLog)})`,
-      );
-    }
+    if (over.length > 0) throw new BuildError(doesNotFit(board, over, relative(root, files.pnrLog)));
     const err = firstError(pnrLog) ?? firstError(pnr.stderr) ?? `exit code ${pnr.code}`;
     throw new BuildError(
       `${board.name}: place and route failed: ${err} (log: ${relative(root, files.pnrLog)})`,
