@@ -45,7 +45,10 @@ export interface BoardSpec {
   targetMhz: number; // PLL output = core clock = nextpnr --freq
   pll: PllSettings;
   baud: number; // UART rate the board top is built for (ClksPerBit = clock / baud)
-  /** Use the iCE40 hard-block variants in rtl/ice40/ (SB_MAC16 multipliers, SPRAM WMEM). */
+  /**
+   * Use the UP5K hard-block variants in rtl/ice40/ (SB_MAC16 array, SPRAM WMEM); every
+   * board gets the EBR memory variant (host/board/build.ts: boardSources).
+   */
   hardBlocks: boolean;
   core: CoreConfig;
   available: DeviceResources;

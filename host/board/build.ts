@@ -52,20 +52,25 @@ export interface BuildOptions {
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 
+/** rtl/ice40/ files built on the UP5K's hard blocks (SB_MAC16, SB_SPRAM256KA). */
+export const HARD_BLOCK_VARIANTS: readonly string[] = ['npu_array.v', 'npu_spram.v'];
+
 /**
- * The Verilog sources of a board: the board top, the shared RTL (rtl/npu_*.v) and, for
- * boards with hard blocks, the iCE40 variants in rtl/ice40/: a file there named like a
- * shared module replaces it (same module, same ports, built on SB_MAC16/SB_SPRAM256KA),
- * other files there are helpers those variants use. Simulation never reads rtl/ice40/.
+ * The Verilog sources of a board: the board top, the shared RTL (rtl/npu_*.v) and the
+ * iCE40 variants in rtl/ice40/: a file there named like a shared module replaces it
+ * (same module, same ports), other files there are helpers those variants use. Every
+ * board gets the EBR memory variant (npu_ram.v); the HARD_BLOCK_VARIANTS only boards
+ * with hard blocks. Simulation never reads rtl/ice40/.
  */
 export function boardSources(board: BoardSpec, root: string = REPO_ROOT): string[] {
   const rtl = join(root, 'rtl');
   const shared = readdirSync(rtl).filter((f) => /^npu_.*\.v$/.test(f));
   const ice40Dir = join(rtl, 'ice40');
-  const variants =
-    board.hardBlocks && existsSync(ice40Dir)
-      ? readdirSync(ice40Dir).filter((f) => /^npu_.*\.v$/.test(f))
-      : [];
+  const variants = existsSync(ice40Dir)
+    ? readdirSync(ice40Dir).filter(
+        (f) => /^npu_.*\.v$/.test(f) && (board.hardBlocks || !HARD_BLOCK_VARIANTS.includes(f)),
+      )
+    : [];
   const files = shared.filter((f) => !variants.includes(f)).map((f) => join(rtl, f));
   files.push(...variants.map((f) => join(ice40Dir, f)));
   files.push(join(rtl, 'boards', `${board.top}.v`));
@@ -175,7 +180,7 @@ export async function buildBoard(board: BoardSpec, opts: BuildOptions = {}): Pro
 
   // 1. Synthesis.
   progress(
-    `${tag} synthesis (yosys synth_ice40, ${sources.length} files${board.hardBlocks ? ' with rtl/ice40/' : ''})`,
+    `${tag} synthesis (yosys synth_ice40, ${sources.length} files with rtl/ice40/${board.hardBlocks ? '' : ' memories'})`,
   );
   const synth = await runTool(
     'yosys',

@@ -1,6 +1,6 @@
 `default_nettype none
-// npu_ram, iCE40UP variant (synthesis of boards with hard blocks only; simulation and
-// the HX8K use rtl/npu_ram.v). Same ports and behaviour as rtl/npu_ram.v except one:
+// npu_ram, iCE40 variant (synthesis of every board; simulation uses rtl/npu_ram.v;
+// only the UP5K has the SPRAM). Same ports and behaviour as rtl/npu_ram.v except one:
 // a read of the address being written in the same cycle returns an undefined word (what
 // the EBR gives) instead of the old one. Keeping the old word costs yosys a delayed write
 // with a bypass per memory (a Width-bit register, address compares and a Width-bit mux:

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { doesNotFit, overusedFromLog } from '../../host/board/build.ts';
+import { boardSources, doesNotFit, overusedFromLog } from '../../host/board/build.ts';
 import { BOARDS, deviceConfig, pllOutMhz, topParams } from '../../host/board/boards.ts';
 import { BOARD_CONFIG, coreParams, HX8K_CONFIG } from '../../host/compiler/configs.ts';
 
@@ -76,6 +76,19 @@ describe('board table', () => {
       const top = topParams(b);
       for (const [k, v] of Object.entries(coreParams(deviceConfig(b))))
         expect(top[k], `${b.name} ${k}`).toBe(v);
+    }
+  });
+
+  it('every board builds the EBR memory variant, only the UP5K the hard-block ones', () => {
+    const ice40 = (b: string) =>
+      boardSources(BOARDS[b], ROOT)
+        .filter((f) => f.includes('/rtl/ice40/'))
+        .map((f) => f.slice(f.lastIndexOf('/') + 1));
+    expect(ice40('icebreaker')).toEqual(['npu_array.v', 'npu_ram.v', 'npu_spram.v']);
+    expect(ice40('hx8k')).toEqual(['npu_ram.v']);
+    for (const b of ['icebreaker', 'hx8k']) {
+      const names = boardSources(BOARDS[b], ROOT).map((f) => f.slice(f.lastIndexOf('/') + 1));
+      expect(new Set(names).size, 'one file per module').toBe(names.length);
     }
   });
 
