@@ -1,7 +1,7 @@
 `default_nettype none
 // npu_array, iCE40UP variant (synthesis of boards with hard blocks only; simulation and
 // the HX8K use rtl/npu_array.v, whose header documents the interface and the driver
-// rule). Same ports, same latency (Rows + Cols - 1), same outputs as rtl/npu_array.v
+// rule; docs/ARCHITECTURE.md section 1). Same ports, same latency (Rows + Cols - 1), same outputs as rtl/npu_array.v
 // whenever the driver keeps the rule (test/board/ice40_array.test.ts, against yosys's
 // SB_MAC16 model); built for the UP5K's 8 SB_MAC16s, so the structure differs:
 //
@@ -12,16 +12,17 @@
 //   tile's weights while that tile's activations pass.
 // - PEs (i, 2c) and (i, 2c+1) share one SB_MAC16 in 8x8 mode (A = {x_i, x_i}, B = the
 //   two weights): they swap tiles in the same cycle, so the DSP's B input register is
-//   the active weight register (loaded from the shadow registers the cycle before the
-//   swap token reaches row i, held otherwise) and its A input register is the last
-//   activation delay stage. No active registers, no weight muxes.
+//   the active weight register (loaded from the shadow registers when the swap token is
+//   two cycles from row i, held otherwise), and its A input register and 8x8 product
+//   registers are the last two activation delay stages. No active registers, no weight
+//   muxes, a registered multiplier.
 // - Rows 0 and 1 accumulate inside the DSPs, offset by -1 so that two int8 products fit
 //   the 16-bit adders: row 0 registers u1 = p0 + (-1), row 1 u2 = u1 + p1 = p0 + p1 - 1
 //   in [-32513, 32767] (the sum itself can be +32768). Rows 2.. add in logic:
 //   s3 = u2 + p2 + 1 (the 1 is the carry-in), then s(i+1) = s(i) + p(i), at the width
 //   i + 1 products need.
 //
-// Rows and Cols even, Rows >= 4 (the UP5K board: 4 x 4 in 8 DSPs).
+// Rows and Cols even, both >= 4 (the UP5K board: 4 x 4 in 8 DSPs).
 module npu_array #(
   parameter integer Rows      = 8,
   parameter integer Cols      = 8,
@@ -47,9 +48,10 @@ module npu_array #(
 );
   localparam integer Latency = Rows + Cols - 1;
   localparam integer Pairs   = Cols / 2;
-  // Swap token delay line: row i's DSPs load B in the cycle the token is Cols - 2 + i
-  // cycles old (the swap itself is one cycle later, at Cols - 1 + i).
-  localparam integer SwapLen = Rows + Cols - 3;
+  // Swap token delay line: row i's DSPs load B in the cycle the token is Cols - 3 + i
+  // cycles old (their products, registered, reach the sums two cycles later, in the
+  // cycle the generic row i would swap: Cols - 1 + i).
+  localparam integer SwapLen = Rows + Cols - 4;
 
   reg [SwapLen-1:0] sd_q;
   wire [SwapLen:0]  sd_all = {sd_q, in_swap_i};  // sd_all[d] = token d cycles old
@@ -66,9 +68,9 @@ module npu_array #(
   genvar i, c, j;
   generate
     for (i = 0; i < Rows; i = i + 1) begin : g_row
-      // Activation lane i, delayed Cols - 2 + i cycles here (the DSPs' A registers add
-      // the last cycle).
-      localparam integer XD = Cols - 2 + i;
+      // Activation lane i, delayed Cols - 3 + i cycles here; the DSPs' A registers and
+      // product registers add the last two cycles of the generic Cols - 1 + i.
+      localparam integer XD = Cols - 3 + i;
       wire [7:0] x_pre;
       if (XD == 0) begin : g_x_direct
         assign x_pre = in_x_i[8*i +: 8];
@@ -87,7 +89,7 @@ module npu_array #(
         if (w_load_i && w_row_i == Row) shadow_q <= w_data_i;
       end
 
-      wire b_load = sd_all[Cols - 2 + i];
+      wire b_load = sd_all[Cols - 3 + i];
 
       for (c = 0; c < Pairs; c = c + 1) begin : g_pair
         // Rows 0 and 1: registered 16-bit adders, C/D + product. Row 0 adds -1, row 1
@@ -109,8 +111,8 @@ module npu_array #(
           .A_REG                   (1'b1),  // last activation delay stage
           .B_REG                   (1'b1),  // active weights
           .D_REG                   (1'b0),
-          .TOP_8x8_MULT_REG        (1'b0),
-          .BOT_8x8_MULT_REG        (1'b0),
+          .TOP_8x8_MULT_REG        (1'b1),  // products registered
+          .BOT_8x8_MULT_REG        (1'b1),
           .PIPELINE_16x16_MULT_REG1(1'b0),
           .PIPELINE_16x16_MULT_REG2(1'b0),
           // top: O[31:16] = registered C + F (rows 0, 1) or F = A[15:8] * B[15:8]
@@ -197,8 +199,8 @@ module npu_array #(
 
 `ifndef SYNTHESIS
   initial begin
-    if (Rows < 4 || Rows % 2 != 0 || Cols % 2 != 0 || PsumWidth < 17)
-      $fatal(1, "npu_array (iCE40): Rows must be even and >= 4, Cols even, PsumWidth >= 17");
+    if (Rows < 4 || Rows % 2 != 0 || Cols < 4 || Cols % 2 != 0 || PsumWidth < 17)
+      $fatal(1, "npu_array (iCE40): Rows and Cols must be even and >= 4, PsumWidth >= 17");
   end
 `endif
 endmodule
