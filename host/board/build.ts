@@ -52,8 +52,12 @@ export interface BuildOptions {
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 
-/** rtl/ice40/ files built on the UP5K's hard blocks (SB_MAC16, SB_SPRAM256KA). */
-export const HARD_BLOCK_VARIANTS: readonly string[] = ['npu_array.v', 'npu_spram.v'];
+/**
+ * rtl/ice40/ variants built on the UP5K's SB_MAC16s. (npu_spram.v, the SPRAM helper, is
+ * read on every board: npu_ram.v names it, yosys wants it present; only memories of
+ * whole SPRAM blocks instantiate it, and the HX8K configuration has none.)
+ */
+export const HARD_BLOCK_VARIANTS: readonly string[] = ['npu_array.v'];
 
 /**
  * The Verilog sources of a board: the board top, the shared RTL (rtl/npu_*.v) and the

@@ -85,7 +85,7 @@ describe('board table', () => {
         .filter((f) => f.includes('/rtl/ice40/'))
         .map((f) => f.slice(f.lastIndexOf('/') + 1));
     expect(ice40('icebreaker')).toEqual(['npu_array.v', 'npu_ram.v', 'npu_spram.v']);
-    expect(ice40('hx8k')).toEqual(['npu_ram.v']);
+    expect(ice40('hx8k')).toEqual(['npu_ram.v', 'npu_spram.v']);
     for (const b of ['icebreaker', 'hx8k']) {
       const names = boardSources(BOARDS[b], ROOT).map((f) => f.slice(f.lastIndexOf('/') + 1));
       expect(new Set(names).size, 'one file per module').toBe(names.length);
