@@ -61,8 +61,8 @@ module npu_array #(
   end
   wire unused_sd = sd_all[SwapLen];
 
-  // Products of row i, pair c: {p(i, 2c+1), p(i, 2c)} (rows >= 2), or the DSP's
-  // registered negated sums (rows 0, 1).
+  // Row i, pair c: {p(i, 2c+1), p(i, 2c)} (rows >= 2, registered products), or the
+  // DSP's registered sums u1 / u2 (rows 0, 1).
   wire [31:0] dsp_o [0:Rows-1][0:Pairs-1];
 
   genvar i, c, j;
