@@ -61,22 +61,29 @@ export const HARD_BLOCK_VARIANTS: readonly string[] = ['npu_array.v'];
 
 /**
  * The Verilog sources of a board: the board top, the shared RTL (rtl/npu_*.v) and the
- * iCE40 variants in rtl/ice40/: a file there named like a shared module replaces it
- * (same module, same ports), other files there are helpers those variants use. Every
- * board gets the EBR memory variant (npu_ram.v); the HARD_BLOCK_VARIANTS only boards
- * with hard blocks. Simulation never reads rtl/ice40/.
+ * iCE40 variants: a file in rtl/ice40/ named like a shared module replaces it (same
+ * module, same ports), other files there are helpers those variants use. Every board
+ * gets the EBR memory variant (npu_ram.v); the HARD_BLOCK_VARIANTS only boards with hard
+ * blocks, and boards without them the logic-only variants of rtl/ice40/fabric/ instead
+ * (the HX8K's array). Simulation never reads rtl/ice40/.
  */
 export function boardSources(board: BoardSpec, root: string = REPO_ROOT): string[] {
   const rtl = join(root, 'rtl');
-  const shared = readdirSync(rtl).filter((f) => /^npu_.*\.v$/.test(f));
+  const list = (dir: string) =>
+    existsSync(dir) ? readdirSync(dir).filter((f) => /^npu_.*\.v$/.test(f)) : [];
+  const variants = new Map<string, string>(); // module file name -> path
   const ice40Dir = join(rtl, 'ice40');
-  const variants = existsSync(ice40Dir)
-    ? readdirSync(ice40Dir).filter(
-        (f) => /^npu_.*\.v$/.test(f) && (board.hardBlocks || !HARD_BLOCK_VARIANTS.includes(f)),
-      )
-    : [];
-  const files = shared.filter((f) => !variants.includes(f)).map((f) => join(rtl, f));
-  files.push(...variants.map((f) => join(ice40Dir, f)));
+  for (const f of list(ice40Dir)) {
+    if (board.hardBlocks || !HARD_BLOCK_VARIANTS.includes(f)) variants.set(f, join(ice40Dir, f));
+  }
+  if (!board.hardBlocks) {
+    const fabricDir = join(ice40Dir, 'fabric');
+    for (const f of list(fabricDir)) variants.set(f, join(fabricDir, f));
+  }
+  const files = list(rtl)
+    .filter((f) => !variants.has(f))
+    .map((f) => join(rtl, f));
+  files.push(...variants.values());
   files.push(join(rtl, 'boards', `${board.top}.v`));
   return files.sort();
 }
@@ -184,7 +191,7 @@ export async function buildBoard(board: BoardSpec, opts: BuildOptions = {}): Pro
 
   // 1. Synthesis.
   progress(
-    `${tag} synthesis (yosys synth_ice40, ${sources.length} files with rtl/ice40/${board.hardBlocks ? '' : ' memories'})`,
+    `${tag} synthesis (yosys synth_ice40, ${sources.length} files with rtl/ice40/${board.hardBlocks ? '' : ' and rtl/ice40/fabric/'})`,
   );
   const synth = await runTool(
     'yosys',

@@ -79,13 +79,21 @@ describe('board table', () => {
     }
   });
 
-  it('every board builds the EBR memory variant, only the UP5K the hard-block ones', () => {
+  it('every board builds the EBR memory variant; the UP5K the DSP array, the HX8K the logic one', () => {
     const ice40 = (b: string) =>
       boardSources(BOARDS[b], ROOT)
         .filter((f) => f.includes('/rtl/ice40/'))
-        .map((f) => f.slice(f.lastIndexOf('/') + 1));
-    expect(ice40('icebreaker')).toEqual(['npu_array.v', 'npu_ram.v', 'npu_spram.v']);
-    expect(ice40('hx8k')).toEqual(['npu_ram.v', 'npu_spram.v']);
+        .map((f) => f.slice(f.indexOf('/rtl/') + 1));
+    expect(ice40('icebreaker')).toEqual([
+      'rtl/ice40/npu_array.v',
+      'rtl/ice40/npu_ram.v',
+      'rtl/ice40/npu_spram.v',
+    ]);
+    expect(ice40('hx8k')).toEqual([
+      'rtl/ice40/fabric/npu_array.v',
+      'rtl/ice40/npu_ram.v',
+      'rtl/ice40/npu_spram.v',
+    ]);
     for (const b of ['icebreaker', 'hx8k']) {
       const names = boardSources(BOARDS[b], ROOT).map((f) => f.slice(f.lastIndexOf('/') + 1));
       expect(new Set(names).size, 'one file per module').toBe(names.length);
