@@ -146,9 +146,10 @@ module npu_array #(
     end else if (since_swap < Cols) since_swap <= since_swap + 1;
   end
 
-  // Loads (implied by the rule above; rtl/ice40/npu_array.v relies on exactly this): row r
-  // is not written in cycles t + r .. t + r + Cols - 2 after a token at cycle t, so that
-  // every PE of the row swaps in the same weights. Reported and fatal like the spacing.
+  // Loads (implied by the rule above; the iCE40 arrays in rtl/ice40/ rely on exactly
+  // this): row r is not written in cycles t + r .. t + r + Cols - 2 after a token at
+  // cycle t, so that every PE of the row swaps in the same weights. Reported and fatal
+  // like the spacing.
   reg  [Rows+Cols-3:0] swap_hist;                  // swap_hist[k]: token k+1 cycles ago
   wire [Rows+Cols-2:0] hist_now = {swap_hist, in_swap_i};
   wire [Rows+Cols-2:0] hist_win = {{Rows{1'b0}}, {(Cols-1){1'b1}}};
