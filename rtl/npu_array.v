@@ -145,6 +145,28 @@ module npu_array #(
       since_swap <= 1;
     end else if (since_swap < Cols) since_swap <= since_swap + 1;
   end
+
+  // Loads (implied by the rule above; the iCE40 arrays in rtl/ice40/ rely on exactly
+  // this): row r is not written in cycles t + r .. t + r + Cols - 2 after a token at
+  // cycle t, so that every PE of the row swaps in the same weights. Reported and fatal
+  // like the spacing.
+  reg  [Rows+Cols-3:0] swap_hist;                  // swap_hist[k]: token k+1 cycles ago
+  wire [Rows+Cols-2:0] hist_now = {swap_hist, in_swap_i};
+  wire [Rows+Cols-2:0] hist_win = {{Rows{1'b0}}, {(Cols-1){1'b1}}};
+  reg                  reported_load;
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      swap_hist     <= {(Rows+Cols-2){1'b0}};
+      reported_load <= 1'b0;
+    end else begin
+      swap_hist <= hist_now[Rows+Cols-3:0];
+      if (w_load_i && ((hist_now >> w_row_i) & hist_win) != {(Rows+Cols-1){1'b0}}) begin
+        if (!reported_load) $display("npu_array: row %0d loaded while its PEs swap tiles", w_row_i);
+        reported_load <= 1'b1;
+        if ($test$plusargs("npu_strict")) $stop;
+      end
+    end
+  end
 `endif
 
   // x and token leaving the east edge are unused by design.

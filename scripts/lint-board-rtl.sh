@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # verilator --lint-only -Wall on the board RTL that scripts/lint-rtl.sh does not see:
 # each board top (rtl/boards/) over the generic RTL with the SB_PLL40 stand-ins of
-# sim/ice40/, and each iCE40 variant (rtl/ice40/) as its own top over yosys's models of
-# SB_MAC16 and SB_SPRAM256KA. Those two models are yosys's code, copied from
-# cells_sim.v into build/ice40-lint/ and exempt from lint by the one waiver in
-# build/ice40-lint/models.vlt (not our code to restyle); our files get no waiver.
+# sim/ice40/, each iCE40 variant (rtl/ice40/) as its own top over yosys's models of
+# SB_MAC16 and SB_SPRAM256KA, and each logic-only variant (rtl/ice40/fabric/) alone.
+# Those two models are yosys's code, copied from cells_sim.v into build/ice40-lint/ and
+# exempt from lint by the one waiver in build/ice40-lint/models.vlt (not our code to
+# restyle); our files get no waiver.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shopt -s nullglob
@@ -26,5 +27,10 @@ for f in rtl/ice40/*.v; do
   verilator --lint-only -Wall -Irtl "$out/models.vlt" --top-module "$top" \
     rtl/ice40/*.v rtl/npu_pe.v rtl/npu_mul.v "$out"/SB_*.v ||
     { echo "lint: rtl/ice40/$top fails" >&2; status=1; }
+done
+for f in rtl/ice40/fabric/*.v; do
+  top=$(basename "$f" .v)
+  verilator --lint-only -Wall -Irtl --top-module "$top" "$f" ||
+    { echo "lint: rtl/ice40/fabric/$top fails" >&2; status=1; }
 done
 exit $status

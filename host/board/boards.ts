@@ -2,6 +2,8 @@
 // Adding a board is one entry here, one constraints/NAME.pcf and one board top in
 // rtl/boards/ (whose parameters are the `top.params` below, set with yosys chparam).
 
+import type { DeviceConfig } from '../compiler/types.ts';
+
 /** iCE40 device families nextpnr-ice40 knows by a flag (--up5k, --hx8k, ...). */
 export type Ice40Device = 'up5k' | 'hx8k' | 'hx4k' | 'hx1k' | 'lp8k' | 'lp4k' | 'lp1k' | 'up3k';
 
@@ -43,7 +45,10 @@ export interface BoardSpec {
   targetMhz: number; // PLL output = core clock = nextpnr --freq
   pll: PllSettings;
   baud: number; // UART rate the board top is built for (ClksPerBit = clock / baud)
-  /** Use the iCE40 hard-block variants in rtl/ice40/ (SB_MAC16 multipliers, SPRAM WMEM). */
+  /**
+   * Use the UP5K hard-block variants in rtl/ice40/ (SB_MAC16 array, SPRAM WMEM); every
+   * board gets the EBR memory variant (host/board/build.ts: boardSources).
+   */
   hardBlocks: boolean;
   core: CoreConfig;
   available: DeviceResources;
@@ -130,6 +135,24 @@ export function topParams(board: BoardSpec): Record<string, number> {
     PllDivF: board.pll.divf,
     PllDivQ: board.pll.divq,
     PllFilter: board.pll.filterRange,
+  };
+}
+
+/**
+ * The compiler's view of a board's core (host/compiler: sizes in 32-bit host words, where
+ * the board table counts memory words of dim bytes). host/compiler/configs.ts holds the
+ * same figures as named configs; test/board/cli.test.ts checks that the two agree.
+ */
+export function deviceConfig(board: BoardSpec): DeviceConfig {
+  const c = board.core;
+  const sub = c.dim / 4;
+  return {
+    dim: c.dim,
+    amemWords: c.amemWords * sub,
+    wmemWords: c.wmemWords * sub,
+    dmemWords: c.dmemWords,
+    accDepth: c.accDepth,
+    maxLayers: c.maxLayers,
   };
 }
 

@@ -53,21 +53,37 @@ export interface BuildOptions {
 export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 
 /**
- * The Verilog sources of a board: the board top, the shared RTL (rtl/npu_*.v) and, for
- * boards with hard blocks, the iCE40 variants in rtl/ice40/: a file there named like a
- * shared module replaces it (same module, same ports, built on SB_MAC16/SB_SPRAM256KA),
- * other files there are helpers those variants use. Simulation never reads rtl/ice40/.
+ * rtl/ice40/ variants built on the UP5K's SB_MAC16s. (npu_spram.v, the SPRAM helper, is
+ * read on every board: npu_ram.v names it, yosys wants it present; only memories of
+ * whole SPRAM blocks instantiate it, and the HX8K configuration has none.)
+ */
+export const HARD_BLOCK_VARIANTS: readonly string[] = ['npu_array.v'];
+
+/**
+ * The Verilog sources of a board: the board top, the shared RTL (rtl/npu_*.v) and the
+ * iCE40 variants: a file in rtl/ice40/ named like a shared module replaces it (same
+ * module, same ports), other files there are helpers those variants use. Every board
+ * gets the EBR memory variant (npu_ram.v); the HARD_BLOCK_VARIANTS only boards with hard
+ * blocks, and boards without them the logic-only variants of rtl/ice40/fabric/ instead
+ * (the HX8K's array). Simulation never reads rtl/ice40/.
  */
 export function boardSources(board: BoardSpec, root: string = REPO_ROOT): string[] {
   const rtl = join(root, 'rtl');
-  const shared = readdirSync(rtl).filter((f) => /^npu_.*\.v$/.test(f));
+  const list = (dir: string) =>
+    existsSync(dir) ? readdirSync(dir).filter((f) => /^npu_.*\.v$/.test(f)) : [];
+  const variants = new Map<string, string>(); // module file name -> path
   const ice40Dir = join(rtl, 'ice40');
-  const variants =
-    board.hardBlocks && existsSync(ice40Dir)
-      ? readdirSync(ice40Dir).filter((f) => /^npu_.*\.v$/.test(f))
-      : [];
-  const files = shared.filter((f) => !variants.includes(f)).map((f) => join(rtl, f));
-  files.push(...variants.map((f) => join(ice40Dir, f)));
+  for (const f of list(ice40Dir)) {
+    if (board.hardBlocks || !HARD_BLOCK_VARIANTS.includes(f)) variants.set(f, join(ice40Dir, f));
+  }
+  if (!board.hardBlocks) {
+    const fabricDir = join(ice40Dir, 'fabric');
+    for (const f of list(fabricDir)) variants.set(f, join(fabricDir, f));
+  }
+  const files = list(rtl)
+    .filter((f) => !variants.has(f))
+    .map((f) => join(rtl, f));
+  files.push(...variants.values());
   files.push(join(rtl, 'boards', `${board.top}.v`));
   return files.sort();
 }
@@ -106,6 +122,11 @@ export function overusedFromLog(log: string): string[] {
     if (Number(used) > Number(avail)) over.push(`${friendlyName(name)} ${used}/${avail}`);
   }
   return [...new Set(over)];
+}
+
+/** The one-line failure of a build that does not fit: every over-used resource, used/available. */
+export function doesNotFit(board: BoardSpec, over: string[], log: string): string {
+  return `${board.name}: the design does not fit the ${board.device.toUpperCase()} (used/available): ${over.join(', ')} (log: ${log})`;
 }
 
 function friendlyName(nextpnrName: string): string {
@@ -170,7 +191,7 @@ export async function buildBoard(board: BoardSpec, opts: BuildOptions = {}): Pro
 
   // 1. Synthesis.
   progress(
-    `${tag} synthesis (yosys synth_ice40, ${sources.length} files${board.hardBlocks ? ' with rtl/ice40/' : ''})`,
+    `${tag} synthesis (yosys synth_ice40, ${sources.length} files with rtl/ice40/${board.hardBlocks ? '' : ' and rtl/ice40/fabric/'})`,
   );
   const synth = await runTool(
     'yosys',
@@ -216,11 +237,7 @@ export async function buildBoard(board: BoardSpec, opts: BuildOptions = {}): Pro
   const pnrLog = existsSync(files.pnrLog) ? readFileSync(files.pnrLog, 'utf8') : pnr.stderr;
   if (pnr.code !== 0) {
     const over = overusedFromLog(pnrLog);
-    if (over.length > 0) {
-      throw new BuildError(
-        `${board.name}: the design does not fit the ${board.device.toUpperCase()}: ${over.join(', ')} used/available (log: ${relative(root, files.pnrLog)})`,
-      );
-    }
+    if (over.length > 0) throw new BuildError(doesNotFit(board, over, relative(root, files.pnrLog)));
     const err = firstError(pnrLog) ?? firstError(pnr.stderr) ?? `exit code ${pnr.code}`;
     throw new BuildError(
       `${board.name}: place and route failed: ${err} (log: ${relative(root, files.pnrLog)})`,

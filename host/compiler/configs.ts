@@ -4,11 +4,32 @@
 
 import type { DeviceConfig } from './types.ts';
 
-/** iCEBreaker (iCE40UP5K): 4x4 array, WMEM in SPRAM, AMEM/accumulators in EBR. */
+/**
+ * iCEBreaker (iCE40UP5K): 4x4 array, WMEM in SPRAM, AMEM/accumulators in EBR. AMEM 2560
+ * words is all of its 20 EBRs (5 x 512 deep, 4 byte lanes); cnn_a needs 2352 (conv1's
+ * 784-word input beside its 1568-word output), past the 2304 that 18 EBRs hold. accDepth
+ * 256: the accumulator memory is 128 bits wide, 8 EBRs at any depth up to 256 (and 128
+ * gives cnn_a and mlp the same cycle counts). Equals BOARDS.icebreaker.core.
+ */
 export const BOARD_CONFIG: DeviceConfig = Object.freeze({
   dim: 4,
   amemWords: 2560,
   wmemWords: 32768,
+  dmemWords: 256,
+  accDepth: 256,
+  maxLayers: 16,
+});
+
+/**
+ * iCE40-HX8K breakout: no SPRAM, every memory in its 32 EBRs (AMEM 8, WMEM 8, accumulators
+ * 8, DMEM 2, CNT 2, frame buffer 1 = 29). 4 KiB of weights: runs small models only (mlp
+ * needs 109 KiB of weights, cnn_a 11 KiB of weights and 9.2 KiB of activations). Equals
+ * BOARDS.hx8k.core.
+ */
+export const HX8K_CONFIG: DeviceConfig = Object.freeze({
+  dim: 4,
+  amemWords: 1024,
+  wmemWords: 1024,
   dmemWords: 256,
   accDepth: 256,
   maxLayers: 16,

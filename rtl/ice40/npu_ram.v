@@ -1,6 +1,15 @@
 `default_nettype none
-// npu_ram, iCE40UP variant (synthesis of boards with hard blocks only; simulation and
-// the HX8K use rtl/npu_ram.v). Same ports and behaviour as rtl/npu_ram.v.
+// npu_ram, iCE40 variant (synthesis of every board; simulation uses rtl/npu_ram.v;
+// only the UP5K has the SPRAM). Same ports and behaviour as rtl/npu_ram.v except one:
+// a read of the address being written in the same cycle returns an undefined word (what
+// the EBR gives) instead of the old one. Keeping the old word costs yosys a delayed write
+// with a bypass per memory (a Width-bit register, address compares and a Width-bit mux:
+// 296 FFs and 165 LUTs on the accumulator RAM alone), and no user reads such a word:
+// npu_acc forwards the written sum itself; AMEM's reads and writes in a layer are
+// different tensors and a host write's read data is dropped; DMEM is written only while
+// the core is idle; CNT is read only while it is idle (host requests while busy are
+// dropped). (* no_rw_check *) tells yosys so. A new user that needs the old word must not
+// get this variant (or must forward, like npu_acc).
 //
 // A memory of whole SPRAM blocks (Depth a multiple of 16384 words, Width of 16 bits:
 // WMEM, 32768 x 32 = the UP5K's four SPRAMs) goes to npu_spram; everything else is the
@@ -38,7 +47,7 @@ module npu_ram #(
     );
   end else begin : g_ebr
     genvar k;
-    reg [Width-1:0] mem_q [0:Depth-1];
+    (* no_rw_check *) reg [Width-1:0] mem_q [0:Depth-1];
     reg [Width-1:0] rdata_q;
 
     for (k = 0; k < Width / 8; k = k + 1) begin : g_lane

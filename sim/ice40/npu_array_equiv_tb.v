@@ -4,6 +4,14 @@
 // prints a 64-bit signature of every output. Compiled once with rtl/npu_array.v and once
 // with the iCE40 variant (rtl/ice40/npu_array.v + SB_MAC16 model): equal signatures
 // mean cycle-for-cycle equal outputs (test/board/ice40_array.test.ts).
+//
+// The stimulus keeps npu_array's driver rule (rtl/npu_array.v) and nothing more: swap
+// tokens at random, at least Cols cycles apart and only out of reset; weight loads at
+// random (any row, any cycle) except where the rule forbids them: row r not in cycles
+// t + r .. t + r + Cols - 2 after a token at cycle t (every PE of row r must swap in the
+// same tile's weights). Activations, valids and tags are free. A quarter of the weight and
+// activation bytes are -128 (a second xorshift picks them), so that the extreme sums
+// (two rows of -128 * -128 = +32768, past int16) occur often.
 module npu_array_equiv_tb #(
   parameter integer Cycles = 200000
 );
@@ -12,8 +20,26 @@ module npu_array_equiv_tb #(
   reg clk = 1'b0;
   reg rst_n = 1'b0;
   reg [63:0] rng = 64'h9E3779B97F4A7C15;
+  reg [63:0] rng2 = 64'h2545F4914F6CDD1D;
   reg [63:0] sig = 64'd0;
   integer cycle = 0, nonzero = 0;
+
+  // Rule-keeping token and load (see the header).
+  integer since_swap = Dim;
+  reg [2*Dim-1:0] swap_hist = 0;                      // swap_hist[k]: token k+1 cycles ago
+  wire            swap     = rst_n && since_swap >= Dim && rng[4] && rng[5];
+  wire [2*Dim:0]  hist_now = {swap_hist, swap};      // hist_now[k]: token k cycles ago
+  wire [1:0]      w_row    = rng[2:1];
+  wire [Dim-2:0]  window   = hist_now[w_row +: Dim - 1];
+  wire            w_load   = rng[0] && (window == 0);
+
+  // Bytes of w_data / in_x: -128 where both mask bits are set, else the random byte.
+  wire [8*Dim-1:0] w_data, x_in;
+  genvar b;
+  for (b = 0; b < Dim; b = b + 1) begin : g_byte
+    assign w_data[8*b +: 8] = (rng2[2*b] & rng2[2*b+1]) ? 8'h80 : rng[32 + 8*b +: 8];
+    assign x_in[8*b +: 8]   = (rng2[16+2*b] & rng2[17+2*b]) ? 8'h80 : rng[16 + 8*b +: 8];
+  end
 
   wire                     out_valid;
   wire [7:0]               out_tag;
@@ -22,13 +48,13 @@ module npu_array_equiv_tb #(
   npu_array #(.Rows(Dim), .Cols(Dim), .TagWidth(8), .PsumWidth(PsumWidth)) dut (
     .clk_i      (clk),
     .rst_ni     (rst_n),
-    .w_load_i   (rng[0]),
-    .w_row_i    (rng[2:1]),
-    .w_data_i   (rng[63:32]),
+    .w_load_i   (w_load),
+    .w_row_i    (w_row),
+    .w_data_i   (w_data),
     .in_valid_i (rng[3]),
-    .in_swap_i  (rng[4] & rng[5]),
+    .in_swap_i  (swap),
     .in_tag_i   (rng[15:8]),
-    .in_x_i     (rng[47:16]),
+    .in_x_i     (x_in),
     .out_valid_o(out_valid),
     .out_tag_o  (out_tag),
     .out_psum_o (out_psum)
@@ -36,12 +62,17 @@ module npu_array_equiv_tb #(
 
   always #5 clk = ~clk;
 
-  reg [63:0] x;
+  reg [63:0] x, y;
   always @(posedge clk) begin
+    y = rng2 ^ (rng2 << 13);
+    y = y ^ (y >> 7);
+    rng2 <= y ^ (y << 17);
     x = rng ^ (rng << 13);
     x = x ^ (x >> 7);
     rng <= x ^ (x << 17);
     cycle <= cycle + 1;
+    swap_hist  <= hist_now[2*Dim-1:0];
+    since_swap <= swap ? 1 : (since_swap < Dim ? since_swap + 1 : since_swap);
     if (cycle == 4) rst_n <= 1'b1;
     if (rst_n) begin
       sig <= {sig[62:0], sig[63]} ^ {out_psum[63:0]} ^ {out_psum[PsumWidth*Dim-1:64], 47'd0, out_valid, out_tag};

@@ -5,8 +5,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { overusedFromLog } from '../../host/board/build.ts';
-import { BOARDS, pllOutMhz } from '../../host/board/boards.ts';
+import { boardSources, doesNotFit, overusedFromLog } from '../../host/board/build.ts';
+import { BOARDS, deviceConfig, pllOutMhz, topParams } from '../../host/board/boards.ts';
+import { BOARD_CONFIG, coreParams, HX8K_CONFIG } from '../../host/compiler/configs.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 
@@ -68,6 +69,37 @@ describe('board table', () => {
     for (const b of Object.values(BOARDS)) expect(pllOutMhz(b)).toBe(b.targetMhz);
   });
 
+  it("each board's core is its compiler configuration (host/compiler/configs.ts)", () => {
+    expect(deviceConfig(BOARDS.icebreaker)).toEqual(BOARD_CONFIG);
+    expect(deviceConfig(BOARDS.hx8k)).toEqual(HX8K_CONFIG);
+    for (const b of Object.values(BOARDS)) {
+      const top = topParams(b);
+      for (const [k, v] of Object.entries(coreParams(deviceConfig(b))))
+        expect(top[k], `${b.name} ${k}`).toBe(v);
+    }
+  });
+
+  it('every board builds the EBR memory variant; the UP5K the DSP array, the HX8K the logic one', () => {
+    const ice40 = (b: string) =>
+      boardSources(BOARDS[b], ROOT)
+        .filter((f) => f.includes('/rtl/ice40/'))
+        .map((f) => f.slice(f.indexOf('/rtl/') + 1));
+    expect(ice40('icebreaker')).toEqual([
+      'rtl/ice40/npu_array.v',
+      'rtl/ice40/npu_ram.v',
+      'rtl/ice40/npu_spram.v',
+    ]);
+    expect(ice40('hx8k')).toEqual([
+      'rtl/ice40/fabric/npu_array.v',
+      'rtl/ice40/npu_ram.v',
+      'rtl/ice40/npu_spram.v',
+    ]);
+    for (const b of ['icebreaker', 'hx8k']) {
+      const names = boardSources(BOARDS[b], ROOT).map((f) => f.slice(f.lastIndexOf('/') + 1));
+      expect(new Set(names).size, 'one file per module').toBe(names.length);
+    }
+  });
+
   it('every board has its pcf and its top', () => {
     for (const b of Object.values(BOARDS)) {
       expect(existsSync(join(ROOT, b.pcf))).toBe(true);
@@ -83,5 +115,21 @@ describe('board table', () => {
       'Info: \t               SB_IO:     6/   96     6%',
     ].join('\n');
     expect(overusedFromLog(log)).toEqual(['logic cells 28658/5280', 'EBR 33/30']);
+  });
+
+  it('a build that does not fit fails with one line naming every over-used resource', () => {
+    const log = [
+      'Info: Device utilisation:',
+      'Info: \t         ICESTORM_LC: 21231/ 5280   402%',
+      'Info: \t        ICESTORM_RAM:    33/   30   110%',
+      'Info: \t        ICESTORM_DSP:     9/    8   112%',
+      'Info: \t      ICESTORM_SPRAM:     4/    4   100%',
+    ].join('\n');
+    const msg = doesNotFit(BOARDS.icebreaker, overusedFromLog(log), 'build/icebreaker/nextpnr.log');
+    expect(msg.split('\n')).toHaveLength(1);
+    expect(msg).toBe(
+      'icebreaker: the design does not fit the UP5K (used/available): logic cells 21231/5280, ' +
+        'EBR 33/30, DSPs (SB_MAC16) 9/8 (log: build/icebreaker/nextpnr.log)',
+    );
   });
 });
