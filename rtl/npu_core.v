@@ -308,6 +308,7 @@ module npu_core #(
     .clk_i      (clk_i),
     .rst_ni     (rst_ni),
     .in_valid_i (is_conv ? acc_valid : pool_valid),
+    .in_bypass_i(is_max),
     .in_tag_i   (is_conv ? acc_q : pool_q),
     .acc_i      (is_conv ? acc_sum : pool_acc),
     .m0_i       (rq_m0),

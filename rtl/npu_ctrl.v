@@ -9,13 +9,20 @@
 // signals delayed by the one-cycle RAM latency), so the datapath consumes rdata and
 // f_* together.
 //
-// CONV loop nest (ARCHITECTURE section 1):
-//   for og: load 12 param words; for pixel tile (T pixels): for ky, kx, cg:
-//     beat b = 0 .. max(Tcur, Dim)-1: b < Tcur feeds pixel b (pad -> x_zp),
-//                                     b < Dim reads weight row b of this tile
-//   the tile's first beat carries the swap token; tiles are >= Dim beats apart, the
-//   array's double-buffering rule (npu_array header). After each og the pipeline
-//   drains (DrainCycles) before the next og's parameters replace the current ones.
+// CONV schedule (ARCHITECTURE section 1): for og: load 12 param words, then periods of
+// Dim beats. Period j uses weight tile t = j mod K (K = KH*KW*CG tiles (ky, kx, cg));
+// beat b reads weight row b of it (the first beat carries the swap token: tiles are
+// Dim beats apart, the array's double-buffering rule) and feeds pixel s_j + b of a
+// sliding window of W = min(K, Dim) consecutive output pixels (pad -> x_zp; pixels
+// outside [0, P) are bubbles). Pixel q is in the window for exactly K periods, so it
+// meets every tile once: it enters at period floor(q*K/W) (its first tile: bias + psum)
+// and leaves after K periods (its last tile: the sum goes to the requantizer). The
+// window slides by at most one pixel per period (Bresenham: x += W, slide when x >= 0,
+// x -= K), so outputs are spread evenly, at most one per period, on average one per K
+// periods * Dim/W, and the requantizer (one vector per RqInterval cycles) only stalls
+// the period start of a leaving pixel when outputs come closer than that. Accumulator
+// entry of pixel q: q mod Dim. After each og the pipeline drains before the next og's
+// parameters replace the current ones.
 // Addresses, all kept incrementally (no multiplier in the per-cycle path):
 //   AMEM  = in_base + ((oy*sh - pt + ky) * W + (ox*sw - pl + kx)) * CG + cg
 //         = P(oy, ox) + koff(ky, kx, cg),  koff = (ky*W + kx)*CG + cg
@@ -32,7 +39,8 @@ module npu_ctrl #(
   parameter integer DmemWords = 256,
   parameter integer AccDepth  = 1024,
   parameter integer MaxLayers = 16,
-  parameter integer DrainCycles = 2 * Dim + 12,
+  parameter integer RqInterval = 16 + Dim,   // npu_requant: cycles per vector
+  parameter integer DrainCycles = 3 * Dim + RqInterval + 8,
   parameter integer AmAw  = $clog2(AmemWords),
   parameter integer WmAw  = $clog2(WmemWords),
   parameter integer DmAw  = $clog2(DmemWords),
@@ -79,11 +87,15 @@ module npu_ctrl #(
   localparam [3:0] OpConv = 4'd1, OpMax = 4'd2, OpAvg = 4'd3;
   localparam integer LayerLimit = (MaxLayers < DmemWords / 16) ? MaxLayers : DmemWords / 16;
   // Between output groups only the parameters must outlive the group's last beat: that
-  // beat (issued in cycle c) meets bias and M0/S in cycle c + 2*Dim + 2 (AMEM read, input
-  // register, array latency 2*Dim-1, accumulator read); the next group's first parameter
-  // word shifts in at the end of cycle c + OgDrain + 3, so OgDrain >= 2*Dim - 1 (the
-  // tests fail with 2*Dim - 2); one cycle of margin.
-  localparam [31:0] OgDrain32 = 2 * Dim;
+  // beat (issued in cycle c) reaches the requantizer in cycle c + 2*Dim + 2 (AMEM read,
+  // input register, array latency 2*Dim-1, accumulator), which reads M0/S until cycle
+  // c + 2*Dim + 2 + RqInterval; the next group's first parameter word shifts in at the
+  // end of cycle c + OgDrain + 3, so OgDrain >= 2*Dim + RqInterval; one cycle of margin.
+  localparam [31:0] OgDrain32 = 2 * Dim + RqInterval + 1;
+  localparam [31:0] RqGap32 = RqInterval - 1;
+  localparam [31:0] ByGap32 = Dim - 1;
+  localparam [4:0]  RqGap = RqGap32[4:0];
+  localparam [4:0]  ByGap = ByGap32[4:0];
   localparam [31:0] Drain32 = DrainCycles;
   localparam [31:0] LayerLimit32 = LayerLimit;
   localparam [7:0] OgDrain8 = OgDrain32[7:0];
@@ -97,9 +109,11 @@ module npu_ctrl #(
   localparam integer CW = 18;
   localparam integer PW = (AmAw + 1 > 17) ? AmAw + 1 : 17;   // pixel counts, beats
   localparam integer MW = (AW > WW) ? ((AW > PW) ? AW : PW) : ((WW > PW) ? WW : PW);
+  localparam integer SW = PW + 1;                              // window start, signed
+  localparam integer XW = WW + 2;                              // Bresenham term, signed
   localparam [31:0] Dim32 = Dim;
-  localparam [PW-1:0] DimP = Dim32[PW-1:0];
   localparam [WW-1:0] DimW = Dim32[WW-1:0];
+  localparam [RowAw:0] DimR = Dim32[RowAw:0];
 
   // ---------------------------------------------------------------- FSM
   localparam [3:0] StIdle    = 4'd0,
@@ -122,7 +136,7 @@ module npu_ctrl #(
   reg [3:0]  op_q;
   reg [AW-1:0] in_base_q, out_base_q;
   reg [WW-1:0] w_base_q, p_base_q;
-  reg [15:0] in_h_q, in_w_q, cg_n_q, og_n_q, out_h_q, out_w_q, tsize_q;
+  reg [15:0] in_h_q, in_w_q, cg_n_q, og_n_q, out_h_q, out_w_q;
   reg [7:0]  kh_q, kw_q, sh_q, sw_q, pt_q, pl_q;
   reg [7:0]  x_zp_q, y_zp_q, lo_q, hi_q;
   reg [31:0] avg_m0_q, avg_bias_q;
@@ -146,27 +160,24 @@ module npu_ctrl #(
   reg [7:0]    ky_q, kx_q;
   reg [15:0]   cg_q;
   reg [AW-1:0] koff_q, koff_row_q;
-  reg [PW-1:0] b_q;                  // beat in tile
+  reg [RowAw-1:0] b_q;               // beat in period
+  reg [SW-1:0] s_q;                  // conv: window start (signed); pool: pixel
+  reg [XW-1:0] x_q;                  // Bresenham term: the window slides when x >= 0
+  reg          dprev_q;              // it slid after the previous period
+  reg [4:0]    gap_q;                // cycles until the requantizer takes a vector
   reg [3:0]    pidx_q;               // parameter word
   reg [7:0]    drain_q;
-  // pixel position (current) and the saved start of the pixel tile:
+  // pixel position (current) and the saved one of the window start (pixel max(s, 0)):
   // oxs = ox*sw - pl, oys = oy*sh - pt (signed), pp = AMEM word of (oys, oxs, channel 0),
-  // prow = pp at ox = 0, qq = output word, pix = pixel index
+  // prow = pp at ox = 0, qq = output word
   reg [15:0]   ox_q, ps_ox_q;
   reg [CW-1:0] oxs_q, oys_q, ps_oxs_q, ps_oys_q;
   reg [AW-1:0] pp_q, prow_q, qq_q, ps_pp_q, ps_prow_q, ps_qq_q;
-  reg [PW-1:0] pix_q, ps_pix_q;
   // counters
   reg [31:0] cyc_layer_q, cyc_feed_q, cyc_run_q;
 
   // ---------------------------------------------------------------- per-beat datapath
   wire        is_conv = (op_q == OpConv);
-  wire [PW-1:0] tsizep = {{(PW-16){1'b0}}, tsize_q};
-  wire [PW-1:0] remain = npix_q - ps_pix_q;
-  wire [PW-1:0] tcur   = (tsizep < remain) ? tsizep : remain;
-  wire [PW-1:0] pbeats = (tcur > DimP) ? tcur : DimP;
-  wire        feed    = (state_q == StConv) ? (b_q < tcur) : (state_q == StPool);
-  wire        wload   = (state_q == StConv) && (b_q < DimP);
   wire [CW-1:0] ky_c  = {{(CW-8){1'b0}}, ky_q};
   wire [CW-1:0] kx_c  = {{(CW-8){1'b0}}, kx_q};
   wire [CW-1:0] iy    = oys_q + ky_c;
@@ -177,7 +188,7 @@ module npu_ctrl #(
   wire [31:0]   cgn32 = {16'd0, cg_n_q};
   wire [31:0]   ogn32 = {16'd0, og_n_q};
   wire [31:0]   og32  = {16'd0, og_q};
-  wire [31:0]   b32   = {{(32-PW){1'b0}}, b_q};
+  wire [31:0]   b32   = {{(32-RowAw){1'b0}}, b_q};
   wire [AW-1:0] cg_a  = cg32[AW-1:0];
   wire [AW-1:0] cgn_a = cgn32[AW-1:0];
   wire [AW-1:0] ogn_a = ogn32[AW-1:0];
@@ -186,12 +197,28 @@ module npu_ctrl #(
   wire        k_last  = (ky_q == kh_q - 8'd1) && (kx_q == kw_q - 8'd1);
   wire        k_first = (ky_q == 8'd0) && (kx_q == 8'd0);
   wire        cg_last = (cg_q == cg_n_q - 16'd1);
-  wire        t_first = k_first && (cg_q == 16'd0);
   wire        t_last  = k_last && cg_last;
-  wire        tile_end = (b_q == pbeats - 1'b1);
-  wire        og_end   = tile_end && t_last && (ps_pix_q + tcur == npix_q);
+  // sliding window (see the header): K tiles per pixel, W pixels per period
+  wire [WW-1:0] kt     = og_wstr_q >> RowAw;                   // K = KH*KW*CG
+  wire [RowAw:0] wwin  = (kt < {{(WW-RowAw-1){1'b0}}, DimR}) ? kt[RowAw:0] : DimR;
+  wire [SW-1:0] qpix   = s_q + {{(SW-RowAw){1'b0}}, b_q};       // pixel of this beat
+  wire        slide    = !x_q[XW-1];                           // pixel s leaves after this period
+  wire        b_in_w   = ({1'b0, b_q} < wwin);
+  wire        real_px  = b_in_w && !qpix[SW-1] && (qpix[PW-1:0] < npix_q);
+  wire        p_end    = (b_q == {RowAw{1'b1}});              // last beat of the period
+  wire        c_first  = ({1'b0, b_q} == wwin - 1'b1) && dprev_q;
+  wire        c_last   = (b_q == {RowAw{1'b0}}) && slide;
+  // a leaving pixel's beat waits until the requantizer can take its sum
+  wire        c_stall  = c_last && !s_q[SW-1] && (gap_q != 5'd0);
+  wire        p_stall  = (state_q == StPool) && k_last && (gap_q != 5'd0);
+  wire        conv_go  = (state_q == StConv) && !c_stall;
+  wire        feed     = (state_q == StConv) ? (real_px && !c_stall) : ((state_q == StPool) && !p_stall);
+  wire        wload    = conv_go;
+  wire        rq_issue = (state_q == StConv) ? (c_last && !s_q[SW-1] && !c_stall)
+                                             : ((state_q == StPool) && k_last && !p_stall);
+  wire        og_end   = conv_go && p_end && slide && (s_q == {1'b0, npix_q - 1'b1});
   wire        last_og  = (og_q == og_n_q - 16'd1);  // the layer ends: full drain
-  wire        pool_end = k_last && cg_last && (pix_q == npix_q - 1'b1);
+  wire        pool_end = !p_stall && k_last && cg_last && (s_q[PW-1:0] == npix_q - 1'b1);
 
   // next pixel position (raster order)
   wire [CW-1:0] pl_c   = {{(CW-8){1'b0}}, pl_q};
@@ -205,6 +232,9 @@ module npu_ctrl #(
   wire [AW-1:0] nx_qq   = qq_q + (is_conv ? ogn_a : {{(AW-1){1'b0}}, 1'b1});
   // pixel position after this beat (conv: only feed beats move it)
   wire        mv       = (state_q == StConv) && feed;
+  wire [XW-1:0] x_step = {{(XW-RowAw-1){1'b0}}, wwin} - (slide ? {2'b00, kt} : {XW{1'b0}});
+  wire [XW-1:0] x_init = {{(XW-RowAw-2){1'b0}}, wwin, 1'b0} - 1'b1 - {2'b00, kt};  // 2W-1-K
+  wire [SW-1:0] s_init = {{(SW-1){1'b0}}, 1'b1} - {{(SW-RowAw-1){1'b0}}, wwin};   // 1-W
   wire [15:0]   av_ox   = mv ? nx_ox   : ox_q;
   wire [CW-1:0] av_oxs  = mv ? nx_oxs  : oxs_q;
   wire [CW-1:0] av_oys  = mv ? nx_oys  : oys_q;
@@ -271,7 +301,6 @@ module npu_ctrl #(
         5'd11: avg_m0_q <= dmem_rdata_i;
         5'd12: avg_s_q <= dmem_rdata_i[5:0];
         5'd13: avg_bias_q <= dmem_rdata_i;
-        5'd14: tsize_q <= dmem_rdata_i[15:0];
         default: ;
       endcase
     end
@@ -336,6 +365,7 @@ module npu_ctrl #(
   end
 
   // ---------------------------------------------------------------- loops
+
   always @(posedge clk_i) begin
     case (state_q)
       StIdle: begin
@@ -347,33 +377,46 @@ module npu_ctrl #(
         og_pbase_q <= p_base_q;
         wt_base_q  <= w_base_q;
         pidx_q     <= 4'd0;
+        // restart: window before pixel 0, tile 0, position of pixel 0
         ky_q <= 8'd0;  kx_q <= 8'd0;  cg_q <= 16'd0;
         koff_q <= {AW{1'b0}};  koff_row_q <= {AW{1'b0}};
-        b_q <= {PW{1'b0}};
-        pix_q <= {PW{1'b0}};
+        b_q <= {RowAw{1'b0}};
+        s_q <= is_conv ? s_init : {SW{1'b0}};
+        x_q <= x_init;
+        dprev_q <= 1'b1;
         drain_q <= 8'd0;
-        ox_q   <= 16'd0;                  ps_ox_q   <= 16'd0;
+        ox_q   <= 16'd0;              ps_ox_q   <= 16'd0;
         oxs_q  <= {CW{1'b0}} - pl_c;  ps_oxs_q  <= {CW{1'b0}} - pl_c;
         oys_q  <= {CW{1'b0}} - pt_c;  ps_oys_q  <= {CW{1'b0}} - pt_c;
-        pp_q   <= p_init_q;               ps_pp_q   <= p_init_q;
-        prow_q <= p_init_q;               ps_prow_q <= p_init_q;
-        qq_q   <= out_base_q;             ps_qq_q   <= out_base_q;
-        ps_pix_q <= {PW{1'b0}};
+        pp_q   <= p_init_q;           ps_pp_q   <= p_init_q;
+        prow_q <= p_init_q;           ps_prow_q <= p_init_q;
+        qq_q <= out_base_q;  ps_qq_q <= out_base_q;
       end
       StParam: begin
         pidx_q <= pidx_q + 4'd1;
         drain_q <= 8'd0;
       end
-      StConv: begin
+      StConv: if (conv_go) begin
         if (mv) begin
           ox_q <= nx_ox;  oxs_q <= nx_oxs;  oys_q <= nx_oys;
           prow_q <= nx_prow;  pp_q <= nx_pp;  qq_q <= nx_qq;
         end
+        // the window start moves on to the pixel after beat 0's
+        if (c_last) begin
+          ps_ox_q <= av_ox;  ps_oxs_q <= av_oxs;  ps_oys_q <= av_oys;
+          ps_prow_q <= av_prow;  ps_pp_q <= av_pp;  ps_qq_q <= av_qq;
+        end
         b_q <= b_q + 1'b1;
-        if (tile_end) begin
-          b_q <= {PW{1'b0}};
-          if (!t_last) begin
-            // next (ky, kx, cg) tile over the same pixels
+        if (p_end) begin
+          if (slide) s_q <= s_q + 1'b1;
+          x_q <= x_q + x_step;
+          dprev_q <= slide;
+          // next tile, back to tile 0 after the last
+          if (t_last) begin
+            wt_base_q <= og_wbase_q;
+            ky_q <= 8'd0;  kx_q <= 8'd0;  cg_q <= 16'd0;
+            koff_q <= {AW{1'b0}};  koff_row_q <= {AW{1'b0}};
+          end else begin
             wt_base_q <= wt_base_q + DimW;
             if (cg_last) begin
               cg_q <= 16'd0;
@@ -390,16 +433,14 @@ module npu_ctrl #(
               cg_q <= cg_q + 16'd1;
               koff_q <= koff_q + 1'b1;
             end
+          end
+          // the walk restarts at the window start
+          if (c_last) begin
+            ox_q <= av_ox;  oxs_q <= av_oxs;  oys_q <= av_oys;
+            prow_q <= av_prow;  pp_q <= av_pp;  qq_q <= av_qq;
+          end else begin
             ox_q <= ps_ox_q;  oxs_q <= ps_oxs_q;  oys_q <= ps_oys_q;
             prow_q <= ps_prow_q;  pp_q <= ps_pp_q;  qq_q <= ps_qq_q;
-          end else begin
-            // next pixel tile: remember where this one ended
-            wt_base_q <= og_wbase_q;
-            ky_q <= 8'd0;  kx_q <= 8'd0;  cg_q <= 16'd0;
-            koff_q <= {AW{1'b0}};  koff_row_q <= {AW{1'b0}};
-            ps_ox_q <= av_ox;  ps_oxs_q <= av_oxs;  ps_oys_q <= av_oys;
-            ps_prow_q <= av_prow;  ps_pp_q <= av_pp;  ps_qq_q <= av_qq;
-            ps_pix_q <= ps_pix_q + tcur;
           end
         end
       end
@@ -412,17 +453,24 @@ module npu_ctrl #(
           og_pbase_q <= og_pbase_q + {{(WW-4){1'b0}}, 4'd12};
           wt_base_q  <= og_wbase_q + og_wstr_q;
           pidx_q     <= 4'd0;
-          ox_q   <= 16'd0;                  ps_ox_q   <= 16'd0;
+          // restart: window before pixel 0, tile 0, position of pixel 0
+          ky_q <= 8'd0;  kx_q <= 8'd0;  cg_q <= 16'd0;
+          koff_q <= {AW{1'b0}};  koff_row_q <= {AW{1'b0}};
+          b_q <= {RowAw{1'b0}};
+          s_q <= is_conv ? s_init : {SW{1'b0}};
+          x_q <= x_init;
+          dprev_q <= 1'b1;
+          drain_q <= 8'd0;
+          ox_q   <= 16'd0;              ps_ox_q   <= 16'd0;
           oxs_q  <= {CW{1'b0}} - pl_c;  ps_oxs_q  <= {CW{1'b0}} - pl_c;
           oys_q  <= {CW{1'b0}} - pt_c;  ps_oys_q  <= {CW{1'b0}} - pt_c;
-          pp_q   <= p_init_q;               ps_pp_q   <= p_init_q;
-          prow_q <= p_init_q;               ps_prow_q <= p_init_q;
-          qq_q   <= out_base_q + og_a + 1'b1;
+          pp_q   <= p_init_q;           ps_pp_q   <= p_init_q;
+          prow_q <= p_init_q;           ps_prow_q <= p_init_q;
+          qq_q    <= out_base_q + og_a + 1'b1;
           ps_qq_q <= out_base_q + og_a + 1'b1;
-          ps_pix_q <= {PW{1'b0}};
         end
       end
-      StPool: begin
+      StPool: if (!p_stall) begin
         if (!k_last) begin
           if (kx_q == kw_q - 8'd1) begin
             kx_q <= 8'd0;
@@ -439,7 +487,7 @@ module npu_ctrl #(
           qq_q <= nx_qq;
           if (cg_last) begin
             cg_q <= 16'd0;
-            pix_q <= pix_q + 1'b1;
+            s_q <= s_q + 1'b1;
             ox_q <= nx_ox;  oxs_q <= nx_oxs;  oys_q <= nx_oys;
             prow_q <= nx_prow;  pp_q <= nx_pp;
           end else begin
@@ -452,6 +500,14 @@ module npu_ctrl #(
       StCnt1: layer_q <= layer_q + 8'd1;
       default: ;
     endcase
+  end
+
+  // The requantizer takes a vector every RqInterval cycles (a max-pool bypass vector:
+  // every Dim cycles); its inputs come a fixed number of cycles after the issue.
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni)       gap_q <= 5'd0;
+    else if (rq_issue) gap_q <= (op_q == OpMax) ? ByGap : RqGap;
+    else if (gap_q != 5'd0) gap_q <= gap_q - 5'd1;
   end
 
   // ---------------------------------------------------------------- counters
@@ -500,14 +556,14 @@ module npu_ctrl #(
       f_valid_q <= feed;
       f_wload_q <= wload;
       f_param_q <= (state_q == StParam);
-      f_swap_q  <= (state_q == StConv) && (b_q == {PW{1'b0}});
+      f_swap_q  <= conv_go && (b_q == {RowAw{1'b0}});
     end
   end
   always @(posedge clk_i) begin
     f_pad_q   <= pad;
-    f_first_q <= is_conv ? t_first : k_first;
-    f_last_q  <= is_conv ? t_last : k_last;
-    f_p_q     <= b_q[AccAw-1:0];
+    f_first_q <= is_conv ? c_first : k_first;
+    f_last_q  <= is_conv ? c_last : k_last;
+    f_p_q     <= {{(AccAw-RowAw){1'b0}}, qpix[RowAw-1:0]};   // pixel mod Dim
     f_q_q     <= qq_q;
     f_wrow_q  <= b_q[RowAw-1:0];
   end
@@ -527,9 +583,9 @@ module npu_ctrl #(
   localparam [31:0] AccDepth32 = AccDepth;
   always @(posedge clk_i) begin
     if (state_q == StParam && pidx_q == 4'd0 &&
-        (tsize_q == 16'd0 || {16'd0, tsize_q} > AccDepth32 || cg_n_q == 16'd0 || og_n_q == 16'd0)) begin
-      $display("npu_ctrl: layer %0d: bad CONV descriptor (T %0d, AccDepth %0d, CG %0d, OG %0d)",
-               layer_q, tsize_q, AccDepth, cg_n_q, og_n_q);
+        (cg_n_q == 16'd0 || og_n_q == 16'd0 || AccDepth32 < Dim32)) begin
+      $display("npu_ctrl: layer %0d: bad CONV descriptor (AccDepth %0d, CG %0d, OG %0d)",
+               layer_q, AccDepth, cg_n_q, og_n_q);
       $stop;
     end
   end
