@@ -8,10 +8,12 @@
 //   sum = (in_first_i ? bias_i : acc[in_p_i]) + psum       (int32, wraps like the host's | 0)
 //
 // If in_last_i the sum leaves on out_* (to the requantizer) and is not written back;
-// otherwise it is written to acc[in_p_i]. A read of the entry being written in the same
-// cycle would see the old word, so such a read takes the written value instead
-// (one-entry forward): back-to-back sums to one address are correct whatever the tile
-// size. in_q_i (the output address) rides along to out_q_o.
+// otherwise it is written to acc[in_p_i] one cycle after its read. Rule for the driver:
+// no two sums to one address in consecutive cycles (the read would see the old word).
+// npu_ctrl's sliding window meets it (consecutive beats are different pixels mod Dim,
+// and a period's last beat and the next period's first are different pixels or at
+// least one bubble apart); simulation stops on a violation. in_q_i (the output
+// address) rides along to out_q_o.
 module npu_acc #(
   parameter integer Lanes     = 8,
   parameter integer PsumWidth = 19,
@@ -33,11 +35,10 @@ module npu_acc #(
   output wire [32*Lanes-1:0]        out_sum_o
 );
   reg                       s1_valid_q;
-  reg                       s1_first_q, s1_last_q, s1_fwd_q;
+  reg                       s1_first_q, s1_last_q;
   reg [AccAw-1:0]           s1_p_q;
   reg [QWidth-1:0]          s1_q_q;
   reg [PsumWidth*Lanes-1:0] s1_psum_q;
-  reg [32*Lanes-1:0]        s1_fwd_data_q;
   wire [32*Lanes-1:0]       rdata;
   wire [32*Lanes-1:0]       sum;
 
@@ -66,19 +67,25 @@ module npu_acc #(
     s1_p_q        <= in_p_i;
     s1_q_q        <= in_q_i;
     s1_psum_q     <= in_psum_i;
-    s1_fwd_q      <= acc_we && (s1_p_q == in_p_i);
-    s1_fwd_data_q <= sum;
   end
 
   genvar l;
   generate
     for (l = 0; l < Lanes; l = l + 1) begin : g_lane
-      wire [31:0] base = s1_first_q ? bias_i[32*l +: 32] :
-                         s1_fwd_q   ? s1_fwd_data_q[32*l +: 32] : rdata[32*l +: 32];
+      wire [31:0] base = s1_first_q ? bias_i[32*l +: 32] : rdata[32*l +: 32];
       wire [PsumWidth-1:0] ps = s1_psum_q[PsumWidth*l +: PsumWidth];
       assign sum[32*l +: 32] = base + {{(32-PsumWidth){ps[PsumWidth-1]}}, ps};
     end
   endgenerate
+
+`ifndef SYNTHESIS
+  always @(posedge clk_i) begin
+    if (in_valid_i && !in_first_i && acc_we && (s1_p_q == in_p_i)) begin
+      $display("npu_acc: read of entry %0d in the cycle it is written", in_p_i);
+      $stop;
+    end
+  end
+`endif
 
   assign out_valid_o = s1_valid_q && s1_last_q;
   assign out_q_o     = s1_q_q;

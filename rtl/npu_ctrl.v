@@ -106,8 +106,12 @@ module npu_ctrl #(
   // only ever leave through the RAM ports, truncated), pixel coordinates are signed.
   localparam integer AW = AmAw;
   localparam integer WW = WmAw;
-  localparam integer CW = 18;
-  localparam integer PW = (AmAw + 1 > 17) ? AmAw + 1 : 17;   // pixel counts, beats
+  // Every extent the loops count (H, W, OH, OW, CG, OG, pixels) fits in AMEM, so AW
+  // bits hold it (the descriptor fields are truncated to that); input coordinates
+  // oy*sh - pt + ky are signed and may reach W + 255: CW = AW + 2.
+  localparam integer DW = AW;
+  localparam integer CW = AW + 2;
+  localparam integer PW = AW + 1;                              // pixel counts
   localparam integer MW = (AW > WW) ? ((AW > PW) ? AW : PW) : ((WW > PW) ? WW : PW);
   localparam integer SW = PW + 1;                              // window start, signed
   localparam integer XW = WW + 2;                              // Bresenham term, signed
@@ -136,7 +140,7 @@ module npu_ctrl #(
   reg [3:0]  op_q;
   reg [AW-1:0] in_base_q, out_base_q;
   reg [WW-1:0] w_base_q, p_base_q;
-  reg [15:0] in_h_q, in_w_q, cg_n_q, og_n_q, out_h_q, out_w_q;
+  reg [DW-1:0] in_h_q, in_w_q, cg_n_q, og_n_q, out_h_q, out_w_q;
   reg [7:0]  kh_q, kw_q, sh_q, sw_q, pt_q, pl_q;
   reg [7:0]  x_zp_q, y_zp_q, lo_q, hi_q;
   reg [31:0] avg_m0_q, avg_bias_q;
@@ -155,10 +159,10 @@ module npu_ctrl #(
   // loop counters
   reg [4:0]  fidx_q;                 // descriptor word being fetched
   reg [7:0]    layer_q;
-  reg [15:0]   og_q;
+  reg [DW-1:0] og_q;
   reg [WW-1:0] og_wbase_q, og_pbase_q, wt_base_q;
   reg [7:0]    ky_q, kx_q;
-  reg [15:0]   cg_q;
+  reg [DW-1:0] cg_q;
   reg [AW-1:0] koff_q, koff_row_q;
   reg [RowAw-1:0] b_q;               // beat in period
   reg [SW-1:0] s_q;                  // conv: window start (signed); pool: pixel
@@ -170,7 +174,7 @@ module npu_ctrl #(
   // pixel position (current) and the saved one of the window start (pixel max(s, 0)):
   // oxs = ox*sw - pl, oys = oy*sh - pt (signed), pp = AMEM word of (oys, oxs, channel 0),
   // prow = pp at ox = 0, qq = output word
-  reg [15:0]   ox_q, ps_ox_q;
+  reg [DW-1:0] ox_q, ps_ox_q;
   reg [CW-1:0] oxs_q, oys_q, ps_oxs_q, ps_oys_q;
   reg [AW-1:0] pp_q, prow_q, qq_q, ps_pp_q, ps_prow_q, ps_qq_q;
   // counters
@@ -182,21 +186,17 @@ module npu_ctrl #(
   wire [CW-1:0] kx_c  = {{(CW-8){1'b0}}, kx_q};
   wire [CW-1:0] iy    = oys_q + ky_c;
   wire [CW-1:0] ix    = oxs_q + kx_c;
-  wire        pad     = iy[CW-1] || (iy >= {{(CW-16){1'b0}}, in_h_q}) ||
-                        ix[CW-1] || (ix >= {{(CW-16){1'b0}}, in_w_q});
-  wire [31:0]   cg32  = {16'd0, cg_q};
-  wire [31:0]   cgn32 = {16'd0, cg_n_q};
-  wire [31:0]   ogn32 = {16'd0, og_n_q};
-  wire [31:0]   og32  = {16'd0, og_q};
+  wire        pad     = iy[CW-1] || (iy[CW-2:0] >= {1'b0, in_h_q}) ||
+                        ix[CW-1] || (ix[CW-2:0] >= {1'b0, in_w_q});
   wire [31:0]   b32   = {{(32-RowAw){1'b0}}, b_q};
-  wire [AW-1:0] cg_a  = cg32[AW-1:0];
-  wire [AW-1:0] cgn_a = cgn32[AW-1:0];
-  wire [AW-1:0] ogn_a = ogn32[AW-1:0];
-  wire [AW-1:0] og_a  = og32[AW-1:0];
+  wire [AW-1:0] cg_a  = cg_q;
+  wire [AW-1:0] cgn_a = cg_n_q;
+  wire [AW-1:0] ogn_a = og_n_q;
+  wire [AW-1:0] og_a  = og_q;
   wire [AW-1:0] amem_a = pp_q + koff_q + (is_conv ? {AW{1'b0}} : cg_a);
   wire        k_last  = (ky_q == kh_q - 8'd1) && (kx_q == kw_q - 8'd1);
   wire        k_first = (ky_q == 8'd0) && (kx_q == 8'd0);
-  wire        cg_last = (cg_q == cg_n_q - 16'd1);
+  wire        cg_last = (cg_q == cg_n_q - 1'b1);
   wire        t_last  = k_last && cg_last;
   // sliding window (see the header): K tiles per pixel, W pixels per period
   wire [WW-1:0] kt     = og_wstr_q >> RowAw;                   // K = KH*KW*CG
@@ -217,14 +217,14 @@ module npu_ctrl #(
   wire        rq_issue = (state_q == StConv) ? (c_last && !s_q[SW-1] && !c_stall)
                                              : ((state_q == StPool) && k_last && !p_stall);
   wire        og_end   = conv_go && p_end && slide && (s_q == {1'b0, npix_q - 1'b1});
-  wire        last_og  = (og_q == og_n_q - 16'd1);  // the layer ends: full drain
+  wire        last_og  = (og_q == og_n_q - 1'b1);   // the layer ends: full drain
   wire        pool_end = !p_stall && k_last && cg_last && (s_q[PW-1:0] == npix_q - 1'b1);
 
   // next pixel position (raster order)
   wire [CW-1:0] pl_c   = {{(CW-8){1'b0}}, pl_q};
   wire [CW-1:0] pt_c   = {{(CW-8){1'b0}}, pt_q};
-  wire        row_end  = (ox_q == out_w_q - 16'd1);
-  wire [15:0]   nx_ox   = row_end ? 16'd0 : ox_q + 16'd1;
+  wire        row_end  = (ox_q == out_w_q - 1'b1);
+  wire [DW-1:0] nx_ox   = row_end ? {DW{1'b0}} : ox_q + 1'b1;
   wire [CW-1:0] nx_oxs  = row_end ? {CW{1'b0}} - pl_c : oxs_q + {{(CW-8){1'b0}}, sw_q};
   wire [CW-1:0] nx_oys  = row_end ? oys_q + {{(CW-8){1'b0}}, sh_q} : oys_q;
   wire [AW-1:0] nx_prow = row_end ? prow_q + stepy_q : prow_q;
@@ -235,7 +235,7 @@ module npu_ctrl #(
   wire [XW-1:0] x_step = {{(XW-RowAw-1){1'b0}}, wwin} - (slide ? {2'b00, kt} : {XW{1'b0}});
   wire [XW-1:0] x_init = {{(XW-RowAw-2){1'b0}}, wwin, 1'b0} - 1'b1 - {2'b00, kt};  // 2W-1-K
   wire [SW-1:0] s_init = {{(SW-1){1'b0}}, 1'b1} - {{(SW-RowAw-1){1'b0}}, wwin};   // 1-W
-  wire [15:0]   av_ox   = mv ? nx_ox   : ox_q;
+  wire [DW-1:0] av_ox   = mv ? nx_ox   : ox_q;
   wire [CW-1:0] av_oxs  = mv ? nx_oxs  : oxs_q;
   wire [CW-1:0] av_oys  = mv ? nx_oys  : oys_q;
   wire [AW-1:0] av_prow = mv ? nx_prow : prow_q;
@@ -284,9 +284,9 @@ module npu_ctrl #(
         5'd0:  op_q <= dmem_rdata_i[3:0];
         5'd1:  in_base_q <= dmem_rdata_i[AW-1:0];
         5'd2:  out_base_q <= dmem_rdata_i[AW-1:0];
-        5'd3:  begin in_h_q <= dmem_rdata_i[15:0]; in_w_q <= dmem_rdata_i[31:16]; end
-        5'd4:  begin cg_n_q <= dmem_rdata_i[15:0]; og_n_q <= dmem_rdata_i[31:16]; end
-        5'd5:  begin out_h_q <= dmem_rdata_i[15:0]; out_w_q <= dmem_rdata_i[31:16]; end
+        5'd3:  begin in_h_q <= dmem_rdata_i[DW-1:0]; in_w_q <= dmem_rdata_i[16 +: DW]; end
+        5'd4:  begin cg_n_q <= dmem_rdata_i[DW-1:0]; og_n_q <= dmem_rdata_i[16 +: DW]; end
+        5'd5:  begin out_h_q <= dmem_rdata_i[DW-1:0]; out_w_q <= dmem_rdata_i[16 +: DW]; end
         5'd6:  begin
           kh_q <= dmem_rdata_i[7:0];   kw_q <= dmem_rdata_i[15:8];
           sh_q <= dmem_rdata_i[23:16]; sw_q <= dmem_rdata_i[31:24];
@@ -316,19 +316,19 @@ module npu_ctrl #(
   reg [2:0]    mk_q;
   reg          mload_q;
   reg [MW-1:0] ma_q, macc_q;
-  reg [15:0]   mb_q;
-  wire         mul_last = (state_q == StMul) && !mload_q && (mb_q == 16'd0) && (mk_q == 3'd7);
+  reg [DW-1:0] mb_q;
+  wire         mul_last = (state_q == StMul) && !mload_q && (mb_q == {DW{1'b0}}) && (mk_q == 3'd7);
   reg [MW-1:0] op_a;
-  reg [15:0]   op_b;
+  reg [DW-1:0] op_b;
   localparam [MW-1:0] DimM = Dim32[MW-1:0];
   always @* begin
     case (mk_q)
-      3'd0:    begin op_a = {{(MW-16){1'b0}}, in_w_q};  op_b = cg_n_q; end
+      3'd0:    begin op_a = {{(MW-DW){1'b0}}, in_w_q};  op_b = cg_n_q; end
       3'd1:    begin op_a = {{(MW-8){1'b0}}, sw_q};     op_b = cg_n_q; end
       3'd2:    begin op_a = {{(MW-8){1'b0}}, pt_q};     op_b = in_w_q; end
-      3'd3:    begin op_a = {{(MW-16){1'b0}}, out_h_q}; op_b = out_w_q; end
-      3'd4:    begin op_a = {{(MW-8){1'b0}}, kh_q};     op_b = {8'd0, kw_q}; end
-      3'd5:    begin op_a = {{(MW-AW){1'b0}}, wcg_q};   op_b = {8'd0, sh_q}; end
+      3'd3:    begin op_a = {{(MW-DW){1'b0}}, out_h_q}; op_b = out_w_q; end
+      3'd4:    begin op_a = {{(MW-8){1'b0}}, kh_q};     op_b = {{(DW-8){1'b0}}, kw_q}; end
+      3'd5:    begin op_a = {{(MW-AW){1'b0}}, wcg_q};   op_b = {{(DW-8){1'b0}}, sh_q}; end
       3'd6:    begin op_a = {{(MW-AW){1'b0}}, pwl_q};   op_b = cg_n_q; end
       default: begin op_a = {{(MW-WW){1'b0}}, khkw_q} * DimM; op_b = cg_n_q; end  // Dim: 2^k
     endcase
@@ -343,10 +343,10 @@ module npu_ctrl #(
         mb_q    <= op_b;
         macc_q  <= {MW{1'b0}};
         mload_q <= 1'b0;
-      end else if (mb_q != 16'd0) begin
+      end else if (mb_q != {DW{1'b0}}) begin
         if (mb_q[0]) macc_q <= macc_q + ma_q;
         ma_q <= {ma_q[MW-2:0], 1'b0};
-        mb_q <= {1'b0, mb_q[15:1]};
+        mb_q <= {1'b0, mb_q[DW-1:1]};
       end else begin
         case (mk_q)
           3'd0:    wcg_q     <= macc_q[AW-1:0];
@@ -372,20 +372,20 @@ module npu_ctrl #(
         layer_q <= 8'd0;
       end
       StSetup3: begin
-        og_q       <= 16'd0;
+        og_q       <= {DW{1'b0}};
         og_wbase_q <= w_base_q;
         og_pbase_q <= p_base_q;
         wt_base_q  <= w_base_q;
         pidx_q     <= 4'd0;
         // restart: window before pixel 0, tile 0, position of pixel 0
-        ky_q <= 8'd0;  kx_q <= 8'd0;  cg_q <= 16'd0;
+        ky_q <= 8'd0;  kx_q <= 8'd0;  cg_q <= {DW{1'b0}};
         koff_q <= {AW{1'b0}};  koff_row_q <= {AW{1'b0}};
         b_q <= {RowAw{1'b0}};
         s_q <= is_conv ? s_init : {SW{1'b0}};
         x_q <= x_init;
         dprev_q <= 1'b1;
         drain_q <= 8'd0;
-        ox_q   <= 16'd0;              ps_ox_q   <= 16'd0;
+        ox_q   <= {DW{1'b0}};         ps_ox_q   <= {DW{1'b0}};
         oxs_q  <= {CW{1'b0}} - pl_c;  ps_oxs_q  <= {CW{1'b0}} - pl_c;
         oys_q  <= {CW{1'b0}} - pt_c;  ps_oys_q  <= {CW{1'b0}} - pt_c;
         pp_q   <= p_init_q;           ps_pp_q   <= p_init_q;
@@ -414,12 +414,12 @@ module npu_ctrl #(
           // next tile, back to tile 0 after the last
           if (t_last) begin
             wt_base_q <= og_wbase_q;
-            ky_q <= 8'd0;  kx_q <= 8'd0;  cg_q <= 16'd0;
+            ky_q <= 8'd0;  kx_q <= 8'd0;  cg_q <= {DW{1'b0}};
             koff_q <= {AW{1'b0}};  koff_row_q <= {AW{1'b0}};
           end else begin
             wt_base_q <= wt_base_q + DimW;
             if (cg_last) begin
-              cg_q <= 16'd0;
+              cg_q <= {DW{1'b0}};
               if (kx_q == kw_q - 8'd1) begin
                 kx_q <= 8'd0;
                 ky_q <= ky_q + 8'd1;
@@ -430,7 +430,7 @@ module npu_ctrl #(
                 koff_q <= koff_q + 1'b1;
               end
             end else begin
-              cg_q <= cg_q + 16'd1;
+              cg_q <= cg_q + 1'b1;
               koff_q <= koff_q + 1'b1;
             end
           end
@@ -448,20 +448,20 @@ module npu_ctrl #(
         drain_q <= drain_q + 8'd1;
         if (!last_og && drain_q == OgDrain8) begin
           // next output group: back to the first pixel
-          og_q       <= og_q + 16'd1;
+          og_q       <= og_q + 1'b1;
           og_wbase_q <= og_wbase_q + og_wstr_q;
           og_pbase_q <= og_pbase_q + {{(WW-4){1'b0}}, 4'd12};
           wt_base_q  <= og_wbase_q + og_wstr_q;
           pidx_q     <= 4'd0;
           // restart: window before pixel 0, tile 0, position of pixel 0
-          ky_q <= 8'd0;  kx_q <= 8'd0;  cg_q <= 16'd0;
+          ky_q <= 8'd0;  kx_q <= 8'd0;  cg_q <= {DW{1'b0}};
           koff_q <= {AW{1'b0}};  koff_row_q <= {AW{1'b0}};
           b_q <= {RowAw{1'b0}};
           s_q <= is_conv ? s_init : {SW{1'b0}};
           x_q <= x_init;
           dprev_q <= 1'b1;
           drain_q <= 8'd0;
-          ox_q   <= 16'd0;              ps_ox_q   <= 16'd0;
+          ox_q   <= {DW{1'b0}};         ps_ox_q   <= {DW{1'b0}};
           oxs_q  <= {CW{1'b0}} - pl_c;  ps_oxs_q  <= {CW{1'b0}} - pl_c;
           oys_q  <= {CW{1'b0}} - pt_c;  ps_oys_q  <= {CW{1'b0}} - pt_c;
           pp_q   <= p_init_q;           ps_pp_q   <= p_init_q;
@@ -486,12 +486,12 @@ module npu_ctrl #(
           koff_q <= {AW{1'b0}};  koff_row_q <= {AW{1'b0}};
           qq_q <= nx_qq;
           if (cg_last) begin
-            cg_q <= 16'd0;
+            cg_q <= {DW{1'b0}};
             s_q <= s_q + 1'b1;
             ox_q <= nx_ox;  oxs_q <= nx_oxs;  oys_q <= nx_oys;
             prow_q <= nx_prow;  pp_q <= nx_pp;
           end else begin
-            cg_q <= cg_q + 16'd1;
+            cg_q <= cg_q + 1'b1;
           end
         end
         drain_q <= 8'd0;
@@ -583,7 +583,7 @@ module npu_ctrl #(
   localparam [31:0] AccDepth32 = AccDepth;
   always @(posedge clk_i) begin
     if (state_q == StParam && pidx_q == 4'd0 &&
-        (cg_n_q == 16'd0 || og_n_q == 16'd0 || AccDepth32 < Dim32)) begin
+        (cg_n_q == {DW{1'b0}} || og_n_q == {DW{1'b0}} || AccDepth32 < Dim32)) begin
       $display("npu_ctrl: layer %0d: bad CONV descriptor (AccDepth %0d, CG %0d, OG %0d)",
                layer_q, AccDepth, cg_n_q, og_n_q);
       $stop;
@@ -603,6 +603,5 @@ module npu_ctrl #(
   assign avg_bias_o = avg_bias_q;
 
   // Address bits above the memory sizes (the compiler keeps addresses in range).
-  wire unused_ctrl = ^{op_q[3:2], dmem_a[31:DmAw], cnt_a[31:CntAw], cg32[31:AW], cgn32[31:AW],
-                       ogn32[31:AW], og32[31:AW], b32[31:WW]};
+  wire unused_ctrl = ^{op_q[3:2], dmem_a[31:DmAw], cnt_a[31:CntAw], b32[31:WW]};
 endmodule

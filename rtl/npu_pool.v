@@ -8,6 +8,9 @@
 //   avg: acc = avg_bias + sum over the window, avg_bias = -kh*kw*x_zp
 // At the window's last word the result leaves on out_* in the same cycle (to the
 // requantizer: max passes with M = 1, avg is scaled by M = 1/(kh*kw)).
+// Widths: a maximum is an int8, compared on 8 bits; an average's sum (and avg_bias) is
+// within +-128*kh*kw <= 128*255*255 < 2^23, so it is kept on SumW = 25 bits and
+// sign-extended, which equals the int32 sum for every descriptor the compiler writes.
 module npu_pool #(
   parameter integer Lanes  = 8,
   parameter integer QWidth = 14
@@ -24,17 +27,21 @@ module npu_pool #(
   output wire [QWidth-1:0]    out_q_o,
   output wire [32*Lanes-1:0]  out_acc_o
 );
-  wire [32*Lanes-1:0] acc_d;
-  reg  [32*Lanes-1:0] acc_q;
+  localparam integer SumW = 25;
+  wire [SumW*Lanes-1:0] acc_d;
+  reg  [SumW*Lanes-1:0] acc_q;
 
   genvar l;
   generate
     for (l = 0; l < Lanes; l = l + 1) begin : g_lane
-      wire [31:0] v    = {{24{in_x_i[8*l+7]}}, in_x_i[8*l +: 8]};
-      wire [31:0] a    = acc_q[32*l +: 32];
-      wire [31:0] mx   = ($signed(v) > $signed(a)) ? v : a;
-      assign acc_d[32*l +: 32] = is_max_i ? (in_first_i ? v : mx)
-                                          : (in_first_i ? avg_bias_i : a) + v;
+      wire [7:0]      v8  = in_x_i[8*l +: 8];
+      wire [SumW-1:0] v   = {{(SumW-8){v8[7]}}, v8};
+      wire [SumW-1:0] a   = acc_q[SumW*l +: SumW];
+      wire            gt  = $signed(v8) > $signed(a[7:0]);
+      wire [SumW-1:0] mx  = (in_first_i || gt) ? v : {{(SumW-8){a[7]}}, a[7:0]};
+      assign acc_d[SumW*l +: SumW] = is_max_i ? mx
+                                              : (in_first_i ? avg_bias_i[SumW-1:0] : a) + v;
+      assign out_acc_o[32*l +: 32] = {{(32-SumW){acc_d[SumW*l+SumW-1]}}, acc_d[SumW*l +: SumW]};
     end
   endgenerate
 
@@ -44,5 +51,5 @@ module npu_pool #(
 
   assign out_valid_o = in_valid_i && in_last_i;
   assign out_q_o     = in_q_i;
-  assign out_acc_o   = acc_d;
+  wire unused_pool = ^avg_bias_i[31:SumW];
 endmodule
