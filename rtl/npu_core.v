@@ -62,8 +62,6 @@ module npu_core #(
   wire [RowAw-1:0]  f_wrow;
   wire [1:0]        mode;
   wire [7:0]        x_zp, y_zp, lo, hi;
-  wire [31:0]       avg_m0, avg_bias;
-  wire [5:0]        avg_s;
   wire              cnt_we;
   wire [CntAw-1:0]  cnt_waddr;
   wire [31:0]       cnt_wdata;
@@ -80,7 +78,6 @@ module npu_core #(
     .f_last_o(f_last), .f_p_o(f_p), .f_q_o(f_q), .f_wload_o(f_wload), .f_wrow_o(f_wrow),
     .f_param_o(f_param),
     .mode_o(mode), .x_zp_o(x_zp), .y_zp_o(y_zp), .lo_o(lo), .hi_o(hi),
-    .avg_m0_o(avg_m0), .avg_s_o(avg_s), .avg_bias_o(avg_bias),
     .cnt_we_o(cnt_we), .cnt_waddr_o(cnt_waddr), .cnt_wdata_o(cnt_wdata)
   );
   assign busy_o = busy;
@@ -224,10 +221,12 @@ module npu_core #(
   end
 
   // Per-output-group parameters: 12 WMEM words shifted in, word 0 ending lowest:
-  // bias[Dim] | M0[Dim] | S[Dim], little-endian int32 each.
+  // bias[Dim] | M0[Dim] | S[Dim], little-endian int32 each. A pool layer shifts in its
+  // descriptor's avg_bias, avg M0 and avg S (DMEM words) for every lane the same way.
   reg [96*Dim-1:0] params_q;
+  wire [8*Dim-1:0] param_w = is_conv ? wmem_rdata : {Sub{dmem_rdata}};
   always @(posedge clk_i) begin
-    if (f_param) params_q <= {wmem_rdata, params_q[96*Dim-1:8*Dim]};
+    if (f_param) params_q <= {param_w, params_q[96*Dim-1:8*Dim]};
   end
 
   // ---------------------------------------------------------------- array, accumulator
@@ -279,7 +278,7 @@ module npu_core #(
   npu_pool #(.Lanes(Dim), .QWidth(AmAw)) u_pool (
     .clk_i      (clk_i),
     .is_max_i   (is_max),
-    .avg_bias_i (avg_bias),
+    .bias_i     (params_q[32*Dim-1:0]),
     .in_valid_i (f_valid && !is_conv),
     .in_first_i (f_first),
     .in_last_i  (f_last),
@@ -296,10 +295,9 @@ module npu_core #(
   genvar l;
   generate
     for (l = 0; l < Dim; l = l + 1) begin : g_rq_lane
-      assign rq_m0[32*l +: 32] = is_conv ? params_q[32*Dim + 32*l +: 32] :
-                                 is_max  ? 32'h4000_0000 : avg_m0;    // max: M = 1
-      assign rq_s[6*l +: 6]    = is_conv ? params_q[64*Dim + 32*l +: 6] :
-                                 is_max  ? 6'd30 : avg_s;
+      // (max pooling bypasses the multiplier: M = 1)
+      assign rq_m0[32*l +: 32] = params_q[32*Dim + 32*l +: 32];
+      assign rq_s[6*l +: 6]    = params_q[64*Dim + 32*l +: 6];
       wire unused_s_hi = ^params_q[64*Dim + 32*l + 6 +: 26];
     end
   endgenerate

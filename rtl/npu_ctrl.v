@@ -75,9 +75,6 @@ module npu_ctrl #(
   output wire [7:0]        y_zp_o,
   output wire [7:0]        lo_o,
   output wire [7:0]        hi_o,
-  output wire [31:0]       avg_m0_o,
-  output wire [5:0]        avg_s_o,
-  output wire [31:0]       avg_bias_o,
   // performance counters
   output wire              cnt_we_o,
   output wire [CntAw-1:0]  cnt_waddr_o,
@@ -143,8 +140,6 @@ module npu_ctrl #(
   reg [DW-1:0] in_h_q, in_w_q, cg_n_q, og_n_q, out_h_q, out_w_q;
   reg [7:0]  kh_q, kw_q, sh_q, sw_q, pt_q, pl_q;
   reg [7:0]  x_zp_q, y_zp_q, lo_q, hi_q;
-  reg [31:0] avg_m0_q, avg_bias_q;
-  reg [5:0]  avg_s_q;
 
   // layer constants (SETUP)
   reg [AW-1:0] wcg_q;      // W*CG: AMEM words per input row
@@ -192,11 +187,18 @@ module npu_ctrl #(
   wire [AW-1:0] cg_a  = cg_q;
   wire [AW-1:0] cgn_a = cg_n_q;
   wire [AW-1:0] ogn_a = og_n_q;
-  wire [AW-1:0] og_a  = og_q;
   wire [AW-1:0] amem_a = pp_q + koff_q + (is_conv ? {AW{1'b0}} : cg_a);
-  wire        k_last  = (ky_q == kh_q - 8'd1) && (kx_q == kw_q - 8'd1);
+  // counters compare their increment with the count (one adder for both)
+  wire [7:0]    ky_inc  = ky_q + 8'd1;
+  wire [7:0]    kx_inc  = kx_q + 8'd1;
+  wire [DW-1:0] cg_inc  = cg_q + 1'b1;
+  wire [DW-1:0] og_inc  = og_q + 1'b1;
+  wire [DW-1:0] ox_inc  = ox_q + 1'b1;
+  wire [SW-1:0] s_inc   = s_q + 1'b1;
+  wire        kx_end  = (kx_inc == kw_q);
+  wire        k_last  = (ky_inc == kh_q) && kx_end;
   wire        k_first = (ky_q == 8'd0) && (kx_q == 8'd0);
-  wire        cg_last = (cg_q == cg_n_q - 1'b1);
+  wire        cg_last = (cg_inc == cg_n_q);
   wire        t_last  = k_last && cg_last;
   // sliding window (see the header): K tiles per pixel, W pixels per period
   wire [WW-1:0] kt     = og_wstr_q >> RowAw;                   // K = KH*KW*CG
@@ -216,15 +218,15 @@ module npu_ctrl #(
   wire        wload    = conv_go;
   wire        rq_issue = (state_q == StConv) ? (c_last && !s_q[SW-1] && !c_stall)
                                              : ((state_q == StPool) && k_last && !p_stall);
-  wire        og_end   = conv_go && p_end && slide && (s_q == {1'b0, npix_q - 1'b1});
-  wire        last_og  = (og_q == og_n_q - 1'b1);   // the layer ends: full drain
-  wire        pool_end = !p_stall && k_last && cg_last && (s_q[PW-1:0] == npix_q - 1'b1);
+  wire        og_end   = conv_go && p_end && slide && (s_inc == {1'b0, npix_q});
+  wire        last_og  = (og_inc == og_n_q);        // the layer ends: full drain
+  wire        pool_end = !p_stall && k_last && cg_last && (s_inc[PW-1:0] == npix_q);
 
   // next pixel position (raster order)
   wire [CW-1:0] pl_c   = {{(CW-8){1'b0}}, pl_q};
   wire [CW-1:0] pt_c   = {{(CW-8){1'b0}}, pt_q};
-  wire        row_end  = (ox_q == out_w_q - 1'b1);
-  wire [DW-1:0] nx_ox   = row_end ? {DW{1'b0}} : ox_q + 1'b1;
+  wire        row_end  = (ox_inc == out_w_q);
+  wire [DW-1:0] nx_ox   = row_end ? {DW{1'b0}} : ox_inc;
   wire [CW-1:0] nx_oxs  = row_end ? {CW{1'b0}} - pl_c : oxs_q + {{(CW-8){1'b0}}, sw_q};
   wire [CW-1:0] nx_oys  = row_end ? oys_q + {{(CW-8){1'b0}}, sh_q} : oys_q;
   wire [AW-1:0] nx_prow = row_end ? prow_q + stepy_q : prow_q;
@@ -253,8 +255,8 @@ module npu_ctrl #(
         else state_d = StFinish;
       end
       StMul:     if (mul_last) state_d = StSetup3;
-      StSetup3:  state_d = is_conv ? StParam : StPool;
-      StParam:   if (pidx_q == 4'd11) state_d = StConv;
+      StSetup3:  state_d = StParam;
+      StParam:   if (pidx_q == 4'd11) state_d = is_conv ? StConv : StPool;
       StConv:    if (og_end) state_d = StOgDrain;
       StOgDrain: begin
         if (last_og ? (drain_q == Drain8) : (drain_q == OgDrain8)) state_d = last_og ? StCnt0 : StParam;
@@ -298,14 +300,14 @@ module npu_ctrl #(
           x_zp_q <= dmem_rdata_i[7:0];   y_zp_q <= dmem_rdata_i[15:8];
           lo_q   <= dmem_rdata_i[23:16]; hi_q   <= dmem_rdata_i[31:24];
         end
-        5'd11: avg_m0_q <= dmem_rdata_i;
-        5'd12: avg_s_q <= dmem_rdata_i[5:0];
-        5'd13: avg_bias_q <= dmem_rdata_i;
         default: ;
       endcase
     end
   end
-  wire [31:0] dmem_a = {20'd0, layer_q, 4'd0} + {27'd0, fidx_q};
+  // Parameter words of a pool layer (read by npu_core from DMEM instead of WMEM, as if
+  // every lane had the layer's avg_bias, M0 and S): descriptor words 13, 11, 12.
+  wire [4:0]  pword  = (pidx_q[3:2] == 2'd0) ? 5'd13 : (pidx_q[3:2] == 2'd1) ? 5'd11 : 5'd12;
+  wire [31:0] dmem_a = {20'd0, layer_q, 4'd0} + {27'd0, (state_q == StParam) ? pword : fidx_q};
   assign dmem_raddr_o = dmem_a[DmAw-1:0];
 
   // ---------------------------------------------------------------- layer constants
@@ -408,7 +410,7 @@ module npu_ctrl #(
         end
         b_q <= b_q + 1'b1;
         if (p_end) begin
-          if (slide) s_q <= s_q + 1'b1;
+          if (slide) s_q <= s_inc;
           x_q <= x_q + x_step;
           dprev_q <= slide;
           // next tile, back to tile 0 after the last
@@ -420,17 +422,17 @@ module npu_ctrl #(
             wt_base_q <= wt_base_q + DimW;
             if (cg_last) begin
               cg_q <= {DW{1'b0}};
-              if (kx_q == kw_q - 8'd1) begin
+              if (kx_end) begin
                 kx_q <= 8'd0;
-                ky_q <= ky_q + 8'd1;
+                ky_q <= ky_inc;
                 koff_row_q <= koff_row_q + wcg_q;
                 koff_q <= koff_row_q + wcg_q;
               end else begin
-                kx_q <= kx_q + 8'd1;
+                kx_q <= kx_inc;
                 koff_q <= koff_q + 1'b1;
               end
             end else begin
-              cg_q <= cg_q + 1'b1;
+              cg_q <= cg_inc;
               koff_q <= koff_q + 1'b1;
             end
           end
@@ -448,7 +450,7 @@ module npu_ctrl #(
         drain_q <= drain_q + 8'd1;
         if (!last_og && drain_q == OgDrain8) begin
           // next output group: back to the first pixel
-          og_q       <= og_q + 1'b1;
+          og_q       <= og_inc;
           og_wbase_q <= og_wbase_q + og_wstr_q;
           og_pbase_q <= og_pbase_q + {{(WW-4){1'b0}}, 4'd12};
           wt_base_q  <= og_wbase_q + og_wstr_q;
@@ -466,19 +468,19 @@ module npu_ctrl #(
           oys_q  <= {CW{1'b0}} - pt_c;  ps_oys_q  <= {CW{1'b0}} - pt_c;
           pp_q   <= p_init_q;           ps_pp_q   <= p_init_q;
           prow_q <= p_init_q;           ps_prow_q <= p_init_q;
-          qq_q    <= out_base_q + og_a + 1'b1;
-          ps_qq_q <= out_base_q + og_a + 1'b1;
+          qq_q    <= out_base_q + og_inc;
+          ps_qq_q <= out_base_q + og_inc;
         end
       end
       StPool: if (!p_stall) begin
         if (!k_last) begin
-          if (kx_q == kw_q - 8'd1) begin
+          if (kx_end) begin
             kx_q <= 8'd0;
-            ky_q <= ky_q + 8'd1;
+            ky_q <= ky_inc;
             koff_row_q <= koff_row_q + wcg_q;
             koff_q <= koff_row_q + wcg_q;
           end else begin
-            kx_q <= kx_q + 8'd1;
+            kx_q <= kx_inc;
             koff_q <= koff_q + cgn_a;
           end
         end else begin
@@ -487,11 +489,11 @@ module npu_ctrl #(
           qq_q <= nx_qq;
           if (cg_last) begin
             cg_q <= {DW{1'b0}};
-            s_q <= s_q + 1'b1;
+            s_q <= s_inc;
             ox_q <= nx_ox;  oxs_q <= nx_oxs;  oys_q <= nx_oys;
             prow_q <= nx_prow;  pp_q <= nx_pp;
           end else begin
-            cg_q <= cg_q + 1'b1;
+            cg_q <= cg_inc;
           end
         end
         drain_q <= 8'd0;
@@ -515,9 +517,9 @@ module npu_ctrl #(
     if (!rst_ni) begin
       cyc_layer_q <= 32'd0;
       cyc_feed_q  <= 32'd0;
-      cyc_run_q   <= 32'd0;
+      cyc_run_q   <= 32'd1;
     end else begin
-      if (state_q == StIdle) cyc_run_q <= 32'd0;
+      if (state_q == StIdle) cyc_run_q <= 32'd1;   // one ahead: done_o's cycle included
       else cyc_run_q <= cyc_run_q + 32'd1;
       if (state_q == StIdle || state_q == StCnt1) begin
         cyc_layer_q <= 32'd0;
@@ -533,7 +535,7 @@ module npu_ctrl #(
   assign cnt_we_o    = (state_q == StCnt0) || (state_q == StCnt1) || (state_q == StFinish);
   assign cnt_waddr_o = cnt_a[CntAw-1:0];
   assign cnt_wdata_o = (state_q == StCnt0) ? cyc_layer_q :
-                       (state_q == StCnt1) ? cyc_feed_q : cyc_run_q + 32'd1;  // busy cycles
+                       (state_q == StCnt1) ? cyc_feed_q : cyc_run_q;  // busy cycles
 
   // ---------------------------------------------------------------- read issue
   wire [WW-1:0] wmem_a = (state_q == StParam) ? og_pbase_q + {{(WW-4){1'b0}}, pidx_q}
@@ -598,9 +600,6 @@ module npu_ctrl #(
   assign y_zp_o     = y_zp_q;
   assign lo_o       = lo_q;
   assign hi_o       = hi_q;
-  assign avg_m0_o   = avg_m0_q;
-  assign avg_s_o    = avg_s_q;
-  assign avg_bias_o = avg_bias_q;
 
   // Address bits above the memory sizes (the compiler keeps addresses in range).
   wire unused_ctrl = ^{op_q[3:2], dmem_a[31:DmAw], cnt_a[31:CntAw], b32[31:WW]};

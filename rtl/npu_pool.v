@@ -5,7 +5,8 @@
 // in_last_i (kh*kw words, padded positions already replaced by the controller's pad
 // value: -128 for max, which never wins, and x_zp for average):
 //   max: acc = max over the window                        (int8, sign-extended)
-//   avg: acc = avg_bias + sum over the window, avg_bias = -kh*kw*x_zp
+//   avg: acc = avg_bias + sum over the window, avg_bias = -kh*kw*x_zp (bias_i: per lane,
+//        npu_core gives every lane the layer's avg_bias)
 // At the window's last word the result leaves on out_* in the same cycle (to the
 // requantizer: max passes with M = 1, avg is scaled by M = 1/(kh*kw)).
 // Widths: a maximum is an int8, compared on 8 bits; an average's sum (and avg_bias) is
@@ -17,7 +18,7 @@ module npu_pool #(
 ) (
   input  wire                 clk_i,
   input  wire                 is_max_i,
-  input  wire [31:0]          avg_bias_i,
+  input  wire [32*Lanes-1:0]  bias_i,
   input  wire                 in_valid_i,
   input  wire                 in_first_i,
   input  wire                 in_last_i,
@@ -40,7 +41,7 @@ module npu_pool #(
       wire            gt  = $signed(v8) > $signed(a[7:0]);
       wire [SumW-1:0] mx  = (in_first_i || gt) ? v : {{(SumW-8){a[7]}}, a[7:0]};
       assign acc_d[SumW*l +: SumW] = is_max_i ? mx
-                                              : (in_first_i ? avg_bias_i[SumW-1:0] : a) + v;
+                                              : (in_first_i ? bias_i[32*l +: SumW] : a) + v;
       assign out_acc_o[32*l +: 32] = {{(32-SumW){acc_d[SumW*l+SumW-1]}}, acc_d[SumW*l +: SumW]};
     end
   endgenerate
@@ -51,5 +52,11 @@ module npu_pool #(
 
   assign out_valid_o = in_valid_i && in_last_i;
   assign out_q_o     = in_q_i;
-  wire unused_pool = ^avg_bias_i[31:SumW];
+  wire [Lanes-1:0] unused_bias;
+  generate
+    for (l = 0; l < Lanes; l = l + 1) begin : g_unused
+      assign unused_bias[l] = ^bias_i[32*l + SumW +: 32 - SumW];
+    end
+  endgenerate
+  wire unused_pool = ^unused_bias;
 endmodule

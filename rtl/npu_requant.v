@@ -129,29 +129,32 @@ module npu_requant #(
   // (w+1)/2 + f/2^S and f/2^S < 1/2 never carries past the next integer. Only
   // |r| <= 256 matters (zp + r is clamped to int8 anyway), so w is needed exactly
   // only inside 11 bits; outside, its sign decides.
-  //   window: (p >>> (S-1))[10:0], shifting by the large amounts first so every
-  //   stage only carries the bits the window can still reach;
-  //   overflow: |w| >= 1024  <=>  (p ^ sign) >> (S+9) != 0.
+  //   window of m = p ^ sign (m >= 0): (m >> (S-1))[10:0], shifting by the large amounts
+  //   first so every stage only carries the bits the window can still reach; then
+  //   w = window ^ sign.
+  //   overflow: |w| >= 1024  <=>  m >> (S+9) != 0: the bits a stage drops above what it
+  //   keeps (when it does not shift) and the window's top bit.
   wire [63:0] p   = p_all[64*wl +: 64];
   wire [5:0]  s   = s_i[6*wl +: 6];
   wire [5:0]  sh  = s - 6'd1;
-  wire [41:0] st1 = sh[5] ? {{10{p[63]}}, p[63:32]} : p[41:0];   // by 32
+  wire        sgn = p[63];
+  wire [62:0] m   = p[62:0] ^ {63{sgn}};
+  wire [41:0] st1 = sh[5] ? {11'd0, m[62:32]} : m[41:0];           // by 32
   wire [25:0] st2 = sh[4] ? st1[41:16] : st1[25:0];                // by 16
   wire [17:0] st3 = sh[3] ? st2[25:8]  : st2[17:0];                // by 8
   wire [13:0] st4 = sh[2] ? st3[17:4]  : st3[13:0];                // by 4
   wire [11:0] st5 = sh[1] ? st4[13:2]  : st4[11:0];                // by 2
   wire [10:0] st6 = sh[0] ? st5[11:1]  : st5[10:0];                // by 1
-  wire [63:0] mag = p ^ {64{p[63]}};
-  wire [6:0]  k   = {1'b0, s} + 7'd9;
-  wire [63:0] thr = (k[6]) ? 64'd0 : ({64{1'b1}} << k[5:0]);      // bits >= S+9
-  wire        ovf = |(mag & thr);
+  wire        ovf = (!sh[5] && (|m[62:42])) || (!sh[4] && (|st1[41:26])) ||
+                    (!sh[3] && (|st2[25:18])) || (!sh[2] && (|st3[17:14])) ||
+                    (!sh[1] && (|st4[13:12])) || (!sh[0] && st5[11]) || st6[10];
 
   reg [10:0] w_q;
   reg        ovf_q, neg_q;
   always @(posedge clk_i) begin
-    w_q   <= byp_q ? {p[9:0], 1'b0} : st6;     // bypass: w = 2*acc, r = acc
+    w_q   <= byp_q ? {p[9:0], 1'b0} : st6 ^ {11{sgn}};   // bypass: w = 2*acc, r = acc
     ovf_q <= !byp_q && ovf;
-    neg_q <= p[63];
+    neg_q <= sgn;
   end
 
   // ---------------------------------------------------------------- clamp (one lane)
