@@ -57,6 +57,7 @@ module npu_core #(
   wire [AmAw-1:0]   c_amem_raddr;
   wire [WmAw-1:0]   c_wmem_raddr;
   wire              f_valid, f_pad, f_swap, f_first, f_last, f_wload, f_param;
+  wire [3:0]        f_pidx;
   wire [AccAw-1:0]  f_p;
   wire [AmAw-1:0]   f_q;
   wire [RowAw-1:0]  f_wrow;
@@ -76,7 +77,7 @@ module npu_core #(
     .amem_raddr_o(c_amem_raddr), .wmem_raddr_o(c_wmem_raddr),
     .f_valid_o(f_valid), .f_pad_o(f_pad), .f_swap_o(f_swap), .f_first_o(f_first),
     .f_last_o(f_last), .f_p_o(f_p), .f_q_o(f_q), .f_wload_o(f_wload), .f_wrow_o(f_wrow),
-    .f_param_o(f_param),
+    .f_param_o(f_param), .f_pidx_o(f_pidx),
     .mode_o(mode), .x_zp_o(x_zp), .y_zp_o(y_zp), .lo_o(lo), .hi_o(hi),
     .cnt_we_o(cnt_we), .cnt_waddr_o(cnt_waddr), .cnt_wdata_o(cnt_wdata)
   );
@@ -220,14 +221,28 @@ module npu_core #(
     arr_tag_q <= {f_first, f_last, f_p, f_q};
   end
 
-  // Per-output-group parameters: 12 WMEM words shifted in, word 0 ending lowest:
-  // bias[Dim] | M0[Dim] | S[Dim], little-endian int32 each. A pool layer shifts in its
-  // descriptor's avg_bias, avg M0 and avg S (DMEM words) for every lane the same way.
-  reg [96*Dim-1:0] params_q;
-  wire [8*Dim-1:0] param_w = is_conv ? wmem_rdata : {Sub{dmem_rdata}};
-  always @(posedge clk_i) begin
-    if (f_param) params_q <= {param_w, params_q[96*Dim-1:8*Dim]};
-  end
+  // Per-output-group parameters: 12 WMEM words, little-endian int32 lanes:
+  // bias[Dim] (words 0-3) | M0[Dim] (4-7) | S[Dim] (8-11); word k holds lanes
+  // (k mod 4)*Dim/4 .. +Dim/4-1 of its field. Each word goes straight to its lanes; only
+  // the bits used are kept (M0 < 2^31, S 6 bits). A pool layer loads its descriptor's
+  // avg_bias, avg M0 and avg S (DMEM words) into every lane the same way.
+  reg  [32*Dim-1:0] bias_q;
+  reg  [31*Dim-1:0] m0_q;
+  reg  [6*Dim-1:0]  s_q;
+  wire [8*Dim-1:0]  param_w = is_conv ? wmem_rdata : {Sub{dmem_rdata}};
+  genvar pj, pt;
+  generate
+    for (pj = 0; pj < 4; pj = pj + 1) begin : g_pword
+      for (pt = 0; pt < Sub; pt = pt + 1) begin : g_plane
+        localparam integer Ln = pj * Sub + pt;
+        always @(posedge clk_i) begin
+          if (f_param && f_pidx == pj)     bias_q[32*Ln +: 32] <= param_w[32*pt +: 32];
+          if (f_param && f_pidx == pj + 4) m0_q[31*Ln +: 31]   <= param_w[32*pt +: 31];
+          if (f_param && f_pidx == pj + 8) s_q[6*Ln +: 6]      <= param_w[32*pt +: 6];
+        end
+      end
+    end
+  endgenerate
 
   // ---------------------------------------------------------------- array, accumulator
   wire                      a_valid;
@@ -265,7 +280,7 @@ module npu_core #(
     .in_p_i     (a_tag[AmAw +: AccAw]),
     .in_q_i     (a_tag[AmAw-1:0]),
     .in_psum_i  (a_psum),
-    .bias_i     (params_q[32*Dim-1:0]),
+    .bias_i     (bias_q),
     .out_valid_o(acc_valid),
     .out_q_o    (acc_q),
     .out_sum_o  (acc_sum)
@@ -278,7 +293,7 @@ module npu_core #(
   npu_pool #(.Lanes(Dim), .QWidth(AmAw)) u_pool (
     .clk_i      (clk_i),
     .is_max_i   (is_max),
-    .bias_i     (params_q[32*Dim-1:0]),
+    .bias_i     (bias_q),
     .in_valid_i (f_valid && !is_conv),
     .in_first_i (f_first),
     .in_last_i  (f_last),
@@ -296,9 +311,8 @@ module npu_core #(
   generate
     for (l = 0; l < Dim; l = l + 1) begin : g_rq_lane
       // (max pooling bypasses the multiplier: M = 1)
-      assign rq_m0[32*l +: 32] = params_q[32*Dim + 32*l +: 32];
-      assign rq_s[6*l +: 6]    = params_q[64*Dim + 32*l +: 6];
-      wire unused_s_hi = ^params_q[64*Dim + 32*l + 6 +: 26];
+      assign rq_m0[32*l +: 32] = {1'b0, m0_q[31*l +: 31]};
+      assign rq_s[6*l +: 6]    = s_q[6*l +: 6];
     end
   endgenerate
 

@@ -68,7 +68,8 @@ module npu_ctrl #(
   output wire [AmAw-1:0]   f_q_o,       // AMEM output word
   output wire              f_wload_o,   // WMEM data is weight row f_wrow_o of a tile
   output wire [RowAw-1:0]  f_wrow_o,
-  output wire              f_param_o,   // WMEM data is the next parameter word
+  output wire              f_param_o,   // WMEM data is parameter word f_pidx_o
+  output wire [3:0]        f_pidx_o,
   // layer configuration
   output wire [1:0]        mode_o,      // 0 conv, 2 maxpool, 3 avgpool (= op)
   output wire [7:0]        x_zp_o,
@@ -136,7 +137,6 @@ module npu_ctrl #(
   // descriptor fields
   reg [3:0]  op_q;
   reg [AW-1:0] in_base_q, out_base_q;
-  reg [WW-1:0] w_base_q, p_base_q;
   reg [DW-1:0] in_h_q, in_w_q, cg_n_q, og_n_q, out_h_q, out_w_q;
   reg [7:0]  kh_q, kw_q, sh_q, sw_q, pt_q, pl_q;
   reg [7:0]  x_zp_q, y_zp_q, lo_q, hi_q;
@@ -294,8 +294,7 @@ module npu_ctrl #(
           sh_q <= dmem_rdata_i[23:16]; sw_q <= dmem_rdata_i[31:24];
         end
         5'd7:  begin pt_q <= dmem_rdata_i[7:0]; pl_q <= dmem_rdata_i[15:8]; end
-        5'd8:  w_base_q <= dmem_rdata_i[WW-1:0];
-        5'd9:  p_base_q <= dmem_rdata_i[WW-1:0];
+        // words 8 and 9 (w_base, p_base) go straight to the loop pointers (below)
         5'd10: begin
           x_zp_q <= dmem_rdata_i[7:0];   y_zp_q <= dmem_rdata_i[15:8];
           lo_q   <= dmem_rdata_i[23:16]; hi_q   <= dmem_rdata_i[31:24];
@@ -306,8 +305,9 @@ module npu_ctrl #(
   end
   // Parameter words of a pool layer (read by npu_core from DMEM instead of WMEM, as if
   // every lane had the layer's avg_bias, M0 and S): descriptor words 13, 11, 12.
-  wire [4:0]  pword  = (pidx_q[3:2] == 2'd0) ? 5'd13 : (pidx_q[3:2] == 2'd1) ? 5'd11 : 5'd12;
-  wire [31:0] dmem_a = {20'd0, layer_q, 4'd0} + {27'd0, (state_q == StParam) ? pword : fidx_q};
+  // (fidx = 16, the cycle after the last word, reads word 0 again: not used)
+  wire [3:0]  pword  = (pidx_q[3:2] == 2'd0) ? 4'd13 : (pidx_q[3:2] == 2'd1) ? 4'd11 : 4'd12;
+  wire [31:0] dmem_a = {20'd0, layer_q, (state_q == StParam) ? pword : fidx_q[3:0]};
   assign dmem_raddr_o = dmem_a[DmAw-1:0];
 
   // ---------------------------------------------------------------- layer constants
@@ -373,11 +373,16 @@ module npu_ctrl #(
       StIdle: begin
         layer_q <= 8'd0;
       end
+      StFetch: begin
+        // descriptor word k arrives while fidx = k + 1
+        if (fidx_q == 5'd9) begin
+          og_wbase_q <= dmem_rdata_i[WW-1:0];
+          wt_base_q  <= dmem_rdata_i[WW-1:0];
+        end
+        if (fidx_q == 5'd10) og_pbase_q <= dmem_rdata_i[WW-1:0];
+      end
       StSetup3: begin
         og_q       <= {DW{1'b0}};
-        og_wbase_q <= w_base_q;
-        og_pbase_q <= p_base_q;
-        wt_base_q  <= w_base_q;
         pidx_q     <= 4'd0;
         // restart: window before pixel 0, tile 0, position of pixel 0
         ky_q <= 8'd0;  kx_q <= 8'd0;  cg_q <= {DW{1'b0}};
@@ -396,6 +401,7 @@ module npu_ctrl #(
       end
       StParam: begin
         pidx_q <= pidx_q + 4'd1;
+        og_pbase_q <= og_pbase_q + 1'b1;   // after 12 words: the next og's parameters
         drain_q <= 8'd0;
       end
       StConv: if (conv_go) begin
@@ -452,7 +458,6 @@ module npu_ctrl #(
           // next output group: back to the first pixel
           og_q       <= og_inc;
           og_wbase_q <= og_wbase_q + og_wstr_q;
-          og_pbase_q <= og_pbase_q + {{(WW-4){1'b0}}, 4'd12};
           wt_base_q  <= og_wbase_q + og_wstr_q;
           pidx_q     <= 4'd0;
           // restart: window before pixel 0, tile 0, position of pixel 0
@@ -530,21 +535,21 @@ module npu_ctrl #(
       end
     end
   end
-  wire [31:0] cnt_a = (state_q == StFinish) ? MaxL2 :
-                      {23'd0, layer_q, 1'b0} + ((state_q == StCnt1) ? 32'd1 : 32'd0);
+  wire [31:0] cnt_a = (state_q == StFinish) ? MaxL2 : {23'd0, layer_q, state_q == StCnt1};
   assign cnt_we_o    = (state_q == StCnt0) || (state_q == StCnt1) || (state_q == StFinish);
   assign cnt_waddr_o = cnt_a[CntAw-1:0];
   assign cnt_wdata_o = (state_q == StCnt0) ? cyc_layer_q :
                        (state_q == StCnt1) ? cyc_feed_q : cyc_run_q;  // busy cycles
 
   // ---------------------------------------------------------------- read issue
-  wire [WW-1:0] wmem_a = (state_q == StParam) ? og_pbase_q + {{(WW-4){1'b0}}, pidx_q}
+  wire [WW-1:0] wmem_a = (state_q == StParam) ? og_pbase_q
                                               : wt_base_q + b32[WW-1:0];   // b < Dim here
   assign amem_raddr_o = amem_a;
   assign wmem_raddr_o = wmem_a;
 
   // Issue -> data stage (one-cycle RAM latency).
   reg             f_valid_q, f_pad_q, f_swap_q, f_first_q, f_last_q, f_wload_q, f_param_q;
+  reg [3:0]       f_pidx_q;
   reg [AccAw-1:0] f_p_q;
   reg [AmAw-1:0]  f_q_q;
   reg [RowAw-1:0] f_wrow_q;
@@ -568,6 +573,7 @@ module npu_ctrl #(
     f_p_q     <= {{(AccAw-RowAw){1'b0}}, qpix[RowAw-1:0]};   // pixel mod Dim
     f_q_q     <= qq_q;
     f_wrow_q  <= b_q[RowAw-1:0];
+    f_pidx_q  <= pidx_q;
   end
   assign f_valid_o = f_valid_q;
   assign f_pad_o   = f_pad_q;
@@ -579,6 +585,7 @@ module npu_ctrl #(
   assign f_wload_o = f_wload_q;
   assign f_wrow_o  = f_wrow_q;
   assign f_param_o = f_param_q;
+  assign f_pidx_o  = f_pidx_q;
 
 `ifndef SYNTHESIS
   // Descriptor rules (ARCHITECTURE section 4) the compiler guarantees.
