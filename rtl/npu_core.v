@@ -224,12 +224,11 @@ module npu_core #(
   // Per-output-group parameters: 12 WMEM words, little-endian int32 lanes:
   // bias[Dim] (words 0-3) | M0[Dim] (4-7) | S[Dim] (8-11); word k holds lanes
   // (k mod 4)*Dim/4 .. +Dim/4-1 of its field. Each word goes straight to its lanes; only
-  // the bits used are kept (M0 < 2^31, S 6 bits). A pool layer loads its descriptor's
-  // avg_bias, avg M0 and avg S (DMEM words) into every lane the same way.
+  // the bits used are kept (M0 < 2^31, S 6 bits).
   reg  [32*Dim-1:0] bias_q;
   reg  [31*Dim-1:0] m0_q;
   reg  [6*Dim-1:0]  s_q;
-  wire [8*Dim-1:0]  param_w = is_conv ? wmem_rdata : {Sub{dmem_rdata}};
+  wire [8*Dim-1:0]  param_w = wmem_rdata;
   genvar pj, pt;
   generate
     for (pj = 0; pj < 4; pj = pj + 1) begin : g_pword
@@ -286,14 +285,12 @@ module npu_core #(
     .out_sum_o  (acc_sum)
   );
 
-  // ---------------------------------------------------------------- pooling
+  // ---------------------------------------------------------------- pooling (max)
   wire              pool_valid;
   wire [AmAw-1:0]   pool_q;
-  wire [32*Dim-1:0] pool_acc;
+  wire [8*Dim-1:0]  pool_max;
   npu_pool #(.Lanes(Dim), .QWidth(AmAw)) u_pool (
     .clk_i      (clk_i),
-    .is_max_i   (is_max),
-    .bias_i     (bias_q),
     .in_valid_i (f_valid && !is_conv),
     .in_first_i (f_first),
     .in_last_i  (f_last),
@@ -301,18 +298,21 @@ module npu_core #(
     .in_x_i     (x_mux),
     .out_valid_o(pool_valid),
     .out_q_o    (pool_q),
-    .out_acc_o  (pool_acc)
+    .out_max_o  (pool_max)
   );
 
   // ---------------------------------------------------------------- requantization
-  wire [32*Dim-1:0] rq_m0;
+  wire [32*Dim-1:0] rq_m0, rq_acc;
   wire [6*Dim-1:0]  rq_s;
   genvar l;
   generate
     for (l = 0; l < Dim; l = l + 1) begin : g_rq_lane
-      // (max pooling bypasses the multiplier: M = 1)
       assign rq_m0[32*l +: 32] = {1'b0, m0_q[31*l +: 31]};
       assign rq_s[6*l +: 6]    = s_q[6*l +: 6];
+      // max pooling bypasses the multiplier (M = 1), which reads only bits 9:0 of acc
+      wire [7:0] mx = pool_max[8*l +: 8];
+      assign rq_acc[32*l +: 32] = {acc_sum[32*l + 10 +: 22],
+                                   is_conv ? acc_sum[32*l +: 10] : {{2{mx[7]}}, mx}};
     end
   endgenerate
 
@@ -322,7 +322,7 @@ module npu_core #(
     .in_valid_i (is_conv ? acc_valid : pool_valid),
     .in_bypass_i(is_max),
     .in_tag_i   (is_conv ? acc_q : pool_q),
-    .acc_i      (is_conv ? acc_sum : pool_acc),
+    .acc_i      (rq_acc),
     .m0_i       (rq_m0),
     .s_i        (rq_s),
     .zp_i       (is_max ? 8'd0 : y_zp),

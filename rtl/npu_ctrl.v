@@ -71,7 +71,7 @@ module npu_ctrl #(
   output wire              f_param_o,   // WMEM data is parameter word f_pidx_o
   output wire [3:0]        f_pidx_o,
   // layer configuration
-  output wire [1:0]        mode_o,      // 0 conv, 2 maxpool, 3 avgpool (= op)
+  output wire [1:0]        mode_o,      // 1 conv, 2 maxpool (= op)
   output wire [7:0]        x_zp_o,
   output wire [7:0]        y_zp_o,
   output wire [7:0]        lo_o,
@@ -81,8 +81,8 @@ module npu_ctrl #(
   output wire [CntAw-1:0]  cnt_waddr_o,
   output wire [31:0]       cnt_wdata_o
 );
-  // op 0 (END) and unknown ops end the program.
-  localparam [3:0] OpConv = 4'd1, OpMax = 4'd2, OpAvg = 4'd3;
+  // op 0 (END) and unknown ops (3, the former AVGPOOL, included) end the program.
+  localparam [3:0] OpConv = 4'd1, OpMax = 4'd2;   // 3 (AVGPOOL) is compiled to CONV
   localparam integer LayerLimit = (MaxLayers < DmemWords / 16) ? MaxLayers : DmemWords / 16;
   // Between output groups only the parameters must outlive the group's last beat: that
   // beat (issued in cycle c) reaches the requantizer in cycle c + 2*Dim + 2 (AMEM read,
@@ -251,12 +251,12 @@ module npu_ctrl #(
       StIdle:    if (start_i) state_d = StFetch;
       StFetch:   if (fidx_q == 5'd16) state_d = StDecode;
       StDecode:  begin
-        if (op_q == OpConv || op_q == OpMax || op_q == OpAvg) state_d = StMul;
+        if (op_q == OpConv || op_q == OpMax) state_d = StMul;
         else state_d = StFinish;
       end
       StMul:     if (mul_last) state_d = StSetup3;
-      StSetup3:  state_d = StParam;
-      StParam:   if (pidx_q == 4'd11) state_d = is_conv ? StConv : StPool;
+      StSetup3:  state_d = is_conv ? StParam : StPool;
+      StParam:   if (pidx_q == 4'd11) state_d = StConv;
       StConv:    if (og_end) state_d = StOgDrain;
       StOgDrain: begin
         if (last_og ? (drain_q == Drain8) : (drain_q == OgDrain8)) state_d = last_og ? StCnt0 : StParam;
@@ -303,11 +303,8 @@ module npu_ctrl #(
       endcase
     end
   end
-  // Parameter words of a pool layer (read by npu_core from DMEM instead of WMEM, as if
-  // every lane had the layer's avg_bias, M0 and S): descriptor words 13, 11, 12.
   // (fidx = 16, the cycle after the last word, reads word 0 again: not used)
-  wire [3:0]  pword  = (pidx_q[3:2] == 2'd0) ? 4'd13 : (pidx_q[3:2] == 2'd1) ? 4'd11 : 4'd12;
-  wire [31:0] dmem_a = {20'd0, layer_q, (state_q == StParam) ? pword : fidx_q[3:0]};
+  wire [31:0] dmem_a = {20'd0, layer_q, fidx_q[3:0]};
   assign dmem_raddr_o = dmem_a[DmAw-1:0];
 
   // ---------------------------------------------------------------- layer constants

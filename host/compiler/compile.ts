@@ -13,17 +13,23 @@
 //   S[N] as little-endian int32.
 // - AMEM: every tensor in its own region when that fits ('auto', so every layer's
 //   output stays readable), otherwise ping-pong between two regions.
-// - Pixel tile T: as few tiles as AccDepth allows, balanced (T = ceil(P / ceil(P / AccDepth))).
+// - Average pooling becomes a convolution too: weight 1 from channel c to channel c
+//   (0 elsewhere), bias 0, the pool's multiplier. The bias fold gives −kh·kw·x_zp and
+//   padding reads x_zp, so acc = Σ (x_q − x_zp) over the window exactly as the pool
+//   defines it (count_include_pad). The hardware has no averaging unit (area).
+// - Descriptor word 14 (T) is still written (T = ceil(P / ceil(P / AccDepth))) but the
+//   controller no longer uses it (sliding window of N pixels, ARCHITECTURE section 1).
 
 import { ModelTooLargeError, UnsupportedOpError } from '../errors.ts';
 import { encodeMultiplier } from '../quant/requant.ts';
-import type { QConv, QLayer, QModel, QPool } from '../quant/types.ts';
+import type { Multiplier, QConv, QLayer, QModel, QPool } from '../quant/types.ts';
 import { shape3, tensorMemWords } from './layout.ts';
 import type { CompiledLayer, DeviceConfig, DeviceImage, TensorPlacement } from './types.ts';
 
 export const OP_END = 0;
 export const OP_CONV = 1;
 export const OP_MAXPOOL = 2;
+/** Reserved: average pooling is compiled to OP_CONV. */
 export const OP_AVGPOOL = 3;
 export const DESC_WORDS = 16;
 
@@ -43,6 +49,9 @@ interface HwLayer {
   pads: [number, number, number, number];
   /** conv only: OIHW weights over inShape's channels. */
   weights?: Int8Array;
+  /** conv from an average pool: per-channel bias and multipliers (else the source's). */
+  bias?: ArrayLike<number>;
+  mults?: Multiplier[];
   macs: number;
 }
 
@@ -82,10 +91,32 @@ function lower(model: QModel): HwLayer[] {
         macs: n * m,
       };
     }
-    if (l.kind === 'maxpool' || l.kind === 'avgpool') {
+    if (l.kind === 'avgpool') {
+      const p = l as QPool;
+      const inS = shape3(l.input);
+      const [c] = inS;
+      const [kh, kw] = p.kernel;
+      const weights = new Int8Array(c * c * kh * kw);
+      for (let o = 0; o < c; o++) weights.fill(1, (o * c + o) * kh * kw, (o * c + o + 1) * kh * kw);
+      const mult = p.mult ?? encodeMultiplier(1 / (kh * kw));
+      return {
+        op: OP_CONV,
+        src: l,
+        inShape: inS,
+        outShape: out,
+        kernel: p.kernel,
+        stride: p.stride,
+        pads: p.pads,
+        weights,
+        bias: new Int32Array(c),
+        mults: Array.from({ length: c }, () => mult),
+        macs: 0,
+      };
+    }
+    if (l.kind === 'maxpool') {
       const p = l as QPool;
       return {
-        op: l.kind === 'maxpool' ? OP_MAXPOOL : OP_AVGPOOL,
+        op: OP_MAXPOOL,
         src: l,
         inShape: shape3(l.input),
         outShape: out,
@@ -147,9 +178,9 @@ function convImage(hw: HwLayer, dim: number): Int8Array {
     if (o < oc) {
       let sw = 0;
       for (let k = 0; k < kk; k++) sw += w[o * kk + k];
-      bias = (l.bias[o] - xzp * sw) | 0;
-      m0 = l.mult[o].m0;
-      s = l.mult[o].s;
+      bias = ((hw.bias ?? l.bias)[o] - xzp * sw) | 0;
+      m0 = (hw.mults ?? l.mult)[o].m0;
+      s = (hw.mults ?? l.mult)[o].s;
     }
     params.setInt32(base + 4 * j, bias, true);
     params.setUint32(base + 4 * dim + 4 * j, m0, true);
@@ -183,7 +214,7 @@ export function compile(model: QModel, config: DeviceConfig, options: CompileOpt
       `layer '${name}': stride out of range`,
     );
     check(h.pads[0] <= 255 && h.pads[1] <= 255, `layer '${name}': padding exceeds 255`);
-    if (h.op !== OP_CONV)
+    if (h.op !== OP_CONV || h.src.kind === 'avgpool')
       check(h.inShape[0] === h.outShape[0], `layer '${name}': pooling must keep the channel count`);
   }
 
@@ -270,13 +301,6 @@ export function compile(model: QModel, config: DeviceConfig, options: CompileOpt
       d[14] = Math.ceil(npix / nt);
     }
     d[10] = (u8(l.inQ.zeroPoint) | (u8(l.outQ.zeroPoint) << 8) | (u8(l.lo) << 16) | (u8(l.hi) << 24)) >>> 0;
-    if (h.op === OP_AVGPOOL) {
-      const p = l as QPool;
-      const mult = p.mult ?? encodeMultiplier(1 / (h.kernel[0] * h.kernel[1]));
-      d[11] = mult.m0;
-      d[12] = mult.s;
-      d[13] = (-h.kernel[0] * h.kernel[1] * l.inQ.zeroPoint) >>> 0;
-    }
     const out: TensorPlacement = {
       addr: tBase[i + 1] * sub,
       words: tWords[i + 1] * sub,
