@@ -439,14 +439,9 @@ module npu_ctrl #(
               koff_q <= koff_q + 1'b1;
             end
           end
-          // the walk restarts at the window start
-          if (c_last) begin
-            ox_q <= av_ox;  oxs_q <= av_oxs;  oys_q <= av_oys;
-            prow_q <= av_prow;  pp_q <= av_pp;  qq_q <= av_qq;
-          end else begin
-            ox_q <= ps_ox_q;  oxs_q <= ps_oxs_q;  oys_q <= ps_oys_q;
-            prow_q <= ps_prow_q;  pp_q <= ps_pp_q;  qq_q <= ps_qq_q;
-          end
+          // the walk restarts at the window start (moved on at beat 0 if it slid)
+          ox_q <= ps_ox_q;  oxs_q <= ps_oxs_q;  oys_q <= ps_oys_q;
+          prow_q <= ps_prow_q;  pp_q <= ps_pp_q;  qq_q <= ps_qq_q;
         end
       end
       StOgDrain: begin
