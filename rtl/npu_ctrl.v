@@ -23,7 +23,8 @@
 // the period start of a leaving pixel when outputs come closer than that. Accumulator
 // entry of pixel q: q mod Dim. After each og the pipeline drains before the next og's
 // parameters replace the current ones.
-// Addresses, all kept incrementally (no multiplier in the per-cycle path):
+// Addresses, all kept incrementally (no multiplier; the per-layer products W*CG, sw*CG,
+// sh*W*CG, OH*OW, P(0, 0) and K come computed in descriptor words 11-13):
 //   AMEM  = in_base + ((oy*sh - pt + ky) * W + (ox*sw - pl + kx)) * CG + cg
 //         = P(oy, ox) + koff(ky, kx, cg),  koff = (ky*W + kx)*CG + cg
 //   pad   = input row/column outside [0, H) x [0, W)
@@ -110,7 +111,6 @@ module npu_ctrl #(
   localparam integer DW = AW;
   localparam integer CW = AW + 2;
   localparam integer PW = AW + 1;                              // pixel counts
-  localparam integer MW = (AW > WW) ? ((AW > PW) ? AW : PW) : ((WW > PW) ? WW : PW);
   localparam integer SW = PW + 1;                              // window start, signed
   localparam integer XW = WW + 2;                              // Bresenham term, signed
   localparam [31:0] Dim32 = Dim;
@@ -121,7 +121,6 @@ module npu_ctrl #(
   localparam [3:0] StIdle    = 4'd0,
                    StFetch   = 4'd1,
                    StDecode  = 4'd2,
-                   StMul     = 4'd3,
                    StParam   = 4'd5,
                    StConv    = 4'd6,
                    StOgDrain = 4'd7,
@@ -136,20 +135,18 @@ module npu_ctrl #(
 
   // descriptor fields
   reg [3:0]  op_q;
-  reg [AW-1:0] in_base_q, out_base_q;
-  reg [DW-1:0] in_h_q, in_w_q, cg_n_q, og_n_q, out_h_q, out_w_q;
+  reg [AW-1:0] out_base_q;
+  reg [DW-1:0] in_h_q, in_w_q, cg_n_q, og_n_q, out_w_q;
   reg [7:0]  kh_q, kw_q, sh_q, sw_q, pt_q, pl_q;
   reg [7:0]  x_zp_q, y_zp_q, lo_q, hi_q;
 
-  // layer constants (SETUP)
+  // layer constants, computed by the compiler (descriptor words 11-13)
   reg [AW-1:0] wcg_q;      // W*CG: AMEM words per input row
   reg [AW-1:0] swcg_q;     // sw*CG: step of P per output column
-  reg [AW-1:0] pwl_q;      // pt*W + pl
   reg [PW-1:0] npix_q;     // OH*OW
-  reg [WW-1:0] khkw_q;     // KH*KW
   reg [AW-1:0] stepy_q;    // sh*W*CG: step of P per output row
   reg [AW-1:0] p_init_q;   // P at (oy, ox) = (0, 0)
-  reg [WW-1:0] og_wstr_q;  // WMEM words per output group
+  reg [WW-1:0] kt_q;       // K = KH*KW*CG: weight tiles per output pixel
 
   // loop counters
   reg [4:0]  fidx_q;                 // descriptor word being fetched
@@ -201,7 +198,8 @@ module npu_ctrl #(
   wire        cg_last = (cg_inc == cg_n_q);
   wire        t_last  = k_last && cg_last;
   // sliding window (see the header): K tiles per pixel, W pixels per period
-  wire [WW-1:0] kt     = og_wstr_q >> RowAw;                   // K = KH*KW*CG
+  wire [WW-1:0] kt     = kt_q;
+  wire [WW-1:0] og_wstr = kt_q << RowAw;                       // WMEM words per og
   wire [RowAw:0] wwin  = (kt < {{(WW-RowAw-1){1'b0}}, DimR}) ? kt[RowAw:0] : DimR;
   wire [SW-1:0] qpix   = s_q + {{(SW-RowAw){1'b0}}, b_q};       // pixel of this beat
   wire        slide    = !x_q[XW-1];                           // pixel s leaves after this period
@@ -251,10 +249,9 @@ module npu_ctrl #(
       StIdle:    if (start_i) state_d = StFetch;
       StFetch:   if (fidx_q == 5'd16) state_d = StDecode;
       StDecode:  begin
-        if (op_q == OpConv || op_q == OpMax) state_d = StMul;
+        if (op_q == OpConv || op_q == OpMax) state_d = StSetup3;
         else state_d = StFinish;
       end
-      StMul:     if (mul_last) state_d = StSetup3;
       StSetup3:  state_d = is_conv ? StParam : StPool;
       StParam:   if (pidx_q == 4'd11) state_d = StConv;
       StConv:    if (og_end) state_d = StOgDrain;
@@ -284,11 +281,10 @@ module npu_ctrl #(
     if (state_q == StFetch && fidx_q != 5'd0) begin
       case (fidx_q - 5'd1)
         5'd0:  op_q <= dmem_rdata_i[3:0];
-        5'd1:  in_base_q <= dmem_rdata_i[AW-1:0];
         5'd2:  out_base_q <= dmem_rdata_i[AW-1:0];
         5'd3:  begin in_h_q <= dmem_rdata_i[DW-1:0]; in_w_q <= dmem_rdata_i[16 +: DW]; end
         5'd4:  begin cg_n_q <= dmem_rdata_i[DW-1:0]; og_n_q <= dmem_rdata_i[16 +: DW]; end
-        5'd5:  begin out_h_q <= dmem_rdata_i[DW-1:0]; out_w_q <= dmem_rdata_i[16 +: DW]; end
+        5'd5:  out_w_q <= dmem_rdata_i[16 +: DW];   // out_h: only in npix
         5'd6:  begin
           kh_q <= dmem_rdata_i[7:0];   kw_q <= dmem_rdata_i[15:8];
           sh_q <= dmem_rdata_i[23:16]; sw_q <= dmem_rdata_i[31:24];
@@ -299,6 +295,9 @@ module npu_ctrl #(
           x_zp_q <= dmem_rdata_i[7:0];   y_zp_q <= dmem_rdata_i[15:8];
           lo_q   <= dmem_rdata_i[23:16]; hi_q   <= dmem_rdata_i[31:24];
         end
+        5'd11: begin wcg_q <= dmem_rdata_i[AW-1:0];   swcg_q <= dmem_rdata_i[16 +: AW]; end
+        5'd12: begin stepy_q <= dmem_rdata_i[AW-1:0]; npix_q <= dmem_rdata_i[16 +: PW]; end
+        5'd13: begin p_init_q <= dmem_rdata_i[AW-1:0]; kt_q <= dmem_rdata_i[16 +: WW]; end
         default: ;
       endcase
     end
@@ -306,62 +305,6 @@ module npu_ctrl #(
   // (fidx = 16, the cycle after the last word, reads word 0 again: not used)
   wire [31:0] dmem_a = {20'd0, layer_q, fidx_q[3:0]};
   assign dmem_raddr_o = dmem_a[DmAw-1:0];
-
-  // ---------------------------------------------------------------- layer constants
-  // Eight products, one shift-add multiplier (a x b, b <= 16 bits, LSB first, stops when
-  // the rest of b is zero): a few cycles per layer instead of eight hardware multipliers.
-  //   0 W*CG  1 sw*CG  2 pt*W (+pl)  3 OH*OW  4 KH*KW  5 sh*(W*CG)  6 (pt*W+pl)*CG
-  //   7 KH*KW*CG*Dim
-  reg [2:0]    mk_q;
-  reg          mload_q;
-  reg [MW-1:0] ma_q, macc_q;
-  reg [DW-1:0] mb_q;
-  wire         mul_last = (state_q == StMul) && !mload_q && (mb_q == {DW{1'b0}}) && (mk_q == 3'd7);
-  reg [MW-1:0] op_a;
-  reg [DW-1:0] op_b;
-  localparam [MW-1:0] DimM = Dim32[MW-1:0];
-  always @* begin
-    case (mk_q)
-      3'd0:    begin op_a = {{(MW-DW){1'b0}}, in_w_q};  op_b = cg_n_q; end
-      3'd1:    begin op_a = {{(MW-8){1'b0}}, sw_q};     op_b = cg_n_q; end
-      3'd2:    begin op_a = {{(MW-8){1'b0}}, pt_q};     op_b = in_w_q; end
-      3'd3:    begin op_a = {{(MW-DW){1'b0}}, out_h_q}; op_b = out_w_q; end
-      3'd4:    begin op_a = {{(MW-8){1'b0}}, kh_q};     op_b = {{(DW-8){1'b0}}, kw_q}; end
-      3'd5:    begin op_a = {{(MW-AW){1'b0}}, wcg_q};   op_b = {{(DW-8){1'b0}}, sh_q}; end
-      3'd6:    begin op_a = {{(MW-AW){1'b0}}, pwl_q};   op_b = cg_n_q; end
-      default: begin op_a = {{(MW-WW){1'b0}}, khkw_q} * DimM; op_b = cg_n_q; end  // Dim: 2^k
-    endcase
-  end
-  always @(posedge clk_i) begin
-    if (state_q == StDecode) begin
-      mk_q    <= 3'd0;
-      mload_q <= 1'b1;
-    end else if (state_q == StMul) begin
-      if (mload_q) begin
-        ma_q    <= op_a;
-        mb_q    <= op_b;
-        macc_q  <= {MW{1'b0}};
-        mload_q <= 1'b0;
-      end else if (mb_q != {DW{1'b0}}) begin
-        if (mb_q[0]) macc_q <= macc_q + ma_q;
-        ma_q <= {ma_q[MW-2:0], 1'b0};
-        mb_q <= {1'b0, mb_q[DW-1:1]};
-      end else begin
-        case (mk_q)
-          3'd0:    wcg_q     <= macc_q[AW-1:0];
-          3'd1:    swcg_q    <= macc_q[AW-1:0];
-          3'd2:    pwl_q     <= macc_q[AW-1:0] + {{(AW-8){1'b0}}, pl_q};
-          3'd3:    npix_q    <= macc_q[PW-1:0];
-          3'd4:    khkw_q    <= macc_q[WW-1:0];
-          3'd5:    stepy_q   <= macc_q[AW-1:0];
-          3'd6:    p_init_q  <= in_base_q - macc_q[AW-1:0];
-          default: og_wstr_q <= macc_q[WW-1:0];
-        endcase
-        mk_q    <= mk_q + 3'd1;
-        mload_q <= 1'b1;
-      end
-    end
-  end
 
   // ---------------------------------------------------------------- loops
 
@@ -449,8 +392,8 @@ module npu_ctrl #(
         if (!last_og && drain_q == OgDrain8) begin
           // next output group: back to the first pixel
           og_q       <= og_inc;
-          og_wbase_q <= og_wbase_q + og_wstr_q;
-          wt_base_q  <= og_wbase_q + og_wstr_q;
+          og_wbase_q <= og_wbase_q + og_wstr;
+          wt_base_q  <= og_wbase_q + og_wstr;
           pidx_q     <= 4'd0;
           // restart: window before pixel 0, tile 0, position of pixel 0
           ky_q <= 8'd0;  kx_q <= 8'd0;  cg_q <= {DW{1'b0}};

@@ -301,6 +301,14 @@ export function compile(model: QModel, config: DeviceConfig, options: CompileOpt
       d[14] = Math.ceil(npix / nt);
     }
     d[10] = (u8(l.inQ.zeroPoint) | (u8(l.outQ.zeroPoint) << 8) | (u8(l.lo) << 16) | (u8(l.hi) << 24)) >>> 0;
+    // Layer constants the controller would otherwise multiply (AMEM arithmetic is modulo
+    // the memory size, so 16-bit residues are enough): W*CG, sw*CG, sh*W*CG, OH*OW,
+    // P(0, 0) = in_base - (pt*W + pl)*CG, K = KH*KW*CG.
+    const lo16 = (v: number) => ((v % 65536) + 65536) % 65536;
+    const hw16 = (a: number, b: number) => (lo16(a) | (lo16(b) << 16)) >>> 0;
+    d[11] = hw16(iw * cgN, h.stride[1] * cgN);
+    d[12] = hw16(h.stride[0] * iw * cgN, oh * ow);
+    d[13] = hw16(tBase[i] - (h.pads[0] * iw + h.pads[1]) * cgN, h.kernel[0] * h.kernel[1] * cgN);
     const out: TensorPlacement = {
       addr: tBase[i + 1] * sub,
       words: tWords[i + 1] * sub,
