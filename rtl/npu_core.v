@@ -44,7 +44,7 @@ module npu_core #(
   localparam integer CntWords  = 2 * MaxLayers + 1;
   localparam integer CntAw     = $clog2(CntWords);
   localparam integer PsumWidth = 16 + $clog2(Dim);
-  localparam integer TagWidth  = 2 + AccAw + AmAw;
+  localparam integer TagWidth  = 3 + RowAw;   // first, last, accumulator entry, first output
   localparam [31:0] AmemHost = AmemWords * Sub;
   localparam [31:0] WmemHost = WmemWords * Sub;
   localparam [31:0] DmemHost = DmemWords;
@@ -58,8 +58,9 @@ module npu_core #(
   wire [WmAw-1:0]   c_wmem_raddr;
   wire              f_valid, f_pad, f_swap, f_first, f_last, f_wload, f_param;
   wire [3:0]        f_pidx;
-  wire [AccAw-1:0]  f_p;
-  wire [AmAw-1:0]   f_q;
+  wire [RowAw-1:0]  f_p;
+  wire              f_q0;
+  wire [AmAw-1:0]   obase, ostep;
   wire [RowAw-1:0]  f_wrow;
   wire [1:0]        mode;
   wire [7:0]        x_zp, y_zp, lo, hi;
@@ -76,7 +77,8 @@ module npu_core #(
     .dmem_raddr_o(c_dmem_raddr), .dmem_rdata_i(dmem_rdata),
     .amem_raddr_o(c_amem_raddr), .wmem_raddr_o(c_wmem_raddr),
     .f_valid_o(f_valid), .f_pad_o(f_pad), .f_swap_o(f_swap), .f_first_o(f_first),
-    .f_last_o(f_last), .f_p_o(f_p), .f_q_o(f_q), .f_wload_o(f_wload), .f_wrow_o(f_wrow),
+    .f_last_o(f_last), .f_p_o(f_p), .f_q0_o(f_q0), .obase_o(obase), .ostep_o(ostep),
+    .f_wload_o(f_wload), .f_wrow_o(f_wrow),
     .f_param_o(f_param), .f_pidx_o(f_pidx),
     .mode_o(mode), .x_zp_o(x_zp), .y_zp_o(y_zp), .lo_o(lo), .hi_o(hi),
     .cnt_we_o(cnt_we), .cnt_waddr_o(cnt_waddr), .cnt_wdata_o(cnt_wdata)
@@ -132,13 +134,14 @@ module npu_core #(
   wire [8*Dim-1:0] amem_rdata, wmem_rdata;
   wire [31:0]      cnt_rdata;
   wire             rq_valid;
-  wire [AmAw-1:0]  rq_q;
+  wire             rq_q0;
+  wire [AmAw-1:0]  rq_addr;
   wire [8*Dim-1:0] rq_y;
 
   npu_ram #(.Width(8 * Dim), .Depth(AmemWords)) u_amem (
     .clk_i  (clk_i),
     .we_i   (busy ? rq_valid : (h_wr && h1_space_q == SpAmem)),
-    .waddr_i(busy ? rq_q : h_word[AmAw-1:0]),
+    .waddr_i(busy ? rq_addr : h_word[AmAw-1:0]),
     .wdata_i(busy ? rq_y : h_wdata),
     .wmask_i(busy ? {Dim{1'b1}} : h_mask),
     .raddr_i(busy ? c_amem_raddr : h_word[AmAw-1:0]),
@@ -218,7 +221,7 @@ module npu_core #(
   end
   always @(posedge clk_i) begin
     arr_x_q   <= x_mux;
-    arr_tag_q <= {f_first, f_last, f_p, f_q};
+    arr_tag_q <= {f_first, f_last, f_p, f_q0};
   end
 
   // Per-output-group parameters: 12 WMEM words, little-endian int32 lanes:
@@ -266,38 +269,38 @@ module npu_core #(
   );
 
   wire             acc_valid;
-  wire [AmAw-1:0]  acc_q;
+  wire             acc_q0;
   wire [32*Dim-1:0] acc_sum;
   npu_acc #(
-    .Lanes(Dim), .PsumWidth(PsumWidth), .AccDepth(AccDepth), .QWidth(AmAw)
+    .Lanes(Dim), .PsumWidth(PsumWidth), .AccDepth(AccDepth), .QWidth(1)
   ) u_acc (
     .clk_i      (clk_i),
     .rst_ni     (rst_ni),
     .in_valid_i (a_valid),
     .in_first_i (a_tag[TagWidth-1]),
     .in_last_i  (a_tag[TagWidth-2]),
-    .in_p_i     (a_tag[AmAw +: AccAw]),
-    .in_q_i     (a_tag[AmAw-1:0]),
+    .in_p_i     ({{(AccAw-RowAw){1'b0}}, a_tag[1 +: RowAw]}),   // the sliding window: Dim entries
+    .in_q_i     (a_tag[0]),
     .in_psum_i  (a_psum),
     .bias_i     (bias_q),
     .out_valid_o(acc_valid),
-    .out_q_o    (acc_q),
+    .out_q_o    (acc_q0),
     .out_sum_o  (acc_sum)
   );
 
   // ---------------------------------------------------------------- pooling (max)
   wire              pool_valid;
-  wire [AmAw-1:0]   pool_q;
+  wire              pool_q0;
   wire [8*Dim-1:0]  pool_max;
-  npu_pool #(.Lanes(Dim), .QWidth(AmAw)) u_pool (
+  npu_pool #(.Lanes(Dim), .QWidth(1)) u_pool (
     .clk_i      (clk_i),
     .in_valid_i (f_valid && !is_conv),
     .in_first_i (f_first),
     .in_last_i  (f_last),
-    .in_q_i     (f_q),
+    .in_q_i     (f_q0),
     .in_x_i     (x_mux),
     .out_valid_o(pool_valid),
-    .out_q_o    (pool_q),
+    .out_q_o    (pool_q0),
     .out_max_o  (pool_max)
   );
 
@@ -316,12 +319,12 @@ module npu_core #(
     end
   endgenerate
 
-  npu_requant #(.Lanes(Dim), .TagWidth(AmAw)) u_requant (
+  npu_requant #(.Lanes(Dim), .TagWidth(1)) u_requant (
     .clk_i      (clk_i),
     .rst_ni     (rst_ni),
     .in_valid_i (is_conv ? acc_valid : pool_valid),
     .in_bypass_i(is_max),
-    .in_tag_i   (is_conv ? acc_q : pool_q),
+    .in_tag_i   (is_conv ? acc_q0 : pool_q0),
     .acc_i      (rq_acc),
     .m0_i       (rq_m0),
     .s_i        (rq_s),
@@ -329,9 +332,17 @@ module npu_core #(
     .lo_i       (lo),
     .hi_i       (hi),
     .out_valid_o(rq_valid),
-    .out_tag_o  (rq_q),
+    .out_tag_o  (rq_q0),
     .y_o        (rq_y)
   );
+
+  // Output words: outputs leave in address order, from obase (the og's first, tagged)
+  // in steps of ostep.
+  reg  [AmAw-1:0] onext_q;
+  assign rq_addr = rq_q0 ? obase : onext_q;
+  always @(posedge clk_i) begin
+    if (rq_valid) onext_q <= rq_addr + ostep;
+  end
 
   // Word addresses past the memory sizes never reach the RAMs (h_ok checks them).
   wire unused_core = ^{h_word[31:AmAw], h_lane32[31:LaneW], amem_sh[8*Dim+31:32],

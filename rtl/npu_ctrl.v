@@ -45,7 +45,6 @@ module npu_ctrl #(
   parameter integer AmAw  = $clog2(AmemWords),
   parameter integer WmAw  = $clog2(WmemWords),
   parameter integer DmAw  = $clog2(DmemWords),
-  parameter integer AccAw = (AccDepth > 1) ? $clog2(AccDepth) : 1,
   parameter integer RowAw = $clog2(Dim),
   parameter integer CntAw = $clog2(2 * MaxLayers + 1)
 ) (
@@ -65,8 +64,10 @@ module npu_ctrl #(
   output wire              f_swap_o,    // first beat of a weight tile
   output wire              f_first_o,   // conv: first tile of the pixel; pool: window start
   output wire              f_last_o,    // conv: last tile; pool: window end
-  output wire [AccAw-1:0]  f_p_o,       // accumulator address (pixel within the tile)
-  output wire [AmAw-1:0]   f_q_o,       // AMEM output word
+  output wire [RowAw-1:0]  f_p_o,       // accumulator entry (pixel mod Dim)
+  output wire              f_q0_o,      // the og's (pool: layer's) first output: at obase_o
+  output wire [AmAw-1:0]   obase_o,     // AMEM word of the og's first output (out_base + og)
+  output wire [AmAw-1:0]   ostep_o,     // AMEM words from one output to the next (OG; 1)
   output wire              f_wload_o,   // WMEM data is weight row f_wrow_o of a tile
   output wire [RowAw-1:0]  f_wrow_o,
   output wire              f_param_o,   // WMEM data is parameter word f_pidx_o
@@ -90,7 +91,9 @@ module npu_ctrl #(
   // input register, array latency 2*Dim-1, accumulator), which reads M0/S until cycle
   // c + 2*Dim + 2 + RqInterval; the next group's first parameter word shifts in at the
   // end of cycle c + OgDrain + 3, so OgDrain >= 2*Dim + RqInterval; one cycle of margin.
-  localparam [31:0] OgDrain32 = 2 * Dim + RqInterval + 1;
+  // The og's last output is written with obase_q of its og (when it is the og's only
+  // output: a dense layer), 5 cycles after the requantizer has read M0/S: 4 more.
+  localparam [31:0] OgDrain32 = 2 * Dim + RqInterval + 5;
   localparam [31:0] RqGap32 = RqInterval - 1;
   localparam [31:0] ByGap32 = Dim - 1;
   localparam [4:0]  RqGap = RqGap32[4:0];
@@ -168,7 +171,10 @@ module npu_ctrl #(
   // prow = pp at ox = 0, qq = output word
   reg [DW-1:0] ox_q, ps_ox_q;
   reg [CW-1:0] oxs_q, oys_q, ps_oxs_q, ps_oys_q;
-  reg [AW-1:0] pp_q, prow_q, qq_q, ps_pp_q, ps_prow_q, ps_qq_q;
+  reg [AW-1:0] pp_q, prow_q, ps_pp_q, ps_prow_q;
+  // outputs leave in address order: npu_core counts their AMEM words from obase
+  reg [AW-1:0] obase_q;
+  reg          ofirst_q;               // no output of this og (pool: layer) issued yet
   // counters
   reg [31:0] cyc_layer_q, cyc_feed_q, cyc_run_q;
 
@@ -229,7 +235,6 @@ module npu_ctrl #(
   wire [CW-1:0] nx_oys  = row_end ? oys_q + {{(CW-8){1'b0}}, sh_q} : oys_q;
   wire [AW-1:0] nx_prow = row_end ? prow_q + stepy_q : prow_q;
   wire [AW-1:0] nx_pp   = row_end ? prow_q + stepy_q : pp_q + swcg_q;
-  wire [AW-1:0] nx_qq   = qq_q + (is_conv ? ogn_a : {{(AW-1){1'b0}}, 1'b1});
   // pixel position after this beat (conv: only feed beats move it)
   wire        mv       = (state_q == StConv) && feed;
   wire [XW-1:0] x_step = {{(XW-RowAw-1){1'b0}}, wwin} - (slide ? {2'b00, kt} : {XW{1'b0}});
@@ -240,7 +245,6 @@ module npu_ctrl #(
   wire [CW-1:0] av_oys  = mv ? nx_oys  : oys_q;
   wire [AW-1:0] av_prow = mv ? nx_prow : prow_q;
   wire [AW-1:0] av_pp   = mv ? nx_pp   : pp_q;
-  wire [AW-1:0] av_qq   = mv ? nx_qq   : qq_q;
 
   // ---------------------------------------------------------------- FSM next state
   always @* begin
@@ -337,7 +341,7 @@ module npu_ctrl #(
         oys_q  <= {CW{1'b0}} - pt_c;  ps_oys_q  <= {CW{1'b0}} - pt_c;
         pp_q   <= p_init_q;           ps_pp_q   <= p_init_q;
         prow_q <= p_init_q;           ps_prow_q <= p_init_q;
-        qq_q <= out_base_q;  ps_qq_q <= out_base_q;
+        obase_q <= out_base_q;
       end
       StParam: begin
         pidx_q <= pidx_q + 4'd1;
@@ -347,12 +351,12 @@ module npu_ctrl #(
       StConv: if (conv_go) begin
         if (mv) begin
           ox_q <= nx_ox;  oxs_q <= nx_oxs;  oys_q <= nx_oys;
-          prow_q <= nx_prow;  pp_q <= nx_pp;  qq_q <= nx_qq;
+          prow_q <= nx_prow;  pp_q <= nx_pp;
         end
         // the window start moves on to the pixel after beat 0's
         if (c_last) begin
           ps_ox_q <= av_ox;  ps_oxs_q <= av_oxs;  ps_oys_q <= av_oys;
-          ps_prow_q <= av_prow;  ps_pp_q <= av_pp;  ps_qq_q <= av_qq;
+          ps_prow_q <= av_prow;  ps_pp_q <= av_pp;
         end
         b_q <= b_q + 1'b1;
         if (p_end) begin
@@ -384,7 +388,7 @@ module npu_ctrl #(
           end
           // the walk restarts at the window start (moved on at beat 0 if it slid)
           ox_q <= ps_ox_q;  oxs_q <= ps_oxs_q;  oys_q <= ps_oys_q;
-          prow_q <= ps_prow_q;  pp_q <= ps_pp_q;  qq_q <= ps_qq_q;
+          prow_q <= ps_prow_q;  pp_q <= ps_pp_q;
         end
       end
       StOgDrain: begin
@@ -408,8 +412,7 @@ module npu_ctrl #(
           oys_q  <= {CW{1'b0}} - pt_c;  ps_oys_q  <= {CW{1'b0}} - pt_c;
           pp_q   <= p_init_q;           ps_pp_q   <= p_init_q;
           prow_q <= p_init_q;           ps_prow_q <= p_init_q;
-          qq_q    <= out_base_q + og_inc;
-          ps_qq_q <= out_base_q + og_inc;
+          obase_q <= out_base_q + og_inc;
         end
       end
       StPool: if (!p_stall) begin
@@ -426,7 +429,6 @@ module npu_ctrl #(
         end else begin
           ky_q <= 8'd0;  kx_q <= 8'd0;
           koff_q <= {AW{1'b0}};  koff_row_q <= {AW{1'b0}};
-          qq_q <= nx_qq;
           if (cg_last) begin
             cg_q <= {DW{1'b0}};
             s_q <= s_inc;
@@ -446,6 +448,11 @@ module npu_ctrl #(
 
   // The requantizer takes a vector every RqInterval cycles (a max-pool bypass vector:
   // every Dim cycles); its inputs come a fixed number of cycles after the issue.
+  always @(posedge clk_i) begin
+    if (state_q == StSetup3 || (state_q == StOgDrain && drain_q == OgDrain8)) ofirst_q <= 1'b1;
+    else if (rq_issue) ofirst_q <= 1'b0;
+  end
+
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni)       gap_q <= 5'd0;
     else if (rq_issue) gap_q <= (op_q == OpMax) ? ByGap : RqGap;
@@ -485,8 +492,8 @@ module npu_ctrl #(
   // Issue -> data stage (one-cycle RAM latency).
   reg             f_valid_q, f_pad_q, f_swap_q, f_first_q, f_last_q, f_wload_q, f_param_q;
   reg [3:0]       f_pidx_q;
-  reg [AccAw-1:0] f_p_q;
-  reg [AmAw-1:0]  f_q_q;
+  reg [RowAw-1:0] f_p_q;
+  reg             f_q0_q;
   reg [RowAw-1:0] f_wrow_q;
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -505,8 +512,8 @@ module npu_ctrl #(
     f_pad_q   <= pad;
     f_first_q <= is_conv ? c_first : k_first;
     f_last_q  <= is_conv ? c_last : k_last;
-    f_p_q     <= {{(AccAw-RowAw){1'b0}}, qpix[RowAw-1:0]};   // pixel mod Dim
-    f_q_q     <= qq_q;
+    f_p_q     <= qpix[RowAw-1:0];   // pixel mod Dim
+    f_q0_q    <= ofirst_q;
     f_wrow_q  <= b_q[RowAw-1:0];
     f_pidx_q  <= pidx_q;
   end
@@ -516,7 +523,9 @@ module npu_ctrl #(
   assign f_first_o = f_first_q;
   assign f_last_o  = f_last_q;
   assign f_p_o     = f_p_q;
-  assign f_q_o     = f_q_q;
+  assign f_q0_o    = f_q0_q;
+  assign obase_o   = obase_q;
+  assign ostep_o   = is_conv ? ogn_a : {{(AW-1){1'b0}}, 1'b1};
   assign f_wload_o = f_wload_q;
   assign f_wrow_o  = f_wrow_q;
   assign f_param_o = f_param_q;
