@@ -5,15 +5,18 @@
 // PsumWidth bits) it reads entry in_p_i of an AccDepth x Lanes x int32 RAM and, one
 // cycle later, forms
 //
-//   sum = (in_first_i ? bias_i : acc[in_p_i]) + psum       (int32, wraps like the host's | 0)
+//   sum = (in_first_i ? acc[BiasEntry] : acc[in_p_i]) + psum   (int32, wraps like | 0)
 //
+// Entry BiasEntry = Lanes (the sums use entries 0 .. Lanes-1, so AccDepth > Lanes) holds
+// the output group's bias, written word by word through bias_* while no sum is in
+// flight (byte-masked: word k is lanes k*Lanes/4 .. (k+1)*Lanes/4-1).
 // If in_last_i the sum leaves on out_* (to the requantizer) and is not written back;
 // otherwise it is written to acc[in_p_i] one cycle after its read. Rule for the driver:
 // no two sums to one address in consecutive cycles (the read would see the old word).
 // npu_ctrl's sliding window meets it (consecutive beats are different pixels mod Dim,
 // and a period's last beat and the next period's first are different pixels or at
-// least one bubble apart); simulation stops on a violation. in_q_i (the output
-// address) rides along to out_q_o.
+// least one bubble apart); simulation stops on a violation. in_q_i (a tag: whether the
+// output is its group's first) rides along to out_q_o.
 module npu_acc #(
   parameter integer Lanes     = 8,
   parameter integer PsumWidth = 19,
@@ -29,13 +32,16 @@ module npu_acc #(
   input  wire [AccAw-1:0]           in_p_i,
   input  wire [QWidth-1:0]          in_q_i,
   input  wire [PsumWidth*Lanes-1:0] in_psum_i,
-  input  wire [32*Lanes-1:0]        bias_i,
+  // bias vector of the og: 4 words of Lanes bytes, word k = lanes k*Lanes/4 ..
+  input  wire                       bias_we_i,
+  input  wire [1:0]                 bias_idx_i,
+  input  wire [8*Lanes-1:0]         bias_word_i,
   output wire                       out_valid_o,
   output wire [QWidth-1:0]          out_q_o,
   output wire [32*Lanes-1:0]        out_sum_o
 );
   reg                       s1_valid_q;
-  reg                       s1_first_q, s1_last_q;
+  reg                       s1_last_q;
   reg [AccAw-1:0]           s1_p_q;
   reg [QWidth-1:0]          s1_q_q;
   reg [PsumWidth*Lanes-1:0] s1_psum_q;
@@ -44,16 +50,21 @@ module npu_acc #(
 
   wire acc_we = s1_valid_q && !s1_last_q;
 
+  // The og's bias lives in entry BiasEntry (written while no sum is in flight); a first
+  // tile reads it instead of its own entry, so every sum is rdata + psum.
+  localparam [31:0] BiasEntry32 = Lanes;
+  localparam [AccAw-1:0] BiasEntry = BiasEntry32[AccAw-1:0];
+  wire [4*Lanes-1:0] bias_mask = {{(3*Lanes){1'b0}}, {Lanes{1'b1}}} << (Lanes * bias_idx_i);
   npu_ram #(
     .Width(32 * Lanes),
     .Depth(AccDepth)
   ) u_ram (
     .clk_i  (clk_i),
-    .we_i   (acc_we),
-    .waddr_i(s1_p_q),
-    .wdata_i(sum),
-    .wmask_i({(4 * Lanes){1'b1}}),
-    .raddr_i(in_p_i),
+    .we_i   (acc_we || bias_we_i),
+    .waddr_i(bias_we_i ? BiasEntry : s1_p_q),
+    .wdata_i(bias_we_i ? {4{bias_word_i}} : sum),
+    .wmask_i(bias_we_i ? bias_mask : {(4 * Lanes){1'b1}}),
+    .raddr_i(in_first_i ? BiasEntry : in_p_i),
     .rdata_o(rdata)
   );
 
@@ -62,7 +73,6 @@ module npu_acc #(
     else         s1_valid_q <= in_valid_i;
   end
   always @(posedge clk_i) begin
-    s1_first_q    <= in_first_i;
     s1_last_q     <= in_last_i;
     s1_p_q        <= in_p_i;
     s1_q_q        <= in_q_i;
@@ -72,7 +82,7 @@ module npu_acc #(
   genvar l;
   generate
     for (l = 0; l < Lanes; l = l + 1) begin : g_lane
-      wire [31:0] base = s1_first_q ? bias_i[32*l +: 32] : rdata[32*l +: 32];
+      wire [31:0] base = rdata[32*l +: 32];
       wire [PsumWidth-1:0] ps = s1_psum_q[PsumWidth*l +: PsumWidth];
       assign sum[32*l +: 32] = base + {{(32-PsumWidth){ps[PsumWidth-1]}}, ps};
     end
@@ -82,6 +92,14 @@ module npu_acc #(
   always @(posedge clk_i) begin
     if (in_valid_i && !in_first_i && acc_we && (s1_p_q == in_p_i)) begin
       $display("npu_acc: read of entry %0d in the cycle it is written", in_p_i);
+      $stop;
+    end
+    if (bias_we_i && (in_valid_i || s1_valid_q)) begin
+      $display("npu_acc: bias written while sums are in flight");
+      $stop;
+    end
+    if (in_p_i >= BiasEntry && in_valid_i) begin
+      $display("npu_acc: entry %0d is the bias entry", in_p_i);
       $stop;
     end
   end

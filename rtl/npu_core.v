@@ -228,7 +228,6 @@ module npu_core #(
   // bias[Dim] (words 0-3) | M0[Dim] (4-7) | S[Dim] (8-11); word k holds lanes
   // (k mod 4)*Dim/4 .. +Dim/4-1 of its field. Each word goes straight to its lanes; only
   // the bits used are kept (M0 < 2^31, S 6 bits).
-  reg  [32*Dim-1:0] bias_q;
   reg  [31*Dim-1:0] m0_q;
   reg  [6*Dim-1:0]  s_q;
   wire [8*Dim-1:0]  param_w = wmem_rdata;
@@ -238,7 +237,6 @@ module npu_core #(
       for (pt = 0; pt < Sub; pt = pt + 1) begin : g_plane
         localparam integer Ln = pj * Sub + pt;
         always @(posedge clk_i) begin
-          if (f_param && f_pidx == pj)     bias_q[32*Ln +: 32] <= param_w[32*pt +: 32];
           if (f_param && f_pidx == pj + 4) m0_q[31*Ln +: 31]   <= param_w[32*pt +: 31];
           if (f_param && f_pidx == pj + 8) s_q[6*Ln +: 6]      <= param_w[32*pt +: 6];
         end
@@ -282,7 +280,9 @@ module npu_core #(
     .in_p_i     ({{(AccAw-RowAw){1'b0}}, a_tag[1 +: RowAw]}),   // the sliding window: Dim entries
     .in_q_i     (a_tag[0]),
     .in_psum_i  (a_psum),
-    .bias_i     (bias_q),
+    .bias_we_i  (f_param && f_pidx[3:2] == 2'd0),   // words 0-3: bias, into npu_acc
+    .bias_idx_i (f_pidx[1:0]),
+    .bias_word_i(wmem_rdata),
     .out_valid_o(acc_valid),
     .out_q_o    (acc_q0),
     .out_sum_o  (acc_sum)
@@ -345,6 +345,6 @@ module npu_core #(
   end
 
   // Word addresses past the memory sizes never reach the RAMs (h_ok checks them).
-  wire unused_core = ^{h_word[31:AmAw], h_lane32[31:LaneW], amem_sh[8*Dim+31:32],
+  wire unused_core = ^{param_w, h_word[31:AmAw], h_lane32[31:LaneW], amem_sh[8*Dim+31:32],
                        wmem_sh[8*Dim+31:32], h_mask32};
 endmodule
