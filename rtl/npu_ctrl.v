@@ -460,21 +460,18 @@ module npu_ctrl #(
   end
 
   // ---------------------------------------------------------------- counters
-  always @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
+  // Synchronous clears only (state_q is StIdle after reset; the counters are read only
+  // at the end of a run): iCE40 flip-flops have no asynchronous and synchronous reset
+  // together, so an asynchronous one would cost a multiplexer per bit.
+  always @(posedge clk_i) begin
+    if (state_q == StIdle) cyc_run_q <= 32'd1;   // one ahead: done_o's cycle included
+    else cyc_run_q <= cyc_run_q + 32'd1;
+    if (state_q == StIdle || state_q == StCnt1) begin
       cyc_layer_q <= 32'd0;
       cyc_feed_q  <= 32'd0;
-      cyc_run_q   <= 32'd1;
     end else begin
-      if (state_q == StIdle) cyc_run_q <= 32'd1;   // one ahead: done_o's cycle included
-      else cyc_run_q <= cyc_run_q + 32'd1;
-      if (state_q == StIdle || state_q == StCnt1) begin
-        cyc_layer_q <= 32'd0;
-        cyc_feed_q  <= 32'd0;
-      end else begin
-        cyc_layer_q <= cyc_layer_q + 32'd1;
-        if (state_q == StConv && feed) cyc_feed_q <= cyc_feed_q + 32'd1;
-      end
+      cyc_layer_q <= cyc_layer_q + 32'd1;
+      if (state_q == StConv && feed) cyc_feed_q <= cyc_feed_q + 32'd1;
     end
   end
   wire [31:0] cnt_a = (state_q == StFinish) ? MaxL2 : {23'd0, layer_q, state_q == StCnt1};
