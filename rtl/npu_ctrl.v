@@ -40,9 +40,8 @@ module npu_ctrl #(
   parameter integer DmemWords = 256,
   parameter integer AccDepth  = 1024,
   parameter integer MaxLayers = 16,
-  parameter integer RqInterval = 17,         // npu_requant: cycles per vector
-  parameter integer RqSpan = 16 + Dim,       // ... from a vector's arrival to its last window
-  parameter integer DrainCycles = 3 * Dim + RqSpan + 8,
+  parameter integer RqInterval = 16 + Dim,   // npu_requant: cycles per vector
+  parameter integer DrainCycles = 3 * Dim + RqInterval + 8,
   parameter integer AmAw  = $clog2(AmemWords),
   parameter integer WmAw  = $clog2(WmemWords),
   parameter integer DmAw  = $clog2(DmemWords),
@@ -90,11 +89,11 @@ module npu_ctrl #(
   // Between output groups only the parameters must outlive the group's last beat: that
   // beat (issued in cycle c) reaches the requantizer in cycle c + 2*Dim + 2 (AMEM read,
   // input register, array latency 2*Dim-1, accumulator), which reads M0/S until cycle
-  // c + 2*Dim + 2 + RqSpan; the next group's first parameter word is written at the end
-  // of cycle c + OgDrain + 3, so OgDrain >= 2*Dim + RqSpan; one cycle of margin.
+  // c + 2*Dim + 2 + RqInterval; the next group's first parameter word shifts in at the
+  // end of cycle c + OgDrain + 3, so OgDrain >= 2*Dim + RqInterval; one cycle of margin.
   // The og's last output is written with obase_q of its og (when it is the og's only
   // output: a dense layer), 5 cycles after the requantizer has read M0/S: 4 more.
-  localparam [31:0] OgDrain32 = 2 * Dim + RqSpan + 5;
+  localparam [31:0] OgDrain32 = 2 * Dim + RqInterval + 5;
   localparam [31:0] RqGap32 = RqInterval - 1;
   localparam [31:0] ByGap32 = Dim - 1;
   localparam [4:0]  RqGap = RqGap32[4:0];

@@ -10,26 +10,24 @@
 // shared by all lanes.
 //
 // Sequential, to stay small on an iCE40 (no hard multiplier is left for it): one vector
-// of Lanes accumulators every Interval = 17 cycles.
-//   load   lane 0 at in_valid_i, lane l l cycles later (its accumulator waits in a hold
-//          register): A <- acc_l, U <- 0.
-//   16 steps per lane: radix-4 Booth on acc (two bits of A per step, LSB first) times
-//          M0: t = U + d*M0 (d in -2..2), the two low bits of t are final product bits
-//          and shift into the top of A, U <- t >>> 2. After 16 steps {U, A} = acc * M0
-//          exactly (|p| < 2^62).
-//   window, the lanes one after the other (one shared unit): w = (p >>> (S-1)) as an
-//          11-bit window and whether it overflowed; then r = (w + 1) >>> 1, zero point
-//          and clamp. Only 11 bits are needed because zp + r is clamped to int8:
-//          |r| > 256 saturates whatever its exact value (see the window comment).
-// Lane 0 is free again when lanes 1.. are still on their way, hence 17 = 16 steps + its
-// window cycle. The output vector leaves on out_valid_o / y_o with the tag given at the
-// load, 18 + Lanes cycles after in_valid_i (2 + Lanes for a bypass vector).
+// of Lanes accumulators every Interval = 16 + Lanes cycles.
+//   load   (in_valid_i): lane l's A <- acc_l, U <- 0.
+//   16 steps, all lanes at once: radix-4 Booth on acc (two bits of A per step, LSB
+//          first) times M0: t = U + d*M0 (d in -2..2), the two low bits of t are final
+//          product bits and shift into the top of A, U <- t >>> 2. After 16 steps
+//          {U, A} = acc * M0 exactly (|p| < 2^62).
+//   window, one lane per cycle (one shared unit): w = (p >>> (S-1)) as an 11-bit window
+//          and whether it overflowed; then r = (w + 1) >>> 1, zero point and clamp.
+//          Only 11 bits are needed because zp + r is clamped to int8: |r| > 256
+//          saturates whatever its exact value (see the window comment).
+// The output vector leaves on out_valid_o / y_o with the tag given at the load,
+// 18 + Lanes cycles after in_valid_i (2 + Lanes for a bypass vector).
 // Rules for the driver: in_valid_i at most once every Interval cycles (Lanes cycles
-// between bypass vectors; the two kinds not mixed closer than 18 + Lanes); m0_i, s_i,
-// zp_i, lo_i, hi_i change only while no vector is in flight (from in_valid_i to
-// out_valid_o: the steps read M0, the window S, the clamp zp/lo/hi; npu_core keeps them
-// per output group or layer). in_bypass_i (max pooling: M = 1) skips the steps: w =
-// 2*acc, so r = acc; valid for |acc| < 512 (the pool's int8 maxima).
+// after a bypass vector); m0_i, s_i, zp_i, lo_i, hi_i change only while no vector is
+// in flight (from in_valid_i to out_valid_o: the steps read M0, the window S, the clamp
+// zp/lo/hi; npu_core keeps them per output group or layer). in_bypass_i (max
+// pooling: M = 1) skips the steps: w = 2*acc, so r = acc; valid for |acc| < 512 (the
+// pool's int8 maxima).
 module npu_requant #(
   parameter integer Lanes    = 8,
   parameter integer TagWidth = 16
@@ -49,40 +47,23 @@ module npu_requant #(
   output wire [TagWidth-1:0]   out_tag_o,
   output wire [8*Lanes-1:0]    y_o
 );
+  localparam integer Steps = 16;
+  localparam integer LaneW = (Lanes > 1) ? $clog2(Lanes) : 1;
+  localparam integer CntW  = $clog2(Steps + Lanes + 1);
+  localparam [CntW-1:0] StepsC = Steps[CntW-1:0];
+  localparam [CntW-1:0] LastC  = Steps[CntW-1:0] + Lanes[CntW-1:0] - 1'b1;
+
   // ---------------------------------------------------------------- control
-  // Lane 0 loads at in_valid_i, steps while cnt < Steps and goes through the window
-  // unit at cnt = Steps (a bypass vector starts there); lane l does the same l cycles
-  // later (its accumulator waits in hold), so the lanes meet the one window unit one
-  // after the other and lane 0 can take the next vector while the others finish.
+  // cnt_q counts the cycles after a load: steps while cnt < Steps, then lane cnt-Steps
+  // goes through the window unit (a bypass vector starts at cnt = Steps).
   reg                busy_q, byp_q, win_v_q, win_last_q, out_v_q;
-  reg [4:0]          cnt_q;
-  reg [TagWidth-1:0] tag_q, tag_w_q, tag_y_q;
-  wire               step0 = busy_q && (cnt_q < 5'd16);
-  wire               win0  = busy_q && (cnt_q == 5'd16);
-  wire [Lanes-1:0]   load_v, step_v, win_v;   // lane l: lane 0's, l cycles later
-  assign load_v[0] = in_valid_i;
-  assign step_v[0] = step0;
-  assign win_v[0]  = win0;
-  genvar l;
-  generate
-    if (Lanes > 1) begin : g_delay
-      reg [Lanes-1:1] load_q, step_q, win_q;
-      always @(posedge clk_i or negedge rst_ni) begin
-        if (!rst_ni) begin
-          load_q <= {(Lanes-1){1'b0}};
-          step_q <= {(Lanes-1){1'b0}};
-          win_q  <= {(Lanes-1){1'b0}};
-        end else begin
-          load_q <= load_v[Lanes-2:0];
-          step_q <= step_v[Lanes-2:0];
-          win_q  <= win_v[Lanes-2:0];
-        end
-      end
-      assign load_v[Lanes-1:1] = load_q;
-      assign step_v[Lanes-1:1] = step_q;
-      assign win_v[Lanes-1:1]  = win_q;
-    end
-  endgenerate
+  reg [CntW-1:0]     cnt_q;
+  reg [TagWidth-1:0] tag_q, tag_y_q;
+  wire               stepping  = busy_q && (cnt_q < StepsC);
+  wire               windowing = busy_q && !stepping;
+  wire               last_win  = (cnt_q == LastC);
+  wire [CntW-1:0]    wl_full   = cnt_q - StepsC;
+  wire [LaneW-1:0]   wl        = wl_full[LaneW-1:0];
 
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -90,40 +71,32 @@ module npu_requant #(
       win_v_q <= 1'b0;
       out_v_q <= 1'b0;
     end else begin
-      if (in_valid_i) busy_q <= 1'b1;
-      else if (win0)  busy_q <= 1'b0;
-      win_v_q <= |win_v;
+      if (in_valid_i)    busy_q <= 1'b1;
+      else if (last_win) busy_q <= 1'b0;
+      win_v_q <= windowing;
       out_v_q <= win_v_q && win_last_q;
     end
   end
   always @(posedge clk_i) begin
     if (in_valid_i) begin
-      cnt_q <= in_bypass_i ? 5'd16 : 5'd0;
+      cnt_q <= in_bypass_i ? StepsC : {CntW{1'b0}};
       byp_q <= in_bypass_i;
       tag_q <= in_tag_i;
     end else if (busy_q) begin
-      cnt_q <= cnt_q + 5'd1;
+      cnt_q <= cnt_q + 1'b1;
     end
-    win_last_q <= win_v[Lanes-1];
-    if (win0) tag_w_q <= tag_q;                 // before a new load replaces tag_q
-    if (win_v[Lanes-1]) tag_y_q <= tag_w_q;
+    win_last_q <= last_win;
+    if (windowing && last_win) tag_y_q <= tag_q;   // before a new load replaces tag_q
   end
 
   // ---------------------------------------------------------------- multiplier lanes
   wire [64*Lanes-1:0] p_all;
+  genvar l;
   generate
     for (l = 0; l < Lanes; l = l + 1) begin : g_lane
       reg         [31:0] u_q;    // upper product bits, signed (|U| < 3*2^30)
       reg         [31:0] a_q;    // multiplier bits not yet used, then the low product bits
       reg                prev_q; // the bit below a_q[0] (Booth)
-      wire        [31:0] acc_l;
-      if (l == 0) begin : g_direct
-        assign acc_l = acc_i[31:0];
-      end else begin : g_hold
-        reg [31:0] hold_q;
-        always @(posedge clk_i) if (in_valid_i) hold_q <= acc_i[32*l +: 32];
-        assign acc_l = hold_q;
-      end
       wire        [30:0] m0 = m0_i[32*l +: 31];
       // Booth digit of {a_q[1:0], prev_q}: 0, +-1, +-2
       wire        neg = a_q[1];
@@ -134,11 +107,11 @@ module npu_requant #(
       wire [34:0] sum = {{2{u_q[31]}}, u_q, 1'b1} + {mag ^ {34{neg}}, neg};
       wire [33:0] t   = sum[34:1];
       always @(posedge clk_i) begin
-        if (load_v[l]) begin
+        if (in_valid_i) begin
           u_q    <= 32'd0;
-          a_q    <= acc_l;
+          a_q    <= acc_i[32*l +: 32];
           prev_q <= 1'b0;
-        end else if (step_v[l]) begin
+        end else if (stepping) begin
           u_q    <= t[33:2];   // |t| < 2^33: t >>> 2 fits 32 bits
           a_q    <= {t[1:0], a_q[31:2]};
           prev_q <= a_q[1];
@@ -149,21 +122,6 @@ module npu_requant #(
       wire unused_lane = ^{m0_i[32*l + 31], sum[0]};
     end
   endgenerate
-
-  // the lane in the window unit (one-hot win_v), its p and S
-  reg [63:0] p;
-  reg [5:0]  s;
-  integer i;
-  always @* begin
-    p = 64'd0;
-    s = 6'd0;
-    for (i = 0; i < Lanes; i = i + 1) begin
-      if (win_v[i]) begin
-        p = p | p_all[64*i +: 64];
-        s = s | s_i[6*i +: 6];
-      end
-    end
-  end
 
   // ---------------------------------------------------------------- window (one lane)
   // r = floor((p + 2^(S-1)) / 2^S) = floor((w + 1) / 2) with w = floor(p / 2^(S-1)):
@@ -176,6 +134,8 @@ module npu_requant #(
   //   w = window ^ sign.
   //   overflow: |w| >= 1024  <=>  m >> (S+9) != 0: the bits a stage drops above what it
   //   keeps (when it does not shift) and the window's top bit.
+  wire [63:0] p   = p_all[64*wl +: 64];
+  wire [5:0]  s   = s_i[6*wl +: 6];
   wire [5:0]  sh  = s - 6'd1;
   wire        sgn = p[63];
   wire [62:0] m   = p[62:0] ^ {63{sgn}};
@@ -216,5 +176,5 @@ module npu_requant #(
   assign out_tag_o   = tag_y_q;
   assign y_o         = y_q;
 
-  wire unused_rq = ^{w_p1[0], y_w[11:8]};
+  wire unused_rq = ^{w_p1[0], wl_full, y_w[11:8]};
 endmodule

@@ -1,7 +1,7 @@
 // Bench of npu_requant (Lanes = 4): streams vectors from a file and writes the int8
 // results. Every vector has its own M0/S/zp/lo/hi, which npu_requant reads until its
-// output leaves, so vectors go one every 16 + Lanes + 3 cycles (vectors that share them
-// may come every 17 cycles; npu_core runs at that rate, see the core tests). Input: u32 records per vector {zp | lo << 8 | hi << 16,
+// output leaves, so vectors go one every Interval + 3 cycles (Interval = 16 + Lanes is
+// the rate for vectors that share them; npu_core runs at that rate, see core tests). Input: u32 records per vector {zp | lo << 8 | hi << 16,
 // then per lane acc (i32), m0 (u32), s (u32)}; output: 4 bytes per vector, in order.
 // Usage: requant_tb IN OUT. The comparison with host/quant/requant.ts is in the test.
 #include <cstdint>
