@@ -10,6 +10,11 @@
 // Entry BiasEntry = Lanes (the sums use entries 0 .. Lanes-1, so AccDepth > Lanes) holds
 // the output group's bias, written word by word through bias_* while no sum is in
 // flight (byte-masked: word k is lanes k*Lanes/4 .. (k+1)*Lanes/4-1).
+//
+// Word port (wp_*): 32-bit words at word address entry*Lanes + lane, for memories that
+// npu_core keeps in the other entries (DMEM, CNT): they are read and written only while
+// no sum is in flight (descriptor fetch, counter writes, host access while idle), so the
+// accumulators' EBRs serve them too. A read's word comes in the next cycle.
 // If in_last_i the sum leaves on out_* (to the requantizer) and is not written back;
 // otherwise it is written to acc[in_p_i] one cycle after its read. Rule for the driver:
 // no two sums to one address in consecutive cycles (the read would see the old word).
@@ -22,7 +27,8 @@ module npu_acc #(
   parameter integer PsumWidth = 19,
   parameter integer AccDepth  = 1024,
   parameter integer QWidth    = 14,
-  parameter integer AccAw     = (AccDepth > 1) ? $clog2(AccDepth) : 1
+  parameter integer AccAw     = (AccDepth > 1) ? $clog2(AccDepth) : 1,
+  parameter integer LaneAw    = (Lanes > 1) ? $clog2(Lanes) : 1
 ) (
   input  wire                       clk_i,
   input  wire                       rst_ni,
@@ -36,6 +42,11 @@ module npu_acc #(
   input  wire                       bias_we_i,
   input  wire [1:0]                 bias_idx_i,
   input  wire [8*Lanes-1:0]         bias_word_i,
+  input  wire                       wp_we_i,
+  input  wire                       wp_re_i,
+  input  wire [AccAw+LaneAw-1:0]    wp_addr_i,
+  input  wire [31:0]                wp_wdata_i,
+  output wire [31:0]                wp_rdata_o,
   output wire                       out_valid_o,
   output wire [QWidth-1:0]          out_q_o,
   output wire [32*Lanes-1:0]        out_sum_o
@@ -55,18 +66,24 @@ module npu_acc #(
   localparam [31:0] BiasEntry32 = Lanes;
   localparam [AccAw-1:0] BiasEntry = BiasEntry32[AccAw-1:0];
   wire [4*Lanes-1:0] bias_mask = {{(3*Lanes){1'b0}}, {Lanes{1'b1}}} << (Lanes * bias_idx_i);
+  wire [AccAw-1:0]   wp_entry  = wp_addr_i[LaneAw +: AccAw];
+  wire [LaneAw-1:0]  wp_lane   = wp_addr_i[LaneAw-1:0];
+  wire [4*Lanes-1:0] wp_mask   = {{(4*Lanes-4){1'b0}}, 4'hF} << (4 * wp_lane);
   npu_ram #(
     .Width(32 * Lanes),
     .Depth(AccDepth)
   ) u_ram (
     .clk_i  (clk_i),
-    .we_i   (acc_we || bias_we_i),
-    .waddr_i(bias_we_i ? BiasEntry : s1_p_q),
-    .wdata_i(bias_we_i ? {4{bias_word_i}} : sum),
-    .wmask_i(bias_we_i ? bias_mask : {(4 * Lanes){1'b1}}),
-    .raddr_i(in_first_i ? BiasEntry : in_p_i),
+    .we_i   (acc_we || bias_we_i || wp_we_i),
+    .waddr_i(acc_we ? s1_p_q : bias_we_i ? BiasEntry : wp_entry),
+    .wdata_i(acc_we ? sum : bias_we_i ? {4{bias_word_i}} : {Lanes{wp_wdata_i}}),
+    .wmask_i(acc_we ? {(4 * Lanes){1'b1}} : bias_we_i ? bias_mask : wp_mask),
+    .raddr_i(wp_re_i ? wp_entry : in_first_i ? BiasEntry : in_p_i),
     .rdata_o(rdata)
   );
+  reg [LaneAw-1:0] wp_lane_q;
+  always @(posedge clk_i) wp_lane_q <= wp_lane;
+  assign wp_rdata_o = rdata[32*wp_lane_q +: 32];
 
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) s1_valid_q <= 1'b0;
@@ -94,8 +111,8 @@ module npu_acc #(
       $display("npu_acc: read of entry %0d in the cycle it is written", in_p_i);
       $stop;
     end
-    if (bias_we_i && (in_valid_i || s1_valid_q)) begin
-      $display("npu_acc: bias written while sums are in flight");
+    if ((bias_we_i || wp_we_i || wp_re_i) && (in_valid_i || s1_valid_q)) begin
+      $display("npu_acc: bias or word port used while sums are in flight");
       $stop;
     end
     if (in_p_i >= BiasEntry && in_valid_i) begin

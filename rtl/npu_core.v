@@ -53,6 +53,7 @@ module npu_core #(
 
   // ---------------------------------------------------------------- controller
   wire              busy;
+  wire              c_dmem_re;
   wire [DmAw-1:0]   c_dmem_raddr;
   wire [AmAw-1:0]   c_amem_raddr;
   wire [WmAw-1:0]   c_wmem_raddr;
@@ -74,7 +75,7 @@ module npu_core #(
     .AccDepth(AccDepth), .MaxLayers(MaxLayers)
   ) u_ctrl (
     .clk_i(clk_i), .rst_ni(rst_ni), .start_i(start_i), .busy_o(busy), .done_o(done_o),
-    .dmem_raddr_o(c_dmem_raddr), .dmem_rdata_i(dmem_rdata),
+    .dmem_re_o(c_dmem_re), .dmem_raddr_o(c_dmem_raddr), .dmem_rdata_i(dmem_rdata),
     .amem_raddr_o(c_amem_raddr), .wmem_raddr_o(c_wmem_raddr),
     .f_valid_o(f_valid), .f_pad_o(f_pad), .f_swap_o(f_swap), .f_first_o(f_first),
     .f_last_o(f_last), .f_p_o(f_p), .f_q0_o(f_q0), .obase_o(obase), .ostep_o(ostep),
@@ -158,25 +159,36 @@ module npu_core #(
     .rdata_o(wmem_rdata)
   );
 
-  npu_ram #(.Width(32), .Depth(DmemWords)) u_dmem (
-    .clk_i  (clk_i),
-    .we_i   (h_wr && h1_space_q == SpDmem),
-    .waddr_i(h_word[DmAw-1:0]),
-    .wdata_i(h1_wdata_q),
-    .wmask_i(4'hF),
-    .raddr_i(busy ? c_dmem_raddr : h_word[DmAw-1:0]),
-    .rdata_o(dmem_rdata)
-  );
+  // DMEM and CNT live in the accumulator RAM (npu_acc's word port): word address
+  // DmemBase + a and CntBase + a, entries the sums (0 .. Dim-1) and the bias (Dim) never
+  // use. They are only accessed while no sum is in flight: descriptor fetch and counter
+  // writes between layers, the host while the core is idle.
+  localparam integer WpAw = AccAw + RowAw;
+  localparam [31:0] DmemBase32 = DmemWords;          // entries DmemWords/Dim ..
+  localparam [31:0] CntBase32  = 2 * Dim * Dim;       // entries 2*Dim ..
+  localparam [WpAw-1:0] DmemBase = DmemBase32[WpAw-1:0];
+  localparam [WpAw-1:0] CntBase  = CntBase32[WpAw-1:0];
+  wire            h_word_sp = (h1_space_q == SpDmem) || (h1_space_q == SpCnt);
+  wire [WpAw-1:0] h_wp_a    = ((h1_space_q == SpCnt) ? CntBase : DmemBase) + h_word[WpAw-1:0];
+  wire            wp_we     = busy ? cnt_we : (h_wr && h1_space_q == SpDmem);
+  wire            wp_re     = busy ? c_dmem_re : (h_ok && !h1_we_q && h_word_sp);
+  wire [WpAw-1:0] wp_addr   = !busy  ? h_wp_a :
+                              cnt_we ? CntBase + {{(WpAw-CntAw){1'b0}}, cnt_waddr}
+                                     : DmemBase + {{(WpAw-DmAw){1'b0}}, c_dmem_raddr};
+  wire [31:0]     wp_wdata  = busy ? cnt_wdata : h1_wdata_q;
+  wire [31:0]     wp_rdata;
+  assign dmem_rdata = wp_rdata;
+  wire [31:0]     cnt_rdata = wp_rdata;
 
-  npu_ram #(.Width(32), .Depth(CntWords)) u_cnt (
-    .clk_i  (clk_i),
-    .we_i   (cnt_we),
-    .waddr_i(cnt_waddr),
-    .wdata_i(cnt_wdata),
-    .wmask_i(4'hF),
-    .raddr_i(h_word[CntAw-1:0]),
-    .rdata_o(cnt_rdata)
-  );
+`ifndef SYNTHESIS
+  initial begin
+    if (CntBase32 + CntWords > DmemBase32 || 2 * DmemWords > AccDepth * Dim) begin
+      $display("npu_core: DMEM/CNT do not fit the accumulator RAM (Dim %0d, DmemWords %0d, AccDepth %0d)",
+               Dim, DmemWords, AccDepth);
+      $stop;
+    end
+  end
+`endif
 
   reg [31:0] rdata_q;
   reg        ack_q;
@@ -283,6 +295,11 @@ module npu_core #(
     .bias_we_i  (f_param && f_pidx[3:2] == 2'd0),   // words 0-3: bias, into npu_acc
     .bias_idx_i (f_pidx[1:0]),
     .bias_word_i(wmem_rdata),
+    .wp_we_i    (wp_we),
+    .wp_re_i    (wp_re),
+    .wp_addr_i  (wp_addr),
+    .wp_wdata_i (wp_wdata),
+    .wp_rdata_o (wp_rdata),
     .out_valid_o(acc_valid),
     .out_q_o    (acc_q0),
     .out_sum_o  (acc_sum)

@@ -54,6 +54,7 @@ module npu_ctrl #(
   output wire              busy_o,
   output wire              done_o,
   // memories (read addresses; data comes back one cycle later)
+  output wire              dmem_re_o,
   output wire [DmAw-1:0]   dmem_raddr_o,
   input  wire [31:0]       dmem_rdata_i,
   output wire [AmAw-1:0]   amem_raddr_o,
@@ -309,6 +310,7 @@ module npu_ctrl #(
   // (fidx = 16, the cycle after the last word, reads word 0 again: not used)
   wire [31:0] dmem_a = {20'd0, layer_q, fidx_q[3:0]};
   assign dmem_raddr_o = dmem_a[DmAw-1:0];
+  assign dmem_re_o    = (state_q == StFetch);
 
   // ---------------------------------------------------------------- loops
 
