@@ -90,7 +90,7 @@ module npu_ctrl #(
   // Between output groups only the parameters must outlive the group's last beat: that
   // beat (issued in cycle c) reaches the requantizer in cycle c + 2*Dim + 2 (AMEM read,
   // input register, array latency 2*Dim-1, accumulator), which reads M0/S until cycle
-  // c + 2*Dim + 2 + RqInterval; the next group's first parameter word shifts in at the
+  // c + 2*Dim + 2 + RqInterval; the next group's first parameter word is written at the
   // end of cycle c + OgDrain + 3, so OgDrain >= 2*Dim + RqInterval; one cycle of margin.
   // The og's last output is written with obase_q of its og (when it is the og's only
   // output: a dense layer), 5 cycles after the requantizer has read M0/S: 4 more.
