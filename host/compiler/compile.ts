@@ -147,6 +147,9 @@ function convImage(hw: HwLayer, dim: number): Int8Array {
   const tileWords = ogN * kh * kw * cgN * dim;
   const bytes = new Int8Array((tileWords + 12 * ogN) * dim);
   const w = hw.weights!;
+  // The array's column sums are sized for |w| <= 127 (SPEC section 3: weights in
+  // [-127, 127]); a -128 could overflow them.
+  check(!w.includes(-128), `layer '${l.name}': weight -128 (weights must be in [-127, 127])`);
   for (let og = 0; og < ogN; og++) {
     for (let ky = 0; ky < kh; ky++) {
       for (let kx = 0; kx < kw; kx++) {
