@@ -2,10 +2,12 @@
 // npu_core: the int8 accelerator (docs/ARCHITECTURE.md sections 1-5).
 //
 //   host port --> AMEM (activations) / WMEM (weights + params) / DMEM (descriptors)
-//                 CNT (performance counters, read-only)
-//   npu_ctrl: descriptor fetch, conv/pool loop nests, im2col address generation
+//                 CNT (performance counters, read-only); DMEM and CNT are words of the
+//                 accumulator RAM (npu_acc's word port)
+//   npu_ctrl: descriptor fetch, sliding-window conv and max-pool loops, im2col address
+//             generation, requantizer pacing
 //   AMEM word --(pad mux)--> npu_array (Dim x Dim, weight-stationary) --> npu_acc
-//     --(last tile)--> npu_requant --> AMEM;   AMEM word --> npu_pool --> npu_requant
+//     --(last tile)--> npu_requant --> AMEM;   AMEM word --> npu_pool (max) --> npu_requant
 //
 // Host port (ARCHITECTURE section 5): a one-cycle bus_req_i with space/addr/we/wdata;
 // bus_ack_o pulses three cycles later (with bus_rdata_o for a read). Addresses are
