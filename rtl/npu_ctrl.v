@@ -156,7 +156,9 @@ module npu_ctrl #(
   reg [4:0]  fidx_q;                 // descriptor word being fetched
   reg [7:0]    layer_q;
   reg [DW-1:0] og_q;
-  reg [WW-1:0] og_wbase_q, og_pbase_q, wt_base_q;
+  // WMEM per og: 12 parameter words, then the K tiles; wt_base walks both, og_wbase is
+  // the og's first tile
+  reg [WW-1:0] og_wbase_q, wt_base_q;
   reg [7:0]    ky_q, kx_q;
   reg [DW-1:0] cg_q;
   reg [AW-1:0] koff_q, koff_row_q;
@@ -295,7 +297,7 @@ module npu_ctrl #(
           sh_q <= dmem_rdata_i[23:16]; sw_q <= dmem_rdata_i[31:24];
         end
         5'd7:  begin pt_q <= dmem_rdata_i[7:0]; pl_q <= dmem_rdata_i[15:8]; end
-        // words 8 and 9 (w_base, p_base) go straight to the loop pointers (below)
+        // word 8 (w_base) goes straight to the WMEM pointer (below); word 9 is unused
         5'd10: begin
           x_zp_q <= dmem_rdata_i[7:0];   y_zp_q <= dmem_rdata_i[15:8];
           lo_q   <= dmem_rdata_i[23:16]; hi_q   <= dmem_rdata_i[31:24];
@@ -321,11 +323,7 @@ module npu_ctrl #(
       end
       StFetch: begin
         // descriptor word k arrives while fidx = k + 1
-        if (fidx_q == 5'd9) begin
-          og_wbase_q <= dmem_rdata_i[WW-1:0];
-          wt_base_q  <= dmem_rdata_i[WW-1:0];
-        end
-        if (fidx_q == 5'd10) og_pbase_q <= dmem_rdata_i[WW-1:0];
+        if (fidx_q == 5'd9) wt_base_q <= dmem_rdata_i[WW-1:0];
       end
       StSetup3: begin
         og_q       <= {DW{1'b0}};
@@ -347,7 +345,8 @@ module npu_ctrl #(
       end
       StParam: begin
         pidx_q <= pidx_q + 4'd1;
-        og_pbase_q <= og_pbase_q + 1'b1;   // after 12 words: the next og's parameters
+        wt_base_q <= wt_base_q + 1'b1;           // after 12 words: the og's first tile
+        if (pidx_q == 4'd11) og_wbase_q <= wt_base_q + 1'b1;
         drain_q <= 8'd0;
       end
       StConv: if (conv_go) begin
@@ -398,8 +397,7 @@ module npu_ctrl #(
         if (!last_og && drain_q == OgDrain8) begin
           // next output group: back to the first pixel
           og_q       <= og_inc;
-          og_wbase_q <= og_wbase_q + og_wstr;
-          wt_base_q  <= og_wbase_q + og_wstr;
+          wt_base_q  <= og_wbase_q + og_wstr;      // the next og's parameters
           pidx_q     <= 4'd0;
           // restart: window before pixel 0, tile 0, position of pixel 0
           ky_q <= 8'd0;  kx_q <= 8'd0;  cg_q <= {DW{1'b0}};
@@ -483,8 +481,7 @@ module npu_ctrl #(
                        (state_q == StCnt1) ? cyc_feed_q : cyc_run_q;  // busy cycles
 
   // ---------------------------------------------------------------- read issue
-  wire [WW-1:0] wmem_a = (state_q == StParam) ? og_pbase_q
-                                              : wt_base_q + b32[WW-1:0];   // b < Dim here
+  wire [WW-1:0] wmem_a = wt_base_q + b32[WW-1:0];   // b = 0 while loading parameters
   assign amem_raddr_o = amem_a;
   assign wmem_raddr_o = wmem_a;
 

@@ -8,9 +8,9 @@
 //   data, all N lanes busy even when C < N).
 // - Zero points fold into the bias: bias_folded = bias − x_zp·Σw (int32, wrapping);
 //   padding reads as x_zp, so the fold is exact at the borders too.
-// - WMEM: per conv layer, tiles for og, ky, kx, cg (N words each, word r byte j =
-//   W[og·N+j][cg·N+r][ky][kx]), then 12 parameter words per og: bias_folded[N], M0[N],
-//   S[N] as little-endian int32.
+// - WMEM: per conv layer, per og: 12 parameter words (bias_folded[N], M0[N], S[N] as
+//   little-endian int32), then its tiles for ky, kx, cg (N words each, word r byte j =
+//   W[og·N+j][cg·N+r][ky][kx]); the controller reads it all with one pointer.
 // - AMEM: every tensor in its own region when that fits ('auto', so every layer's
 //   output stays readable), otherwise ping-pong between two regions.
 // - Average pooling becomes a convolution too: weight 1 from channel c to channel c
@@ -144,8 +144,8 @@ function convImage(hw: HwLayer, dim: number): Int8Array {
   const [kh, kw] = hw.kernel;
   const cgN = Math.ceil(ic / dim);
   const ogN = Math.ceil(oc / dim);
-  const tileWords = ogN * kh * kw * cgN * dim;
-  const bytes = new Int8Array((tileWords + 12 * ogN) * dim);
+  const ogWords = 12 + kh * kw * cgN * dim; // params, then tiles
+  const bytes = new Int8Array(ogN * ogWords * dim);
   const w = hw.weights!;
   // The array's column sums are sized for |w| <= 127 (SPEC section 3: weights in
   // [-127, 127]); a -128 could overflow them.
@@ -154,7 +154,7 @@ function convImage(hw: HwLayer, dim: number): Int8Array {
     for (let ky = 0; ky < kh; ky++) {
       for (let kx = 0; kx < kw; kx++) {
         for (let cg = 0; cg < cgN; cg++) {
-          const tile = (((og * kh + ky) * kw + kx) * cgN + cg) * dim;
+          const tile = og * ogWords + 12 + ((ky * kw + kx) * cgN + cg) * dim;
           for (let r = 0; r < dim; r++) {
             const c = cg * dim + r;
             if (c >= ic) continue;
@@ -168,13 +168,13 @@ function convImage(hw: HwLayer, dim: number): Int8Array {
       }
     }
   }
-  const params = new DataView(bytes.buffer, tileWords * dim);
+  const params = new DataView(bytes.buffer);
   const xzp = l.inQ.zeroPoint;
   const kk = ic * kh * kw;
   for (let o = 0; o < ogN * dim; o++) {
     const og = Math.floor(o / dim);
     const j = o % dim;
-    const base = og * 12 * dim;
+    const base = og * ogWords * dim;
     let bias = 0;
     let m0 = 0;
     let s = 31;
@@ -222,14 +222,13 @@ export function compile(model: QModel, config: DeviceConfig, options: CompileOpt
   }
 
   // ---- WMEM
-  const wChunks: { layer: number; bytes: Int8Array; wBase: number; pBase: number }[] = [];
+  const wChunks: { layer: number; bytes: Int8Array; wBase: number }[] = [];
   let wWords = 0; // memory words
   hw.forEach((h, i) => {
     if (h.op !== OP_CONV) return;
     const bytes = convImage(h, dim);
     const words = bytes.length / dim;
-    const ogN = Math.ceil(h.outShape[0] / dim);
-    wChunks.push({ layer: i, bytes, wBase: wWords, pBase: wWords + words - 12 * ogN });
+    wChunks.push({ layer: i, bytes, wBase: wWords });
     wWords += words;
   });
   const wmemMem = config.wmemWords / sub;
@@ -298,7 +297,6 @@ export function compile(model: QModel, config: DeviceConfig, options: CompileOpt
     if (h.op === OP_CONV) {
       const c = wChunks.find((w) => w.layer === i)!;
       d[8] = c.wBase;
-      d[9] = c.pBase;
       const npix = oh * ow;
       const nt = Math.ceil(npix / config.accDepth);
       d[14] = Math.ceil(npix / nt);
