@@ -29,7 +29,7 @@
 //         = P(oy, ox) + koff(ky, kx, cg),  koff = (ky*W + kx)*CG + cg
 //   pad   = input row/column outside [0, H) x [0, W)
 //   out   = out_base + (oy*OW + ox) * OG + og
-//   WMEM  = w_base + (((og*KH + ky)*KW + kx)*CG + cg)*Dim + row
+//   WMEM  = w_base + og*(12 + K*Dim) + 12 + ((ky*KW + kx)*CG + cg)*Dim + row
 // POOL loop: for pixel: for g: for ky, kx: one beat (AMEM = P + (ky*W + kx)*CG + g);
 //   out = out_base + pixel*CG + g.
 // Counters (CNT space): per layer total cycles and array-feed cycles, run total.
