@@ -2,10 +2,12 @@
 // npu_core: the int8 accelerator (docs/ARCHITECTURE.md sections 1-5).
 //
 //   host port --> AMEM (activations) / WMEM (weights + params) / DMEM (descriptors)
-//                 CNT (performance counters, read-only)
-//   npu_ctrl: descriptor fetch, conv/pool loop nests, im2col address generation
+//                 CNT (performance counters, read-only); DMEM and CNT are words of the
+//                 accumulator RAM (npu_acc's word port)
+//   npu_ctrl: descriptor fetch, sliding-window conv and max-pool loops, im2col address
+//             generation, requantizer pacing
 //   AMEM word --(pad mux)--> npu_array (Dim x Dim, weight-stationary) --> npu_acc
-//     --(last tile)--> npu_requant --> AMEM;   AMEM word --> npu_pool --> npu_requant
+//     --(last tile)--> npu_requant --> AMEM;   AMEM word --> npu_pool (max) --> npu_requant
 //
 // Host port (ARCHITECTURE section 5): a one-cycle bus_req_i with space/addr/we/wdata;
 // bus_ack_o pulses three cycles later (with bus_rdata_o for a read). Addresses are
@@ -43,8 +45,10 @@ module npu_core #(
   localparam integer RowAw     = $clog2(Dim);
   localparam integer CntWords  = 2 * MaxLayers + 1;
   localparam integer CntAw     = $clog2(CntWords);
-  localparam integer PsumWidth = 16 + $clog2(Dim);
-  localparam integer TagWidth  = 2 + AccAw + AmAw;
+  // |w*x| <= 127*128 < 2^14 (weights are int8 in [-127, 127], SPEC section 3; the
+  // compiler refuses -128), so a column sum of Dim products fits 15 + log2(Dim) bits.
+  localparam integer PsumWidth = 15 + $clog2(Dim);
+  localparam integer TagWidth  = 3 + RowAw;   // first, last, accumulator entry, first output
   localparam [31:0] AmemHost = AmemWords * Sub;
   localparam [31:0] WmemHost = WmemWords * Sub;
   localparam [31:0] DmemHost = DmemWords;
@@ -53,17 +57,18 @@ module npu_core #(
 
   // ---------------------------------------------------------------- controller
   wire              busy;
+  wire              c_dmem_re;
   wire [DmAw-1:0]   c_dmem_raddr;
   wire [AmAw-1:0]   c_amem_raddr;
   wire [WmAw-1:0]   c_wmem_raddr;
   wire              f_valid, f_pad, f_swap, f_first, f_last, f_wload, f_param;
-  wire [AccAw-1:0]  f_p;
-  wire [AmAw-1:0]   f_q;
+  wire [3:0]        f_pidx;
+  wire [RowAw-1:0]  f_p;
+  wire              f_q0;
+  wire [AmAw-1:0]   obase, ostep;
   wire [RowAw-1:0]  f_wrow;
   wire [1:0]        mode;
   wire [7:0]        x_zp, y_zp, lo, hi;
-  wire [31:0]       avg_m0, avg_bias;
-  wire [5:0]        avg_s;
   wire              cnt_we;
   wire [CntAw-1:0]  cnt_waddr;
   wire [31:0]       cnt_wdata;
@@ -74,13 +79,13 @@ module npu_core #(
     .AccDepth(AccDepth), .MaxLayers(MaxLayers)
   ) u_ctrl (
     .clk_i(clk_i), .rst_ni(rst_ni), .start_i(start_i), .busy_o(busy), .done_o(done_o),
-    .dmem_raddr_o(c_dmem_raddr), .dmem_rdata_i(dmem_rdata),
+    .dmem_re_o(c_dmem_re), .dmem_raddr_o(c_dmem_raddr), .dmem_rdata_i(dmem_rdata),
     .amem_raddr_o(c_amem_raddr), .wmem_raddr_o(c_wmem_raddr),
     .f_valid_o(f_valid), .f_pad_o(f_pad), .f_swap_o(f_swap), .f_first_o(f_first),
-    .f_last_o(f_last), .f_p_o(f_p), .f_q_o(f_q), .f_wload_o(f_wload), .f_wrow_o(f_wrow),
-    .f_param_o(f_param),
+    .f_last_o(f_last), .f_p_o(f_p), .f_q0_o(f_q0), .obase_o(obase), .ostep_o(ostep),
+    .f_wload_o(f_wload), .f_wrow_o(f_wrow),
+    .f_param_o(f_param), .f_pidx_o(f_pidx),
     .mode_o(mode), .x_zp_o(x_zp), .y_zp_o(y_zp), .lo_o(lo), .hi_o(hi),
-    .avg_m0_o(avg_m0), .avg_s_o(avg_s), .avg_bias_o(avg_bias),
     .cnt_we_o(cnt_we), .cnt_waddr_o(cnt_waddr), .cnt_wdata_o(cnt_wdata)
   );
   assign busy_o = busy;
@@ -134,13 +139,14 @@ module npu_core #(
   wire [8*Dim-1:0] amem_rdata, wmem_rdata;
   wire [31:0]      cnt_rdata;
   wire             rq_valid;
-  wire [AmAw-1:0]  rq_q;
+  wire             rq_q0;
+  wire [AmAw-1:0]  rq_addr;
   wire [8*Dim-1:0] rq_y;
 
   npu_ram #(.Width(8 * Dim), .Depth(AmemWords)) u_amem (
     .clk_i  (clk_i),
     .we_i   (busy ? rq_valid : (h_wr && h1_space_q == SpAmem)),
-    .waddr_i(busy ? rq_q : h_word[AmAw-1:0]),
+    .waddr_i(busy ? rq_addr : h_word[AmAw-1:0]),
     .wdata_i(busy ? rq_y : h_wdata),
     .wmask_i(busy ? {Dim{1'b1}} : h_mask),
     .raddr_i(busy ? c_amem_raddr : h_word[AmAw-1:0]),
@@ -157,25 +163,36 @@ module npu_core #(
     .rdata_o(wmem_rdata)
   );
 
-  npu_ram #(.Width(32), .Depth(DmemWords)) u_dmem (
-    .clk_i  (clk_i),
-    .we_i   (h_wr && h1_space_q == SpDmem),
-    .waddr_i(h_word[DmAw-1:0]),
-    .wdata_i(h1_wdata_q),
-    .wmask_i(4'hF),
-    .raddr_i(busy ? c_dmem_raddr : h_word[DmAw-1:0]),
-    .rdata_o(dmem_rdata)
-  );
+  // DMEM and CNT live in the accumulator RAM (npu_acc's word port): word address
+  // DmemBase + a and CntBase + a, entries the sums (0 .. Dim-1) and the bias (Dim) never
+  // use. They are only accessed while no sum is in flight: descriptor fetch and counter
+  // writes between layers, the host while the core is idle.
+  localparam integer WpAw = AccAw + RowAw;
+  localparam [31:0] DmemBase32 = DmemWords;          // entries DmemWords/Dim ..
+  localparam [31:0] CntBase32  = 2 * Dim * Dim;       // entries 2*Dim ..
+  localparam [WpAw-1:0] DmemBase = DmemBase32[WpAw-1:0];
+  localparam [WpAw-1:0] CntBase  = CntBase32[WpAw-1:0];
+  wire            h_word_sp = (h1_space_q == SpDmem) || (h1_space_q == SpCnt);
+  wire [WpAw-1:0] h_wp_a    = ((h1_space_q == SpCnt) ? CntBase : DmemBase) + h_word[WpAw-1:0];
+  wire            wp_we     = busy ? cnt_we : (h_wr && h1_space_q == SpDmem);
+  wire            wp_re     = busy ? c_dmem_re : (h_ok && !h1_we_q && h_word_sp);
+  wire [WpAw-1:0] wp_addr   = !busy  ? h_wp_a :
+                              cnt_we ? CntBase + {{(WpAw-CntAw){1'b0}}, cnt_waddr}
+                                     : DmemBase + {{(WpAw-DmAw){1'b0}}, c_dmem_raddr};
+  wire [31:0]     wp_wdata  = busy ? cnt_wdata : h1_wdata_q;
+  wire [31:0]     wp_rdata;
+  assign dmem_rdata = wp_rdata;
+  wire [31:0]     cnt_rdata = wp_rdata;
 
-  npu_ram #(.Width(32), .Depth(CntWords)) u_cnt (
-    .clk_i  (clk_i),
-    .we_i   (cnt_we),
-    .waddr_i(cnt_waddr),
-    .wdata_i(cnt_wdata),
-    .wmask_i(4'hF),
-    .raddr_i(h_word[CntAw-1:0]),
-    .rdata_o(cnt_rdata)
-  );
+`ifndef SYNTHESIS
+  initial begin
+    if (CntBase32 + CntWords > DmemBase32 || 2 * DmemWords > AccDepth * Dim) begin
+      $display("npu_core: DMEM/CNT do not fit the accumulator RAM (Dim %0d, DmemWords %0d, AccDepth %0d)",
+               Dim, DmemWords, AccDepth);
+      $stop;
+    end
+  end
+`endif
 
   reg [31:0] rdata_q;
   reg        ack_q;
@@ -220,15 +237,28 @@ module npu_core #(
   end
   always @(posedge clk_i) begin
     arr_x_q   <= x_mux;
-    arr_tag_q <= {f_first, f_last, f_p, f_q};
+    arr_tag_q <= {f_first, f_last, f_p, f_q0};
   end
 
-  // Per-output-group parameters: 12 WMEM words shifted in, word 0 ending lowest:
-  // bias[Dim] | M0[Dim] | S[Dim], little-endian int32 each.
-  reg [96*Dim-1:0] params_q;
-  always @(posedge clk_i) begin
-    if (f_param) params_q <= {wmem_rdata, params_q[96*Dim-1:8*Dim]};
-  end
+  // Per-output-group parameters: 12 WMEM words, little-endian int32 lanes:
+  // bias[Dim] (words 0-3) | M0[Dim] (4-7) | S[Dim] (8-11); word k holds lanes
+  // (k mod 4)*Dim/4 .. +Dim/4-1 of its field. Each word goes straight to its lanes; only
+  // the bits used are kept (M0 < 2^31, S 6 bits).
+  reg  [31*Dim-1:0] m0_q;
+  reg  [6*Dim-1:0]  s_q;
+  wire [8*Dim-1:0]  param_w = wmem_rdata;
+  genvar pj, pt;
+  generate
+    for (pj = 0; pj < 4; pj = pj + 1) begin : g_pword
+      for (pt = 0; pt < Sub; pt = pt + 1) begin : g_plane
+        localparam integer Ln = pj * Sub + pt;
+        always @(posedge clk_i) begin
+          if (f_param && f_pidx == pj + 4) m0_q[31*Ln +: 31]   <= param_w[32*pt +: 31];
+          if (f_param && f_pidx == pj + 8) s_q[6*Ln +: 6]      <= param_w[32*pt +: 6];
+        end
+      end
+    end
+  endgenerate
 
   // ---------------------------------------------------------------- array, accumulator
   wire                      a_valid;
@@ -253,74 +283,89 @@ module npu_core #(
   );
 
   wire             acc_valid;
-  wire [AmAw-1:0]  acc_q;
+  wire             acc_q0;
   wire [32*Dim-1:0] acc_sum;
   npu_acc #(
-    .Lanes(Dim), .PsumWidth(PsumWidth), .AccDepth(AccDepth), .QWidth(AmAw)
+    .Lanes(Dim), .PsumWidth(PsumWidth), .AccDepth(AccDepth), .QWidth(1)
   ) u_acc (
     .clk_i      (clk_i),
     .rst_ni     (rst_ni),
     .in_valid_i (a_valid),
     .in_first_i (a_tag[TagWidth-1]),
     .in_last_i  (a_tag[TagWidth-2]),
-    .in_p_i     (a_tag[AmAw +: AccAw]),
-    .in_q_i     (a_tag[AmAw-1:0]),
+    .in_p_i     ({{(AccAw-RowAw){1'b0}}, a_tag[1 +: RowAw]}),   // the sliding window: Dim entries
+    .in_q_i     (a_tag[0]),
     .in_psum_i  (a_psum),
-    .bias_i     (params_q[32*Dim-1:0]),
+    .bias_we_i  (f_param && f_pidx[3:2] == 2'd0),   // words 0-3: bias, into npu_acc
+    .bias_idx_i (f_pidx[1:0]),
+    .bias_word_i(wmem_rdata),
+    .wp_we_i    (wp_we),
+    .wp_re_i    (wp_re),
+    .wp_addr_i  (wp_addr),
+    .wp_wdata_i (wp_wdata),
+    .wp_rdata_o (wp_rdata),
     .out_valid_o(acc_valid),
-    .out_q_o    (acc_q),
+    .out_q_o    (acc_q0),
     .out_sum_o  (acc_sum)
   );
 
-  // ---------------------------------------------------------------- pooling
+  // ---------------------------------------------------------------- pooling (max)
   wire              pool_valid;
-  wire [AmAw-1:0]   pool_q;
-  wire [32*Dim-1:0] pool_acc;
-  npu_pool #(.Lanes(Dim), .QWidth(AmAw)) u_pool (
+  wire              pool_q0;
+  wire [8*Dim-1:0]  pool_max;
+  npu_pool #(.Lanes(Dim), .QWidth(1)) u_pool (
     .clk_i      (clk_i),
-    .is_max_i   (is_max),
-    .avg_bias_i (avg_bias),
     .in_valid_i (f_valid && !is_conv),
     .in_first_i (f_first),
     .in_last_i  (f_last),
-    .in_q_i     (f_q),
+    .in_q_i     (f_q0),
     .in_x_i     (x_mux),
     .out_valid_o(pool_valid),
-    .out_q_o    (pool_q),
-    .out_acc_o  (pool_acc)
+    .out_q_o    (pool_q0),
+    .out_max_o  (pool_max)
   );
 
   // ---------------------------------------------------------------- requantization
-  wire [32*Dim-1:0] rq_m0;
+  wire [32*Dim-1:0] rq_m0, rq_acc;
   wire [6*Dim-1:0]  rq_s;
   genvar l;
   generate
     for (l = 0; l < Dim; l = l + 1) begin : g_rq_lane
-      assign rq_m0[32*l +: 32] = is_conv ? params_q[32*Dim + 32*l +: 32] :
-                                 is_max  ? 32'h4000_0000 : avg_m0;    // max: M = 1
-      assign rq_s[6*l +: 6]    = is_conv ? params_q[64*Dim + 32*l +: 6] :
-                                 is_max  ? 6'd30 : avg_s;
-      wire unused_s_hi = ^params_q[64*Dim + 32*l + 6 +: 26];
+      assign rq_m0[32*l +: 32] = {1'b0, m0_q[31*l +: 31]};
+      assign rq_s[6*l +: 6]    = s_q[6*l +: 6];
+      // max pooling bypasses the multiplier (M = 1), which reads only bits 9:0 of acc
+      wire [7:0] mx = pool_max[8*l +: 8];
+      assign rq_acc[32*l +: 32] = {acc_sum[32*l + 10 +: 22],
+                                   is_conv ? acc_sum[32*l +: 10] : {{2{mx[7]}}, mx}};
     end
   endgenerate
 
-  npu_requant #(.Lanes(Dim), .TagWidth(AmAw)) u_requant (
+  npu_requant #(.Lanes(Dim), .TagWidth(1)) u_requant (
     .clk_i      (clk_i),
     .rst_ni     (rst_ni),
     .in_valid_i (is_conv ? acc_valid : pool_valid),
-    .in_tag_i   (is_conv ? acc_q : pool_q),
-    .acc_i      (is_conv ? acc_sum : pool_acc),
+    .in_bypass_i(is_max),
+    .in_tag_i   (is_conv ? acc_q0 : pool_q0),
+    .acc_i      (rq_acc),
     .m0_i       (rq_m0),
     .s_i        (rq_s),
     .zp_i       (is_max ? 8'd0 : y_zp),
     .lo_i       (lo),
     .hi_i       (hi),
     .out_valid_o(rq_valid),
-    .out_tag_o  (rq_q),
+    .out_tag_o  (rq_q0),
     .y_o        (rq_y)
   );
 
+  // Output words: outputs leave in address order, from obase (the og's first, tagged)
+  // in steps of ostep.
+  reg  [AmAw-1:0] onext_q;
+  assign rq_addr = rq_q0 ? obase : onext_q;
+  always @(posedge clk_i) begin
+    if (rq_valid) onext_q <= rq_addr + ostep;
+  end
+
   // Word addresses past the memory sizes never reach the RAMs (h_ok checks them).
-  wire unused_core = ^{h_word[31:AmAw], h_lane32[31:LaneW], amem_sh[8*Dim+31:32],
+  wire unused_core = ^{param_w, h_word[31:AmAw], h_lane32[31:LaneW], amem_sh[8*Dim+31:32],
                        wmem_sh[8*Dim+31:32], h_mask32};
 endmodule

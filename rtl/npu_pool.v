@@ -1,20 +1,17 @@
 `default_nettype none
-// npu_pool: Lanes parallel pooling accumulators (docs/ARCHITECTURE.md section 2).
+// npu_pool: Lanes parallel max-pooling registers (docs/ARCHITECTURE.md section 2).
 //
 // One AMEM word (Lanes int8 channels) per cycle on in_x_i, a window from in_first_i to
 // in_last_i (kh*kw words, padded positions already replaced by the controller's pad
-// value: -128 for max, which never wins, and x_zp for average):
-//   max: acc = max over the window                        (int8, sign-extended)
-//   avg: acc = avg_bias + sum over the window, avg_bias = -kh*kw*x_zp
-// At the window's last word the result leaves on out_* in the same cycle (to the
-// requantizer: max passes with M = 1, avg is scaled by M = 1/(kh*kw)).
+// value -128, which never wins): max = the int8 maximum over the window. At the
+// window's last word the result leaves on out_* in the same cycle, to the requantizer's
+// bypass (M = 1: only the lo/hi clamp applies). Average pooling has no unit of its own:
+// the compiler turns it into a convolution (host/compiler/compile.ts).
 module npu_pool #(
   parameter integer Lanes  = 8,
   parameter integer QWidth = 14
 ) (
   input  wire                 clk_i,
-  input  wire                 is_max_i,
-  input  wire [31:0]          avg_bias_i,
   input  wire                 in_valid_i,
   input  wire                 in_first_i,
   input  wire                 in_last_i,
@@ -22,27 +19,25 @@ module npu_pool #(
   input  wire [8*Lanes-1:0]   in_x_i,
   output wire                 out_valid_o,
   output wire [QWidth-1:0]    out_q_o,
-  output wire [32*Lanes-1:0]  out_acc_o
+  output wire [8*Lanes-1:0]   out_max_o
 );
-  wire [32*Lanes-1:0] acc_d;
-  reg  [32*Lanes-1:0] acc_q;
+  reg  [8*Lanes-1:0] max_q;
+  wire [8*Lanes-1:0] max_d;
 
   genvar l;
   generate
     for (l = 0; l < Lanes; l = l + 1) begin : g_lane
-      wire [31:0] v    = {{24{in_x_i[8*l+7]}}, in_x_i[8*l +: 8]};
-      wire [31:0] a    = acc_q[32*l +: 32];
-      wire [31:0] mx   = ($signed(v) > $signed(a)) ? v : a;
-      assign acc_d[32*l +: 32] = is_max_i ? (in_first_i ? v : mx)
-                                          : (in_first_i ? avg_bias_i : a) + v;
+      wire [7:0] v  = in_x_i[8*l +: 8];
+      wire [7:0] a  = max_q[8*l +: 8];
+      assign max_d[8*l +: 8] = (in_first_i || ($signed(v) > $signed(a))) ? v : a;
     end
   endgenerate
 
   always @(posedge clk_i) begin
-    if (in_valid_i) acc_q <= acc_d;
+    if (in_valid_i) max_q <= max_d;
   end
 
   assign out_valid_o = in_valid_i && in_last_i;
   assign out_q_o     = in_q_i;
-  assign out_acc_o   = acc_d;
+  assign out_max_o   = max_d;
 endmodule

@@ -1,5 +1,7 @@
-// Bench of npu_requant (Lanes = 4): streams vectors from a file, one per cycle, and
-// writes the int8 results. Input: u32 records per vector {zp | lo << 8 | hi << 16,
+// Bench of npu_requant (Lanes = 4): streams vectors from a file and writes the int8
+// results. Every vector has its own M0/S/zp/lo/hi, which npu_requant reads until its
+// output leaves, so vectors go one every Interval + 3 cycles (Interval = 16 + Lanes is
+// the rate for vectors that share them; npu_core runs at that rate, see core tests). Input: u32 records per vector {zp | lo << 8 | hi << 16,
 // then per lane acc (i32), m0 (u32), s (u32)}; output: 4 bytes per vector, in order.
 // Usage: requant_tb IN OUT. The comparison with host/quant/requant.ts is in the test.
 #include <cstdint>
@@ -31,11 +33,13 @@ int main(int argc, char** argv) {
   top->eval();
   top->rst_ni = 1;
   top->eval();
+  const size_t interval = 16 + 4 + 3;
   for (size_t c = 0; out.size() < 4 * n; c++) {
-    if (c < n) {
-      const uint32_t* v = &in[c * per];
+    if (c % interval == 0 && c / interval < n) {
+      const uint32_t* v = &in[(c / interval) * per];
       top->in_valid_i = 1;
-      top->in_tag_i = static_cast<uint32_t>(c);
+      top->in_bypass_i = 0;
+      top->in_tag_i = static_cast<uint32_t>(c / interval);
       top->zp_i = v[0] & 0xff;
       top->lo_i = (v[0] >> 8) & 0xff;
       top->hi_i = (v[0] >> 16) & 0xff;
@@ -58,7 +62,7 @@ int main(int argc, char** argv) {
     }
     top->clk_i = 1;
     top->eval();
-    if (c > n + 100) {
+    if (c > interval * n + 100) {
       std::fprintf(stderr, "requant_tb: outputs missing\n");
       return 1;
     }

@@ -8,22 +8,28 @@
 //   data, all N lanes busy even when C < N).
 // - Zero points fold into the bias: bias_folded = bias − x_zp·Σw (int32, wrapping);
 //   padding reads as x_zp, so the fold is exact at the borders too.
-// - WMEM: per conv layer, tiles for og, ky, kx, cg (N words each, word r byte j =
-//   W[og·N+j][cg·N+r][ky][kx]), then 12 parameter words per og: bias_folded[N], M0[N],
-//   S[N] as little-endian int32.
+// - WMEM: per conv layer, per og: 12 parameter words (bias_folded[N], M0[N], S[N] as
+//   little-endian int32), then its tiles for ky, kx, cg (N words each, word r byte j =
+//   W[og·N+j][cg·N+r][ky][kx]); the controller reads it all with one pointer.
 // - AMEM: every tensor in its own region when that fits ('auto', so every layer's
 //   output stays readable), otherwise ping-pong between two regions.
-// - Pixel tile T: as few tiles as AccDepth allows, balanced (T = ceil(P / ceil(P / AccDepth))).
+// - Average pooling becomes a convolution too: weight 1 from channel c to channel c
+//   (0 elsewhere), bias 0, the pool's multiplier. The bias fold gives −kh·kw·x_zp and
+//   padding reads x_zp, so acc = Σ (x_q − x_zp) over the window exactly as the pool
+//   defines it (count_include_pad). The hardware has no averaging unit (area).
+// - Descriptor word 14 (T) is still written (T = ceil(P / ceil(P / AccDepth))) but the
+//   controller no longer uses it (sliding window of N pixels, ARCHITECTURE section 1).
 
 import { ModelTooLargeError, UnsupportedOpError } from '../errors.ts';
 import { encodeMultiplier } from '../quant/requant.ts';
-import type { QConv, QLayer, QModel, QPool } from '../quant/types.ts';
+import type { Multiplier, QConv, QLayer, QModel, QPool } from '../quant/types.ts';
 import { shape3, tensorMemWords } from './layout.ts';
 import type { CompiledLayer, DeviceConfig, DeviceImage, TensorPlacement } from './types.ts';
 
 export const OP_END = 0;
 export const OP_CONV = 1;
 export const OP_MAXPOOL = 2;
+/** Reserved: average pooling is compiled to OP_CONV. */
 export const OP_AVGPOOL = 3;
 export const DESC_WORDS = 16;
 
@@ -43,6 +49,9 @@ interface HwLayer {
   pads: [number, number, number, number];
   /** conv only: OIHW weights over inShape's channels. */
   weights?: Int8Array;
+  /** conv from an average pool: per-channel bias and multipliers (else the source's). */
+  bias?: ArrayLike<number>;
+  mults?: Multiplier[];
   macs: number;
 }
 
@@ -82,10 +91,32 @@ function lower(model: QModel): HwLayer[] {
         macs: n * m,
       };
     }
-    if (l.kind === 'maxpool' || l.kind === 'avgpool') {
+    if (l.kind === 'avgpool') {
+      const p = l as QPool;
+      const inS = shape3(l.input);
+      const [c] = inS;
+      const [kh, kw] = p.kernel;
+      const weights = new Int8Array(c * c * kh * kw);
+      for (let o = 0; o < c; o++) weights.fill(1, (o * c + o) * kh * kw, (o * c + o + 1) * kh * kw);
+      const mult = p.mult ?? encodeMultiplier(1 / (kh * kw));
+      return {
+        op: OP_CONV,
+        src: l,
+        inShape: inS,
+        outShape: out,
+        kernel: p.kernel,
+        stride: p.stride,
+        pads: p.pads,
+        weights,
+        bias: new Int32Array(c),
+        mults: Array.from({ length: c }, () => mult),
+        macs: 0,
+      };
+    }
+    if (l.kind === 'maxpool') {
       const p = l as QPool;
       return {
-        op: l.kind === 'maxpool' ? OP_MAXPOOL : OP_AVGPOOL,
+        op: OP_MAXPOOL,
         src: l,
         inShape: shape3(l.input),
         outShape: out,
@@ -113,14 +144,17 @@ function convImage(hw: HwLayer, dim: number): Int8Array {
   const [kh, kw] = hw.kernel;
   const cgN = Math.ceil(ic / dim);
   const ogN = Math.ceil(oc / dim);
-  const tileWords = ogN * kh * kw * cgN * dim;
-  const bytes = new Int8Array((tileWords + 12 * ogN) * dim);
+  const ogWords = 12 + kh * kw * cgN * dim; // params, then tiles
+  const bytes = new Int8Array(ogN * ogWords * dim);
   const w = hw.weights!;
+  // The array's column sums are sized for |w| <= 127 (SPEC section 3: weights in
+  // [-127, 127]); a -128 could overflow them.
+  check(!w.includes(-128), `layer '${l.name}': weight -128 (weights must be in [-127, 127])`);
   for (let og = 0; og < ogN; og++) {
     for (let ky = 0; ky < kh; ky++) {
       for (let kx = 0; kx < kw; kx++) {
         for (let cg = 0; cg < cgN; cg++) {
-          const tile = (((og * kh + ky) * kw + kx) * cgN + cg) * dim;
+          const tile = og * ogWords + 12 + ((ky * kw + kx) * cgN + cg) * dim;
           for (let r = 0; r < dim; r++) {
             const c = cg * dim + r;
             if (c >= ic) continue;
@@ -134,22 +168,22 @@ function convImage(hw: HwLayer, dim: number): Int8Array {
       }
     }
   }
-  const params = new DataView(bytes.buffer, tileWords * dim);
+  const params = new DataView(bytes.buffer);
   const xzp = l.inQ.zeroPoint;
   const kk = ic * kh * kw;
   for (let o = 0; o < ogN * dim; o++) {
     const og = Math.floor(o / dim);
     const j = o % dim;
-    const base = og * 12 * dim;
+    const base = og * ogWords * dim;
     let bias = 0;
     let m0 = 0;
     let s = 31;
     if (o < oc) {
       let sw = 0;
       for (let k = 0; k < kk; k++) sw += w[o * kk + k];
-      bias = (l.bias[o] - xzp * sw) | 0;
-      m0 = l.mult[o].m0;
-      s = l.mult[o].s;
+      bias = ((hw.bias ?? l.bias)[o] - xzp * sw) | 0;
+      m0 = (hw.mults ?? l.mult)[o].m0;
+      s = (hw.mults ?? l.mult)[o].s;
     }
     params.setInt32(base + 4 * j, bias, true);
     params.setUint32(base + 4 * dim + 4 * j, m0, true);
@@ -183,19 +217,18 @@ export function compile(model: QModel, config: DeviceConfig, options: CompileOpt
       `layer '${name}': stride out of range`,
     );
     check(h.pads[0] <= 255 && h.pads[1] <= 255, `layer '${name}': padding exceeds 255`);
-    if (h.op !== OP_CONV)
+    if (h.op !== OP_CONV || h.src.kind === 'avgpool')
       check(h.inShape[0] === h.outShape[0], `layer '${name}': pooling must keep the channel count`);
   }
 
   // ---- WMEM
-  const wChunks: { layer: number; bytes: Int8Array; wBase: number; pBase: number }[] = [];
+  const wChunks: { layer: number; bytes: Int8Array; wBase: number }[] = [];
   let wWords = 0; // memory words
   hw.forEach((h, i) => {
     if (h.op !== OP_CONV) return;
     const bytes = convImage(h, dim);
     const words = bytes.length / dim;
-    const ogN = Math.ceil(h.outShape[0] / dim);
-    wChunks.push({ layer: i, bytes, wBase: wWords, pBase: wWords + words - 12 * ogN });
+    wChunks.push({ layer: i, bytes, wBase: wWords });
     wWords += words;
   });
   const wmemMem = config.wmemWords / sub;
@@ -264,19 +297,19 @@ export function compile(model: QModel, config: DeviceConfig, options: CompileOpt
     if (h.op === OP_CONV) {
       const c = wChunks.find((w) => w.layer === i)!;
       d[8] = c.wBase;
-      d[9] = c.pBase;
       const npix = oh * ow;
       const nt = Math.ceil(npix / config.accDepth);
       d[14] = Math.ceil(npix / nt);
     }
     d[10] = (u8(l.inQ.zeroPoint) | (u8(l.outQ.zeroPoint) << 8) | (u8(l.lo) << 16) | (u8(l.hi) << 24)) >>> 0;
-    if (h.op === OP_AVGPOOL) {
-      const p = l as QPool;
-      const mult = p.mult ?? encodeMultiplier(1 / (h.kernel[0] * h.kernel[1]));
-      d[11] = mult.m0;
-      d[12] = mult.s;
-      d[13] = (-h.kernel[0] * h.kernel[1] * l.inQ.zeroPoint) >>> 0;
-    }
+    // Layer constants the controller would otherwise multiply (AMEM arithmetic is modulo
+    // the memory size, so 16-bit residues are enough): W*CG, sw*CG, sh*W*CG, OH*OW,
+    // P(0, 0) = in_base - (pt*W + pl)*CG, K = KH*KW*CG.
+    const lo16 = (v: number) => ((v % 65536) + 65536) % 65536;
+    const hw16 = (a: number, b: number) => (lo16(a) | (lo16(b) << 16)) >>> 0;
+    d[11] = hw16(iw * cgN, h.stride[1] * cgN);
+    d[12] = hw16(h.stride[0] * iw * cgN, oh * ow);
+    d[13] = hw16(tBase[i] - (h.pads[0] * iw + h.pads[1]) * cgN, h.kernel[0] * h.kernel[1] * cgN);
     const out: TensorPlacement = {
       addr: tBase[i + 1] * sub,
       words: tWords[i + 1] * sub,

@@ -34,6 +34,15 @@ describe('AMEM layout', () => {
 });
 
 describe('compile', () => {
+  it('refuses a weight of -128 (column sums are sized for [-127, 127])', () => {
+    const r = rng(9);
+    const q = randQ(r);
+    const conv = randConv(r, { c: 4, h: 3, w: 3, oc: 4, k: [1, 1], stride: [1, 1], pads: [0, 0, 0, 0] }, q, 'c');
+    conv.weights[5] = -128;
+    expect(() => compile(modelOf([conv], q), BOARD_CONFIG)).toThrow(/weight -128/);
+  });
+
+
   it('conv descriptor, weight tiles and folded parameters', () => {
     const r = rng(5);
     const q = randQ(r);
@@ -54,10 +63,17 @@ describe('compile', () => {
     expect(d[7]).toBe(1 | (0 << 8));
     expect(d[10] & 0xff).toBe(q.zeroPoint & 0xff);
     expect(d[14]).toBe(oh * ow);
+    // layer constants: W*CG | sw*CG, sh*W*CG | OH*OW, P(0,0) mod 2^16 | K = KH*KW*CG
+    expect(d[11]).toBe(7 * 2 | ((1 * 2) << 16));
+    expect(d[12]).toBe(2 * 7 * 2 | ((oh * ow) << 16));
+    expect(d[13]).toBe(((d[1] - (1 * 7 + 0) * 2 + 65536) % 65536 | ((3 * 2 * 2) << 16)) >>> 0);
     expect(d[16]).toBe(0); // END
-    // weight word r of tile (og, ky, kx, cg), byte j = W[og*4+j][cg*4+r][ky][kx]
+    // per og: 12 parameter words, then its tiles; weight word r of tile (og, ky, kx, cg),
+    // byte j = W[og*4+j][cg*4+r][ky][kx]
     const bytes = new Int8Array(img.wmem.buffer);
-    const tile = (og: number, ky: number, kx: number, cg: number) => (((og * 3 + ky) * 2 + kx) * 2 + cg) * 4;
+    const ogWords = 12 + 3 * 2 * 2 * 4;
+    const tile = (og: number, ky: number, kx: number, cg: number) =>
+      og * ogWords + 12 + ((ky * 2 + kx) * 2 + cg) * 4;
     const W = (o: number, c: number, ky: number, kx: number) =>
       o < oc && c < 5 ? conv.weights[((o * 5 + c) * 3 + ky) * 2 + kx] : 0;
     for (const [og, ky, kx, cg, row, j] of [
@@ -68,9 +84,9 @@ describe('compile', () => {
     ])
       expect(bytes[(d[8] + tile(og, ky, kx, cg) + row) * 4 + j]).toBe(W(og * 4 + j, cg * 4 + row, ky, kx));
     // params: bias_folded = bias - x_zp * sum(w), then M0, S
-    const p = new DataView(img.wmem.buffer, d[9] * 4);
+    const p = new DataView(img.wmem.buffer, d[8] * 4);
     for (let o = 0; o < oc; o++) {
-      const base = Math.floor(o / 4) * 48 + (o % 4) * 4;
+      const base = Math.floor(o / 4) * ogWords * 4 + (o % 4) * 4;
       let sw = 0;
       for (let k = 0; k < 30; k++) sw += conv.weights[o * 30 + k];
       expect(p.getInt32(base, true)).toBe((conv.bias[o] - q.zeroPoint * sw) | 0);
