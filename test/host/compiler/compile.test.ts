@@ -37,11 +37,15 @@ describe('compile', () => {
   it('refuses a weight of -128 (column sums are sized for [-127, 127])', () => {
     const r = rng(9);
     const q = randQ(r);
-    const conv = randConv(r, { c: 4, h: 3, w: 3, oc: 4, k: [1, 1], stride: [1, 1], pads: [0, 0, 0, 0] }, q, 'c');
+    const conv = randConv(
+      r,
+      { c: 4, h: 3, w: 3, oc: 4, k: [1, 1], stride: [1, 1], pads: [0, 0, 0, 0] },
+      q,
+      'c',
+    );
     conv.weights[5] = -128;
     expect(() => compile(modelOf([conv], q), BOARD_CONFIG)).toThrow(/weight -128/);
   });
-
 
   it('conv descriptor, weight tiles and folded parameters', () => {
     const r = rng(5);
@@ -64,9 +68,9 @@ describe('compile', () => {
     expect(d[10] & 0xff).toBe(q.zeroPoint & 0xff);
     expect(d[14]).toBe(oh * ow);
     // layer constants: W*CG | sw*CG, sh*W*CG | OH*OW, P(0,0) mod 2^16 | K = KH*KW*CG
-    expect(d[11]).toBe(7 * 2 | ((1 * 2) << 16));
-    expect(d[12]).toBe(2 * 7 * 2 | ((oh * ow) << 16));
-    expect(d[13]).toBe(((d[1] - (1 * 7 + 0) * 2 + 65536) % 65536 | ((3 * 2 * 2) << 16)) >>> 0);
+    expect(d[11]).toBe((7 * 2) | ((1 * 2) << 16));
+    expect(d[12]).toBe((2 * 7 * 2) | ((oh * ow) << 16));
+    expect(d[13]).toBe((((d[1] - (1 * 7 + 0) * 2 + 65536) % 65536) | ((3 * 2 * 2) << 16)) >>> 0);
     expect(d[16]).toBe(0); // END
     // per og: 12 parameter words, then its tiles; weight word r of tile (og, ky, kx, cg),
     // byte j = W[og*4+j][cg*4+r][ky][kx]
