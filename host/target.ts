@@ -1,5 +1,5 @@
 // TARGET options of `run` and `eval` (SPEC section 2): --sim, --port PATH [--baud N],
-// --sim-ber P. openTarget() opens the device (starting the simulated board for --sim),
+// --sim-ber P, and --sim --board NAME (the board's own top in simulation). openTarget() opens the device (starting the simulated board for --sim),
 // compiles the model for the configuration the device reports, uploads it and returns
 // an InferenceBackend. The code path is the same for the simulated board and a board:
 // only the serial device differs.
@@ -7,19 +7,22 @@ import type { Command } from 'commander';
 import { compile } from './compiler/compile.ts';
 import { packTensor, unpackTensor } from './compiler/layout.ts';
 import type { DeviceImage } from './compiler/types.ts';
+import { BOARDS, boardNames } from './board/boards.ts';
 import { Device, deviceConfig, progressBar, Space } from './device.ts';
 import { InputError } from './errors.ts';
 import type { LinkOptions, LinkStats } from './link/link.ts';
 import { SerialTransport, type Transport } from './link/transport.ts';
 import type { QModel } from './quant/types.ts';
 import type { InferenceBackend } from './run.ts';
-import { startBoardSim, type SimBoard } from './sim/board.ts';
+import { boardClocksPerBit, SIM_BOARD_PARAMS, startBoardSim, type SimBoard } from './sim/board.ts';
 
 export interface TargetOptions {
   sim?: boolean;
   port?: string;
   baud?: string | number;
   simBer?: string | number;
+  /** With --sim: simulate this board's top (host/board/boards.ts). */
+  board?: string;
   /** Progress bar for the upload (stderr, terminals only). */
   progress?: boolean;
 }
@@ -32,7 +35,11 @@ export function withTarget(cmd: Command): Command {
     .option('--sim', 'run on the simulated board (built if needed, started for this command)')
     .option('--port <PATH>', 'run on a board (or a simulated board from `nnfpga sim`) at this serial port')
     .option('--baud <N>', `serial baud rate for --port (default ${DEFAULT_BAUD})`)
-    .option('--sim-ber <P>', 'with --sim: flip each UART bit with probability P (link fault test)');
+    .option('--sim-ber <P>', 'with --sim: flip each UART bit with probability P (link fault test)')
+    .option(
+      '--board <NAME>',
+      `with --sim: simulate this board's top (${boardNames().join(', ')}: its clock, UART rate and memories) instead of the 8x8 simulation configuration`,
+    );
 }
 
 /** Per-layer performance counters (CNT space, ARCHITECTURE section 3). */
@@ -153,6 +160,11 @@ export async function openDevice(
   if (opts.sim && opts.port !== undefined) throw new InputError('give either --sim or --port, not both');
   if (!opts.sim && opts.simBer !== undefined) throw new InputError('--sim-ber needs --sim');
   if (opts.port === undefined && opts.baud !== undefined) throw new InputError('--baud needs --port');
+  if (!opts.sim && opts.board !== undefined)
+    throw new InputError('--board needs --sim (a board on --port reports its own configuration)');
+  const simBoard = opts.board === undefined ? undefined : BOARDS[opts.board];
+  if (opts.board !== undefined && !simBoard)
+    throw new InputError(`--board ${opts.board}: no such board; known boards: ${boardNames().join(', ')}`);
   if (!opts.sim && opts.port === undefined) return null;
   const ber = parseNumber(opts.simBer, '--sim-ber', (v) => v >= 0 && v <= 0.5);
   const baud = parseNumber(opts.baud, '--baud', (v) => Number.isInteger(v) && v > 0) ?? DEFAULT_BAUD;
@@ -161,11 +173,14 @@ export async function openDevice(
   let transport: Transport;
   let linkOpts: LinkOptions & { payloadLimit?: number };
   if (opts.sim) {
-    board = await startBoardSim({ ber, seed: 1, stderr: 'ignore' });
+    board = await startBoardSim({ ber, seed: 1, stderr: 'ignore', board: simBoard });
     transport = await SerialTransport.open(board.path, { baudRate: baud });
+    // Simulated time per byte grows with the clocks per bit (8 for the simulation
+    // configuration, ClockHz / Baud for a board top).
+    const clocksPerBit = simBoard ? boardClocksPerBit(simBoard) : SIM_BOARD_PARAMS.ClksPerBit;
     linkOpts = {
       baseTimeoutMs: 1000,
-      msPerByte: 0.05,
+      msPerByte: 0.05 * (clocksPerBit / 8),
       hint: 'the simulated board stopped answering (run with --verbose)',
       // Under injected bit errors, frames of ~0.2/(10 P) bytes: most get through first time.
       ...(ber ? { payloadLimit: Math.max(64, Math.floor(0.2 / (10 * ber))) } : {}),

@@ -11,6 +11,12 @@
 // direction (--max-idle). It simulates only while something happens (a byte in
 // flight on either line, or the design not idle) and otherwise sleeps in poll(), so an
 // idle board costs no CPU. Statistics go to stderr on exit.
+//
+// Built with -DNPU_BOARD_ICEBREAKER or -DNPU_BOARD_HX8K, the simulated design is that
+// board's top (rtl/boards/, with the SB_PLL40 stand-ins of sim/ice40/) instead of
+// npu_top: the bitstream's own pins, clock, reset synchroniser and UART rate. The
+// board top's `unused_idle` net (npu_top's idle_o, unconnected on the board) is read
+// through Verilator's public_flat_rd so that an idle board still sleeps.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -27,7 +33,20 @@
 #include <string>
 #include <vector>
 
+#if defined(NPU_BOARD_ICEBREAKER)
+#include "Vnpu_board_icebreaker.h"
+#include "Vnpu_board_icebreaker___024root.h"
+using Top = Vnpu_board_icebreaker;
+#define NPU_BOARD_IDLE(t) ((t)->rootp->npu_board_icebreaker__DOT__unused_idle)
+#elif defined(NPU_BOARD_HX8K)
+#include "Vnpu_board_hx8k.h"
+#include "Vnpu_board_hx8k___024root.h"
+using Top = Vnpu_board_hx8k;
+#define NPU_BOARD_IDLE(t) ((t)->rootp->npu_board_hx8k__DOT__unused_idle)
+#else
 #include "Vnpu_top.h"
+using Top = Vnpu_top;
+#endif
 #include "uartsim.h"
 #include "verilated.h"
 #if VM_TRACE
@@ -37,6 +56,19 @@
 #ifndef NPU_CLKS_PER_BIT
 #error "build with -DNPU_CLKS_PER_BIT=<the ClksPerBit parameter of npu_top>"
 #endif
+
+namespace {
+#if defined(NPU_BOARD_ICEBREAKER)
+bool design_idle(Top &t) { return NPU_BOARD_IDLE(&t) != 0; }
+void hold_reset(Top &t, bool on) { t.btn_ni = on ? 0 : 1; }  // BTN_N, active low
+#elif defined(NPU_BOARD_HX8K)
+bool design_idle(Top &t) { return NPU_BOARD_IDLE(&t) != 0; }
+void hold_reset(Top &, bool) {}  // no button: reset comes from the PLL's lock
+#else
+bool design_idle(Top &t) { return t.idle_o != 0; }
+void hold_reset(Top &t, bool on) { t.rst_ni = on ? 0 : 1; }
+#endif
+}  // namespace
 
 namespace {
 
@@ -126,7 +158,7 @@ int main(int argc, char **argv) {
 
   auto ctx = std::make_unique<VerilatedContext>();
   ctx->commandArgs(argc, argv);
-  auto top = std::make_unique<Vnpu_top>(ctx.get(), "top");
+  auto top = std::make_unique<Top>(ctx.get(), "top");
 #if VM_TRACE
   std::unique_ptr<VerilatedFstC> tfp;
   if (!opt.trace.empty()) {
@@ -160,10 +192,10 @@ int main(int argc, char **argv) {
     ++cycles;
   };
 
-  top->rst_ni = 0;
+  hold_reset(*top, true);
   for (int i = 0; i < 8; ++i) tick();
-  top->rst_ni = 1;
-  for (int i = 0; i < 8; ++i) tick();
+  hold_reset(*top, false);
+  for (int i = 0; i < 64; ++i) tick();  // a board top: PLL lock, then the reset synchroniser
 
   // Bytes decoded from the design wait here until the pty takes them; past the cap they
   // are dropped, as a UART overruns when nobody reads it.
@@ -178,7 +210,7 @@ int main(int argc, char **argv) {
   const char *why = "interrupted";
 
   while (!g_stop && !ctx->gotFinish()) {
-    const bool active = !top->idle_o || uart.busy();
+    const bool active = !design_idle(*top) || uart.busy();
     // ---- service the pty (and stdin): block only when the design has nothing to do
     pollfd fds[2] = {{master, static_cast<short>(POLLIN | (out.empty() ? 0 : POLLOUT)), 0},
                      {0, POLLIN, 0}};
@@ -218,7 +250,7 @@ int main(int argc, char **argv) {
     const auto t0 = std::chrono::steady_clock::now();
     for (uint64_t i = 0; i < PollEvery; ++i) {
       tick();
-      if (top->idle_o && !uart.busy()) break;
+      if (design_idle(*top) && !uart.busy()) break;
     }
     uint8_t b;
     bool got = false;

@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
+import { topParams, type BoardSpec } from '../board/boards.ts';
 import { DeviceError } from '../errors.ts';
 import { coreParams, SIM_CONFIG } from '../compiler/configs.ts';
 import { buildVerilator, REPO_ROOT } from './verilator.ts';
@@ -30,8 +31,25 @@ export function rtlSources(): string[] {
     .map((f) => `rtl/${f}`);
 }
 
-/** Builds (or finds cached) the simulated board; returns the executable. */
-export function buildBoardSim(): Promise<string> {
+/**
+ * Builds (or finds cached) the simulated board; returns the executable. With a board,
+ * the simulated design is that board's top (rtl/boards/, with the behavioural SB_PLL40
+ * of sim/ice40/ passing its oscillator through): the bitstream's pins, reset, memory
+ * sizes and UART rate (ClockHz / Baud clocks per bit), one simulated cycle per clock.
+ */
+export function buildBoardSim(board?: BoardSpec): Promise<string> {
+  if (board) {
+    const params = topParams(board);
+    return buildVerilator({
+      name: `board_sim_${board.name}`,
+      top: board.top,
+      sources: [...rtlSources(), ...pllModels(), `rtl/boards/${board.top}.v`],
+      cppSources: ['sim/board_sim.cpp', 'sim/uartsim.cpp'],
+      params,
+      defines: { [`NPU_BOARD_${board.name.toUpperCase()}`]: 1, NPU_CLKS_PER_BIT: boardClocksPerBit(board) },
+      trace: true,
+    });
+  }
   return buildVerilator({
     name: 'board_sim',
     top: 'npu_top',
@@ -41,6 +59,20 @@ export function buildBoardSim(): Promise<string> {
     defines: { NPU_CLKS_PER_BIT: SIM_BOARD_PARAMS.ClksPerBit },
     trace: true,
   });
+}
+
+/** The behavioural SB_PLL40 stand-ins that let a board top run in Verilator. */
+export function pllModels(): string[] {
+  return readdirSync(path.join(REPO_ROOT, 'sim/ice40'))
+    .filter((f) => /^(SB_PLL40_.*|sb_pll40_model)\.v$/.test(f))
+    .sort()
+    .map((f) => `sim/ice40/${f}`);
+}
+
+/** UART clocks per bit of a board's top (its ClksPerBit: ClockHz / Baud, rounded). */
+export function boardClocksPerBit(board: BoardSpec): number {
+  const p = topParams(board);
+  return Math.round(p.ClockHz / p.Baud);
 }
 
 /** Builds the self-checking link bench (sim/link_selftest.cpp). */
@@ -63,6 +95,8 @@ export interface SimBoardOptions {
   seed?: number;
   /** Exit after this many seconds without a byte (a safety net for tests). */
   maxIdle?: number;
+  /** Simulate this board's top instead of the 8x8 simulation configuration. */
+  board?: BoardSpec;
   /** Where board_sim's own messages go (default: our stderr). */
   stderr?: 'inherit' | 'pipe' | 'ignore';
 }
@@ -87,7 +121,7 @@ function killAllOnExit(): void {
 }
 
 export async function startBoardSim(opts: SimBoardOptions = {}, exe?: string): Promise<SimBoard> {
-  const binary = exe ?? (await buildBoardSim());
+  const binary = exe ?? (await buildBoardSim(opts.board));
   const args = ['--watch-stdin'];
   if (opts.trace) args.push('--trace', path.resolve(opts.trace));
   if (opts.ber !== undefined) args.push('--ber', String(opts.ber));

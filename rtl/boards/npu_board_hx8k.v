@@ -40,7 +40,9 @@ module npu_board_hx8k #(
 
   wire clk, pll_lock, rst_n;
   wire busy, link_act, link_err;
-  wire unused_pll_core, unused_pll_sdo, unused_idle;
+  wire unused_pll_core, unused_pll_sdo;
+  // npu_top idle_o: unused on the board; the simulated board (sim/board_sim.cpp) reads it
+  wire unused_idle /* verilator public_flat_rd */;
 
   SB_PLL40_CORE #(
     .FEEDBACK_PATH("SIMPLE"),

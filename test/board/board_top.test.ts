@@ -1,14 +1,24 @@
 // The board tops in simulation: rtl/boards/npu_board_*.v with the behavioural SB_PLL40
 // stand-ins of sim/ice40/ and the generic RTL, driven over their UART pins by
 // sim/board_top_tb.cpp (reset, IDENTIFY, WRITE/READ at the ends of AMEM and WMEM, LEDs).
-// IDENTIFY must report the configuration host/board/boards.ts builds.
+// IDENTIFY must report the configuration host/board/boards.ts builds. Then the board top
+// as the simulated board (sim/board_sim.cpp built on it, `nnfpga run --sim --board B`):
+// a model compiled for the configuration the board reports, uploaded and run over the
+// board's UART pins at its own clocks per bit, every output equal to the integer
+// reference. The iCEBreaker holds cnn_a; the HX8K's 4 KiB memories hold neither fixture,
+// so it runs a small generated conv net (stride 2, padding, a dense layer).
 import { execFile } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { BOARDS, topParams } from '../../host/board/boards.ts';
+import { encodeNpyFloat32 } from '../../host/data/npy.ts';
+import type { RunReport } from '../../host/run.ts';
 import { buildVerilator, REPO_ROOT } from '../../host/sim/verilator.ts';
+import { firstInputs, nnfpga } from '../e2e/cli.ts';
+import { fixture, randomArray, tempDir, writeModel } from '../host/helpers.ts';
+import { generatedModels } from '../host/models.ts';
 
 const run = promisify(execFile);
 
@@ -53,6 +63,56 @@ describe('board tops in Verilator', () => {
           clocks_per_bit: cpb,
           max_payload: c.maxPayload,
         });
+      },
+    );
+  }
+
+  // What each board runs: [ONNX model, inputs .npy, --calib arguments].
+  const workloads: Record<string, () => { model: string; inputs: string; calib: string[]; n: number }> = {
+    icebreaker: () => ({
+      model: fixture('cnn_a.onnx'),
+      inputs: firstInputs(3),
+      calib: ['--calib', fixture('calib256.npy')],
+      n: 3,
+    }),
+    hx8k: () => {
+      const dir = tempDir();
+      const spec = generatedModels.conv_stride_pad_nobias;
+      const dims = spec.input!.dims.slice(1) as number[];
+      const per = dims.reduce((a, b) => a * b, 1);
+      const inputs = join(dir, 'x.npy');
+      writeFileSync(inputs, encodeNpyFloat32(randomArray(4 * per, 11), [4, ...dims]));
+      return {
+        model: writeModel(dir, 'conv_stride_pad_nobias', spec),
+        inputs,
+        calib: ['--calib', inputs],
+        n: 4,
+      };
+    },
+  };
+
+  for (const board of Object.values(BOARDS)) {
+    it(
+      `${board.name}: runs inferences through its top behind a pseudo-terminal, every output equal to the integer reference`,
+      { timeout: 900_000 },
+      async () => {
+        const w = workloads[board.name]();
+        const r = await nnfpga(
+          'run',
+          w.model,
+          '--input',
+          w.inputs,
+          ...w.calib,
+          '--sim',
+          '--board',
+          board.name,
+          '--json',
+        );
+        expect(r.code, r.stderr).toBe(0);
+        const report = JSON.parse(r.stdout) as RunReport;
+        expect(report.summary).toMatchObject({ inputs: w.n, mismatches: 0, mismatched_inputs: 0 });
+        expect(report.summary.cycles_per_inference).toBeGreaterThan(0);
+        for (const x of report.results) expect(x.output_q).toEqual(x.reference_output_q);
       },
     );
   }
