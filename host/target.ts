@@ -54,7 +54,8 @@ export class DeviceBackend implements InferenceBackend {
     readonly device: Device,
     readonly image: DeviceImage,
     private readonly model: QModel,
-    private readonly board: SimBoard | null,
+    /** The simulated board behind --sim (null for a port). */
+    readonly simBoard: SimBoard | null,
   ) {}
 
   get linkStats(): LinkStats {
@@ -137,7 +138,7 @@ export class DeviceBackend implements InferenceBackend {
     try {
       await this.device.close();
     } finally {
-      await this.board?.stop();
+      await this.simBoard?.stop();
     }
   }
 }
@@ -173,7 +174,7 @@ export async function openDevice(
   let transport: Transport;
   let linkOpts: LinkOptions & { payloadLimit?: number };
   if (opts.sim) {
-    board = await startBoardSim({ ber, seed: 1, stderr: 'ignore', board: simBoard });
+    board = await startBoardSim({ ber, seed: 1, stderr: 'pipe', board: simBoard });
     transport = await SerialTransport.open(board.path, { baudRate: baud });
     // Simulated time per byte grows with the clocks per bit (8 for the simulation
     // configuration, ClockHz / Baud for a board top).

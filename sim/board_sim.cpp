@@ -10,7 +10,8 @@
 // parent that started it went away), or after S seconds without a byte in either
 // direction (--max-idle). It simulates only while something happens (a byte in
 // flight on either line, or the design not idle) and otherwise sleeps in poll(), so an
-// idle board costs no CPU. Statistics go to stderr on exit.
+// idle board costs no CPU. Statistics go to stderr on exit; SIGUSR1 prints the cycles
+// simulated so far ("board_sim: cycles N"), the board's clock for measurements.
 //
 // Built with -DNPU_BOARD_ICEBREAKER or -DNPU_BOARD_HX8K, the simulated design is that
 // board's top (rtl/boards/, with the SB_PLL40 stand-ins of sim/ice40/) instead of
@@ -73,7 +74,9 @@ void hold_reset(Top &t, bool on) { t.rst_ni = on ? 0 : 1; }
 namespace {
 
 volatile sig_atomic_t g_stop = 0;
+volatile sig_atomic_t g_report = 0;
 void on_signal(int) { g_stop = 1; }
+void on_report(int) { g_report = 1; }
 
 struct Options {
   std::string trace, link;
@@ -128,6 +131,9 @@ int main(int argc, char **argv) {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGHUP, &sa, nullptr);
+  struct sigaction sr {};
+  sr.sa_handler = on_report;
+  sigaction(SIGUSR1, &sr, nullptr);
   signal(SIGPIPE, SIG_IGN);
   if (opt.watch_stdin) prctl(PR_SET_PDEATHSIG, SIGTERM);  // belt and braces
 
@@ -210,6 +216,11 @@ int main(int argc, char **argv) {
   const char *why = "interrupted";
 
   while (!g_stop && !ctx->gotFinish()) {
+    if (g_report) {  // SIGUSR1: the simulated time so far, for measurements (nnfpga bench)
+      g_report = 0;
+      std::fprintf(stderr, "board_sim: cycles %llu\n", static_cast<unsigned long long>(cycles));
+      std::fflush(stderr);
+    }
     const bool active = !design_idle(*top) || uart.busy();
     // ---- service the pty (and stdin): block only when the design has nothing to do
     pollfd fds[2] = {{master, static_cast<short>(POLLIN | (out.empty() ? 0 : POLLOUT)), 0},

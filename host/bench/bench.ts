@@ -3,13 +3,15 @@
 // - Per layer (hardware counters of the core on its Verilator bench): MACs, cycles,
 //   ideal cycles = MACs / N², utilization; for cnn_a and mlp on each board's
 //   configuration and a 32->32 3x3 conv on the 8x8 simulation configuration.
-// - Per inference on the simulated board, through the pseudo-terminal exactly as a board
+// - Per inference on the simulated boards, through the pseudo-terminal exactly as a board
 //   is used: bytes on the wire against payload bytes, compute cycles (device counter),
-//   one inference end to end and streamed against the UART bound.
-// - Per board: peak MACs/s beside cnn_a inferences/s at the board's baud rate, from the
-//   compute cycles of the board's configuration and the bytes its frames take (the real
-//   host link code against an in-process device model with the board's max_payload);
-//   resources and Fmax of the last `nnfpga build` when there is one.
+//   and the board's clock cycles (board_sim's own count: UART bits and compute, no host
+//   latency) for one inference end to end and per inference streamed, against the UART
+//   bound. The 8x8 simulation configuration, and each board's own top (rtl/boards/, at
+//   its clocks per bit and frame size) where cnn_a fits it.
+// - Per board: peak MACs/s beside cnn_a inferences/s at the board's baud rate, measured
+//   on its top as above (clock / streamed cycles per inference); resources and Fmax of
+//   the last `nnfpga build` when there is one.
 // - Simulation speed: simulated clock cycles per second of wall time.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -18,9 +20,7 @@ import type { BuildResult } from '../board/build.ts';
 import { compile } from '../compiler/compile.ts';
 import { SIM_CONFIG } from '../compiler/configs.ts';
 import type { DeviceConfig } from '../compiler/types.ts';
-import { Device } from '../device.ts';
 import { NnfpgaError } from '../errors.ts';
-import { MockDevice } from '../link/mock.ts';
 import { runInt } from '../quant/intref.ts';
 import type { QModel } from '../quant/types.ts';
 import { REPO_ROOT } from '../sim/verilator.ts';
@@ -60,10 +60,12 @@ export interface InferenceFigures {
   compute_cycles: number; // device counter
   /** SPEC: bytes on the wire x 10 x clocks per bit. */
   uart_bound_cycles: number;
-  /** Input on the wire, compute, output on the wire, one after the other. */
+  /** Measured board cycles for one inference end to end (wire out, compute, wire in). */
   single_cycles: number;
-  /** Back to back, two in flight: the busier of the two wire directions or the compute. */
+  /** Measured board cycles per inference, back to back with two in flight. */
   streaming_cycles: number;
+  /** Its bound: the busier wire direction or the compute, whichever is longer. */
+  streaming_bound_cycles: number;
   /** Measured through the pseudo-terminal: inferences per second of wall time, streamed. */
   streamed_per_second_wall: number;
   exact: boolean;
@@ -80,6 +82,8 @@ export interface BoardFigures {
     compute_cycles: number;
     wire_bytes_out: number;
     wire_bytes_in: number;
+    /** Measured on the board's top in simulation, per inference streamed. */
+    streaming_cycles: number;
     inferences_per_s: number;
     bound: 'compute' | 'uart';
     /** Achieved MACs/s over the peak. */
@@ -131,29 +135,53 @@ function modelRow(model: string, config: string, b: CoreBench): BenchReport['mod
   };
 }
 
-/** Bytes one inference puts on the wire each way with frames of at most maxPayload bytes. */
-async function wireBytes(
+/** One inference, then `streamed` back to back, on a simulated board (its top for a board). */
+async function measureInference(
+  name: string,
   model: QModel,
-  config: DeviceConfig,
-  maxPayload: number,
-): Promise<{ out: number; in: number }> {
-  const image = compile(model, config);
-  const mock = new MockDevice(
-    { amem: config.amemWords, wmem: config.wmemWords, dmem: config.dmemWords, cnt: 2 * config.maxLayers + 1 },
-    maxPayload,
-  );
-  const dev = await Device.connect(mock, { baseTimeoutMs: 200, msPerByte: 0 });
+  input: Int8Array,
+  streamed: number,
+  board?: BoardSpec,
+): Promise<InferenceFigures> {
+  const backend = (await openTarget({ sim: true, progress: false, board: board?.name }, model))!;
   try {
-    const before = { ...dev.stats };
-    await dev.infer(
-      image.input.addr,
-      new Uint32Array(image.input.words),
-      image.output.addr,
-      image.output.words,
-    );
-    return { out: dev.stats.bytesOut - before.bytesOut, in: dev.stats.bytesIn - before.bytesIn };
+    const sim = backend.simBoard!;
+    const info = backend.device.info;
+    const s0 = { ...backend.linkStats };
+    const c0 = await sim.cycles();
+    const one = await backend.infer(input);
+    const c1 = await sim.cycles();
+    const out = backend.linkStats.bytesOut - s0.bytesOut;
+    const inn = backend.linkStats.bytesIn - s0.bytesIn;
+    const xs = Array.from({ length: streamed }, () => input);
+    const t0 = performance.now();
+    const many = await backend.inferMany(xs);
+    const wall = (performance.now() - t0) / 1000;
+    const c2 = await sim.cycles();
+    const want = runInt(model, input).at(-1)!;
+    const exact = [one, ...many].every((r) => r.yq.every((v, i) => v === want[i]));
+    const payload = input.length + want.length;
+    const cpb = info.clocksPerBit;
+    return {
+      model: name,
+      target: board ? `${board.name} top ${info.dim}x${info.dim}` : `simulated board ${info.dim}x${info.dim}`,
+      clocks_per_bit: cpb,
+      payload_bytes: payload,
+      wire_bytes: out + inn,
+      wire_bytes_out: out,
+      wire_bytes_in: inn,
+      wire_overhead: (out + inn) / payload,
+      compute_cycles: one.cycles,
+      uart_bound_cycles: (out + inn) * 10 * cpb,
+      single_cycles: c1 - c0,
+      streaming_cycles: (c2 - c1) / streamed,
+      streaming_bound_cycles: Math.max(one.cycles, out * 10 * cpb, inn * 10 * cpb),
+      streamed_per_second_wall: streamed / wall,
+      exact,
+      retransmissions: backend.linkStats.retransmissions,
+    };
   } finally {
-    await dev.close();
+    await backend.close();
   }
 }
 
@@ -202,45 +230,19 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
     }
   }
 
-  // Through the simulated board on its pseudo-terminal.
+  // Through the simulated boards on their pseudo-terminals.
   const streamed = opts.streamed ?? 16;
   for (const [name, f] of Object.entries(fixtures)) {
     say(`simulated board: ${name}, one inference then ${streamed} streamed`);
-    const backend = (await openTarget({ sim: true, progress: false }, f.model))!;
-    try {
-      const info = backend.device.info;
-      const s0 = { ...backend.linkStats };
-      const one = await backend.infer(f.input);
-      const out = backend.linkStats.bytesOut - s0.bytesOut;
-      const inn = backend.linkStats.bytesIn - s0.bytesIn;
-      const xs = Array.from({ length: streamed }, () => f.input);
-      const t0 = performance.now();
-      const many = await backend.inferMany(xs);
-      const wall = (performance.now() - t0) / 1000;
-      const want = runInt(f.model, f.input).at(-1)!;
-      const exact = [one, ...many].every((r) => r.yq.every((v, i) => v === want[i]));
-      const payload = f.input.length + want.length;
-      const cpb = info.clocksPerBit;
-      report.inference.push({
-        model: name,
-        target: `simulated board ${info.dim}x${info.dim}`,
-        clocks_per_bit: cpb,
-        payload_bytes: payload,
-        wire_bytes: out + inn,
-        wire_bytes_out: out,
-        wire_bytes_in: inn,
-        wire_overhead: (out + inn) / payload,
-        compute_cycles: one.cycles,
-        uart_bound_cycles: (out + inn) * 10 * cpb,
-        single_cycles: (out + inn) * 10 * cpb + one.cycles,
-        streaming_cycles: Math.max(one.cycles, out * 10 * cpb, inn * 10 * cpb),
-        streamed_per_second_wall: streamed / wall,
-        exact,
-        retransmissions: backend.linkStats.retransmissions,
-      });
-    } finally {
-      await backend.close();
-    }
+    report.inference.push(await measureInference(name, f.model, f.input, streamed));
+  }
+  const onBoardTop: Record<string, InferenceFigures> = {};
+  for (const b of Object.values(BOARDS)) {
+    if (boardCompute[b.name].cnn_a === undefined) continue;
+    say(`${b.name} board top in simulation: cnn_a, one inference then ${streamed} streamed`);
+    const fig = await measureInference('cnn_a', fixtures.cnn_a.model, fixtures.cnn_a.input, streamed, b);
+    report.inference.push(fig);
+    onBoardTop[b.name] = fig;
   }
 
   for (const b of Object.values(BOARDS)) {
@@ -258,16 +260,15 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
         note = err instanceof Error ? err.message : String(err);
       }
     } else {
-      const w = await wireBytes(fixtures.cnn_a.model, config, b.core.maxPayload);
-      const wireCycles = Math.max(w.out, w.in) * 10 * cpb;
-      const per = Math.max(compute, wireCycles);
-      const ips = clock / per;
+      const fig = onBoardTop[b.name];
+      const ips = clock / fig.streaming_cycles;
       cnn = {
         compute_cycles: compute,
-        wire_bytes_out: w.out,
-        wire_bytes_in: w.in,
+        wire_bytes_out: fig.wire_bytes_out,
+        wire_bytes_in: fig.wire_bytes_in,
+        streaming_cycles: fig.streaming_cycles,
         inferences_per_s: ips,
-        bound: wireCycles > compute ? 'uart' : 'compute',
+        bound: Math.max(fig.wire_bytes_out, fig.wire_bytes_in) * 10 * cpb > compute ? 'uart' : 'compute',
         macs_fraction_of_peak:
           (ips * compile(fixtures.cnn_a.model, config).layers.reduce((a, l) => a + l.macs, 0)) / peak,
       };

@@ -57,36 +57,44 @@ export function formatBench(r: BenchReport): string {
       ]),
     ),
   );
-  out.push('Per inference through the simulated board (pseudo-terminal, real link)');
+  out.push(
+    'Per inference through the simulated boards (pseudo-terminal, real link; cycles of the board clock, measured)',
+  );
   out.push(
     table(
       [
         'model',
+        'target',
+        'cyc/bit',
         'payload B',
         'wire B (out+in)',
         'overhead',
         'compute cyc',
         'UART bound cyc',
         'single cyc',
-        'streamed cyc',
+        'streamed cyc (bound)',
         'streamed/s (wall)',
         'exact',
       ],
       r.inference.map((i) => [
         i.model,
+        i.target,
+        String(i.clocks_per_bit),
         int(i.payload_bytes),
         `${int(i.wire_bytes)} (${int(i.wire_bytes_out)}+${int(i.wire_bytes_in)})`,
         `${i.wire_overhead.toFixed(2)}x`,
         int(i.compute_cycles),
         int(i.uart_bound_cycles),
         int(i.single_cycles),
-        int(i.streaming_cycles),
+        `${int(i.streaming_cycles)} (${int(i.streaming_bound_cycles)})`,
         i.streamed_per_second_wall.toFixed(1),
         i.exact ? 'yes' : 'NO',
       ]),
     ),
   );
-  out.push('Boards (peak MACs/s = PEs x clock; cnn_a at the board baud rate, two inferences in flight)');
+  out.push(
+    'Boards (peak MACs/s = PEs x clock; cnn_a measured on the board top at its baud rate, two inferences in flight)',
+  );
   out.push(
     table(
       [

@@ -107,6 +107,12 @@ export interface SimBoard {
   readonly process: ChildProcess;
   /** board_sim's closing statistics line (when stderr is 'pipe'). */
   readonly log: () => string;
+  /**
+   * The clock cycles simulated so far (SIGUSR1; needs stderr 'pipe'). The board sleeps
+   * while it has nothing to do, so differences measure the board's own time: UART bits
+   * and compute, with no host or pty latency in them.
+   */
+  cycles(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -154,6 +160,25 @@ export async function startBoardSim(opts: SimBoardOptions = {}, exe?: string): P
     path: ptyPath,
     process: child,
     log: () => log,
+    cycles() {
+      if (!child.stderr) return Promise.reject(new Error('board_sim cycles() needs stderr: "pipe"'));
+      return new Promise<number>((resolve, reject) => {
+        const from = log.length;
+        const timer = setTimeout(() => {
+          child.stderr?.off('data', onData);
+          reject(new DeviceError('the simulated board did not report its cycle count within 5 s'));
+        }, 5000);
+        const onData = () => {
+          const m = /board_sim: cycles (\d+)\n/.exec(log.slice(from));
+          if (!m) return;
+          clearTimeout(timer);
+          child.stderr?.off('data', onData);
+          resolve(Number(m[1]));
+        };
+        child.stderr!.on('data', onData);
+        child.kill('SIGUSR1');
+      });
+    },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.stdin?.end();
