@@ -65,8 +65,11 @@ export const BOARDS: Record<string, BoardSpec> = {
     pcf: 'constraints/icebreaker.pcf',
     top: 'npu_board_icebreaker',
     clockPinMhz: 12,
-    targetMhz: 48,
-    pll: { divr: 0, divf: 63, divq: 4, filterRange: 1 }, // icepll -i 12 -o 48
+    // The clock the design meets today (issue 5 targets 48 MHz: the core's critical path
+    // holds it to about 22 MHz; README "Boards"). A bitstream built for a clock it does
+    // not meet would misbehave on the board; the build gate in `make test` keeps this one.
+    targetMhz: 21,
+    pll: { divr: 0, divf: 55, divq: 5, filterRange: 1 }, // icepll -i 12 -o 21
     baud: 1_000_000,
     hardBlocks: true,
     // host/compiler/configs.ts BOARD_CONFIG: WMEM is the four SPRAMs (128 KiB)
