@@ -135,6 +135,7 @@ module npu_top #(
   reg             wd_tick_q;   // registered: the link's receiver depends on it deeply
   assign          wd_tick = wd_tick_q;
   reg [1:0]       link_led_q, err_led_q;
+  reg             link_act_q, link_err_q;  // the link's pulses, registered (timing)
   wire [TickW:0]  tick_inc = {1'b0, tick_q} + 1'b1;
   wire            tick = tick_inc[TickW];  // the prescaler wraps
   always @(posedge clk_i or negedge rst_ni) begin
@@ -143,12 +144,16 @@ module npu_top #(
       wd_tick_q  <= 1'b0;
       link_led_q <= 2'd0;
       err_led_q  <= 2'd0;
+      link_act_q <= 1'b0;
+      link_err_q <= 1'b0;
     end else begin
+      link_act_q <= link_act;
+      link_err_q <= link_err;
       tick_q    <= tick_inc[TickW-1:0];
       wd_tick_q <= &tick_q[WdTickW-1:0];
-      if (link_act)                        link_led_q <= 2'd3;
+      if (link_act_q)                      link_led_q <= 2'd3;
       else if (tick && link_led_q != 2'd0) link_led_q <= link_led_q - 2'd1;
-      if (link_err)                        err_led_q  <= 2'd3;
+      if (link_err_q)                      err_led_q  <= 2'd3;
       else if (tick && err_led_q != 2'd0)  err_led_q  <= err_led_q - 2'd1;
     end
   end
