@@ -212,20 +212,25 @@ module npu_link #(
   reg [7:0]  tx_byte;
   reg        tx_valid;
   wire [15:0] tx_crc;
-  wire        tx_fire = tx_valid && tx_ready_i;
+  // Reply bytes pass a one-byte buffer on their way to the UART (timing: the byte mux
+  // ends in a register). The executor fills it when it is empty; the UART empties it
+  // within a cycle when idle, otherwise as the byte before ends, so bytes still leave
+  // back to back.
+  reg [7:0]  tx_buf_q;
+  reg        tx_full_q;
+  wire       tx_fire = tx_valid && !tx_full_q;
 
-  // The reply CRC folds each byte in the cycle after the UART took it (timing: the byte
-  // mux and the CRC network are too deep for one 48 MHz cycle together). The CRC bytes
-  // are sent a whole UART byte later, when the last fold is long done.
+  // The reply CRC folds each byte in the cycle after it entered the buffer. The CRC
+  // bytes enter the buffer at least a cycle after the last body byte (the UART must
+  // take that one first), when the last fold is done.
   reg        crc_clear_q, crc_en_q;
-  reg [7:0]  crc_byte_q;
 
   npu_crc16 u_tx_crc (
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .clear_i(crc_clear_q),
     .en_i   (crc_en_q),
-    .data_i (crc_byte_q),
+    .data_i (tx_buf_q),
     .crc_o  (tx_crc)
   );
 
@@ -250,6 +255,36 @@ module npu_link #(
   wire rx_uses_core = (rx_c == CmdWrite) || (rx_c == CmdRead) || (rx_c == CmdRun) ||
                       (rx_c == CmdInfer);
   wire rx_repeat    = last_valid_q && rx_known && rx_c == cmd && rx_seq == seq_q;
+
+  // The dispatch of the waiting request, decided a cycle ahead (timing). The header is
+  // final before the commit that makes the request wait and then holds (no frame is
+  // stored while one waits); cmd_q, seq_q and last_valid_q change only while the
+  // executor is not idle, and the core is not busy then.
+  reg [2:0]      dsp_status_q, dsp_status;
+  reg [3:0]      dsp_state_q, dsp_state;
+  reg            dsp_ptr_out_q, dsp_rep_q;
+  always @(*) begin
+    dsp_status = StatOk;
+    dsp_state  = ExTxHdr;
+    if (rx_overlong)                 dsp_status = StatBadLen;
+    else if (!rx_known)              dsp_status = StatBadCmd;
+    else if (!rx_len_ok)             dsp_status = StatBadLen;
+    else if (busy_i && rx_uses_core) dsp_status = StatBusy;
+    else begin
+      case (rx_c)
+        CmdWrite, CmdRead: dsp_state = ExSpace;
+        CmdRun:            dsp_state = rx_repeat ? ExTxHdr : ExStart;
+        CmdInfer:          dsp_state = ExAddr;
+        default:           dsp_state = ExTxHdr;
+      endcase
+    end
+  end
+  always @(posedge clk_i) begin
+    dsp_status_q  <= dsp_status;
+    dsp_state_q   <= dsp_state;
+    dsp_ptr_out_q <= (dsp_state == ExAddr);   // INFER: out_addr, out_count first
+    dsp_rep_q     <= rx_repeat;
+  end
 
   // Fields arrive byte by byte from the frame buffer (little-endian): the first AB
   // (CB) bytes shift into the register from the top, later ones only need to be zero.
@@ -342,30 +377,15 @@ module npu_link #(
         cmd_d       = rx_cmd[6:0];
         seq_d       = rx_seq;
         words_d     = rx_len[PayW-1:2];
-        rep_d       = rx_repeat;
+        rep_d       = dsp_rep_q;
         held_d      = 1'b1;
-        ptr_d       = {PayW{1'b0}};
+        ptr_d       = dsp_ptr_out_q ? PtrOut : {PayW{1'b0}};
         idx_d       = 5'd0;
         space_d     = 2'd0;
         space_bad_d = 1'b0;
         ph_d        = PhOut;
-        status_d    = StatOk;
-        state_d     = ExTxHdr;
-        if (rx_overlong)                 status_d = StatBadLen;
-        else if (!rx_known)              status_d = StatBadCmd;
-        else if (!rx_len_ok)             status_d = StatBadLen;
-        else if (busy_i && rx_uses_core) status_d = StatBusy;
-        else begin
-          case (rx_c)
-            CmdWrite, CmdRead: state_d = ExSpace;
-            CmdRun:            state_d = rx_repeat ? ExTxHdr : ExStart;
-            CmdInfer: begin
-              ptr_d   = PtrOut;  // out_addr, out_count first
-              state_d = ExAddr;
-            end
-            default:           state_d = ExTxHdr;
-          endcase
-        end
+        status_d    = dsp_status_q;
+        state_d     = dsp_state_q;
       end
 
       ExSpace: begin
@@ -634,8 +654,14 @@ module npu_link #(
     no_words_q  <= (n_words == 0);
     step_q      <= step;
     rsp_words_q <= rsp_words;
-    crc_byte_q  <= tx_byte;
   end
+
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni)          tx_full_q <= 1'b0;
+    else if (tx_fire)     tx_full_q <= 1'b1;
+    else if (tx_ready_i)  tx_full_q <= 1'b0;
+  end
+  always @(posedge clk_i) if (tx_fire) tx_buf_q <= tx_byte;
 
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni)          last_valid_q <= 1'b0;
@@ -668,15 +694,15 @@ module npu_link #(
     end
   end
 
-  assign tx_byte_o   = tx_byte;
-  assign tx_valid_o  = tx_valid;
+  assign tx_byte_o   = tx_buf_q;
+  assign tx_valid_o  = tx_full_q;
   assign bus_req_o   = (state_q == ExWrBus || state_q == ExTxRdBus) && !fb_wait_q;
   assign bus_we_o    = (state_q == ExWrBus);
   assign bus_space_o = space_q;
   assign bus_addr_o  = {{(24 - AW){1'b0}}, addr_q};
   assign bus_wdata_o = word_q;
   assign start_o     = (state_q == ExStart);
-  assign idle_o      = rx_idle && queued == 2'd0 && state_q == ExIdle;
+  assign idle_o      = rx_idle && queued == 2'd0 && state_q == ExIdle && !tx_full_q;
   assign act_o       = rx_commit || reply_start;
   assign err_o       = rx_crc_err || rx_frame_err || rx_timeout || rx_drop;
 
