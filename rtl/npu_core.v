@@ -221,8 +221,9 @@ module npu_core #(
   wire [8*Dim-1:0] pad_vec = is_max ? {Dim{8'h80}} : {Dim{x_zp}};
   wire [8*Dim-1:0] x_mux   = f_pad ? pad_vec : amem_rdata;
 
-  // One register between the AMEM/pad mux and the array (timing); weight rows go to
-  // the array straight from WMEM, which keeps the load-before-token rule of npu_array.
+  // One register between the AMEM/pad mux and the array or the pool (timing); weight
+  // rows go to the array straight from WMEM, which keeps the load-before-token rule of
+  // npu_array.
   reg                arr_valid_q, arr_swap_q;
   reg [8*Dim-1:0]    arr_x_q;
   reg [TagWidth-1:0] arr_tag_q;
@@ -231,7 +232,7 @@ module npu_core #(
       arr_valid_q <= 1'b0;
       arr_swap_q  <= 1'b0;
     end else begin
-      arr_valid_q <= f_valid && is_conv;
+      arr_valid_q <= f_valid;   // the array's in conv layers, the pool's in max pools
       arr_swap_q  <= f_swap;
     end
   end
@@ -273,7 +274,7 @@ module npu_core #(
     .w_load_i   (f_wload),
     .w_row_i    (f_wrow),
     .w_data_i   (wmem_rdata),
-    .in_valid_i (arr_valid_q),
+    .in_valid_i (arr_valid_q && is_conv),
     .in_swap_i  (arr_swap_q),
     .in_tag_i   (arr_tag_q),
     .in_x_i     (arr_x_q),
@@ -315,11 +316,12 @@ module npu_core #(
   wire [8*Dim-1:0]  pool_max;
   npu_pool #(.Lanes(Dim), .QWidth(1)) u_pool (
     .clk_i      (clk_i),
-    .in_valid_i (f_valid && !is_conv),
-    .in_first_i (f_first),
-    .in_last_i  (f_last),
-    .in_q_i     (f_q0),
-    .in_x_i     (x_mux),
+    .rst_ni     (rst_ni),
+    .in_valid_i (arr_valid_q && !is_conv),
+    .in_first_i (arr_tag_q[TagWidth-1]),
+    .in_last_i  (arr_tag_q[TagWidth-2]),
+    .in_q_i     (arr_tag_q[0]),
+    .in_x_i     (arr_x_q),
     .out_valid_o(pool_valid),
     .out_q_o    (pool_q0),
     .out_max_o  (pool_max)
@@ -358,11 +360,11 @@ module npu_core #(
   );
 
   // Output words: outputs leave in address order, from obase (the og's first, tagged)
-  // in steps of ostep.
+  // in steps of ostep + 1.
   reg  [AmAw-1:0] onext_q;
   assign rq_addr = rq_q0 ? obase : onext_q;
   always @(posedge clk_i) begin
-    if (rq_valid) onext_q <= rq_addr + ostep;
+    if (rq_valid) onext_q <= rq_addr + ostep + 1'b1;
   end
 
   // Word addresses past the memory sizes never reach the RAMs (h_ok checks them).
