@@ -94,10 +94,14 @@ module npu_core #(
   wire is_max  = (mode == 2'd2);
 
   // ---------------------------------------------------------------- host port
-  reg        h1_req_q, h1_we_q;
+  reg        h1_req_q, h1_we_q, h1_in_q;
   reg [1:0]  h1_space_q;
   reg [23:0] h1_addr_q;
   reg [31:0] h1_wdata_q;
+  wire [31:0] b_addr32 = {8'd0, bus_addr_i};
+  wire        b_in     = (bus_space_i == SpAmem) ? (b_addr32 < AmemHost) :
+                         (bus_space_i == SpWmem) ? (b_addr32 < WmemHost) :
+                         (bus_space_i == SpDmem) ? (b_addr32 < DmemHost) : (b_addr32 < CntHost);
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) h1_req_q <= 1'b0;
     else         h1_req_q <= bus_req_i;
@@ -107,16 +111,14 @@ module npu_core #(
     h1_space_q <= bus_space_i;
     h1_addr_q  <= bus_addr_i;
     h1_wdata_q <= bus_wdata_i;
+    h1_in_q    <= b_in;   // the range check, registered (timing)
   end
   wire [31:0] h_addr32 = {8'd0, h1_addr_q};
   wire        h_bytes  = (h1_space_q == SpAmem) || (h1_space_q == SpWmem);
   wire [31:0] h_word   = h_bytes ? h_addr32 / Sub : h_addr32;  // DMEM/CNT: 32-bit words
   wire [31:0] h_lane32 = h_addr32 % Sub;
   wire [LaneW-1:0] h_lane = h_lane32[LaneW-1:0];
-  wire [31:0] h_limit  = (h1_space_q == SpAmem) ? AmemHost :
-                         (h1_space_q == SpWmem) ? WmemHost :
-                         (h1_space_q == SpDmem) ? DmemHost : CntHost;
-  wire        h_ok     = h1_req_q && !busy && (h_addr32 < h_limit);
+  wire        h_ok     = h1_req_q && !busy && h1_in_q;
   wire        h_wr     = h_ok && h1_we_q;
   wire [31:0]      h_mask32 = 32'hF << (4 * h_lane);   // Dim <= 32
   wire [Dim-1:0]   h_mask   = h_mask32[Dim-1:0];
