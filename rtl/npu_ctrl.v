@@ -229,8 +229,13 @@ module npu_ctrl #(
   wire [RowAw:0] b_up  = {1'b0, b_q} + 1'b1;
   wire [RowAw:0] b_ev  = p_end ? {(RowAw+1){1'b0}} : b_up;
   wire [RowAw:0] d_ev  = p_end ? {{RowAw{1'b0}}, slide} : b_up;
-  wire [SW-1:0] q_ev   = s_q + {{(SW-RowAw-1){1'b0}}, d_ev};
-  wire        real_ev  = (b_ev < wwin) && !q_ev[SW-1] && (q_ev[PW-1:0] <= npix_m1_q);
+  // s + d <= P - 1 as (P - 1 - s) - d >= 0: the first subtraction starts from registers
+  // while d is still being selected (timing); s + d < 0 only when s < 0 (s >= 1 - Dim):
+  // a few low bits decide it.
+  wire [SW:0]   rem_s  = {2'b00, npix_m1_q} - {s_q[SW-1], s_q};
+  wire [SW:0]   rem_d  = rem_s - {{(SW-RowAw){1'b0}}, d_ev};
+  wire [RowAw+1:0] q_lo = s_q[RowAw+1:0] + {1'b0, d_ev};
+  wire        real_ev  = (b_ev < wwin) && !(s_q[SW-1] && q_lo[RowAw+1]) && !rem_d[SW];
   reg         real_q;
   always @(posedge clk_i) begin
     if (state_q != StConv) real_q <= (wwin == {{RowAw{1'b0}}, 1'b1});
