@@ -94,10 +94,14 @@ module npu_core #(
   wire is_max  = (mode == 2'd2);
 
   // ---------------------------------------------------------------- host port
-  reg        h1_req_q, h1_we_q;
+  reg        h1_req_q, h1_we_q, h1_in_q;
   reg [1:0]  h1_space_q;
   reg [23:0] h1_addr_q;
   reg [31:0] h1_wdata_q;
+  wire [31:0] b_addr32 = {8'd0, bus_addr_i};
+  wire        b_in     = (bus_space_i == SpAmem) ? (b_addr32 < AmemHost) :
+                         (bus_space_i == SpWmem) ? (b_addr32 < WmemHost) :
+                         (bus_space_i == SpDmem) ? (b_addr32 < DmemHost) : (b_addr32 < CntHost);
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) h1_req_q <= 1'b0;
     else         h1_req_q <= bus_req_i;
@@ -107,16 +111,14 @@ module npu_core #(
     h1_space_q <= bus_space_i;
     h1_addr_q  <= bus_addr_i;
     h1_wdata_q <= bus_wdata_i;
+    h1_in_q    <= b_in;   // the range check, registered (timing)
   end
   wire [31:0] h_addr32 = {8'd0, h1_addr_q};
   wire        h_bytes  = (h1_space_q == SpAmem) || (h1_space_q == SpWmem);
   wire [31:0] h_word   = h_bytes ? h_addr32 / Sub : h_addr32;  // DMEM/CNT: 32-bit words
   wire [31:0] h_lane32 = h_addr32 % Sub;
   wire [LaneW-1:0] h_lane = h_lane32[LaneW-1:0];
-  wire [31:0] h_limit  = (h1_space_q == SpAmem) ? AmemHost :
-                         (h1_space_q == SpWmem) ? WmemHost :
-                         (h1_space_q == SpDmem) ? DmemHost : CntHost;
-  wire        h_ok     = h1_req_q && !busy && (h_addr32 < h_limit);
+  wire        h_ok     = h1_req_q && !busy && h1_in_q;
   wire        h_wr     = h_ok && h1_we_q;
   wire [31:0]      h_mask32 = 32'hF << (4 * h_lane);   // Dim <= 32
   wire [Dim-1:0]   h_mask   = h_mask32[Dim-1:0];
@@ -221,8 +223,9 @@ module npu_core #(
   wire [8*Dim-1:0] pad_vec = is_max ? {Dim{8'h80}} : {Dim{x_zp}};
   wire [8*Dim-1:0] x_mux   = f_pad ? pad_vec : amem_rdata;
 
-  // One register between the AMEM/pad mux and the array (timing); weight rows go to
-  // the array straight from WMEM, which keeps the load-before-token rule of npu_array.
+  // One register between the AMEM/pad mux and the array or the pool (timing); weight
+  // rows go to the array straight from WMEM, which keeps the load-before-token rule of
+  // npu_array.
   reg                arr_valid_q, arr_swap_q;
   reg [8*Dim-1:0]    arr_x_q;
   reg [TagWidth-1:0] arr_tag_q;
@@ -231,7 +234,7 @@ module npu_core #(
       arr_valid_q <= 1'b0;
       arr_swap_q  <= 1'b0;
     end else begin
-      arr_valid_q <= f_valid && is_conv;
+      arr_valid_q <= f_valid;   // the array's in conv layers, the pool's in max pools
       arr_swap_q  <= f_swap;
     end
   end
@@ -273,7 +276,7 @@ module npu_core #(
     .w_load_i   (f_wload),
     .w_row_i    (f_wrow),
     .w_data_i   (wmem_rdata),
-    .in_valid_i (arr_valid_q),
+    .in_valid_i (arr_valid_q && is_conv),
     .in_swap_i  (arr_swap_q),
     .in_tag_i   (arr_tag_q),
     .in_x_i     (arr_x_q),
@@ -315,11 +318,12 @@ module npu_core #(
   wire [8*Dim-1:0]  pool_max;
   npu_pool #(.Lanes(Dim), .QWidth(1)) u_pool (
     .clk_i      (clk_i),
-    .in_valid_i (f_valid && !is_conv),
-    .in_first_i (f_first),
-    .in_last_i  (f_last),
-    .in_q_i     (f_q0),
-    .in_x_i     (x_mux),
+    .rst_ni     (rst_ni),
+    .in_valid_i (arr_valid_q && !is_conv),
+    .in_first_i (arr_tag_q[TagWidth-1]),
+    .in_last_i  (arr_tag_q[TagWidth-2]),
+    .in_q_i     (arr_tag_q[0]),
+    .in_x_i     (arr_x_q),
     .out_valid_o(pool_valid),
     .out_q_o    (pool_q0),
     .out_max_o  (pool_max)
@@ -358,11 +362,11 @@ module npu_core #(
   );
 
   // Output words: outputs leave in address order, from obase (the og's first, tagged)
-  // in steps of ostep.
+  // in steps of ostep + 1.
   reg  [AmAw-1:0] onext_q;
   assign rq_addr = rq_q0 ? obase : onext_q;
   always @(posedge clk_i) begin
-    if (rq_valid) onext_q <= rq_addr + ostep;
+    if (rq_valid) onext_q <= rq_addr + ostep + 1'b1;
   end
 
   // Word addresses past the memory sizes never reach the RAMs (h_ok checks them).

@@ -41,7 +41,7 @@ module npu_ctrl #(
   parameter integer AccDepth  = 1024,
   parameter integer MaxLayers = 16,
   parameter integer RqInterval = 16 + Dim,   // npu_requant: cycles per vector
-  parameter integer DrainCycles = 3 * Dim + RqInterval + 8,
+  parameter integer DrainCycles = 3 * Dim + RqInterval + 10,
   parameter integer AmAw  = $clog2(AmemWords),
   parameter integer WmAw  = $clog2(WmemWords),
   parameter integer DmAw  = $clog2(DmemWords),
@@ -68,7 +68,7 @@ module npu_ctrl #(
   output wire [RowAw-1:0]  f_p_o,       // accumulator entry (pixel mod Dim)
   output wire              f_q0_o,      // the og's (pool: layer's) first output: at obase_o
   output wire [AmAw-1:0]   obase_o,     // AMEM word of the og's first output (out_base + og)
-  output wire [AmAw-1:0]   ostep_o,     // AMEM words from one output to the next (OG; 1)
+  output wire [AmAw-1:0]   ostep_o,     // AMEM words from one output to the next, minus 1 (OG-1; 0)
   output wire              f_wload_o,   // WMEM data is weight row f_wrow_o of a tile
   output wire [RowAw-1:0]  f_wrow_o,
   output wire              f_param_o,   // WMEM data is parameter word f_pidx_o
@@ -93,8 +93,9 @@ module npu_ctrl #(
   // c + 2*Dim + 2 + RqInterval; the next group's first parameter word is written at the
   // end of cycle c + OgDrain + 3, so OgDrain >= 2*Dim + RqInterval; one cycle of margin.
   // The og's last output is written with obase_q of its og (when it is the og's only
-  // output: a dense layer), 5 cycles after the requantizer has read M0/S: 4 more.
-  localparam [31:0] OgDrain32 = 2 * Dim + RqInterval + 5;
+  // output: a dense layer), 7 cycles after the requantizer has read M0/S (its window
+  // and clamp pipeline): 6 more.
+  localparam [31:0] OgDrain32 = 2 * Dim + RqInterval + 7;
   localparam [31:0] RqGap32 = RqInterval - 1;
   localparam [31:0] ByGap32 = Dim - 1;
   localparam [4:0]  RqGap = RqGap32[4:0];
@@ -140,14 +141,18 @@ module npu_ctrl #(
   // descriptor fields
   reg [3:0]  op_q;
   reg [AW-1:0] out_base_q;
-  reg [DW-1:0] in_h_q, in_w_q, cg_n_q, og_n_q, out_w_q;
-  reg [7:0]  kh_q, kw_q, sh_q, sw_q, pt_q, pl_q;
+  reg [DW-1:0] in_h_q, in_w_q, og_m1_q, out_w_q;
+  reg [7:0]  sh_q, sw_q, pt_q, pl_q;
+  // CG, OG, KH and KW minus one (decremented at the fetch): the loop ends compare the
+  // counters themselves, no incrementer before the compare (timing)
+  reg [DW-1:0] cg_m1_q;
+  reg [7:0]  kh_m1_q, kw_m1_q;
   reg [7:0]  x_zp_q, y_zp_q, lo_q, hi_q;
 
   // layer constants, computed by the compiler (descriptor words 11-13)
   reg [AW-1:0] wcg_q;      // W*CG: AMEM words per input row
   reg [AW-1:0] swcg_q;     // sw*CG: step of P per output column
-  reg [PW-1:0] npix_q;     // OH*OW
+  reg [PW-1:0] npix_m1_q;  // OH*OW - 1 (decremented at the fetch: the last pixel)
   reg [AW-1:0] stepy_q;    // sh*W*CG: step of P per output row
   reg [AW-1:0] p_init_q;   // P at (oy, ox) = (0, 0)
   reg [WW-1:0] kt_q;       // K = KH*KW*CG: weight tiles per output pixel
@@ -170,8 +175,9 @@ module npu_ctrl #(
   reg [3:0]    pidx_q;               // parameter word
   reg [7:0]    drain_q;
   // pixel position (current) and the saved one of the window start (pixel max(s, 0)):
-  // oxs = ox*sw - pl, oys = oy*sh - pt (signed), pp = AMEM word of (oys, oxs, channel 0),
-  // prow = pp at ox = 0, qq = output word
+  // ox counts the columns left in the row, OW - ox (down to 1: no adder before the
+  // row-end compare), oxs = ox*sw - pl, oys = oy*sh - pt (signed), pp = AMEM word of
+  // (oys, oxs, channel 0), prow = pp at the row's first column
   reg [DW-1:0] ox_q, ps_ox_q;
   reg [CW-1:0] oxs_q, oys_q, ps_oxs_q, ps_oys_q;
   reg [AW-1:0] pp_q, prow_q, ps_pp_q, ps_prow_q;
@@ -191,29 +197,51 @@ module npu_ctrl #(
                         ix[CW-1] || (ix[CW-2:0] >= {1'b0, in_w_q});
   wire [31:0]   b32   = {{(32-RowAw){1'b0}}, b_q};
   wire [AW-1:0] cg_a  = cg_q;
-  wire [AW-1:0] cgn_a = cg_n_q;
-  wire [AW-1:0] ogn_a = og_n_q;
-  wire [AW-1:0] amem_a = pp_q + koff_q + (is_conv ? {AW{1'b0}} : cg_a);
-  // counters compare their increment with the count (one adder for both)
+  wire [AW-1:0] cgm1_a = cg_m1_q;
+  wire [AW-1:0] ogm1_a = og_m1_q;
+  wire [AW-1:0] amem_a = pp_q + koff_q;   // pool: koff includes g (timing: one adder)
+  // next counter values (the loop ends compare the counters with CG-1, KH-1, KW-1)
   wire [7:0]    ky_inc  = ky_q + 8'd1;
   wire [7:0]    kx_inc  = kx_q + 8'd1;
   wire [DW-1:0] cg_inc  = cg_q + 1'b1;
   wire [DW-1:0] og_inc  = og_q + 1'b1;
-  wire [DW-1:0] ox_inc  = ox_q + 1'b1;
+  wire [DW-1:0] ox_dec  = ox_q - 1'b1;
   wire [SW-1:0] s_inc   = s_q + 1'b1;
-  wire        kx_end  = (kx_inc == kw_q);
-  wire        k_last  = (ky_inc == kh_q) && kx_end;
+  wire        kx_end  = (kx_q == kw_m1_q);
+  wire        k_last  = (ky_q == kh_m1_q) && kx_end;
   wire        k_first = (ky_q == 8'd0) && (kx_q == 8'd0);
-  wire        cg_last = (cg_inc == cg_n_q);
+  wire        cg_last = (cg_q == cg_m1_q);
   wire        t_last  = k_last && cg_last;
   // sliding window (see the header): K tiles per pixel, W pixels per period
   wire [WW-1:0] kt     = kt_q;
   wire [WW-1:0] og_wstr = kt_q << RowAw;                       // WMEM words per og
-  wire [RowAw:0] wwin  = (kt < {{(WW-RowAw-1){1'b0}}, DimR}) ? kt[RowAw:0] : DimR;
-  wire [SW-1:0] qpix   = s_q + {{(SW-RowAw){1'b0}}, b_q};       // pixel of this beat
+  // W = min(K, Dim), registered when the descriptor is decoded (timing)
+  wire [RowAw:0] wwin_d = (kt < {{(WW-RowAw-1){1'b0}}, DimR}) ? kt[RowAw:0] : DimR;
+  reg  [RowAw:0] wwin_q;
+  always @(posedge clk_i) if (state_q == StDecode) wwin_q <= wwin_d;
+  wire [RowAw:0] wwin  = wwin_q;
+  wire [RowAw-1:0] qpix_lo = s_q[RowAw-1:0] + b_q;             // pixel of this beat mod Dim
   wire        slide    = !x_q[XW-1];                           // pixel s leaves after this period
-  wire        b_in_w   = ({1'b0, b_q} < wwin);
-  wire        real_px  = b_in_w && !qpix[SW-1] && (qpix[PW-1:0] < npix_q);
+  // Whether this beat's pixel s + b is real (b < W, 0 <= s + b < P) comes registered
+  // (timing): in StConv real_q is computed for the beat after this one (b + 1, or b = 0
+  // and s + slide after the period's last beat) and taken when the beat goes. A group
+  // starts with s = 1 - W, b = 0: real iff W = 1 (P >= 1).
+  wire [RowAw:0] b_up  = {1'b0, b_q} + 1'b1;
+  wire [RowAw:0] b_ev  = p_end ? {(RowAw+1){1'b0}} : b_up;
+  wire [RowAw:0] d_ev  = p_end ? {{RowAw{1'b0}}, slide} : b_up;
+  // s + d <= P - 1 as (P - 1 - s) - d >= 0: the first subtraction starts from registers
+  // while d is still being selected (timing); s + d < 0 only when s < 0 (s >= 1 - Dim):
+  // a few low bits decide it.
+  wire [SW:0]   rem_s  = {2'b00, npix_m1_q} - {s_q[SW-1], s_q};
+  wire [SW:0]   rem_d  = rem_s - {{(SW-RowAw){1'b0}}, d_ev};
+  wire [RowAw+1:0] q_lo = s_q[RowAw+1:0] + {1'b0, d_ev};
+  wire        real_ev  = (b_ev < wwin) && !(s_q[SW-1] && q_lo[RowAw+1]) && !rem_d[SW];
+  reg         real_q;
+  always @(posedge clk_i) begin
+    if (state_q != StConv) real_q <= (wwin == {{RowAw{1'b0}}, 1'b1});
+    else if (conv_go)      real_q <= real_ev;
+  end
+  wire        real_px  = real_q;
   wire        p_end    = (b_q == {RowAw{1'b1}});              // last beat of the period
   wire        c_first  = ({1'b0, b_q} == wwin - 1'b1) && dprev_q;
   wire        c_last   = (b_q == {RowAw{1'b0}}) && slide;
@@ -225,15 +253,15 @@ module npu_ctrl #(
   wire        wload    = conv_go;
   wire        rq_issue = (state_q == StConv) ? (c_last && !s_q[SW-1] && !c_stall)
                                              : ((state_q == StPool) && k_last && !p_stall);
-  wire        og_end   = conv_go && p_end && slide && (s_inc == {1'b0, npix_q});
-  wire        last_og  = (og_inc == og_n_q);        // the layer ends: full drain
-  wire        pool_end = !p_stall && k_last && cg_last && (s_inc[PW-1:0] == npix_q);
+  wire        og_end   = conv_go && p_end && slide && (s_q == {1'b0, npix_m1_q});
+  wire        last_og  = (og_q == og_m1_q);         // the layer ends: full drain
+  wire        pool_end = !p_stall && k_last && cg_last && (s_q[PW-1:0] == npix_m1_q);
 
   // next pixel position (raster order)
   wire [CW-1:0] pl_c   = {{(CW-8){1'b0}}, pl_q};
   wire [CW-1:0] pt_c   = {{(CW-8){1'b0}}, pt_q};
-  wire        row_end  = (ox_inc == out_w_q);
-  wire [DW-1:0] nx_ox   = row_end ? {DW{1'b0}} : ox_inc;
+  wire        row_end  = (ox_q == {{(DW-1){1'b0}}, 1'b1});   // a constant compare (timing)
+  wire [DW-1:0] nx_ox   = row_end ? out_w_q : ox_dec;
   wire [CW-1:0] nx_oxs  = row_end ? {CW{1'b0}} - pl_c : oxs_q + {{(CW-8){1'b0}}, sw_q};
   wire [CW-1:0] nx_oys  = row_end ? oys_q + {{(CW-8){1'b0}}, sh_q} : oys_q;
   wire [AW-1:0] nx_prow = row_end ? prow_q + stepy_q : prow_q;
@@ -290,10 +318,10 @@ module npu_ctrl #(
         5'd0:  op_q <= dmem_rdata_i[3:0];
         5'd2:  out_base_q <= dmem_rdata_i[AW-1:0];
         5'd3:  begin in_h_q <= dmem_rdata_i[DW-1:0]; in_w_q <= dmem_rdata_i[16 +: DW]; end
-        5'd4:  begin cg_n_q <= dmem_rdata_i[DW-1:0]; og_n_q <= dmem_rdata_i[16 +: DW]; end
+        5'd4:  begin cg_m1_q <= dmem_rdata_i[DW-1:0] - 1'b1; og_m1_q <= dmem_rdata_i[16 +: DW] - 1'b1; end
         5'd5:  out_w_q <= dmem_rdata_i[16 +: DW];   // out_h: only in npix
         5'd6:  begin
-          kh_q <= dmem_rdata_i[7:0];   kw_q <= dmem_rdata_i[15:8];
+          kh_m1_q <= dmem_rdata_i[7:0] - 8'd1;  kw_m1_q <= dmem_rdata_i[15:8] - 8'd1;
           sh_q <= dmem_rdata_i[23:16]; sw_q <= dmem_rdata_i[31:24];
         end
         5'd7:  begin pt_q <= dmem_rdata_i[7:0]; pl_q <= dmem_rdata_i[15:8]; end
@@ -303,7 +331,7 @@ module npu_ctrl #(
           lo_q   <= dmem_rdata_i[23:16]; hi_q   <= dmem_rdata_i[31:24];
         end
         5'd11: begin wcg_q <= dmem_rdata_i[AW-1:0];   swcg_q <= dmem_rdata_i[16 +: AW]; end
-        5'd12: begin stepy_q <= dmem_rdata_i[AW-1:0]; npix_q <= dmem_rdata_i[16 +: PW]; end
+        5'd12: begin stepy_q <= dmem_rdata_i[AW-1:0]; npix_m1_q <= dmem_rdata_i[16 +: PW] - 1'b1; end
         5'd13: begin p_init_q <= dmem_rdata_i[AW-1:0]; kt_q <= dmem_rdata_i[16 +: WW]; end
         default: ;
       endcase
@@ -336,7 +364,7 @@ module npu_ctrl #(
         x_q <= x_init;
         dprev_q <= 1'b1;
         drain_q <= 8'd0;
-        ox_q   <= {DW{1'b0}};         ps_ox_q   <= {DW{1'b0}};
+        ox_q   <= out_w_q;            ps_ox_q   <= out_w_q;
         oxs_q  <= {CW{1'b0}} - pl_c;  ps_oxs_q  <= {CW{1'b0}} - pl_c;
         oys_q  <= {CW{1'b0}} - pt_c;  ps_oys_q  <= {CW{1'b0}} - pt_c;
         pp_q   <= p_init_q;           ps_pp_q   <= p_init_q;
@@ -407,7 +435,7 @@ module npu_ctrl #(
           x_q <= x_init;
           dprev_q <= 1'b1;
           drain_q <= 8'd0;
-          ox_q   <= {DW{1'b0}};         ps_ox_q   <= {DW{1'b0}};
+          ox_q   <= out_w_q;            ps_ox_q   <= out_w_q;
           oxs_q  <= {CW{1'b0}} - pl_c;  ps_oxs_q  <= {CW{1'b0}} - pl_c;
           oys_q  <= {CW{1'b0}} - pt_c;  ps_oys_q  <= {CW{1'b0}} - pt_c;
           pp_q   <= p_init_q;           ps_pp_q   <= p_init_q;
@@ -424,11 +452,13 @@ module npu_ctrl #(
             koff_q <= koff_row_q + wcg_q;
           end else begin
             kx_q <= kx_inc;
-            koff_q <= koff_q + cgn_a;
+            koff_q <= koff_q + cgm1_a + 1'b1;   // + CG
           end
         end else begin
           ky_q <= 8'd0;  kx_q <= 8'd0;
-          koff_q <= {AW{1'b0}};  koff_row_q <= {AW{1'b0}};
+          // the next window's koff starts at its group g
+          koff_q <= cg_last ? {AW{1'b0}} : cg_a + 1'b1;
+          koff_row_q <= cg_last ? {AW{1'b0}} : cg_a + 1'b1;
           if (cg_last) begin
             cg_q <= {DW{1'b0}};
             s_q <= s_inc;
@@ -508,7 +538,7 @@ module npu_ctrl #(
     f_pad_q   <= pad;
     f_first_q <= is_conv ? c_first : k_first;
     f_last_q  <= is_conv ? c_last : k_last;
-    f_p_q     <= qpix[RowAw-1:0];   // pixel mod Dim
+    f_p_q     <= qpix_lo;           // pixel mod Dim
     f_q0_q    <= ofirst_q;
     f_wrow_q  <= b_q[RowAw-1:0];
     f_pidx_q  <= pidx_q;
@@ -521,7 +551,7 @@ module npu_ctrl #(
   assign f_p_o     = f_p_q;
   assign f_q0_o    = f_q0_q;
   assign obase_o   = obase_q;
-  assign ostep_o   = is_conv ? ogn_a : {{(AW-1){1'b0}}, 1'b1};
+  assign ostep_o   = is_conv ? ogm1_a : {AW{1'b0}};
   assign f_wload_o = f_wload_q;
   assign f_wrow_o  = f_wrow_q;
   assign f_param_o = f_param_q;
@@ -532,9 +562,9 @@ module npu_ctrl #(
   localparam [31:0] AccDepth32 = AccDepth;
   always @(posedge clk_i) begin
     if (state_q == StParam && pidx_q == 4'd0 &&
-        (cg_n_q == {DW{1'b0}} || og_n_q == {DW{1'b0}} || AccDepth32 < Dim32)) begin
+        (cg_m1_q == {DW{1'b1}} || og_m1_q == {DW{1'b1}} || AccDepth32 < Dim32)) begin
       $display("npu_ctrl: layer %0d: bad CONV descriptor (AccDepth %0d, CG %0d, OG %0d)",
-               layer_q, AccDepth, cg_n_q, og_n_q);
+               layer_q, AccDepth, cg_m1_q + 1'b1, og_m1_q + 1'b1);
       $stop;
     end
   end

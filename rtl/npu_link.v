@@ -30,7 +30,12 @@
 //
 // Core side: the npu_core host port of ARCHITECTURE section 5 (bus_req_o is a one-cycle
 // strobe; the link waits for bus_ack_i, which must come at least one cycle later).
-// Sizes are in 32-bit host words per space.
+// Sizes are in 32-bit host words per space. busy_i and done_i are registered on entry.
+//
+// Timing (48 MHz on the iCE40UP5K): the executor's states are one-hot, the waiting
+// request's dispatch is decoded a cycle ahead, reply bytes pass a one-byte buffer on
+// their way to the UART, and the core's busy/done are registered; the fields' range
+// checks take the cycles of ExCheck.
 module npu_link #(
   parameter integer Version      = 1,
   parameter integer Dim          = 8,
@@ -107,14 +112,23 @@ module npu_link #(
   localparam [15:0] IdRspLen    = 16'd38;  // status + 37 bytes
   localparam [PayW-1:0] PtrOut  = 4;       // INFER: out_addr, out_count
   localparam [PayW-1:0] PtrData = 10;      // INFER: the input words
-  localparam [CW-1:0]   One = 1, Two = 2;
+  localparam [NW-1:0]   HdrWrite = 1, HdrInfer = 2;  // header words before the data
   localparam [31:0]     AddrLast32 = AB - 1;
   localparam [1:0]      AddrLast = AddrLast32[1:0];   // last address byte kept
 
-  localparam [3:0] ExIdle = 4'd0, ExSpace = 4'd1, ExAddr = 4'd2, ExCount = 4'd3,
-                   ExCheck = 4'd4, ExWrFetch = 4'd5, ExWrBus = 4'd6, ExStart = 4'd7,
-                   ExRun = 4'd8, ExTxHdr = 4'd9, ExTxId = 4'd10, ExTxCnt = 4'd11,
-                   ExTxRdBus = 4'd12, ExTxWord = 4'd13, ExTxCyc = 4'd14, ExTxCrc = 4'd15;
+  // Executor states, one-hot (timing: a state test is one flip-flop): Ex* is the state
+  // vector, B* its bit.
+  localparam integer BIdle = 0, BSpace = 1, BAddr = 2, BCount = 3, BCheck = 4, BWrFetch = 5,
+                     BWrBus = 6, BStart = 7, BRun = 8, BTxHdr = 9, BTxId = 10, BTxCnt = 11,
+                     BTxRdBus = 12, BTxWord = 13, BTxCyc = 14, BTxCrc = 15;
+  localparam [15:0] ExIdle = 16'd1 << BIdle, ExSpace = 16'd1 << BSpace,
+                    ExAddr = 16'd1 << BAddr, ExCount = 16'd1 << BCount,
+                    ExCheck = 16'd1 << BCheck, ExWrFetch = 16'd1 << BWrFetch,
+                    ExWrBus = 16'd1 << BWrBus, ExStart = 16'd1 << BStart,
+                    ExRun = 16'd1 << BRun, ExTxHdr = 16'd1 << BTxHdr,
+                    ExTxId = 16'd1 << BTxId, ExTxCnt = 16'd1 << BTxCnt,
+                    ExTxRdBus = 16'd1 << BTxRdBus, ExTxWord = 16'd1 << BTxWord,
+                    ExTxCyc = 16'd1 << BTxCyc, ExTxCrc = 16'd1 << BTxCrc;
   // INFER phases: check out_addr/out_count, check and write the input, reply
   localparam [1:0] PhOut = 2'd0, PhIn = 2'd1, PhReply = 2'd2;
 
@@ -185,11 +199,12 @@ module npu_link #(
   end
 
   // ---------------------------------------------------------------- executor
-  reg [3:0]    state_q, state_d;
+  reg [15:0]   state_q, state_d;
   reg [1:0]    ph_q, ph_d;           // INFER phase
   reg [6:0]    cmd_q, cmd_d;         // the request's cmd (bit 7 is the reply flag)
   reg [7:0]    seq_q, seq_d;
-  reg [NW-1:0] words_q, words_d;     // payload length / 4
+  reg [NW-1:0] words_q, words_d;     // WRITE/INFER: the data words (payload length / 4
+                                     // less the header's words; meaningless otherwise)
   reg          rep_q, rep_d;         // a repeated request: answer, do not execute
   reg [2:0]    status_q, status_d;
   reg          fb_wait_q, fb_wait_d; // frame-buffer read latency; bus request sent
@@ -202,6 +217,9 @@ module npu_link #(
   reg          count_hi_q, count_hi_d;
   reg [31:0]   word_q, word_d;
   reg [31:0]   cycles_q;          // cycles of the last run, start to done
+  // The core's busy and done, registered (timing: they come from across the chip). The
+  // executor sees done a cycle late, and its cycle counter starts at -1 to match.
+  reg          busy_q, done_q;
   // cmd_q and seq_q are those of the last request answered until the next dispatch
   reg          last_valid_q;        // ... and it is remembered for repeats
   // error counters reported by IDENTIFY (u16 fields, saturating at 255)
@@ -212,27 +230,30 @@ module npu_link #(
   reg [7:0]  tx_byte;
   reg        tx_valid;
   wire [15:0] tx_crc;
-  wire        tx_fire = tx_valid && tx_ready_i;
+  // Reply bytes pass a one-byte buffer on their way to the UART (timing: the byte mux
+  // ends in a register). The executor fills it when it is empty; the UART empties it
+  // within a cycle when idle, otherwise as the byte before ends, so bytes still leave
+  // back to back.
+  reg [7:0]  tx_buf_q;
+  reg        tx_full_q;
+  wire       tx_fire = tx_valid && !tx_full_q;
 
-  // The reply CRC folds each byte in the cycle after the UART took it (timing: the byte
-  // mux and the CRC network are too deep for one 48 MHz cycle together). The CRC bytes
-  // are sent a whole UART byte later, when the last fold is long done.
+  // The reply CRC folds each byte in the cycle after it entered the buffer. The CRC
+  // bytes enter the buffer at least a cycle after the last body byte (the UART must
+  // take that one first), when the last fold is done.
   reg        crc_clear_q, crc_en_q;
-  reg [7:0]  crc_byte_q;
 
   npu_crc16 u_tx_crc (
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .clear_i(crc_clear_q),
     .en_i   (crc_en_q),
-    .data_i (crc_byte_q),
+    .data_i (tx_buf_q),
     .crc_o  (tx_crc)
   );
 
   wire [2:0] cmd       = cmd_q[2:0];
-  wire       is_write  = (cmd == CmdWrite);
-  wire       is_read   = (cmd == CmdRead);
-  wire       is_infer  = (cmd == CmdInfer);
+  reg        is_write, is_read, is_infer;   // cmd decoded at the dispatch (timing)
   wire       known     = (cmd_q[6:3] == 4'd0) && (cmd != 3'd0) && (cmd != 3'd7);
 
   // the request waiting in the receiver
@@ -250,6 +271,39 @@ module npu_link #(
   wire rx_uses_core = (rx_c == CmdWrite) || (rx_c == CmdRead) || (rx_c == CmdRun) ||
                       (rx_c == CmdInfer);
   wire rx_repeat    = last_valid_q && rx_known && rx_c == cmd && rx_seq == seq_q;
+  always @(posedge clk_i)
+    if (state_q[BIdle]) {is_write, is_read, is_infer} <=
+      {rx_c == CmdWrite, rx_c == CmdRead, rx_c == CmdInfer};
+
+  // The dispatch of the waiting request, decided a cycle ahead (timing). The header is
+  // final before the commit that makes the request wait and then holds (no frame is
+  // stored while one waits); cmd_q, seq_q and last_valid_q change only while the
+  // executor is not idle, and the core is not busy then.
+  reg [2:0]      dsp_status_q, dsp_status;
+  reg [15:0]     dsp_state_q, dsp_state;
+  reg            dsp_ptr_out_q, dsp_rep_q;
+  always @(*) begin
+    dsp_status = StatOk;
+    dsp_state  = ExTxHdr;
+    if (rx_overlong)                 dsp_status = StatBadLen;
+    else if (!rx_known)              dsp_status = StatBadCmd;
+    else if (!rx_len_ok)             dsp_status = StatBadLen;
+    else if (busy_q && rx_uses_core) dsp_status = StatBusy;
+    else begin
+      case (rx_c)
+        CmdWrite, CmdRead: dsp_state = ExSpace;
+        CmdRun:            dsp_state = rx_repeat ? ExTxHdr : ExStart;
+        CmdInfer:          dsp_state = ExAddr;
+        default:           dsp_state = ExTxHdr;
+      endcase
+    end
+  end
+  always @(posedge clk_i) begin
+    dsp_status_q  <= dsp_status;
+    dsp_state_q   <= dsp_state;
+    dsp_ptr_out_q <= dsp_state[BAddr];   // INFER: out_addr, out_count first
+    dsp_rep_q     <= rx_repeat;
+  end
 
   // Fields arrive byte by byte from the frame buffer (little-endian): the first AB
   // (CB) bytes shift into the register from the top, later ones only need to be zero.
@@ -291,8 +345,8 @@ module npu_link #(
   wire [15:0]   rsp_len   = id_reply ? IdRspLen : {{(13 - NW){1'b0}}, rsp_words_q, 2'b01};
 
   // what follows the status byte, and the reply data words
-  reg [3:0] after_hdr;
-  wire [3:0] after_words = is_infer ? ExTxCyc : ExTxCrc;
+  reg [15:0]  after_hdr;
+  wire [15:0] after_words = is_infer ? ExTxCyc : ExTxCrc;
   always @(*) begin
     after_hdr = ExTxCrc;
     if (status_q == StatOk) begin
@@ -337,38 +391,24 @@ module npu_link #(
     tx_byte      = 8'h00;
     tx_valid     = 1'b0;
 
-    case (state_q)
-      ExIdle: if (queued != 2'd0) begin
+    (* parallel_case *)
+    case (1'b1)
+      state_q[BIdle]: if (queued != 2'd0) begin
         cmd_d       = rx_cmd[6:0];
         seq_d       = rx_seq;
-        words_d     = rx_len[PayW-1:2];
-        rep_d       = rx_repeat;
+        words_d     = rx_len[PayW-1:2] - ((rx_c == CmdInfer) ? HdrInfer : HdrWrite);
+        rep_d       = dsp_rep_q;
         held_d      = 1'b1;
-        ptr_d       = {PayW{1'b0}};
+        ptr_d       = dsp_ptr_out_q ? PtrOut : {PayW{1'b0}};
         idx_d       = 5'd0;
         space_d     = 2'd0;
         space_bad_d = 1'b0;
         ph_d        = PhOut;
-        status_d    = StatOk;
-        state_d     = ExTxHdr;
-        if (rx_overlong)                 status_d = StatBadLen;
-        else if (!rx_known)              status_d = StatBadCmd;
-        else if (!rx_len_ok)             status_d = StatBadLen;
-        else if (busy_i && rx_uses_core) status_d = StatBusy;
-        else begin
-          case (rx_c)
-            CmdWrite, CmdRead: state_d = ExSpace;
-            CmdRun:            state_d = rx_repeat ? ExTxHdr : ExStart;
-            CmdInfer: begin
-              ptr_d   = PtrOut;  // out_addr, out_count first
-              state_d = ExAddr;
-            end
-            default:           state_d = ExTxHdr;
-          endcase
-        end
+        status_d    = dsp_status_q;
+        state_d     = dsp_state_q;
       end
 
-      ExSpace: begin
+      state_q[BSpace]: begin
         fb_wait_d = !fb_wait_q;
         if (fb_wait_q) begin
           space_d     = fb_rdata[1:0];
@@ -378,7 +418,7 @@ module npu_link #(
         end
       end
 
-      ExAddr: begin  // 4 bytes; those above the first AB only mark the address out of range
+      state_q[BAddr]: begin  // 4 bytes; those above the first AB only mark the address out of range
         fb_wait_d = !fb_wait_q;
         if (fb_wait_q) begin
           if (idx_q[1:0] <= AddrLast) addr_d    = addr_shift;
@@ -390,7 +430,7 @@ module npu_link #(
             idx_d = 5'd0;
             // WRITE, INFER input: the data words follow (READ and INFER's out_count
             // overwrite count in ExCount; loading it anyway keeps the enable simple)
-            count_d    = {{(CW - NW){1'b0}}, words_q} - (is_infer ? Two : One);
+            count_d    = {{(CW - NW){1'b0}}, words_q};
             count_hi_d = 1'b0;
             if (is_read || (is_infer && ph_q != PhIn)) begin
               state_d = ExCount;
@@ -402,7 +442,7 @@ module npu_link #(
         end
       end
 
-      ExCount: begin  // 2 bytes
+      state_q[BCount]: begin  // 2 bytes
         fb_wait_d = !fb_wait_q;
         if (fb_wait_q) begin
           if (!idx_q[0] || CB == 2) count_d    = count_shift;
@@ -417,40 +457,41 @@ module npu_link #(
         end
       end
 
-      ExCheck: begin  // two cycles for range_end_q and fits_q to follow addr and count
+      state_q[BCheck]: begin  // two cycles for range_end_q and fits_q to follow addr and count
         idx_d = 5'd0;
         if (idx_q[1:0] != 2'd2) begin
           idx_d   = idx_q + 5'd1;
           state_d = ExCheck;
-        end
-        else if (space_bad_q)
-          {status_d, state_d} = {StatBadSpace, ExTxHdr};
-        else if (len_bad_q)
-          {status_d, state_d} = {StatBadLen, ExTxHdr};
-        else if (!fits_q)
-          {status_d, state_d} = {StatBadAddr, ExTxHdr};
-        else if (is_read)
-          state_d = ExTxHdr;
-        else if (is_write)
-          state_d = (rep_q || no_words_q) ? ExTxHdr : ExWrFetch;
-        else if (is_infer && ph_q == PhOut) begin
-          ph_d    = PhIn;
-          ptr_d   = {PayW{1'b0}};
-          state_d = ExAddr;
-        end else if (is_infer) begin
-          if (rep_q) begin
-            ph_d    = PhReply;
-            ptr_d   = PtrOut;
-            state_d = ExAddr;
-          end else begin
-            state_d = no_words_q ? ExStart : ExWrFetch;
-          end
         end else begin
-          state_d = ExTxHdr;
+          // INFER's next phase, set whatever the checks say (timing): after an error
+          // neither ph_q nor ptr_q is used again
+          if (is_infer && ph_q == PhOut) begin
+            ph_d  = PhIn;
+            ptr_d = {PayW{1'b0}};
+          end else if (is_infer && rep_q) begin
+            ph_d  = PhReply;
+            ptr_d = PtrOut;
+          end
+          if (space_bad_q)
+            {status_d, state_d} = {StatBadSpace, ExTxHdr};
+          else if (len_bad_q)
+            {status_d, state_d} = {StatBadLen, ExTxHdr};
+          else if (!fits_q)
+            {status_d, state_d} = {StatBadAddr, ExTxHdr};
+          else if (is_read)
+            state_d = ExTxHdr;
+          else if (is_write)
+            state_d = (rep_q || no_words_q) ? ExTxHdr : ExWrFetch;
+          else if (is_infer && (ph_q == PhOut || rep_q))
+            state_d = ExAddr;
+          else if (is_infer)
+            state_d = no_words_q ? ExStart : ExWrFetch;
+          else
+            state_d = ExTxHdr;
         end
       end
 
-      ExWrFetch: begin  // assemble one little-endian word from the frame buffer
+      state_q[BWrFetch]: begin  // assemble one little-endian word from the frame buffer
         fb_wait_d = !fb_wait_q;
         if (fb_wait_q) begin
           word_d = {fb_rdata, word_q[31:8]};
@@ -463,7 +504,7 @@ module npu_link #(
         end
       end
       // one bus request (while fb_wait_q is low), then wait for its acknowledge
-      ExWrBus: if (bus_ack_i) begin
+      state_q[BWrBus]: if (bus_ack_i) begin
         step = 1'b1;
         if (last_word) state_d = is_infer ? ExStart : ExTxHdr;
         else           state_d = ExWrFetch;
@@ -471,12 +512,12 @@ module npu_link #(
         fb_wait_d = 1'b1;
       end
 
-      ExStart: state_d = ExRun;
+      state_q[BStart]: state_d = ExRun;
       // Done on done_i; a core that drops busy without the pulse cannot hang the link
-      // (idx_q counts the first 16 cycles, before busy_i is trusted).
-      ExRun: begin
+      // (idx_q counts the first 16 cycles, before busy_q is trusted).
+      state_q[BRun]: begin
         if (!idx_q[4]) idx_d = idx_q + 5'd1;
-        if (done_i || (idx_q[4] && !busy_i)) begin
+        if (done_q || (idx_q[4] && !busy_q)) begin
           idx_d = 5'd0;
           if (is_infer) begin  // read out_addr and out_count again for the reply
             ph_d    = PhReply;
@@ -488,7 +529,7 @@ module npu_link #(
         end
       end
 
-      ExTxHdr: begin
+      state_q[BTxHdr]: begin
         tx_valid = 1'b1;
         case (idx_q[2:0])
           3'd0:    tx_byte = 8'hA5;
@@ -508,7 +549,7 @@ module npu_link #(
           end
         end
       end
-      ExTxId: begin
+      state_q[BTxId]: begin
         tx_valid = 1'b1;
         tx_byte  = id_const[{idx_q, 3'b000} +: 8];
         if (tx_fire) begin
@@ -520,7 +561,7 @@ module npu_link #(
           end
         end
       end
-      ExTxCnt: begin
+      state_q[BTxCnt]: begin
         tx_valid = 1'b1;
         tx_byte  = idx_q[0] ? 8'd0 : cnt_vec[{idx_q[2:1], 3'b000} +: 8];
         if (tx_fire) begin
@@ -532,13 +573,13 @@ module npu_link #(
           end
         end
       end
-      ExTxRdBus: if (bus_ack_i) begin
+      state_q[BTxRdBus]: if (bus_ack_i) begin
         word_d  = bus_rdata_i;
         state_d = ExTxWord;
       end else begin
         fb_wait_d = 1'b1;
       end
-      ExTxWord: begin
+      state_q[BTxWord]: begin
         tx_valid = 1'b1;
         tx_byte  = word_q[7:0];
         if (tx_fire) begin
@@ -552,7 +593,7 @@ module npu_link #(
           end
         end
       end
-      ExTxCyc: begin
+      state_q[BTxCyc]: begin
         tx_valid = 1'b1;
         tx_byte  = cycles_q[{idx_q[1:0], 3'b000} +: 8];
         if (tx_fire) begin
@@ -564,7 +605,7 @@ module npu_link #(
           end
         end
       end
-      ExTxCrc: begin
+      state_q[BTxCrc]: begin
         tx_valid = 1'b1;
         tx_byte  = idx_q[0] ? tx_crc[15:8] : tx_crc[7:0];
         if (tx_fire) begin
@@ -584,7 +625,7 @@ module npu_link #(
     end
 
     // The bank is released when the reply starts: its payload has been used up.
-    if (held_q && state_q == ExTxHdr) begin
+    if (held_q && state_q[BTxHdr]) begin
       release_bank = 1'b1;
       held_d       = 1'b0;
     end
@@ -592,7 +633,7 @@ module npu_link #(
 
   // Remember the request as its reply starts (RESET forgets instead; a BUSY refusal is
   // not remembered, so that its retransmission is executed).
-  wire reply_start = (state_q == ExTxHdr) && tx_fire && (idx_q == 5'd0);
+  wire reply_start = state_q[BTxHdr] && tx_fire && (idx_q == 5'd0);
 
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -634,19 +675,36 @@ module npu_link #(
     no_words_q  <= (n_words == 0);
     step_q      <= step;
     rsp_words_q <= rsp_words;
-    crc_byte_q  <= tx_byte;
   end
+
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      busy_q <= 1'b0;
+      done_q <= 1'b0;
+    end else begin
+      busy_q <= busy_i;
+      done_q <= done_i;
+    end
+  end
+
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni)          tx_full_q <= 1'b0;
+    else if (tx_fire)     tx_full_q <= 1'b1;
+    else if (tx_ready_i)  tx_full_q <= 1'b0;
+  end
+  always @(posedge clk_i) if (tx_fire) tx_buf_q <= tx_byte;
 
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni)          last_valid_q <= 1'b0;
     else if (reply_start) last_valid_q <= known && cmd != CmdReset && status_q != StatBusy;
   end
 
-  // Cycle counter: cleared by the start pulse, counting while the core runs. No reset:
-  // it is only reported after a run (a plain synchronous clear maps onto the flip-flops).
+  // Cycle counter: set to -1 by the start pulse (done_q is a cycle late), counting while
+  // the core runs. No reset: it is only reported after a run (a plain synchronous set
+  // maps onto the flip-flops).
   always @(posedge clk_i) begin
-    if (state_q == ExStart)    cycles_q <= 32'd0;
-    else if (state_q == ExRun) cycles_q <= cycles_q + 32'd1;
+    if (state_q[BStart])      cycles_q <= 32'hFFFF_FFFF;
+    else if (state_q[BRun])   cycles_q <= cycles_q + 32'd1;
   end
 
   // Error counters, saturating at 255 (the carry out of the increment holds them).
@@ -668,15 +726,15 @@ module npu_link #(
     end
   end
 
-  assign tx_byte_o   = tx_byte;
-  assign tx_valid_o  = tx_valid;
-  assign bus_req_o   = (state_q == ExWrBus || state_q == ExTxRdBus) && !fb_wait_q;
-  assign bus_we_o    = (state_q == ExWrBus);
+  assign tx_byte_o   = tx_buf_q;
+  assign tx_valid_o  = tx_full_q;
+  assign bus_req_o   = (state_q[BWrBus] || state_q[BTxRdBus]) && !fb_wait_q;
+  assign bus_we_o    = state_q[BWrBus];
   assign bus_space_o = space_q;
   assign bus_addr_o  = {{(24 - AW){1'b0}}, addr_q};
   assign bus_wdata_o = word_q;
-  assign start_o     = (state_q == ExStart);
-  assign idle_o      = rx_idle && queued == 2'd0 && state_q == ExIdle;
+  assign start_o     = state_q[BStart];
+  assign idle_o      = rx_idle && queued == 2'd0 && state_q[BIdle] && !tx_full_q;
   assign act_o       = rx_commit || reply_start;
   assign err_o       = rx_crc_err || rx_frame_err || rx_timeout || rx_drop;
 

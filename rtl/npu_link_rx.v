@@ -3,7 +3,9 @@
 //
 //   0xA5 | cmd | seq | len_lo len_hi | payload[len] | crc_lo crc_hi
 //
-// Bytes come from npu_uart_rx (byte_valid_i pulses, frame_err_i on a bad stop bit).
+// Bytes come from npu_uart_rx (byte_valid_i pulses, frame_err_i on a bad stop bit);
+// byte_i must already hold the byte the cycle before byte_valid_i (npu_uart_rx's data
+// is stable for the whole stop bit), and two bytes are at least two cycles apart.
 // The receiver hunts for 0xA5, then parses the header and writes the payload into the
 // frame-buffer bank its owner offers (wr_* port, byte i at address i of the bank) while
 // it folds every byte after 0xA5 into a CRC-16/CCITT-FALSE. Only when the CRC matches
@@ -72,6 +74,19 @@ module npu_link_rx #(
   // len_in > MaxPayload (a power of two) without a 16-bit comparator
   wire        len_long = (|len_in[15:PayW+1]) || (len_in[PayW] && len_in[PayW-1:0] != 0);
 
+  // The byte's tests, registered a cycle ahead (timing): byte_i is stable the cycle
+  // before byte_valid_i, and the CRC and rem_q change only with a byte, so every test
+  // is current when the byte is taken.
+  reg is_sync_q, crc_lo_eq_q, crc_hi_eq_q, len_zero_q, len_long_q, rem_one_q;
+  always @(posedge clk_i) begin
+    is_sync_q   <= (byte_i == Sync);
+    crc_lo_eq_q <= (byte_i == crc[7:0]);
+    crc_hi_eq_q <= (byte_i == crc[15:8]);
+    len_zero_q  <= (len_in == 16'd0);
+    len_long_q  <= len_long;
+    rem_one_q   <= (rem_q == 16'd1);
+  end
+
   npu_crc16 u_crc (
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
@@ -105,7 +120,7 @@ module npu_link_rx #(
     if (byte_valid_i) begin
       crc_en = (state_q != StHunt && state_q != StCrcLo && state_q != StCrcHi);
       case (state_q)
-        StHunt: if (byte_i == Sync) begin
+        StHunt: if (is_sync_q) begin
           crc_clear = 1'b1;
           store_d   = bank_free_i;
           state_d   = StCmd;
@@ -126,9 +141,9 @@ module npu_link_rx #(
           rem_d[15:8] = byte_i;
           if (store_q) begin
             len_d  = {(PayW + 1){1'b0}};
-            long_d = len_long;
+            long_d = len_long_q;
           end
-          state_d = (len_in == 16'd0) ? StCrcLo : StPayload;
+          state_d = len_zero_q ? StCrcLo : StPayload;
         end
         StPayload: begin
           rem_d = rem_q - 16'd1;
@@ -136,15 +151,15 @@ module npu_link_rx #(
             wr_en = 1'b1;
             len_d = len_q + 1'b1;
           end
-          if (rem_q == 16'd1) state_d = StCrcLo;
+          if (rem_one_q) state_d = StCrcLo;
         end
         StCrcLo: begin
-          crc_lo_ok_d = (byte_i == crc[7:0]);
+          crc_lo_ok_d = crc_lo_eq_q;
           state_d     = StCrcHi;
         end
         default: begin  // StCrcHi
           state_d = StHunt;
-          if (!crc_lo_ok_q || byte_i != crc[15:8]) crc_err_d = 1'b1;
+          if (!crc_lo_ok_q || !crc_hi_eq_q) crc_err_d = 1'b1;
           else if (store_q)                        commit_d  = 1'b1;
           else                                     drop_d    = 1'b1;
         end

@@ -16,12 +16,13 @@
 //          first) times M0: t = U + d*M0 (d in -2..2), the two low bits of t are final
 //          product bits and shift into the top of A, U <- t >>> 2. After 16 steps
 //          {U, A} = acc * M0 exactly (|p| < 2^62).
-//   window, one lane per cycle (one shared unit): w = (p >>> (S-1)) as an 11-bit window
-//          and whether it overflowed; then r = (w + 1) >>> 1, zero point and clamp.
+//   window, one lane per cycle (one shared, pipelined unit): w = (p >>> (S-1)) as an
+//          11-bit window and whether it overflowed; then y = zp + (w + 1) >>> 1, clamp.
 //          Only 11 bits are needed because zp + r is clamped to int8: |r| > 256
 //          saturates whatever its exact value (see the window comment).
 // The output vector leaves on out_valid_o / y_o with the tag given at the load,
-// 18 + Lanes cycles after in_valid_i (2 + Lanes for a bypass vector).
+// 20 + Lanes cycles after in_valid_i (4 + Lanes for a bypass vector): the window and
+// clamp are a pipeline of three stages behind the steps, for timing.
 // Rules for the driver: in_valid_i at most once every Interval cycles (Lanes cycles
 // after a bypass vector); m0_i, s_i, zp_i, lo_i, hi_i change only while no vector is
 // in flight (from in_valid_i to out_valid_o: the steps read M0, the window S, the clamp
@@ -56,7 +57,7 @@ module npu_requant #(
   // ---------------------------------------------------------------- control
   // cnt_q counts the cycles after a load: steps while cnt < Steps, then lane cnt-Steps
   // goes through the window unit (a bypass vector starts at cnt = Steps).
-  reg                busy_q, byp_q, win_v_q, win_last_q, out_v_q;
+  reg                busy_q, byp_q, out_v_q;
   reg [CntW-1:0]     cnt_q;
   reg [TagWidth-1:0] tag_q, tag_y_q;
   wire               stepping  = busy_q && (cnt_q < StepsC);
@@ -68,13 +69,9 @@ module npu_requant #(
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       busy_q  <= 1'b0;
-      win_v_q <= 1'b0;
-      out_v_q <= 1'b0;
     end else begin
       if (in_valid_i)    busy_q <= 1'b1;
       else if (last_win) busy_q <= 1'b0;
-      win_v_q <= windowing;
-      out_v_q <= win_v_q && win_last_q;
     end
   end
   always @(posedge clk_i) begin
@@ -85,8 +82,6 @@ module npu_requant #(
     end else if (busy_q) begin
       cnt_q <= cnt_q + 1'b1;
     end
-    win_last_q <= last_win;
-    if (windowing && last_win) tag_y_q <= tag_q;   // before a new load replaces tag_q
   end
 
   // ---------------------------------------------------------------- multiplier lanes
@@ -134,47 +129,93 @@ module npu_requant #(
   //   w = window ^ sign.
   //   overflow: |w| >= 1024  <=>  m >> (S+9) != 0: the bits a stage drops above what it
   //   keeps (when it does not shift) and the window's top bit.
+  // Three register stages (timing): A picks the lane and shifts by 32/16 (S-1 comes
+  // registered from the cycle before), C shifts by 8/4/2/1 (w, overflow), D adds the
+  // zero point; then the clamp.
+  reg        a_v_q, a_last_q, a_ovf_q, a_sgn_q;
+  reg [TagWidth-1:0] a_tag_q, c_tag_q, d_tag_q;
+  reg [5:0]  pre_sh_q;                          // S-1 of the lane windowed next cycle
+  reg [25:0] a_st2_q;
+  reg [3:0]  a_sh_q;
+  wire [LaneW-1:0] wn = wl + 1'b1;              // Steps is a multiple of Lanes
+  reg  [5:0] s_nx;                              // a plain multiplexer: a part-select at
+  integer    k;                                 // 6*wn would synthesise a multiplier
+  always @* begin
+    s_nx = s_i[5:0];
+    for (k = 1; k < Lanes; k = k + 1) if ({1'b0, wn} == k[LaneW:0]) s_nx = s_i[6*k +: 6];
+  end
+  always @(posedge clk_i) pre_sh_q <= s_nx - 6'd1;
+
   wire [63:0] p   = p_all[64*wl +: 64];
-  wire [5:0]  s   = s_i[6*wl +: 6];
-  wire [5:0]  sh  = s - 6'd1;
+  wire [5:0]  sh  = pre_sh_q;
   wire        sgn = p[63];
   wire [62:0] m   = p[62:0] ^ {63{sgn}};
   wire [41:0] st1 = sh[5] ? {11'd0, m[62:32]} : m[41:0];           // by 32
   wire [25:0] st2 = sh[4] ? st1[41:16] : st1[25:0];                // by 16
-  wire [17:0] st3 = sh[3] ? st2[25:8]  : st2[17:0];                // by 8
-  wire [13:0] st4 = sh[2] ? st3[17:4]  : st3[13:0];                // by 4
-  wire [11:0] st5 = sh[1] ? st4[13:2]  : st4[11:0];                // by 2
-  wire [10:0] st6 = sh[0] ? st5[11:1]  : st5[10:0];                // by 1
-  wire        ovf = (!sh[5] && (|m[62:42])) || (!sh[4] && (|st1[41:26])) ||
-                    (!sh[3] && (|st2[25:18])) || (!sh[2] && (|st3[17:14])) ||
-                    (!sh[1] && (|st4[13:12])) || (!sh[0] && st5[11]) || st6[10];
-
-  reg [10:0] w_q;
-  reg        ovf_q, neg_q;
+  wire        ovf_a = (!sh[5] && (|m[62:42])) || (!sh[4] && (|st1[41:26]));
+  // bypass (w = 2*acc, r = acc: acc is p[9:0]): the window {p[9:0], 0} with shift 0
+  wire [10:0] byp_w = {p[9:0], 1'b0};
   always @(posedge clk_i) begin
-    w_q   <= byp_q ? {p[9:0], 1'b0} : st6 ^ {11{sgn}};   // bypass: w = 2*acc, r = acc
-    ovf_q <= !byp_q && ovf;
-    neg_q <= sgn;
+    a_st2_q <= byp_q ? {15'd0, byp_w ^ {11{p[9]}}} : st2;
+    a_sgn_q <= byp_q ? p[9] : sgn;
+    a_ovf_q <= !byp_q && ovf_a;
+    a_sh_q  <= byp_q ? 4'd0 : sh[3:0];
+  end
+
+  wire [17:0] st3 = a_sh_q[3] ? a_st2_q[25:8] : a_st2_q[17:0];     // by 8
+  wire [13:0] st4 = a_sh_q[2] ? st3[17:4] : st3[13:0];             // by 4
+  wire [11:0] st5 = a_sh_q[1] ? st4[13:2] : st4[11:0];             // by 2
+  wire [10:0] st6 = a_sh_q[0] ? st5[11:1] : st5[10:0];             // by 1
+  wire        ovf = a_ovf_q || (!a_sh_q[3] && (|a_st2_q[25:18])) ||
+                    (!a_sh_q[2] && (|st3[17:14])) || (!a_sh_q[1] && (|st4[13:12])) ||
+                    (!a_sh_q[0] && st5[11]) || st6[10];
+  reg        c_v_q, c_last_q, c_ovf_q, c_neg_q;
+  reg [10:0] c_w_q;
+  always @(posedge clk_i) begin
+    c_w_q   <= st6 ^ {11{a_sgn_q}};
+    c_ovf_q <= ovf;
+    c_neg_q <= a_sgn_q;
   end
 
   // ---------------------------------------------------------------- clamp (one lane)
-  // saturate w, r = (w + 1) >>> 1, y = clamp(zp + r), into lane win_l_q of y
-  wire [10:0] w_sat = ovf_q ? (neg_q ? 11'h400 : 11'h3ff) : w_q;
-  wire [11:0] w_p1  = {w_sat[10], w_sat} + 12'd1;
-  wire [10:0] r     = w_p1[11:1];                                    // [-512, 512]
-  wire [11:0] y_w   = {r[10], r} + {{4{zp_i[7]}}, zp_i};
-  wire [11:0] lo_w  = {{4{lo_i[7]}}, lo_i};
-  wire [11:0] hi_w  = {{4{hi_i[7]}}, hi_i};
-  wire [7:0]  y_c   = ($signed(y_w) < $signed(lo_w)) ? lo_i :
-                      ($signed(y_w) > $signed(hi_w)) ? hi_i : y_w[7:0];
+  // y = zp + (w + 1) >>> 1 = (w + 2*zp + 1) >>> 1: one adder, registered; an overflowed
+  // w (|r| >= 512) gives lo or hi whatever zp is. Then clamp into lane d of y.
+  reg        d_v_q, d_last_q, d_ovf_q, d_neg_q;
+  reg [11:0] d_y2_q;
+  always @(posedge clk_i) begin
+    d_y2_q  <= {c_w_q[10], c_w_q} + {{3{zp_i[7]}}, zp_i, 1'b1};
+    d_ovf_q <= c_ovf_q;
+    d_neg_q <= c_neg_q;
+  end
+  wire [10:0] y_w  = d_y2_q[11:1];                                    // zp + r
+  wire [10:0] lo_w = {{3{lo_i[7]}}, lo_i};
+  wire [10:0] hi_w = {{3{hi_i[7]}}, hi_i};
+  wire        to_lo = d_ovf_q ? d_neg_q  : ($signed(y_w) < $signed(lo_w));
+  wire        to_hi = d_ovf_q ? !d_neg_q : ($signed(y_w) > $signed(hi_w));
+  wire [7:0]  y_c  = to_lo ? lo_i : to_hi ? hi_i : y_w[7:0];
   reg  [8*Lanes-1:0] y_q;
   always @(posedge clk_i) begin
-    if (win_v_q) y_q <= {y_c, y_q[8*Lanes-1:8]};   // lanes arrive 0, 1, ...: shift in
+    if (d_v_q) y_q <= {y_c, y_q[8*Lanes-1:8]};   // lanes arrive 0, 1, ...: shift in
+  end
+
+  // valid, last lane and tag of each stage
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      a_v_q <= 1'b0;  c_v_q <= 1'b0;  d_v_q <= 1'b0;  out_v_q <= 1'b0;
+    end else begin
+      a_v_q <= windowing;  c_v_q <= a_v_q;  d_v_q <= c_v_q;
+      out_v_q <= d_v_q && d_last_q;
+    end
+  end
+  always @(posedge clk_i) begin
+    a_last_q <= last_win;   c_last_q <= a_last_q;  d_last_q <= c_last_q;
+    a_tag_q  <= tag_q;      c_tag_q  <= a_tag_q;   d_tag_q  <= c_tag_q;
+    if (d_v_q && d_last_q) tag_y_q <= d_tag_q;
   end
 
   assign out_valid_o = out_v_q;
   assign out_tag_o   = tag_y_q;
   assign y_o         = y_q;
 
-  wire unused_rq = ^{w_p1[0], wl_full, y_w[11:8]};
+  wire unused_rq = ^{wl_full, d_y2_q[0]};
 endmodule

@@ -17,7 +17,8 @@
 // stretched to between LedClks and 1.5·LedClks cycles after a frame or reply (link) or
 // after a dropped frame (bad CRC, framing error, watchdog) so that they are visible: the
 // LED tick comes every 2^TickW >= LedClks/2 cycles, and each LED holds a 2-bit count of
-// ticks to wait. idle_o is high while
+// ticks to wait (the link's pulses and the prescaler's wrap are registered first, for
+// timing). idle_o is high while
 // the link has nothing received, queued, executing or sending: the simulated board
 // sleeps while it and the UART lines are idle.
 module npu_top #(
@@ -133,23 +134,30 @@ module npu_top #(
   // Prescaler and LED pulse stretchers
   reg [TickW-1:0] tick_q;
   reg             wd_tick_q;   // registered: the link's receiver depends on it deeply
+  reg             led_tick_q;  // registered too (timing): the prescaler wrapped
   assign          wd_tick = wd_tick_q;
   reg [1:0]       link_led_q, err_led_q;
+  reg             link_act_q, link_err_q;  // the link's pulses, registered (timing)
   wire [TickW:0]  tick_inc = {1'b0, tick_q} + 1'b1;
-  wire            tick = tick_inc[TickW];  // the prescaler wraps
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       tick_q     <= {TickW{1'b0}};
       wd_tick_q  <= 1'b0;
+      led_tick_q <= 1'b0;
       link_led_q <= 2'd0;
       err_led_q  <= 2'd0;
+      link_act_q <= 1'b0;
+      link_err_q <= 1'b0;
     end else begin
-      tick_q    <= tick_inc[TickW-1:0];
-      wd_tick_q <= &tick_q[WdTickW-1:0];
-      if (link_act)                        link_led_q <= 2'd3;
-      else if (tick && link_led_q != 2'd0) link_led_q <= link_led_q - 2'd1;
-      if (link_err)                        err_led_q  <= 2'd3;
-      else if (tick && err_led_q != 2'd0)  err_led_q  <= err_led_q - 2'd1;
+      link_act_q <= link_act;
+      link_err_q <= link_err;
+      tick_q     <= tick_inc[TickW-1:0];
+      wd_tick_q  <= &tick_q[WdTickW-1:0];
+      led_tick_q <= tick_inc[TickW];
+      if (link_act_q)                            link_led_q <= 2'd3;
+      else if (led_tick_q && link_led_q != 2'd0) link_led_q <= link_led_q - 2'd1;
+      if (link_err_q)                            err_led_q  <= 2'd3;
+      else if (led_tick_q && err_led_q != 2'd0)  err_led_q  <= err_led_q - 2'd1;
     end
   end
 

@@ -1,6 +1,6 @@
 // Bench of npu_requant (Lanes = 4): streams vectors from a file and writes the int8
 // results. Every vector has its own M0/S/zp/lo/hi, which npu_requant reads until its
-// output leaves, so vectors go one every Interval + 3 cycles (Interval = 16 + Lanes is
+// output leaves (20 + 4 cycles after the load), so vectors go one every Interval + 6 cycles (Interval = 16 + Lanes is
 // the rate for vectors that share them; npu_core runs at that rate, see core tests). Input: u32 records per vector {zp | lo << 8 | hi << 16,
 // then per lane acc (i32), m0 (u32), s (u32)}; output: 4 bytes per vector, in order.
 // Usage: requant_tb IN OUT. The comparison with host/quant/requant.ts is in the test.
@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
   top->eval();
   top->rst_ni = 1;
   top->eval();
-  const size_t interval = 16 + 4 + 3;
+  const size_t interval = 16 + 4 + 6;
   for (size_t c = 0; out.size() < 4 * n; c++) {
     if (c % interval == 0 && c / interval < n) {
       const uint32_t* v = &in[(c / interval) * per];
