@@ -19,12 +19,12 @@ module npu_board_hx8k #(
   parameter integer AccDepth    = 256,
   parameter integer MaxLayers   = 16,
   parameter integer MaxPayload  = 1024,
-  parameter integer ClockHz     = 48000000,
+  parameter integer ClockHz     = 72000000,
   parameter integer Baud        = 1000000,
   // SB_PLL40 dividers: Fout = 12 MHz * (DivF + 1) / ((DivR + 1) * 2^DivQ)
   parameter integer PllDivR     = 0,
-  parameter integer PllDivF     = 63,
-  parameter integer PllDivQ     = 4,
+  parameter integer PllDivF     = 47,
+  parameter integer PllDivQ     = 3,
   parameter integer PllFilter   = 1
 ) (
   input  wire       clk_i,   // 12 MHz oscillator
