@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { compile } from './compiler/compile.ts';
 import { packTensor, unpackTensor } from './compiler/layout.ts';
 import type { DeviceImage } from './compiler/types.ts';
-import { BOARDS, boardNames } from './board/boards.ts';
+import { boardNames, lookupBoard } from './board/boards.ts';
 import { Device, deviceConfig, progressBar, Space } from './device.ts';
 import { InputError } from './errors.ts';
 import type { LinkOptions, LinkStats } from './link/link.ts';
@@ -163,9 +163,7 @@ export async function openDevice(
   if (opts.port === undefined && opts.baud !== undefined) throw new InputError('--baud needs --port');
   if (!opts.sim && opts.board !== undefined)
     throw new InputError('--board needs --sim (a board on --port reports its own configuration)');
-  const simBoard = opts.board === undefined ? undefined : BOARDS[opts.board];
-  if (opts.board !== undefined && !simBoard)
-    throw new InputError(`--board ${opts.board}: no such board; known boards: ${boardNames().join(', ')}`);
+  const simSpec = opts.board === undefined ? undefined : lookupBoard(opts.board);
   if (!opts.sim && opts.port === undefined) return null;
   const ber = parseNumber(opts.simBer, '--sim-ber', (v) => v >= 0 && v <= 0.5);
   const baud = parseNumber(opts.baud, '--baud', (v) => Number.isInteger(v) && v > 0) ?? DEFAULT_BAUD;
@@ -174,11 +172,11 @@ export async function openDevice(
   let transport: Transport;
   let linkOpts: LinkOptions & { payloadLimit?: number };
   if (opts.sim) {
-    board = await startBoardSim({ ber, seed: 1, stderr: 'pipe', board: simBoard });
+    board = await startBoardSim({ ber, seed: 1, stderr: 'pipe', board: simSpec });
     transport = await SerialTransport.open(board.path, { baudRate: baud });
     // Simulated time per byte grows with the clocks per bit (8 for the simulation
     // configuration, ClockHz / Baud for a board top).
-    const clocksPerBit = simBoard ? boardClocksPerBit(simBoard) : SIM_BOARD_PARAMS.ClksPerBit;
+    const clocksPerBit = simSpec ? boardClocksPerBit(simSpec) : SIM_BOARD_PARAMS.ClksPerBit;
     linkOpts = {
       baseTimeoutMs: 1000,
       msPerByte: 0.05 * (clocksPerBit / 8),

@@ -3,6 +3,7 @@
 // rtl/boards/ (whose parameters are the `top.params` below, set with yosys chparam).
 
 import type { DeviceConfig } from '../compiler/types.ts';
+import { InputError } from '../errors.ts';
 
 /** iCE40 device families nextpnr-ice40 knows by a flag (--up5k, --hx8k, ...). */
 export type Ice40Device = 'up5k' | 'hx8k' | 'hx4k' | 'hx1k' | 'lp8k' | 'lp4k' | 'lp1k' | 'up3k';
@@ -120,6 +121,13 @@ export const BOARDS: Record<string, BoardSpec> = {
 
 export function boardNames(): string[] {
   return Object.keys(BOARDS);
+}
+
+/** The board called `name`, or an InputError naming the boards there are. */
+export function lookupBoard(name: string): BoardSpec {
+  const board = BOARDS[name];
+  if (!board) throw new InputError(`unknown board '${name}': choose one of ${boardNames().join(', ')}`);
+  return board;
 }
 
 /** npu_board_* parameters for yosys chparam, from the table entry. */

@@ -1,20 +1,14 @@
 // nnfpga build --board BOARD: synthesis, place and route and bitstream for one board
 // (host/board/build.ts), then the resources and Fmax against the target clock.
 import type { Command } from 'commander';
+import { boardNames, lookupBoard } from '../board/boards.ts';
 import { InputError } from '../errors.ts';
-import { BOARDS, boardNames, type BoardSpec } from '../board/boards.ts';
 import { buildBoard, type BuildResult } from '../board/build.ts';
 import { type CommonOptions, emit, log, withCommon } from './common.ts';
 
 interface BuildOpts extends CommonOptions {
   board: string;
   seed?: string;
-}
-
-export function lookupBoard(name: string): BoardSpec {
-  const board = BOARDS[name];
-  if (!board) throw new InputError(`unknown board '${name}': choose one of ${boardNames().join(', ')}`);
-  return board;
 }
 
 function pct(used: number, available: number): string {

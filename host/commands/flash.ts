@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { boardNames } from '../board/boards.ts';
 import { flashBoard } from '../board/flash.ts';
-import { lookupBoard } from './build.ts';
+import { lookupBoard } from '../board/boards.ts';
 import { type CommonOptions, emit, log, withCommon } from './common.ts';
 
 interface FlashOpts extends CommonOptions {

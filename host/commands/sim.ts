@@ -3,7 +3,7 @@
 // with --port PATH. With --board, the simulated design is that board's top (its clock,
 // UART rate and memories) rather than the 8x8 simulation configuration.
 import type { Command } from 'commander';
-import { BOARDS, boardNames, topParams } from '../board/boards.ts';
+import { boardNames, lookupBoard, topParams } from '../board/boards.ts';
 import { SIM_CONFIG } from '../compiler/configs.ts';
 import { InputError } from '../errors.ts';
 import { boardClocksPerBit, SIM_BOARD_PARAMS, startBoardSim } from '../sim/board.ts';
@@ -23,9 +23,7 @@ export async function serveSim(opts: SimOptions): Promise<void> {
   const seed = opts.seed === undefined ? 1 : Number(opts.seed);
   if (!Number.isInteger(seed) || seed < 0)
     throw new InputError(`--seed ${opts.seed}: give a non-negative integer`);
-  const spec = opts.board === undefined ? undefined : BOARDS[opts.board];
-  if (opts.board !== undefined && !spec)
-    throw new InputError(`--board ${opts.board}: no such board; known boards: ${boardNames().join(', ')}`);
+  const spec = opts.board === undefined ? undefined : lookupBoard(opts.board);
   log('nnfpga sim: building the simulated board (cached after the first time)...');
   const board = await startBoardSim({ trace: opts.trace, ber, seed, stderr: 'inherit', board: spec });
   const p = spec
