@@ -1,7 +1,7 @@
 // TARGET options of `run` and `eval` (SPEC section 2): --sim, --port PATH [--baud N],
-// --sim-ber P, and --sim --board NAME (the board's own top in simulation). openTarget() opens the device (starting the simulated board for --sim),
-// compiles the model for the configuration the device reports, uploads it and returns
-// an InferenceBackend. The code path is the same for the simulated board and a board:
+// --sim-ber P, and --sim --board NAME (the board's own top in simulation). openTarget()
+// opens the device (starting the simulated board for --sim), compiles the model for the
+// configuration the device reports, uploads it and returns an InferenceBackend. The code path is the same for the simulated board and a board:
 // only the serial device differs.
 import type { Command } from 'commander';
 import { compile } from './compiler/compile.ts';

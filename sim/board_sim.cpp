@@ -59,14 +59,16 @@ using Top = Vnpu_top;
 #endif
 
 namespace {
-#if defined(NPU_BOARD_ICEBREAKER)
+#if defined(NPU_BOARD_IDLE)
 bool design_idle(Top &t) { return NPU_BOARD_IDLE(&t) != 0; }
-void hold_reset(Top &t, bool on) { t.btn_ni = on ? 0 : 1; }  // BTN_N, active low
-#elif defined(NPU_BOARD_HX8K)
-bool design_idle(Top &t) { return NPU_BOARD_IDLE(&t) != 0; }
-void hold_reset(Top &, bool) {}  // no button: reset comes from the PLL's lock
 #else
 bool design_idle(Top &t) { return t.idle_o != 0; }
+#endif
+#if defined(NPU_BOARD_ICEBREAKER)
+void hold_reset(Top &t, bool on) { t.btn_ni = on ? 0 : 1; }  // BTN_N, active low
+#elif defined(NPU_BOARD_HX8K)
+void hold_reset(Top &, bool) {}  // no button: reset comes from the PLL's lock
+#else
 void hold_reset(Top &t, bool on) { t.rst_ni = on ? 0 : 1; }
 #endif
 }  // namespace

@@ -8,26 +8,20 @@
 // reference. The iCEBreaker holds cnn_a; the HX8K's 4 KiB memories hold neither fixture,
 // so it runs a small generated conv net (stride 2, padding, a dense layer).
 import { execFile } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { BOARDS, topParams } from '../../host/board/boards.ts';
 import { encodeNpyFloat32 } from '../../host/data/npy.ts';
 import type { RunReport } from '../../host/run.ts';
+import { pllModels, rtlSources } from '../../host/sim/board.ts';
 import { buildVerilator, REPO_ROOT } from '../../host/sim/verilator.ts';
 import { firstInputs, nnfpga } from '../e2e/cli.ts';
 import { fixture, randomArray, tempDir, writeModel } from '../host/helpers.ts';
 import { generatedModels } from '../host/models.ts';
 
 const run = promisify(execFile);
-
-const rtl = readdirSync(join(REPO_ROOT, 'rtl'))
-  .filter((f) => /^npu_.*\.v$/.test(f))
-  .map((f) => `rtl/${f}`);
-const models = readdirSync(join(REPO_ROOT, 'sim/ice40'))
-  .filter((f) => f.endsWith('.v'))
-  .map((f) => `sim/ice40/${f}`);
 
 describe('board tops in Verilator', () => {
   for (const board of Object.values(BOARDS)) {
@@ -40,7 +34,7 @@ describe('board tops in Verilator', () => {
         const exe = await buildVerilator({
           name: `board_top_${board.name}`,
           top: board.top,
-          sources: [...rtl, ...models, `rtl/boards/${board.top}.v`],
+          sources: [...rtlSources(), ...pllModels(), `rtl/boards/${board.top}.v`],
           cppSources: ['sim/board_top_tb.cpp', 'sim/uartsim.cpp'],
           params,
           defines: { [`NPU_BOARD_${board.name.toUpperCase()}`]: 1, NPU_CLKS_PER_BIT: cpb },
