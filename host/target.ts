@@ -42,10 +42,10 @@ export function withTarget(cmd: Command): Command {
     );
 }
 
-/** Per-layer performance counters (CNT space, ARCHITECTURE section 3). */
+/** Per-layer performance counters (CNT space, ARCHITECTURE section 3). The run's total is
+ * what infer() and the link's RUN return. */
 export interface Counters {
   layers: { cycles: number; activeCycles: number }[];
-  totalCycles: number;
 }
 
 /** The device behind run/eval, with the extras for diagnosis and bench. */
@@ -131,7 +131,7 @@ export class DeviceBackend implements InferenceBackend {
     const layers = [];
     for (let l = 0; l < this.image.layers.length; l++)
       layers.push({ cycles: w[2 * l], activeCycles: w[2 * l + 1] });
-    return { layers, totalCycles: w[n - 1] };
+    return { layers };
   }
 
   async close(): Promise<void> {

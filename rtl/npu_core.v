@@ -43,7 +43,7 @@ module npu_core #(
   localparam integer DmAw      = $clog2(DmemWords);
   localparam integer AccAw     = (AccDepth > 1) ? $clog2(AccDepth) : 1;
   localparam integer RowAw     = $clog2(Dim);
-  localparam integer CntWords  = 2 * MaxLayers + 1;
+  localparam integer CntWords  = 2 * MaxLayers;
   localparam integer CntAw     = $clog2(CntWords);
   // |w*x| <= 127*128 < 2^14 (weights are int8 in [-127, 127], SPEC section 3; the
   // compiler refuses -128), so a column sum of Dim products fits 15 + log2(Dim) bits.

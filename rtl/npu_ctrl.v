@@ -46,7 +46,7 @@ module npu_ctrl #(
   parameter integer WmAw  = $clog2(WmemWords),
   parameter integer DmAw  = $clog2(DmemWords),
   parameter integer RowAw = $clog2(Dim),
-  parameter integer CntAw = $clog2(2 * MaxLayers + 1)
+  parameter integer CntAw = $clog2(2 * MaxLayers)
 ) (
   input  wire              clk_i,
   input  wire              rst_ni,
@@ -105,7 +105,6 @@ module npu_ctrl #(
   localparam [7:0] OgDrain8 = OgDrain32[7:0];
   localparam [7:0] Drain8 = Drain32[7:0];
   localparam [7:0] LayerLimit8 = LayerLimit32[7:0];
-  localparam [31:0] MaxL2 = 2 * MaxLayers;
   // Datapath widths: AMEM/WMEM address arithmetic is modulo the memory size (addresses
   // only ever leave through the RAM ports, truncated), pixel coordinates are signed.
   localparam integer AW = AmAw;
@@ -185,7 +184,7 @@ module npu_ctrl #(
   reg [AW-1:0] obase_q;
   reg          ofirst_q;               // no output of this og (pool: layer) issued yet
   // counters
-  reg [31:0] cyc_layer_q, cyc_feed_q, cyc_run_q;
+  reg [31:0] cyc_layer_q, cyc_feed_q;
 
   // ---------------------------------------------------------------- per-beat datapath
   wire        is_conv = (op_q == OpConv);
@@ -494,8 +493,6 @@ module npu_ctrl #(
   // at the end of a run): iCE40 flip-flops have no asynchronous and synchronous reset
   // together, so an asynchronous one would cost a multiplexer per bit.
   always @(posedge clk_i) begin
-    if (state_q == StIdle) cyc_run_q <= 32'd1;   // one ahead: done_o's cycle included
-    else cyc_run_q <= cyc_run_q + 32'd1;
     if (state_q == StIdle || state_q == StCnt1) begin
       cyc_layer_q <= 32'd0;
       cyc_feed_q  <= 32'd0;
@@ -504,11 +501,12 @@ module npu_ctrl #(
       if (state_q == StConv && feed) cyc_feed_q <= cyc_feed_q + 32'd1;
     end
   end
-  wire [31:0] cnt_a = (state_q == StFinish) ? MaxL2 : {23'd0, layer_q, state_q == StCnt1};
-  assign cnt_we_o    = (state_q == StCnt0) || (state_q == StCnt1) || (state_q == StFinish);
+  // (The run's total is the link's count of the run, npu_link cycles_q; it equals
+  // sum(layer cycles) + 2 per layer + 19: host/sim/core.ts runCycles.)
+  wire [31:0] cnt_a = {23'd0, layer_q, state_q == StCnt1};
+  assign cnt_we_o    = (state_q == StCnt0) || (state_q == StCnt1);
   assign cnt_waddr_o = cnt_a[CntAw-1:0];
-  assign cnt_wdata_o = (state_q == StCnt0) ? cyc_layer_q :
-                       (state_q == StCnt1) ? cyc_feed_q : cyc_run_q;  // busy cycles
+  assign cnt_wdata_o = (state_q == StCnt0) ? cyc_layer_q : cyc_feed_q;
 
   // ---------------------------------------------------------------- read issue
   wire [WW-1:0] wmem_a = wt_base_q + b32[WW-1:0];   // b = 0 while loading parameters

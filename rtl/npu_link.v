@@ -44,7 +44,7 @@ module npu_link #(
   parameter integer AmemWords    = 32768,   // host words (32 bit) of each space
   parameter integer WmemWords    = 131072,
   parameter integer DmemWords    = 256,
-  parameter integer CntWords     = 33,
+  parameter integer CntWords     = 32,
   parameter integer ClockHz      = 12000000,
   parameter integer ClksPerBit   = 104,
   parameter integer MaxPayload   = 1024     // bytes of request payload per frame

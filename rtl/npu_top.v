@@ -80,7 +80,7 @@ module npu_top #(
     .AmemWords   (AmemWords * HostWordsPerWord),
     .WmemWords   (WmemWords * HostWordsPerWord),
     .DmemWords   (DmemWords),
-    .CntWords    (2 * MaxLayers + 1),
+    .CntWords    (2 * MaxLayers),
     .ClockHz     (ClockHz),
     .ClksPerBit  (ClksPerBit),
     .MaxPayload  (MaxPayload)

@@ -144,6 +144,8 @@ export interface CoreInference {
   cycles: number;
   layerCycles: number[];
   layerFeedCycles: number[];
+  /** The run's busy cycles, done_o's included: the bench's count (the core keeps no run
+   * counter; on a board the link counts it, npu_link cycles_q). */
   runCycles: number;
 }
 
@@ -173,7 +175,7 @@ export async function runCore(
   const readAll = opts.readAll ?? true;
   const live = liveLayers(image);
   const outs = readAll ? image.layers.map((l) => l.output).filter((_, i) => live[i]) : [image.output];
-  const cntWords = 2 * cfg.maxLayers + 1;
+  const cntWords = 2 * cfg.maxLayers;
   for (const x of inputs) {
     s.write(SPACE.AMEM, image.input.addr, packTensor(x, image.input.shape, cfg.dim, opts.inputZeroPoint));
     s.run();
@@ -200,7 +202,7 @@ export async function runCore(
       cycles,
       layerCycles: Array.from(cnt.subarray(0, 2 * nl)).filter((_, i) => i % 2 === 0),
       layerFeedCycles: Array.from(cnt.subarray(0, 2 * nl)).filter((_, i) => i % 2 === 1),
-      runCycles: cnt[2 * cfg.maxLayers],
+      runCycles: cycles,
     });
   }
   return { inferences, simCycles: res.simCycles, simSeconds: res.simSeconds, trace: res.trace };

@@ -5,7 +5,7 @@
 // port of docs/ARCHITECTURE.md section 5 over plain arrays, so that the link can be
 // tested on its own. Spaces hold Words32 host words each; ack comes two cycles after a
 // request; out-of-range addresses are ignored (no wrap, no write) like the real core.
-// A run is busy for 100 + DMEM[0][15:0] cycles and stores that count in CNT[2*MaxLayers].
+// A run is busy for 100 + DMEM[0][15:0] cycles and stores that count in CNT[0].
 module npu_core #(
   parameter integer Dim       = 8,
   parameter integer AmemWords = 16384,
@@ -29,7 +29,7 @@ module npu_core #(
 );
   localparam integer AW = AmemWords * Dim / 4;
   localparam integer WW = WmemWords * Dim / 4;
-  localparam integer CW = 2 * MaxLayers + 1;
+  localparam integer CW = 2 * MaxLayers;
   reg [31:0] amem [0:AW-1];
   reg [31:0] wmem [0:WW-1];
   reg [31:0] dmem [0:DmemWords-1];
@@ -75,7 +75,7 @@ module npu_core #(
         if (left_q == 32'd1) begin
           busy_o <= 1'b0;
           done_o <= 1'b1;
-          cnt[CW-1] <= ran_q + 32'd1;
+          cnt[0] <= ran_q + 32'd1;
         end
       end
     end

@@ -66,15 +66,14 @@ describe.each(CONFIGS)('npu_core %s', (_label, cfg) => {
     expect(Array.from(res.results[4])).toEqual([0]);
   });
 
-  it('an empty program (op 0 first) finishes at once and records its cycles', async () => {
+  it('an empty program (op 0 first) finishes at once', async () => {
     const exe = await buildCore(cfg);
     const s = new CoreScript();
-    s.write(SPACE.DMEM, 0, new Uint32Array(16)).run().read(SPACE.CNT, 2 * cfg.maxLayers, 1);
+    s.write(SPACE.DMEM, 0, new Uint32Array(16)).run();
     const res = await runScript(exe, s);
     const cycles = res.results[0][0];
     expect(cycles).toBeGreaterThan(16); // one descriptor fetched
     expect(cycles).toBeLessThan(40);
-    expect(res.results[1][0]).toBe(cycles);
   });
 
   CONVS.forEach((spec, i) => {

@@ -61,7 +61,7 @@ describe('simulated board over a pty', () => {
     expect(i).toMatchObject({ version: 1, dim: 8, accDepth: 1024, dmemWords: 256, maxLayers: 16, clocksPerBit: 8, maxPayload: 8192 });
     expect(i.amemWords).toBe(32768);
     expect(i.wmemWords).toBe(131072);
-    expect(i.cntWords).toBe(33);
+    expect(i.cntWords).toBe(32);
     expect(i.clockHz).toBe(12_000_000);
   });
 
@@ -80,7 +80,7 @@ describe('simulated board over a pty', () => {
   });
 
   it('reads the counters (CNT) and refuses writes to them with BAD_SPACE', async () => {
-    expect((await dev.read(Space.CNT, 0, 33)).length).toBe(33);
+    expect((await dev.read(Space.CNT, 0, 32)).length).toBe(32);
     await expect(dev.write(Space.CNT, 0, Uint32Array.of(1))).rejects.toThrow(/BAD_SPACE/);
   });
 
