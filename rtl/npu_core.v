@@ -69,6 +69,7 @@ module npu_core #(
   wire [RowAw-1:0]  f_wrow;
   wire [1:0]        mode;
   wire [7:0]        x_zp, y_zp, lo, hi;
+  wire [3:0]        rq_steps_m1;   // npu_requant Steps - 1, per layer (descriptor word 9)
   wire              cnt_we;
   wire [CntAw-1:0]  cnt_waddr;
   wire [31:0]       cnt_wdata;
@@ -86,6 +87,7 @@ module npu_core #(
     .f_wload_o(f_wload), .f_wrow_o(f_wrow),
     .f_param_o(f_param), .f_pidx_o(f_pidx),
     .mode_o(mode), .x_zp_o(x_zp), .y_zp_o(y_zp), .lo_o(lo), .hi_o(hi),
+    .rq_steps_m1_o(rq_steps_m1),
     .cnt_we_o(cnt_we), .cnt_waddr_o(cnt_waddr), .cnt_wdata_o(cnt_wdata)
   );
   assign busy_o = busy;
@@ -244,11 +246,12 @@ module npu_core #(
   end
 
   // Per-output-group parameters: 12 WMEM words, little-endian int32 lanes:
-  // bias[Dim] (words 0-3) | M0[Dim] (4-7) | S[Dim] (8-11); word k holds lanes
-  // (k mod 4)*Dim/4 .. +Dim/4-1 of its field. Each word goes straight to its lanes; only
-  // the bits used are kept (M0 < 2^31, S 6 bits).
+  // bias[Dim] (words 0-3) | M0[Dim] (4-7) | s[Dim] (8-11), s the requantizer's window
+  // shift S - 1 - 2*Steps; word k holds lanes (k mod 4)*Dim/4 .. +Dim/4-1 of its field.
+  // Each word goes straight to its lanes; only the bits used are kept (M0 < 2^31, s 5
+  // bits).
   reg  [31*Dim-1:0] m0_q;
-  reg  [6*Dim-1:0]  s_q;
+  reg  [5*Dim-1:0]  s_q;
   wire [8*Dim-1:0]  param_w = wmem_rdata;
   genvar pj, pt;
   generate
@@ -257,7 +260,7 @@ module npu_core #(
         localparam integer Ln = pj * Sub + pt;
         always @(posedge clk_i) begin
           if (f_param && f_pidx == pj + 4) m0_q[31*Ln +: 31]   <= param_w[32*pt +: 31];
-          if (f_param && f_pidx == pj + 8) s_q[6*Ln +: 6]      <= param_w[32*pt +: 6];
+          if (f_param && f_pidx == pj + 8) s_q[5*Ln +: 5]      <= param_w[32*pt +: 5];
         end
       end
     end
@@ -330,17 +333,13 @@ module npu_core #(
   );
 
   // ---------------------------------------------------------------- requantization
-  wire [32*Dim-1:0] rq_m0, rq_acc;
-  wire [6*Dim-1:0]  rq_s;
+  wire [32*Dim-1:0] rq_m0;
+  wire [5*Dim-1:0]  rq_s;
   genvar l;
   generate
     for (l = 0; l < Dim; l = l + 1) begin : g_rq_lane
       assign rq_m0[32*l +: 32] = {1'b0, m0_q[31*l +: 31]};
-      assign rq_s[6*l +: 6]    = s_q[6*l +: 6];
-      // max pooling bypasses the multiplier (M = 1), which reads only bits 9:0 of acc
-      wire [7:0] mx = pool_max[8*l +: 8];
-      assign rq_acc[32*l +: 32] = {acc_sum[32*l + 10 +: 22],
-                                   is_conv ? acc_sum[32*l +: 10] : {{2{mx[7]}}, mx}};
+      assign rq_s[5*l +: 5]    = s_q[5*l +: 5];
     end
   endgenerate
 
@@ -350,9 +349,11 @@ module npu_core #(
     .in_valid_i (is_conv ? acc_valid : pool_valid),
     .in_bypass_i(is_max),
     .in_tag_i   (is_conv ? acc_q0 : pool_q0),
-    .acc_i      (rq_acc),
+    .acc_i      (acc_sum),
+    .byp_i      (pool_max),   // max pooling bypasses the multiplier (M = 1)
     .m0_i       (rq_m0),
     .s_i        (rq_s),
+    .steps_m1_i (rq_steps_m1),
     .zp_i       (is_max ? 8'd0 : y_zp),
     .lo_i       (lo),
     .hi_i       (hi),

@@ -19,7 +19,7 @@
 // and leaves after K periods (its last tile: the sum goes to the requantizer). The
 // window slides by at most one pixel per period (Bresenham: x += W, slide when x >= 0,
 // x -= K), so outputs are spread evenly, at most one per period, on average one per K
-// periods * Dim/W, and the requantizer (one vector per RqInterval cycles) only stalls
+// periods * Dim/W, and the requantizer (one vector per max(Steps, Dim) cycles, word 9) only stalls
 // the period start of a leaving pixel when outputs come closer than that. Accumulator
 // entry of pixel q: q mod Dim. After each og the pipeline drains before the next og's
 // parameters replace the current ones.
@@ -40,7 +40,7 @@ module npu_ctrl #(
   parameter integer DmemWords = 256,
   parameter integer AccDepth  = 1024,
   parameter integer MaxLayers = 16,
-  parameter integer RqInterval = 16 + Dim,   // npu_requant: cycles per vector
+  parameter integer RqInterval = 16 + Dim,   // npu_requant: latency bound (Steps <= 16)
   parameter integer DrainCycles = 3 * Dim + RqInterval + 10,
   parameter integer AmAw  = $clog2(AmemWords),
   parameter integer WmAw  = $clog2(WmemWords),
@@ -79,6 +79,7 @@ module npu_ctrl #(
   output wire [7:0]        y_zp_o,
   output wire [7:0]        lo_o,
   output wire [7:0]        hi_o,
+  output wire [3:0]        rq_steps_m1_o, // npu_requant Steps - 1 (descriptor word 9)
   // performance counters
   output wire              cnt_we_o,
   output wire [CntAw-1:0]  cnt_waddr_o,
@@ -96,9 +97,7 @@ module npu_ctrl #(
   // output: a dense layer), 7 cycles after the requantizer has read M0/S (its window
   // and clamp pipeline): 6 more.
   localparam [31:0] OgDrain32 = 2 * Dim + RqInterval + 7;
-  localparam [31:0] RqGap32 = RqInterval - 1;
   localparam [31:0] ByGap32 = Dim - 1;
-  localparam [4:0]  RqGap = RqGap32[4:0];
   localparam [4:0]  ByGap = ByGap32[4:0];
   localparam [31:0] Drain32 = DrainCycles;
   localparam [31:0] LayerLimit32 = LayerLimit;
@@ -147,6 +146,10 @@ module npu_ctrl #(
   reg [DW-1:0] cg_m1_q;
   reg [7:0]  kh_m1_q, kw_m1_q;
   reg [7:0]  x_zp_q, y_zp_q, lo_q, hi_q;
+  // requantizer: Steps - 1 and the cycles between two of its vectors minus one,
+  // max(Steps, Dim) - 1 (descriptor word 9, from the compiler's accumulator bound)
+  reg [3:0]  rq_steps_m1_q;
+  reg [4:0]  rq_gap_q;
 
   // layer constants, computed by the compiler (descriptor words 11-13)
   reg [AW-1:0] wcg_q;      // W*CG: AMEM words per input row
@@ -324,7 +327,8 @@ module npu_ctrl #(
           sh_q <= dmem_rdata_i[23:16]; sw_q <= dmem_rdata_i[31:24];
         end
         5'd7:  begin pt_q <= dmem_rdata_i[7:0]; pl_q <= dmem_rdata_i[15:8]; end
-        // word 8 (w_base) goes straight to the WMEM pointer (below); word 9 is unused
+        // word 8 (w_base) goes straight to the WMEM pointer (below)
+        5'd9:  begin rq_steps_m1_q <= dmem_rdata_i[3:0]; rq_gap_q <= dmem_rdata_i[12:8]; end
         5'd10: begin
           x_zp_q <= dmem_rdata_i[7:0];   y_zp_q <= dmem_rdata_i[15:8];
           lo_q   <= dmem_rdata_i[23:16]; hi_q   <= dmem_rdata_i[31:24];
@@ -484,7 +488,7 @@ module npu_ctrl #(
 
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni)       gap_q <= 5'd0;
-    else if (rq_issue) gap_q <= (op_q == OpMax) ? ByGap : RqGap;
+    else if (rq_issue) gap_q <= (op_q == OpMax) ? ByGap : rq_gap_q;
     else if (gap_q != 5'd0) gap_q <= gap_q - 5'd1;
   end
 
@@ -575,6 +579,7 @@ module npu_ctrl #(
   assign y_zp_o     = y_zp_q;
   assign lo_o       = lo_q;
   assign hi_o       = hi_q;
+  assign rq_steps_m1_o = rq_steps_m1_q;
 
   // Address bits above the memory sizes (the compiler keeps addresses in range).
   wire unused_ctrl = ^{op_q[3:2], dmem_a[31:DmAw], cnt_a[31:CntAw], b32[31:WW]};

@@ -1,34 +1,40 @@
 `default_nettype none
 // npu_requant: the requantizer of npu_core (docs/ARCHITECTURE.md section 2):
 //
-//   r = (acc * M0 + 2^(S-1)) >>> S      exact 64-bit product, arithmetic shift (floor),
-//                                       i.e. round half toward +infinity; 1 <= S <= 62
+//   r = (acc * M0 + 2^(S-1)) >>> S      exact product, arithmetic shift (floor),
+//                                       i.e. round half toward +infinity
 //   y = clamp(y_zp + r, lo, hi)         int8
 //
-// bit for bit the requant()/requantClamp() of host/quant/requant.ts. acc is int32, M0 an
-// unsigned 31-bit value (the int32 in [2^30, 2^31) or 0), S 6 bits; zp/lo/hi are int8
-// shared by all lanes.
+// bit for bit the requant()/requantClamp() of host/quant/requant.ts, for accumulators
+// that fit Steps (= steps_m1_i + 1, 2..16) radix-4 digits, i.e. 2*Steps bits signed, and
+// window shifts s_i = S - 1 - 2*Steps in [0, 31] (the compiler guarantees both, per layer:
+// it bounds every output's accumulator from its weights and bias, and clamps a larger
+// shift to 31, which gives the same result because |U| < 2^30 below). M0 is an unsigned
+// 31-bit value; zp/lo/hi are int8 shared by all lanes.
 //
-// Sequential, to stay small on an iCE40 (no hard multiplier is left for it): one vector
-// of Lanes accumulators every Interval = 16 + Lanes cycles.
-//   load   (in_valid_i): lane l's A <- acc_l, U <- 0.
-//   16 steps, all lanes at once: radix-4 Booth on acc (two bits of A per step, LSB
-//          first) times M0: t = U + d*M0 (d in -2..2), the two low bits of t are final
-//          product bits and shift into the top of A, U <- t >>> 2. After 16 steps
-//          {U, A} = acc * M0 exactly (|p| < 2^62).
-//   window, one lane per cycle (one shared, pipelined unit): w = (p >>> (S-1)) as an
-//          11-bit window and whether it overflowed; then y = zp + (w + 1) >>> 1, clamp.
+// Sequential, to stay small on an iCE40 (no hard multiplier is left for it):
+//   steps  Steps cycles, all lanes at once, the first in the load cycle (in_valid_i):
+//          radix-4 Booth on acc (two bits per step, LSB first) times M0:
+//          t = U + d*M0 (d in -2..2), U <- t >>> 2, U = 0 before the first step.
+//          After k steps U = floor(acc_k * M0 / 4^k) exactly, acc_k the Booth value of the
+//          digits used (the signed value of acc's low 2k bits), so -2^30 <= U < 2^30:
+//          31 bits. When acc fits 2*Steps bits, acc_Steps = acc, so after the last
+//          step U = floor(acc * M0 / 2^(2*Steps)). The product bits that
+//          shift out below U are never needed: floor(P / 2^(S-1)) = floor(U / 2^s_i).
+//   chain  the last step writes every lane's U into the result chain R (and clears U, so
+//          the next vector's first step can follow in the next cycle); the chain shifts
+//          one lane per cycle into the window unit while the next vector steps.
+//   window one lane per cycle (one shared, pipelined unit): w = U >>> s_i as an 11-bit
+//          window and whether it overflowed; then y = zp + (w + 1) >>> 1, clamp.
 //          Only 11 bits are needed because zp + r is clamped to int8: |r| > 256
 //          saturates whatever its exact value (see the window comment).
-// The output vector leaves on out_valid_o / y_o with the tag given at the load,
-// 20 + Lanes cycles after in_valid_i (4 + Lanes for a bypass vector): the window and
-// clamp are a pipeline of three stages behind the steps, for timing.
-// Rules for the driver: in_valid_i at most once every Interval cycles (Lanes cycles
-// after a bypass vector); m0_i, s_i, zp_i, lo_i, hi_i change only while no vector is
-// in flight (from in_valid_i to out_valid_o: the steps read M0, the window S, the clamp
-// zp/lo/hi; npu_core keeps them per output group or layer). in_bypass_i (max
-// pooling: M = 1) skips the steps: w = 2*acc, so r = acc; valid for |acc| < 512 (the
-// pool's int8 maxima).
+// Timing: in_valid_i at most once every max(Steps, Lanes) cycles (every Lanes cycles for
+// bypass vectors); the output vector leaves on out_valid_o / y_o with the tag given at
+// the load, Steps + Lanes + 3 cycles after in_valid_i (Lanes + 4 for a bypass vector).
+// Rules for the driver: steps_m1_i, m0_i, s_i, zp_i, lo_i, hi_i change only while no
+// vector is in flight (from in_valid_i to out_valid_o; npu_core keeps them per output
+// group or layer). in_bypass_i (max pooling: M = 1) skips the steps and takes byp_i
+// (the pool's int8 maxima) instead of acc_i: w = 2*x, so r = x.
 module npu_requant #(
   parameter integer Lanes    = 8,
   parameter integer TagWidth = 16
@@ -39,8 +45,10 @@ module npu_requant #(
   input  wire                  in_bypass_i,
   input  wire [TagWidth-1:0]   in_tag_i,
   input  wire [32*Lanes-1:0]   acc_i,    // int32 per lane
+  input  wire [8*Lanes-1:0]    byp_i,    // int8 per lane, for in_bypass_i
   input  wire [32*Lanes-1:0]   m0_i,     // bit 31 ignored (M0 < 2^31)
-  input  wire [6*Lanes-1:0]    s_i,
+  input  wire [5*Lanes-1:0]    s_i,      // window shift S - 1 - 2*Steps, 0..31
+  input  wire [3:0]            steps_m1_i,
   input  wire [7:0]            zp_i,
   input  wire [7:0]            lo_i,
   input  wire [7:0]            hi_i,
@@ -48,116 +56,137 @@ module npu_requant #(
   output wire [TagWidth-1:0]   out_tag_o,
   output wire [8*Lanes-1:0]    y_o
 );
-  localparam integer Steps = 16;
   localparam integer LaneW = (Lanes > 1) ? $clog2(Lanes) : 1;
-  localparam integer CntW  = $clog2(Steps + Lanes + 1);
-  localparam [CntW-1:0] StepsC = Steps[CntW-1:0];
-  localparam [CntW-1:0] LastC  = Steps[CntW-1:0] + Lanes[CntW-1:0] - 1'b1;
+  localparam [31:0]  LastLane32 = Lanes - 1;
+  localparam [LaneW-1:0] LastLane = LastLane32[LaneW-1:0];
 
-  // ---------------------------------------------------------------- control
-  // cnt_q counts the cycles after a load: steps while cnt < Steps, then lane cnt-Steps
-  // goes through the window unit (a bypass vector starts at cnt = Steps).
-  reg                busy_q, byp_q, out_v_q;
-  reg [CntW-1:0]     cnt_q;
-  reg [TagWidth-1:0] tag_q, tag_y_q;
-  wire               stepping  = busy_q && (cnt_q < StepsC);
-  wire               windowing = busy_q && !stepping;
-  wire               last_win  = (cnt_q == LastC);
-  wire [CntW-1:0]    wl_full   = cnt_q - StepsC;
-  wire [LaneW-1:0]   wl        = wl_full[LaneW-1:0];
+  // ---------------------------------------------------------------- step control
+  // first: the load cycle runs step 0; st_busy_q: steps 1 .. Steps-1 follow; the step
+  // in a cycle with st_last_q is the last (registered: it drives every U's clear and
+  // every R's load). Steps >= 2, so the first step is never the last.
+  wire               first = in_valid_i && !in_bypass_i;
+  wire               byp_load = in_valid_i && in_bypass_i;
+  reg                st_busy_q, st_last_q;
+  reg  [3:0]         scnt_q;                 // index of the next step
+  wire               step  = first || st_busy_q;
+  wire               last  = st_busy_q && st_last_q;
+  wire               load_r = last || byp_load;
+  reg  [TagWidth-1:0] tag_q, tag_y_q;
+  reg                out_v_q;
 
   always @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      busy_q  <= 1'b0;
-    end else begin
-      if (in_valid_i)    busy_q <= 1'b1;
-      else if (last_win) busy_q <= 1'b0;
-    end
+    if (!rst_ni) st_busy_q <= 1'b0;
+    else         st_busy_q <= step && !last;
   end
   always @(posedge clk_i) begin
-    if (in_valid_i) begin
-      cnt_q <= in_bypass_i ? StepsC : {CntW{1'b0}};
-      byp_q <= in_bypass_i;
-      tag_q <= in_tag_i;
-    end else if (busy_q) begin
-      cnt_q <= cnt_q + 1'b1;
+    if (first) begin
+      scnt_q    <= 4'd1;
+      st_last_q <= (steps_m1_i == 4'd1);
+      tag_q     <= in_tag_i;
+    end else if (st_busy_q) begin
+      scnt_q    <= scnt_q + 4'd1;
+      st_last_q <= (scnt_q + 4'd1 == steps_m1_i);
     end
   end
 
   // ---------------------------------------------------------------- multiplier lanes
-  wire [64*Lanes-1:0] p_all;
+  // R: the result chain; lane l's R shifts into lane l-1's, lane 0's is the window's.
+  wire [31*(Lanes+1)-1:0] r_all;
+  reg  win_q;                                  // the chain holds a vector being windowed
+  assign r_all[31*Lanes +: 31] = 31'd0;
   genvar l;
   generate
     for (l = 0; l < Lanes; l = l + 1) begin : g_lane
-      reg         [31:0] u_q;    // upper product bits, signed (|U| < 3*2^30)
-      reg         [31:0] a_q;    // multiplier bits not yet used, then the low product bits
+      reg         [30:0] u_q;    // upper product bits, signed (-2^30 <= U < 2^30)
+      reg         [29:0] a_q;    // multiplier bits not yet used (acc >> 2 after step 0)
       reg                prev_q; // the bit below a_q[0] (Booth)
+      reg         [30:0] r_q;    // result chain
       wire        [30:0] m0 = m0_i[32*l +: 31];
-      // Booth digit of {a_q[1:0], prev_q}: 0, +-1, +-2
-      wire        neg = a_q[1];
-      wire        one = a_q[0] ^ prev_q;
-      wire        two = (a_q[1] & ~a_q[0] & ~prev_q) | (~a_q[1] & a_q[0] & prev_q);
+      wire        [31:0] acc = acc_i[32*l +: 32];
+      // Booth digit of {a[1:0], prev}: 0, +-1, +-2 (step 0 takes acc[1:0] and 0)
+      wire        [1:0] a2 = first ? acc[1:0] : a_q[1:0];
+      wire        pv  = first ? 1'b0 : prev_q;
+      wire        neg = a2[1];
+      wire        one = a2[0] ^ pv;
+      wire        two = (a2[1] & ~a2[0] & ~pv) | (~a2[1] & a2[0] & pv);
       wire [33:0] mag = two ? {2'b00, m0, 1'b0} : one ? {3'b000, m0} : 34'd0;
       // t = U + d*M0 as U + (mag ^ -neg) + neg in one adder
-      wire [34:0] sum = {{2{u_q[31]}}, u_q, 1'b1} + {mag ^ {34{neg}}, neg};
+      wire [34:0] sum = {{3{u_q[30]}}, u_q, 1'b1} + {mag ^ {34{neg}}, neg};
       wire [33:0] t   = sum[34:1];
       always @(posedge clk_i) begin
-        if (in_valid_i) begin
-          u_q    <= 32'd0;
-          a_q    <= acc_i[32*l +: 32];
-          prev_q <= 1'b0;
-        end else if (stepping) begin
-          u_q    <= t[33:2];   // |t| < 2^33: t >>> 2 fits 32 bits
-          a_q    <= {t[1:0], a_q[31:2]};
-          prev_q <= a_q[1];
-        end
+        // U: the next step's partial product, 0 outside the steps and after the last
+        if (step && !last) u_q <= t[32:2];   // the next U, within 31 bits (above)
+        else               u_q <= 31'd0;
+        if (first)         a_q <= acc[31:2];
+        else if (step)     a_q <= {2'b00, a_q[29:2]};
+        if (step)          prev_q <= a2[1];
+        if (last)          r_q <= t[32:2];
+        else if (byp_load) r_q[7:0] <= byp_i[8*l +: 8];
+        else if (win_q)    r_q <= r_all[31*(l+1) +: 31];
       end
-      // p = U * 2^32 + A exactly after the steps
-      assign p_all[64*l +: 64] = {u_q, a_q};
-      wire unused_lane = ^{m0_i[32*l + 31], sum[0]};
+      assign r_all[31*l +: 31] = r_q;
+      wire unused_lane = ^{m0_i[32*l + 31], sum[0], t[33], t[1:0]};
     end
   endgenerate
 
   // ---------------------------------------------------------------- window (one lane)
-  // r = floor((p + 2^(S-1)) / 2^S) = floor((w + 1) / 2) with w = floor(p / 2^(S-1)):
-  // write p = w*2^(S-1) + f, 0 <= f < 2^(S-1); then (p + 2^(S-1)) / 2^S =
+  // r = floor((p + 2^(S-1)) / 2^S) = floor((w + 1) / 2) with w = floor(p / 2^(S-1)) =
+  // floor(U / 2^s): write p = w*2^(S-1) + f, 0 <= f < 2^(S-1); then (p + 2^(S-1)) / 2^S =
   // (w+1)/2 + f/2^S and f/2^S < 1/2 never carries past the next integer. Only
   // |r| <= 256 matters (zp + r is clamped to int8 anyway), so w is needed exactly
   // only inside 11 bits; outside, its sign decides.
-  //   window of m = p ^ sign (m >= 0): (m >> (S-1))[10:0], shifting by the large amounts
+  //   window of m = U ^ sign (m >= 0): (m >> s)[10:0], shifting by the large amounts
   //   first so every stage only carries the bits the window can still reach; then
   //   w = window ^ sign.
-  //   overflow: |w| >= 1024  <=>  m >> (S+9) != 0: the bits a stage drops above what it
+  //   overflow: |w| >= 1024  <=>  m >> (s+10) != 0: the bits a stage drops above what it
   //   keeps (when it does not shift) and the window's top bit.
-  // Three register stages (timing): A picks the lane and shifts by 32/16 (S-1 comes
+  // Three register stages (timing): A takes lane 0 of the chain and shifts by 16 (s comes
   // registered from the cycle before), C shifts by 8/4/2/1 (w, overflow), D adds the
   // zero point; then the clamp.
+  reg        byp_q;                             // the chain holds a bypass vector
+  reg [LaneW-1:0] wl_q;                         // lane at the head of the chain
+  reg [TagWidth-1:0] w_tag_q;
+  wire       wl_last = (wl_q == LastLane);
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni)           win_q <= 1'b0;
+    else if (load_r)       win_q <= 1'b1;
+    else if (wl_last)      win_q <= 1'b0;
+  end
+  always @(posedge clk_i) begin
+    if (load_r) begin
+      wl_q    <= {LaneW{1'b0}};
+      byp_q   <= byp_load;
+      w_tag_q <= byp_load ? in_tag_i : tag_q;
+    end else if (win_q) begin
+      wl_q    <= wl_q + 1'b1;
+    end
+  end
+
   reg        a_v_q, a_last_q, a_ovf_q, a_sgn_q;
   reg [TagWidth-1:0] a_tag_q, c_tag_q, d_tag_q;
-  reg [5:0]  pre_sh_q;                          // S-1 of the lane windowed next cycle
+  reg [4:0]  pre_sh_q;                          // s of the lane windowed next cycle
   reg [25:0] a_st2_q;
   reg [3:0]  a_sh_q;
-  wire [LaneW-1:0] wn = wl + 1'b1;              // Steps is a multiple of Lanes
-  reg  [5:0] s_nx;                              // a plain multiplexer: a part-select at
-  integer    k;                                 // 6*wn would synthesise a multiplier
+  wire [LaneW-1:0] wn = load_r ? {LaneW{1'b0}} : wl_q + 1'b1;
+  reg  [4:0] s_nx;                              // a plain multiplexer: a part-select at
+  integer    k;                                 // 5*wn would synthesise a multiplier
   always @* begin
-    s_nx = s_i[5:0];
-    for (k = 1; k < Lanes; k = k + 1) if ({1'b0, wn} == k[LaneW:0]) s_nx = s_i[6*k +: 6];
+    s_nx = s_i[4:0];
+    for (k = 1; k < Lanes; k = k + 1) if ({1'b0, wn} == k[LaneW:0]) s_nx = s_i[5*k +: 5];
   end
-  always @(posedge clk_i) pre_sh_q <= s_nx - 6'd1;
+  always @(posedge clk_i) pre_sh_q <= s_nx;
 
-  wire [63:0] p   = p_all[64*wl +: 64];
-  wire [5:0]  sh  = pre_sh_q;
-  wire        sgn = p[63];
-  wire [62:0] m   = p[62:0] ^ {63{sgn}};
-  wire [41:0] st1 = sh[5] ? {11'd0, m[62:32]} : m[41:0];           // by 32
-  wire [25:0] st2 = sh[4] ? st1[41:16] : st1[25:0];                // by 16
-  wire        ovf_a = (!sh[5] && (|m[62:42])) || (!sh[4] && (|st1[41:26]));
-  // bypass (w = 2*acc, r = acc: acc is p[9:0]): the window {p[9:0], 0} with shift 0
-  wire [10:0] byp_w = {p[9:0], 1'b0};
+  wire [30:0] p   = r_all[30:0];
+  wire [4:0]  sh  = pre_sh_q;
+  wire        sgn = p[30];
+  wire [29:0] m   = p[29:0] ^ {30{sgn}};
+  wire [25:0] st2 = sh[4] ? {12'd0, m[29:16]} : m[25:0];             // by 16
+  wire        ovf_a = !sh[4] && (|m[29:26]);
+  // bypass (w = 2*x, r = x: x is p[7:0]): the window {x, 0} with shift 0
+  wire [10:0] byp_w = {{2{p[7]}}, p[7:0], 1'b0};
   always @(posedge clk_i) begin
-    a_st2_q <= byp_q ? {15'd0, byp_w ^ {11{p[9]}}} : st2;
-    a_sgn_q <= byp_q ? p[9] : sgn;
+    a_st2_q <= byp_q ? {15'd0, byp_w ^ {11{p[7]}}} : st2;
+    a_sgn_q <= byp_q ? p[7] : sgn;
     a_ovf_q <= !byp_q && ovf_a;
     a_sh_q  <= byp_q ? 4'd0 : sh[3:0];
   end
@@ -203,13 +232,13 @@ module npu_requant #(
     if (!rst_ni) begin
       a_v_q <= 1'b0;  c_v_q <= 1'b0;  d_v_q <= 1'b0;  out_v_q <= 1'b0;
     end else begin
-      a_v_q <= windowing;  c_v_q <= a_v_q;  d_v_q <= c_v_q;
+      a_v_q <= win_q;  c_v_q <= a_v_q;  d_v_q <= c_v_q;
       out_v_q <= d_v_q && d_last_q;
     end
   end
   always @(posedge clk_i) begin
-    a_last_q <= last_win;   c_last_q <= a_last_q;  d_last_q <= c_last_q;
-    a_tag_q  <= tag_q;      c_tag_q  <= a_tag_q;   d_tag_q  <= c_tag_q;
+    a_last_q <= wl_last;    c_last_q <= a_last_q;  d_last_q <= c_last_q;
+    a_tag_q  <= w_tag_q;    c_tag_q  <= a_tag_q;   d_tag_q  <= c_tag_q;
     if (d_v_q && d_last_q) tag_y_q <= d_tag_q;
   end
 
@@ -217,5 +246,5 @@ module npu_requant #(
   assign out_tag_o   = tag_y_q;
   assign y_o         = y_q;
 
-  wire unused_rq = ^{wl_full, d_y2_q[0]};
+  wire unused_rq = d_y2_q[0];
 endmodule

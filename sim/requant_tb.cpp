@@ -1,11 +1,17 @@
 // Bench of npu_requant (Lanes = 4): streams vectors from a file and writes the int8
-// results. Every vector has its own M0/S/zp/lo/hi, which npu_requant reads until its
-// output leaves (20 + 4 cycles after the load), so vectors go one every Interval + 6 cycles (Interval = 16 + Lanes is
-// the rate for vectors that share them; npu_core runs at that rate, see core tests). Input: u32 records per vector {zp | lo << 8 | hi << 16,
-// then per lane acc (i32), m0 (u32), s (u32)}; output: 4 bytes per vector, in order.
-// Usage: requant_tb IN OUT. The comparison with host/quant/requant.ts is in the test.
+// results. Every vector has its own Steps/M0/s/zp/lo/hi, which npu_requant reads until
+// its output leaves (at most 16 + 4 + 3 cycles after the load), so vectors go one every
+// 26 cycles (max(Steps, Lanes) is the rate for vectors that share them; npu_core runs at
+// that rate, see the core tests). Input: u32 records per vector {zp | lo << 8 | hi << 16
+// | (Steps - 1) << 24, then per lane acc (i32), m0 (u32), s (u32, the window shift)};
+// output: 4 bytes per vector, in order. Usage: requant_tb IN OUT [INTERVAL]: with an
+// interval (cycles from one load to the next), the vectors go back to back at that rate
+// and must share their Steps/M0/s/zp/lo/hi (the overlap of one vector's window with the
+// next one's steps is what this exercises).
+// The comparison with host/quant/requant.ts is in the test.
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <vector>
 #include "Vnpu_requant.h"
@@ -33,7 +39,7 @@ int main(int argc, char** argv) {
   top->eval();
   top->rst_ni = 1;
   top->eval();
-  const size_t interval = 16 + 4 + 6;
+  const size_t interval = argc > 3 ? std::strtoul(argv[3], nullptr, 10) : 16 + 4 + 6;
   for (size_t c = 0; out.size() < 4 * n; c++) {
     if (c % interval == 0 && c / interval < n) {
       const uint32_t* v = &in[(c / interval) * per];
@@ -43,10 +49,11 @@ int main(int argc, char** argv) {
       top->zp_i = v[0] & 0xff;
       top->lo_i = (v[0] >> 8) & 0xff;
       top->hi_i = (v[0] >> 16) & 0xff;
+      top->steps_m1_i = (v[0] >> 24) & 0xf;
       for (int l = 0; l < 4; l++) {
         vbitsSet(top->acc_i, 32 * l, 32, v[1 + 3 * l]);
         vbitsSet(top->m0_i, 32 * l, 32, v[2 + 3 * l]);
-        vbitsSet(top->s_i, 6 * l, 6, v[3 + 3 * l]);
+        vbitsSet(top->s_i, 5 * l, 5, v[3 + 3 * l]);
       }
     } else {
       top->in_valid_i = 0;

@@ -8,8 +8,8 @@
 //   data, all N lanes busy even when C < N).
 // - Zero points fold into the bias: bias_folded = bias − x_zp·Σw (int32, wrapping);
 //   padding reads as x_zp, so the fold is exact at the borders too.
-// - WMEM: per conv layer, per og: 12 parameter words (bias_folded[N], M0[N], S[N] as
-//   little-endian int32), then its tiles for ky, kx, cg (N words each, word r byte j =
+// - WMEM: per conv layer, per og: 12 parameter words (bias_folded[N], M0[N], s[N] as
+//   little-endian int32, s the window shift below), then its tiles for ky, kx, cg (N words each, word r byte j =
 //   W[og·N+j][cg·N+r][ky][kx]); the controller reads it all with one pointer.
 // - AMEM: every tensor in its own region when that fits ('auto', so every layer's
 //   output stays readable), otherwise ping-pong between two regions.
@@ -17,6 +17,10 @@
 //   (0 elsewhere), bias 0, the pool's multiplier. The bias fold gives −kh·kw·x_zp and
 //   padding reads x_zp, so acc = Σ (x_q − x_zp) over the window exactly as the pool
 //   defines it (count_include_pad). The hardware has no averaging unit (area).
+// - The requantizer runs Steps radix-4 Booth digits of the accumulator (word 9): the
+//   fewest that hold every accumulator the layer can produce, bounded from its weights,
+//   folded bias and the int8 input range (requantSteps); its S words hold the window
+//   shift S - 1 - 2*Steps (at most 31, which already gives the result of any larger one).
 // - Descriptor word 14 (T) is still written (T = ceil(P / ceil(P / AccDepth))) but the
 //   controller no longer uses it (sliding window of N pixels, ARCHITECTURE section 1).
 
@@ -136,8 +140,53 @@ function check(cond: boolean, msg: string): void {
   if (!cond) throw new UnsupportedOpError(msg);
 }
 
+/** Multiplier of output channel o of a hardware conv layer. */
+function multOf(hw: HwLayer, o: number): Multiplier {
+  return (hw.mults ?? (hw.src as QConv).mult)[o];
+}
+
+/**
+ * Requantizer steps of a hardware conv layer: the fewest radix-4 digits (2..16) that
+ * hold, as signed 2*Steps-bit numbers, every accumulator bias + sum(w * (x - x_zp)) the
+ * layer can produce for int8 inputs x (the hardware's int32 sums equal it: the bias fold
+ * is exact). The window shift S - 1 - 2*Steps must not be negative: a multiplier that
+ * large (M >= 2^(2*Steps - 31)) with accumulators that wide is refused.
+ */
+function requantSteps(hw: HwLayer): number {
+  const l = hw.src as QConv;
+  const w = hw.weights!;
+  const oc = hw.outShape[0];
+  const kk = w.length / oc;
+  const xzp = l.inQ.zeroPoint;
+  const bias = hw.bias ?? l.bias;
+  let steps = 2;
+  for (let o = 0; o < oc; o++) {
+    let hi = bias[o];
+    let lo = bias[o];
+    for (let k = 0; k < kk; k++) {
+      const v = w[o * kk + k];
+      // x - x_zp spans [-128 - x_zp, 127 - x_zp]
+      hi += v > 0 ? v * (127 - xzp) : v * (-128 - xzp);
+      lo += v > 0 ? v * (-128 - xzp) : v * (127 - xzp);
+    }
+    let need = 2;
+    while (need < 16 && (hi > 2 ** (2 * need - 1) - 1 || lo < -(2 ** (2 * need - 1)))) need++;
+    steps = Math.max(steps, need);
+  }
+  for (let o = 0; o < oc; o++) {
+    const { m0, s } = multOf(hw, o);
+    check(
+      m0 === 0 || s - 1 >= 2 * steps,
+      `layer '${l.name}': requantizer multiplier too large for its accumulator range ` +
+        `(channel ${o}: S = ${s} < ${2 * steps + 1}, accumulators need ${2 * steps} bits); ` +
+        `use a coarser output scale`,
+    );
+  }
+  return steps;
+}
+
 /** Conv weight tiles + params for one hardware conv layer, in memory-word bytes. */
-function convImage(hw: HwLayer, dim: number): Int8Array {
+function convImage(hw: HwLayer, dim: number, steps: number): Int8Array {
   const l = hw.src as QConv; // conv or dense: same fields used
   const [ic] = hw.inShape;
   const oc = hw.outShape[0];
@@ -177,13 +226,13 @@ function convImage(hw: HwLayer, dim: number): Int8Array {
     const base = og * ogWords * dim;
     let bias = 0;
     let m0 = 0;
-    let s = 31;
+    let s = 0; // window shift (0 for unused lanes: M0 = 0 gives 0 whatever it is)
     if (o < oc) {
       let sw = 0;
       for (let k = 0; k < kk; k++) sw += w[o * kk + k];
       bias = ((hw.bias ?? l.bias)[o] - xzp * sw) | 0;
-      m0 = (hw.mults ?? l.mult)[o].m0;
-      s = (hw.mults ?? l.mult)[o].s;
+      m0 = multOf(hw, o).m0;
+      s = m0 === 0 ? 0 : Math.min(multOf(hw, o).s - 1 - 2 * steps, 31);
     }
     params.setInt32(base + 4 * j, bias, true);
     params.setUint32(base + 4 * dim + 4 * j, m0, true);
@@ -222,13 +271,14 @@ export function compile(model: QModel, config: DeviceConfig, options: CompileOpt
   }
 
   // ---- WMEM
-  const wChunks: { layer: number; bytes: Int8Array; wBase: number }[] = [];
+  const wChunks: { layer: number; bytes: Int8Array; wBase: number; steps: number }[] = [];
   let wWords = 0; // memory words
   hw.forEach((h, i) => {
     if (h.op !== OP_CONV) return;
-    const bytes = convImage(h, dim);
+    const steps = requantSteps(h);
+    const bytes = convImage(h, dim, steps);
     const words = bytes.length / dim;
-    wChunks.push({ layer: i, bytes, wBase: wWords });
+    wChunks.push({ layer: i, bytes, wBase: wWords, steps });
     wWords += words;
   });
   const wmemMem = config.wmemWords / sub;
@@ -297,6 +347,9 @@ export function compile(model: QModel, config: DeviceConfig, options: CompileOpt
     if (h.op === OP_CONV) {
       const c = wChunks.find((w) => w.layer === i)!;
       d[8] = c.wBase;
+      // requantizer Steps - 1, and its interval max(Steps, N) minus one (the controller
+      // spaces the vectors it sends by that)
+      d[9] = (c.steps - 1) | ((Math.max(c.steps, dim) - 1) << 8);
       const npix = oh * ow;
       const nt = Math.ceil(npix / config.accDepth);
       d[14] = Math.ceil(npix / nt);

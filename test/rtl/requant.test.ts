@@ -1,6 +1,7 @@
 // npu_requant against host/quant/requant.ts (requantClamp): random and extreme
-// accumulators, multipliers and shifts (1..62), zero points and clamp bounds, every
-// result compared.
+// accumulators for every Steps (2..16) they fit, multipliers, shifts S (2*Steps+1..62),
+// zero points and clamp bounds, every result compared; once with every vector on its own
+// parameters, once back to back at the unit's full rate (the result chain's overlap).
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -12,56 +13,129 @@ import { buildVerilator } from '../../host/sim/verilator.ts';
 import { rng } from './random-models.ts';
 
 const run = promisify(execFile);
+const LANES = 4;
+const PER = 1 + 3 * LANES; // u32 words per vector (see sim/requant_tb.cpp)
+
+/** Fewest radix-4 steps (>= 2) holding acc as a signed 2*steps-bit number. */
+function stepsFor(acc: number): number {
+  let j = 2;
+  while (j < 16 && (acc > 2 ** (2 * j - 1) - 1 || acc < -(2 ** (2 * j - 1)))) j++;
+  return j;
+}
+
+interface Lane {
+  acc: number;
+  m0: number;
+  s: number;
+}
+
+function encode(words: Uint32Array, v: number, steps: number, zp: number, lo: number, hi: number, lanes: Lane[]): number[] {
+  words[v * PER] = ((zp & 0xff) | ((lo & 0xff) << 8) | ((hi & 0xff) << 16) | ((steps - 1) << 24)) >>> 0;
+  return lanes.map((ln, l) => {
+    words[v * PER + 1 + 3 * l] = ln.acc >>> 0;
+    words[v * PER + 2 + 3 * l] = ln.m0;
+    // the unit takes the window shift S - 1 - 2*Steps, at most 31 (host/compiler)
+    words[v * PER + 3 + 3 * l] = ln.m0 === 0 ? 0 : Math.min(ln.s - 1 - 2 * steps, 31);
+    return requantClamp(ln.acc, { m0: ln.m0, s: ln.s }, zp, lo, hi);
+  });
+}
+
+async function runTb(exe: string, words: Uint32Array, interval?: number): Promise<Int8Array> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'nnfpga-rq-'));
+  try {
+    await writeFile(path.join(dir, 'in.bin'), new Uint8Array(words.buffer));
+    const args = [path.join(dir, 'in.bin'), path.join(dir, 'out.bin')];
+    await run(exe, interval === undefined ? args : [...args, String(interval)]);
+    return new Int8Array((await readFile(path.join(dir, 'out.bin'))).buffer.slice(0));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function firstMismatch(got: Int8Array, want: number[], words: Uint32Array): string {
+  expect(got.length).toBe(want.length);
+  const bad = want.findIndex((w, i) => got[i] !== w);
+  if (bad < 0) return '';
+  const v = Math.floor(bad / LANES);
+  const l = bad % LANES;
+  return (
+    `vector ${v} lane ${l}: acc ${words[v * PER + 1 + 3 * l] | 0}, m0 ${words[v * PER + 2 + 3 * l]}, ` +
+    `window shift ${words[v * PER + 3 + 3 * l]}, steps ${(words[v * PER] >>> 24) + 1}: device ${got[bad]}, reference ${want[bad]}`
+  );
+}
 
 describe('npu_requant', () => {
-  it('matches requantClamp on 40,000 lanes of random and edge inputs', async () => {
-    const exe = await buildVerilator({
+  const build = () =>
+    buildVerilator({
       name: 'requant_tb',
       top: 'npu_requant',
       sources: ['rtl/npu_requant.v'],
       cppSources: ['sim/requant_tb.cpp'],
-      params: { Lanes: 4, TagWidth: 32 },
+      params: { Lanes: LANES, TagWidth: 32 },
     });
-    const r = rng(42);
-    const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
-    const accEdges = [0, 1, -1, 2 ** 31 - 1, -(2 ** 31), 2 ** 30, -(2 ** 30), 12345, -12345];
+  const r = rng(42);
+  const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+  const accEdges = [0, 1, -1, 2 ** 31 - 1, -(2 ** 31), 2 ** 30, -(2 ** 30), 12345, -12345, 2 ** 19 - 1, -(2 ** 19)];
+  const randAcc = (): number => {
+    const k = r();
+    if (k < 0.1) return accEdges[int(0, accEdges.length - 1)];
+    if (k < 0.35) return int(-(2 ** 31), 2 ** 31 - 1);
+    // every width: the boundaries of each Steps
+    const bits = int(2, 32);
+    return int(-(2 ** (bits - 1)), 2 ** (bits - 1) - 1);
+  };
+  const randM0 = () => (r() < 0.05 ? 0 : r() < 0.05 ? 2 ** 31 - 1 : int(2 ** 30, 2 ** 31 - 1));
+  const randS = (steps: number) => {
+    const min = 2 * steps + 1;
+    const k = r();
+    return k < 0.15 ? min : k < 0.25 ? 62 : k < 0.35 ? Math.min(62, min + 31) : int(min, 62);
+  };
+  const randClamp = (): [number, number, number] => {
+    const zp = int(-128, 127);
+    let lo = int(-128, 127);
+    let hi = int(-128, 127);
+    if (r() < 0.5) {
+      lo = -128;
+      hi = 127;
+    } else if (lo > hi) [lo, hi] = [hi, lo];
+    return [zp, lo, hi];
+  };
+
+  it('matches requantClamp on 40,000 lanes of random and edge inputs, each vector on its own parameters', async () => {
+    const exe = await build();
     const n = 10_000;
-    const words = new Uint32Array(n * 13);
+    const words = new Uint32Array(n * PER);
     const want: number[] = [];
     for (let v = 0; v < n; v++) {
-      const zp = int(-128, 127);
-      let lo = int(-128, 127);
-      let hi = int(-128, 127);
-      if (r() < 0.5) {
-        lo = -128;
-        hi = 127;
-      } else if (lo > hi) [lo, hi] = [hi, lo];
-      words[v * 13] = (zp & 0xff) | ((lo & 0xff) << 8) | ((hi & 0xff) << 16);
-      for (let l = 0; l < 4; l++) {
-        const k = r();
-        const acc = k < 0.1 ? accEdges[int(0, accEdges.length - 1)] : k < 0.5 ? int(-(2 ** 31), 2 ** 31 - 1) : int(-(2 ** 20), 2 ** 20);
-        const m0 = r() < 0.05 ? 0 : r() < 0.05 ? 2 ** 31 - 1 : int(2 ** 30, 2 ** 31 - 1);
-        const s = r() < 0.1 ? [1, 2, 30, 31, 32, 61, 62][int(0, 6)] : r() < 0.7 ? int(28, 50) : int(1, 62);
-        words[v * 13 + 1 + 3 * l] = acc >>> 0;
-        words[v * 13 + 2 + 3 * l] = m0;
-        words[v * 13 + 3 + 3 * l] = s;
-        want.push(requantClamp(acc, { m0, s }, zp, lo, hi));
-      }
+      const accs = Array.from({ length: LANES }, randAcc);
+      // the fewest steps that hold every lane, sometimes more (the compiler's bound is
+      // an upper bound on the accumulators)
+      const need = Math.max(...accs.map(stepsFor));
+      const steps = r() < 0.7 ? need : int(need, 16);
+      const [zp, lo, hi] = randClamp();
+      want.push(...encode(words, v, steps, zp, lo, hi, accs.map((acc) => ({ acc, m0: randM0(), s: randS(steps) }))));
     }
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'nnfpga-rq-'));
-    try {
-      await writeFile(path.join(dir, 'in.bin'), new Uint8Array(words.buffer));
-      await run(exe, [path.join(dir, 'in.bin'), path.join(dir, 'out.bin')]);
-      const got = new Int8Array((await readFile(path.join(dir, 'out.bin'))).buffer.slice(0));
-      expect(got.length).toBe(want.length);
-      const bad = want.findIndex((w, i) => got[i] !== w);
-      const msg =
-        bad < 0
-          ? ''
-          : `lane value ${bad}: acc ${words[Math.floor(bad / 4) * 13 + 1 + 3 * (bad % 4)] | 0}, m0 ${words[Math.floor(bad / 4) * 13 + 2 + 3 * (bad % 4)]}, s ${words[Math.floor(bad / 4) * 13 + 3 + 3 * (bad % 4)]}: device ${got[bad]}, reference ${want[bad]}`;
-      expect(bad, msg).toBe(-1);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
+    const got = await runTb(exe, words);
+    const msg = firstMismatch(got, want, words);
+    expect(msg === '' ? -1 : 0, msg).toBe(-1);
+  });
+
+  it('matches requantClamp on vectors back to back at one per max(Steps, Lanes) cycles', async () => {
+    const exe = await build();
+    for (const steps of [2, 3, 4, 5, 7, 10, 16]) {
+      const n = 600;
+      const words = new Uint32Array(n * PER);
+      const want: number[] = [];
+      const [zp, lo, hi] = randClamp();
+      const lanes = Array.from({ length: LANES }, () => ({ m0: randM0(), s: randS(steps) }));
+      const top = 2 ** (2 * steps - 1);
+      for (let v = 0; v < n; v++) {
+        const accs = lanes.map(() => (r() < 0.1 ? [top - 1, -top, 0, -1][int(0, 3)] : int(-top, top - 1)));
+        want.push(...encode(words, v, steps, zp, lo, hi, lanes.map((ln, l) => ({ ...ln, acc: accs[l] }))));
+      }
+      const got = await runTb(exe, words, Math.max(steps, LANES));
+      const msg = firstMismatch(got, want, words);
+      expect(msg === '' ? -1 : 0, `Steps ${steps}: ${msg}`).toBe(-1);
     }
   });
 });

@@ -47,6 +47,22 @@ describe('compile', () => {
     expect(() => compile(modelOf([conv], q), BOARD_CONFIG)).toThrow(/weight -128/);
   });
 
+  it('refuses a multiplier too large for the requantizer at its accumulator width', () => {
+    const r = rng(9);
+    const q = randQ(r);
+    const conv = randConv(
+      r,
+      { c: 4, h: 3, w: 3, oc: 4, k: [3, 3], stride: [1, 1], pads: [1, 1, 1, 1] },
+      q,
+      'c',
+    );
+    // accumulators need about 20 bits: S - 1 must be at least that (here M = 2^10)
+    conv.mult[2] = { m0: 2 ** 30, s: 20 };
+    expect(() => compile(modelOf([conv], q), BOARD_CONFIG)).toThrow(/channel 2: S = 20 < \d+/);
+    conv.mult[2] = { m0: 2 ** 30, s: 45 };
+    expect(() => compile(modelOf([conv], q), BOARD_CONFIG)).not.toThrow();
+  });
+
   it('conv descriptor, weight tiles and folded parameters', () => {
     const r = rng(5);
     const q = randQ(r);
@@ -87,7 +103,26 @@ describe('compile', () => {
       [0, 2, 1, 0, 2, 2],
     ])
       expect(bytes[(d[8] + tile(og, ky, kx, cg) + row) * 4 + j]).toBe(W(og * 4 + j, cg * 4 + row, ky, kx));
-    // params: bias_folded = bias - x_zp * sum(w), then M0, S
+    // requantizer steps: the widest accumulator bias + sum(w * (x - x_zp)) over int8 x
+    let bits = 0;
+    for (let o = 0; o < oc; o++) {
+      let hi = conv.bias[o];
+      let lo = conv.bias[o];
+      for (let k = 0; k < 30; k++) {
+        const v = conv.weights[o * 30 + k];
+        hi += Math.max(v * (127 - q.zeroPoint), v * (-128 - q.zeroPoint));
+        lo += Math.min(v * (127 - q.zeroPoint), v * (-128 - q.zeroPoint));
+      }
+      for (let b = 2; b <= 32; b++) {
+        if (hi <= 2 ** (b - 1) - 1 && lo >= -(2 ** (b - 1))) {
+          bits = Math.max(bits, b);
+          break;
+        }
+      }
+    }
+    const steps = Math.max(2, Math.ceil(bits / 2));
+    expect(d[9]).toBe((steps - 1) | ((Math.max(steps, 4) - 1) << 8));
+    // params: bias_folded = bias - x_zp * sum(w), then M0, the window shift S - 1 - 2*steps
     const p = new DataView(img.wmem.buffer, d[8] * 4);
     for (let o = 0; o < oc; o++) {
       const base = Math.floor(o / 4) * ogWords * 4 + (o % 4) * 4;
@@ -95,7 +130,7 @@ describe('compile', () => {
       for (let k = 0; k < 30; k++) sw += conv.weights[o * 30 + k];
       expect(p.getInt32(base, true)).toBe((conv.bias[o] - q.zeroPoint * sw) | 0);
       expect(p.getUint32(base + 16, true)).toBe(conv.mult[o].m0);
-      expect(p.getUint32(base + 32, true)).toBe(conv.mult[o].s);
+      expect(p.getUint32(base + 32, true)).toBe(Math.min(conv.mult[o].s - 1 - 2 * steps, 31));
     }
   });
 
