@@ -13,9 +13,11 @@
 // 31-bit value; zp/lo/hi are int8 shared by all lanes.
 //
 // Sequential, to stay small on an iCE40 (no hard multiplier is left for it):
-//   steps  Steps cycles, all lanes at once, the first in the load cycle (in_valid_i):
-//          radix-4 Booth on acc (two bits per step, LSB first) times M0:
-//          t = U + d*M0 (d in -2..2), U <- t >>> 2, U = 0 before the first step.
+//   load   (in_valid_i): lane l's A <- acc_l. It may coincide with the previous
+//          vector's last step, which reads A for the last time in that cycle.
+//   steps  Steps cycles after the load, all lanes at once: radix-4 Booth on acc (two
+//          bits of A per step, LSB first) times M0: t = U + d*M0 (d in -2..2),
+//          U <- t >>> 2, U = 0 before the first step.
 //          After k steps U = floor(acc_k * M0 / 4^k) exactly, acc_k the Booth value of the
 //          digits used (the signed value of acc's low 2k bits), so -2^30 <= U < 2^30:
 //          31 bits. When acc fits 2*Steps bits, acc_Steps = acc, so after the last
@@ -30,7 +32,7 @@
 //          saturates whatever its exact value (see the window comment).
 // Timing: in_valid_i at most once every max(Steps, Lanes) cycles (every Lanes cycles for
 // bypass vectors); the output vector leaves on out_valid_o / y_o with the tag given at
-// the load, Steps + Lanes + 3 cycles after in_valid_i (Lanes + 4 for a bypass vector).
+// the load, Steps + Lanes + 4 cycles after in_valid_i (Lanes + 4 for a bypass vector).
 // Rules for the driver: steps_m1_i, m0_i, s_i, zp_i, lo_i, hi_i change only while no
 // vector is in flight (from in_valid_i to out_valid_o; npu_core keeps them per output
 // group or layer). in_bypass_i (max pooling: M = 1) skips the steps and takes byp_i
@@ -61,14 +63,15 @@ module npu_requant #(
   localparam [LaneW-1:0] LastLane = LastLane32[LaneW-1:0];
 
   // ---------------------------------------------------------------- step control
-  // first: the load cycle runs step 0; st_busy_q: steps 1 .. Steps-1 follow; the step
-  // in a cycle with st_last_q is the last (registered: it drives every U's clear and
-  // every R's load). Steps >= 2, so the first step is never the last.
-  wire               first = in_valid_i && !in_bypass_i;
+  // st_busy_q: a step runs in this cycle (the Steps cycles after a load); the step in a
+  // cycle with st_last_q is the last (registered: it drives every U's clear and every
+  // R's load). No step depends on in_valid_i combinationally (timing: it comes from the
+  // accumulator's adder).
+  wire               load  = in_valid_i && !in_bypass_i;
   wire               byp_load = in_valid_i && in_bypass_i;
   reg                st_busy_q, st_last_q;
   reg  [3:0]         scnt_q;                 // index of the next step
-  wire               step  = first || st_busy_q;
+  wire               step  = st_busy_q;
   wire               last  = st_busy_q && st_last_q;
   wire               load_r = last || byp_load;
   reg  [TagWidth-1:0] tag_q, tag_y_q;
@@ -76,12 +79,12 @@ module npu_requant #(
 
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) st_busy_q <= 1'b0;
-    else         st_busy_q <= step && !last;
+    else         st_busy_q <= load || (step && !last);
   end
   always @(posedge clk_i) begin
-    if (first) begin
-      scnt_q    <= 4'd1;
-      st_last_q <= (steps_m1_i == 4'd1);
+    if (load) begin
+      scnt_q    <= 4'd0;
+      st_last_q <= (steps_m1_i == 4'd0);
       tag_q     <= in_tag_i;
     end else if (st_busy_q) begin
       scnt_q    <= scnt_q + 4'd1;
@@ -98,17 +101,15 @@ module npu_requant #(
   generate
     for (l = 0; l < Lanes; l = l + 1) begin : g_lane
       reg         [30:0] u_q;    // upper product bits, signed (-2^30 <= U < 2^30)
-      reg         [29:0] a_q;    // multiplier bits not yet used (acc >> 2 after step 0)
+      reg         [31:0] a_q;    // multiplier bits not yet used
       reg                prev_q; // the bit below a_q[0] (Booth)
       reg         [30:0] r_q;    // result chain
       wire        [30:0] m0 = m0_i[32*l +: 31];
       wire        [31:0] acc = acc_i[32*l +: 32];
-      // Booth digit of {a[1:0], prev}: 0, +-1, +-2 (step 0 takes acc[1:0] and 0)
-      wire        [1:0] a2 = first ? acc[1:0] : a_q[1:0];
-      wire        pv  = first ? 1'b0 : prev_q;
-      wire        neg = a2[1];
-      wire        one = a2[0] ^ pv;
-      wire        two = (a2[1] & ~a2[0] & ~pv) | (~a2[1] & a2[0] & pv);
+      // Booth digit of {a[1:0], prev}: 0, +-1, +-2
+      wire        neg = a_q[1];
+      wire        one = a_q[0] ^ prev_q;
+      wire        two = (a_q[1] & ~a_q[0] & ~prev_q) | (~a_q[1] & a_q[0] & prev_q);
       wire [33:0] mag = two ? {2'b00, m0, 1'b0} : one ? {3'b000, m0} : 34'd0;
       // t = U + d*M0 as U + (mag ^ -neg) + neg in one adder
       wire [34:0] sum = {{3{u_q[30]}}, u_q, 1'b1} + {mag ^ {34{neg}}, neg};
@@ -117,9 +118,10 @@ module npu_requant #(
         // U: the next step's partial product, 0 outside the steps and after the last
         if (step && !last) u_q <= t[32:2];   // the next U, within 31 bits (above)
         else               u_q <= 31'd0;
-        if (first)         a_q <= acc[31:2];
-        else if (step)     a_q <= {2'b00, a_q[29:2]};
-        if (step)          prev_q <= a2[1];
+        if (load)          a_q <= acc;
+        else if (step)     a_q <= {2'b00, a_q[31:2]};
+        if (load)          prev_q <= 1'b0;
+        else if (step)     prev_q <= a_q[1];
         if (last)          r_q <= t[32:2];
         else if (byp_load) r_q[7:0] <= byp_i[8*l +: 8];
         else if (win_q)    r_q <= r_all[31*(l+1) +: 31];
