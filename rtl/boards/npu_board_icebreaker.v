@@ -1,7 +1,7 @@
 `default_nettype none
 // npu_board_icebreaker: the accelerator on an iCEBreaker (iCE40UP5K-SG48).
 //
-// 12 MHz oscillator -> SB_PLL40_PAD -> clk (ClockHz, 27 MHz by default) -> npu_top.
+// 12 MHz oscillator -> SB_PLL40_PAD -> clk (ClockHz, 30 MHz by default) -> npu_top.
 // Reset: BTN_N or a PLL that has not locked yet, through npu_reset_sync (asynchronous
 // assert, synchronous release); the flops also start at 0 after configuration, so the
 // design comes up without touching the button. UART: FT2232H channel B.
@@ -20,11 +20,11 @@ module npu_board_icebreaker #(
   parameter integer AccDepth    = 256,
   parameter integer MaxLayers   = 16,
   parameter integer MaxPayload  = 1024,
-  parameter integer ClockHz     = 27000000,
+  parameter integer ClockHz     = 30000000,
   parameter integer Baud        = 1000000,
   // SB_PLL40 dividers: Fout = 12 MHz * (DivF + 1) / ((DivR + 1) * 2^DivQ)
   parameter integer PllDivR     = 0,
-  parameter integer PllDivF     = 71,
+  parameter integer PllDivF     = 79,
   parameter integer PllDivQ     = 5,
   parameter integer PllFilter   = 1
 ) (

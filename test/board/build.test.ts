@@ -45,7 +45,7 @@ describe('nnfpga build', () => {
   };
 
   for (const name of names) {
-    it(`${name}: bitstream fits the device and meets the target clock`, { timeout: 3_600_000 }, async () => {
+    it(`${name}: bitstream fits the device and meets the target clock`, { timeout: 2_400_000 }, async () => {
       const run = (await all())[name];
       const lastLine = run.stderr.trim().split('\n').at(-1) ?? '';
       expect(run.code, lastLine).toBe(0);
