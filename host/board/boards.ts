@@ -66,10 +66,10 @@ export const BOARDS: Record<string, BoardSpec> = {
     pcf: 'constraints/icebreaker.pcf',
     top: 'npu_board_icebreaker',
     clockPinMhz: 12,
-    // The clock the design meets today (issue 5 targets 48 MHz; README "Boards"): built
-    // for 27 MHz the UP5K design (5,182 of 5,280 logic cells) routes at 31.78 MHz. A
-    // bitstream built for a clock it does not meet would misbehave on the board; the
-    // build gate in `make test` keeps this one. 30 clocks per bit at 1,000,000 baud.
+    // The clock the design meets today (issue 5 targets 48 MHz; README "Boards"): the UP5K
+    // design (5,190 of 5,280 logic cells) routes at 31.95 MHz. A bitstream built for a
+    // clock it does not meet would misbehave on the board; the build gate in `make test`
+    // keeps this one. 30 clocks per bit at 1,000,000 baud.
     targetMhz: 30,
     pll: { divr: 0, divf: 79, divq: 5, filterRange: 1 }, // icepll -i 12 -o 30
     baud: 1_000_000,

@@ -9,8 +9,9 @@
 // - Zero points fold into the bias: bias_folded = bias − x_zp·Σw (int32, wrapping);
 //   padding reads as x_zp, so the fold is exact at the borders too.
 // - WMEM: per conv layer, per og: 12 parameter words (bias_folded[N], M0[N], s[N] as
-//   little-endian int32, s the window shift below), then its tiles for ky, kx, cg (N words each, word r byte j =
-//   W[og·N+j][cg·N+r][ky][kx]); the controller reads it all with one pointer.
+//   little-endian int32, s the window shift below), then its tiles for ky, kx, cg (N
+//   words each, word r byte j = W[og·N+j][cg·N+r][ky][kx]); the controller reads it all
+//   with one pointer.
 // - AMEM: every tensor in its own region when that fits ('auto', so every layer's
 //   output stays readable), otherwise ping-pong between two regions.
 // - Average pooling becomes a convolution too: weight 1 from channel c to channel c
