@@ -19,8 +19,8 @@
 // and leaves after K periods (its last tile: the sum goes to the requantizer). The
 // window slides by at most one pixel per period (Bresenham: x += W, slide when x >= 0,
 // x -= K), so outputs are spread evenly, at most one per period, on average one per K
-// periods * Dim/W, and the requantizer (one vector per max(Steps, Dim) cycles, word 9) only stalls
-// the period start of a leaving pixel when outputs come closer than that. Accumulator
+// periods * Dim/W, and the requantizer (one vector per max(Steps, Dim) cycles, word 9)
+// only stalls the period start of a leaving pixel when outputs come closer than that. Accumulator
 // entry of pixel q: q mod Dim. After each og the pipeline drains before the next og's
 // parameters replace the current ones.
 // Addresses, all kept incrementally (no multiplier; the per-layer products W*CG, sw*CG,
@@ -32,7 +32,7 @@
 //   WMEM  = w_base + og*(12 + K*Dim) + 12 + ((ky*KW + kx)*CG + cg)*Dim + row
 // POOL loop: for pixel: for g: for ky, kx: one beat (AMEM = P + (ky*W + kx)*CG + g);
 //   out = out_base + pixel*CG + g.
-// Counters (CNT space): per layer total cycles and array-feed cycles, run total.
+// Counters (CNT space): per layer total cycles and array-feed cycles.
 module npu_ctrl #(
   parameter integer Dim       = 8,
   parameter integer AmemWords = 16384,
@@ -505,8 +505,8 @@ module npu_ctrl #(
       if (state_q == StConv && feed) cyc_feed_q <= cyc_feed_q + 32'd1;
     end
   end
-  // (The run's total is the link's count of the run, npu_link cycles_q; it equals
-  // sum(layer cycles) + 2 per layer + 19: host/sim/core.ts runCycles.)
+  // (No run total here: the link counts the run, npu_link cycles_q, as does the core
+  // bench; it equals sum(layer cycles) + 2 per layer + 19.)
   wire [31:0] cnt_a = {23'd0, layer_q, state_q == StCnt1};
   assign cnt_we_o    = (state_q == StCnt0) || (state_q == StCnt1);
   assign cnt_waddr_o = cnt_a[CntAw-1:0];
