@@ -40,7 +40,7 @@ module npu_ctrl #(
   parameter integer DmemWords = 256,
   parameter integer AccDepth  = 1024,
   parameter integer MaxLayers = 16,
-  parameter integer RqInterval = 16 + Dim,   // npu_requant: latency bound (Steps <= 16)
+  parameter integer RqInterval = 17 + Dim,   // npu_requant: latency bound (Steps <= 16)
   parameter integer DrainCycles = 3 * Dim + RqInterval + 10,
   parameter integer AmAw  = $clog2(AmemWords),
   parameter integer WmAw  = $clog2(WmemWords),

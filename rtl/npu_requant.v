@@ -14,10 +14,14 @@
 //
 // Sequential, to stay small on an iCE40 (no hard multiplier is left for it):
 //   load   (in_valid_i): lane l's A <- acc_l. It may coincide with the previous
-//          vector's last step, which reads A for the last time in that cycle.
-//   steps  Steps cycles after the load, all lanes at once: radix-4 Booth on acc (two
-//          bits of A per step, LSB first) times M0: t = U + d*M0 (d in -2..2),
-//          U <- t >>> 2, U = 0 before the first step.
+//          vector's last digit, which reads A for the last time in that cycle.
+//   steps  radix-4 Booth on acc (two bits of A per step, LSB first) times M0, all lanes
+//          at once, in two stages one cycle apart: the digit stage (the Steps cycles
+//          after the load) forms d in -2..2 from A and registers the addend d*M0 (as
+//          mag ^ -neg and neg); the adder stage (one cycle later) computes
+//          t = U + d*M0, U <- t >>> 2, U = 0 before the first step. Registering the
+//          addend keeps the digit decode and multiplicand select out of the 35-bit
+//          carry chain's cycle (the UP5K's critical path before, 31.3 ns).
 //          After k steps U = floor(acc_k * M0 / 4^k) exactly, acc_k the Booth value of the
 //          digits used (the signed value of acc's low 2k bits), so -2^30 <= U < 2^30:
 //          31 bits. When acc fits 2*Steps bits, acc_Steps = acc, so after the last
@@ -32,7 +36,7 @@
 //          saturates whatever its exact value (see the window comment).
 // Timing: in_valid_i at most once every max(Steps, Lanes) cycles (every Lanes cycles for
 // bypass vectors); the output vector leaves on out_valid_o / y_o with the tag given at
-// the load, Steps + Lanes + 4 cycles after in_valid_i (Lanes + 4 for a bypass vector).
+// the load, Steps + Lanes + 5 cycles after in_valid_i (Lanes + 4 for a bypass vector).
 // Rules for the driver: steps_m1_i, m0_i, s_i, zp_i, lo_i, hi_i change only while no
 // vector is in flight (from in_valid_i to out_valid_o; npu_core keeps them per output
 // group or layer). in_bypass_i (max pooling: M = 1) skips the steps and takes byp_i
@@ -63,23 +67,31 @@ module npu_requant #(
   localparam [LaneW-1:0] LastLane = LastLane32[LaneW-1:0];
 
   // ---------------------------------------------------------------- step control
-  // st_busy_q: a step runs in this cycle (the Steps cycles after a load); the step in a
-  // cycle with st_last_q is the last (registered: it drives every U's clear and every
-  // R's load). No step depends on in_valid_i combinationally (timing: it comes from the
-  // accumulator's adder).
+  // st_busy_q: the digit stage runs in this cycle (the Steps cycles after a load), its
+  // last digit with st_last_q; u_busy_q/u_last_q: the same for the adder stage, one
+  // cycle later (registered: u_last_q drives every U's clear and every R's load). No
+  // step depends on in_valid_i combinationally (timing: it comes from the accumulator's
+  // adder).
   wire               load  = in_valid_i && !in_bypass_i;
   wire               byp_load = in_valid_i && in_bypass_i;
-  reg                st_busy_q, st_last_q;
-  reg  [3:0]         scnt_q;                 // index of the next step
-  wire               step  = st_busy_q;
-  wire               last  = st_busy_q && st_last_q;
+  reg                st_busy_q, st_last_q;   // digit stage: busy, and its last digit
+  reg                u_busy_q, u_last_q;     // adder stage, one cycle behind
+  reg  [3:0]         scnt_q;                 // index of the next digit
+  wire               dig   = st_busy_q;
+  wire               dlast = st_busy_q && st_last_q;
+  wire               last  = u_last_q;       // the adder's last step (u_busy_q too)
   wire               load_r = last || byp_load;
-  reg  [TagWidth-1:0] tag_q, tag_y_q;
+  reg  [TagWidth-1:0] tag_q, tag_u_q, tag_y_q;
   reg                out_v_q;
 
   always @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) st_busy_q <= 1'b0;
-    else         st_busy_q <= load || (step && !last);
+    if (!rst_ni) begin
+      st_busy_q <= 1'b0;  u_busy_q <= 1'b0;  u_last_q <= 1'b0;
+    end else begin
+      st_busy_q <= load || (dig && !dlast);
+      u_busy_q  <= dig;
+      u_last_q  <= dlast;
+    end
   end
   always @(posedge clk_i) begin
     if (load) begin
@@ -90,6 +102,7 @@ module npu_requant #(
       scnt_q    <= scnt_q + 4'd1;
       st_last_q <= (scnt_q + 4'd1 == steps_m1_i);
     end
+    if (dlast) tag_u_q <= tag_q;   // the next load may overwrite tag_q in this cycle
   end
 
   // ---------------------------------------------------------------- multiplier lanes
@@ -106,22 +119,28 @@ module npu_requant #(
       reg         [30:0] r_q;    // result chain
       wire        [30:0] m0 = m0_i[32*l +: 31];
       wire        [31:0] acc = acc_i[32*l +: 32];
-      // Booth digit of {a[1:0], prev}: 0, +-1, +-2
+      // digit stage: Booth digit of {a[1:0], prev} (0, +-1, +-2) and the addend of the
+      // next cycle's step, d*M0 = (mag ^ -neg) + neg, registered (timing: the adder
+      // starts from flip-flops)
       wire        neg = a_q[1];
       wire        one = a_q[0] ^ prev_q;
       wire        two = (a_q[1] & ~a_q[0] & ~prev_q) | (~a_q[1] & a_q[0] & prev_q);
       wire [33:0] mag = two ? {2'b00, m0, 1'b0} : one ? {3'b000, m0} : 34'd0;
-      // t = U + d*M0 as U + (mag ^ -neg) + neg in one adder
-      wire [34:0] sum = {{3{u_q[30]}}, u_q, 1'b1} + {mag ^ {34{neg}}, neg};
+      reg  [33:0] b_q;
+      reg         bn_q;
+      // adder stage: t = U + d*M0 in one adder
+      wire [34:0] sum = {{3{u_q[30]}}, u_q, 1'b1} + {b_q, bn_q};
       wire [33:0] t   = sum[34:1];
       always @(posedge clk_i) begin
+        b_q  <= mag ^ {34{neg}};
+        bn_q <= neg;
         // U: the next step's partial product, 0 outside the steps and after the last
-        if (step && !last) u_q <= t[32:2];   // the next U, within 31 bits (above)
-        else               u_q <= 31'd0;
+        if (u_busy_q && !last) u_q <= t[32:2];   // the next U, within 31 bits (above)
+        else                   u_q <= 31'd0;
         if (load)          a_q <= acc;
-        else if (step)     a_q <= {2'b00, a_q[31:2]};
+        else if (dig)      a_q <= {2'b00, a_q[31:2]};
         if (load)          prev_q <= 1'b0;
-        else if (step)     prev_q <= a_q[1];
+        else if (dig)      prev_q <= a_q[1];
         if (last)          r_q <= t[32:2];
         else if (byp_load) r_q[7:0] <= byp_i[8*l +: 8];
         else if (win_q)    r_q <= r_all[31*(l+1) +: 31];
@@ -158,7 +177,7 @@ module npu_requant #(
     if (load_r) begin
       wl_q    <= {LaneW{1'b0}};
       byp_q   <= byp_load;
-      w_tag_q <= byp_load ? in_tag_i : tag_q;
+      w_tag_q <= byp_load ? in_tag_i : tag_u_q;
     end else if (win_q) begin
       wl_q    <= wl_q + 1'b1;
     end

@@ -1,7 +1,7 @@
 // Bench of npu_requant (Lanes = 4): streams vectors from a file and writes the int8
 // results. Every vector has its own Steps/M0/s/zp/lo/hi, which npu_requant reads until
-// its output leaves (at most 16 + 4 + 3 cycles after the load), so vectors go one every
-// 26 cycles (max(Steps, Lanes) is the rate for vectors that share them; npu_core runs at
+// its output leaves (at most 16 + 4 + 5 cycles after the load), so vectors go one every
+// 27 cycles (max(Steps, Lanes) is the rate for vectors that share them; npu_core runs at
 // that rate, see the core tests). Input: u32 records per vector {zp | lo << 8 | hi << 16
 // | (Steps - 1) << 24, then per lane acc (i32), m0 (u32), s (u32, the window shift)};
 // output: 4 bytes per vector, in order. Usage: requant_tb IN OUT [INTERVAL]: with an
@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
   top->eval();
   top->rst_ni = 1;
   top->eval();
-  const size_t interval = argc > 3 ? std::strtoul(argv[3], nullptr, 10) : 16 + 4 + 6;
+  const size_t interval = argc > 3 ? std::strtoul(argv[3], nullptr, 10) : 16 + 4 + 7;
   for (size_t c = 0; out.size() < 4 * n; c++) {
     if (c % interval == 0 && c / interval < n) {
       const uint32_t* v = &in[(c / interval) * per];
