@@ -124,8 +124,12 @@ class Importer {
         `${src}: input '${inputName}' has no static shape; re-export with a fixed input shape`,
       );
     }
+    // A dynamic leading dimension (torch.onnx.export with dynamic_axes={'x': {0: 'batch'}})
+    // is the batch: nnfpga runs one sample at a time, so it is taken as 1. Any other
+    // dynamic dimension changes the layers' shapes and is refused.
     const inDims = dimsProto.map((d, i) => {
       const v = d.dimValue !== null && d.dimValue !== undefined ? toNum(d.dimValue) : 0;
+      if (i === 0 && (d.dimParam || !(v > 0))) return 1;
       if (d.dimParam || !(v > 0)) {
         throw new InputError(
           `${src}: input '${inputName}' has a dynamic dimension ${i}${d.dimParam ? ` ('${d.dimParam}')` : ''}; re-export with a fixed shape such as [1, C, H, W] (torch.onnx.export without dynamic_axes)`,

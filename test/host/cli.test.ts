@@ -74,9 +74,9 @@ describe('command line errors', () => {
     );
   });
 
-  it('dynamic input shape', () => {
-    const p = writeModel(dir, 'dyn', conv([], { name: 'x', dims: ['N', 1, 4, 4] }));
-    expectOneLineError(cli('info', p), /dynamic dimension/);
+  it('dynamic input shape (other than the batch)', () => {
+    const p = writeModel(dir, 'dyn', conv([], { name: 'x', dims: [1, 'C', 4, 4] }));
+    expectOneLineError(cli('info', p), /dynamic dimension 1 \('C'\)/);
   });
 
   it('non-float input', () => {

@@ -92,9 +92,17 @@ describe('ONNX import', () => {
     expect(() => importOnnx(buildModel(g), 'm.onnx')).toThrow(/dilations/);
   });
 
-  it('refuses dynamic, wrong-batch and non-float inputs with an InputError', () => {
+  it('takes a dynamic batch dimension as 1: the same layers as the batch-1 export', () => {
+    const fixed = importOnnx(buildModel(oneConv([], 'c')), 'm.onnx');
     const dyn = { ...oneConv([], 'c'), input: { name: 'x', dims: ['batch', 1, 4, 4] } };
-    expect(() => importOnnx(buildModel(dyn), 'm.onnx')).toThrow(/dynamic dimension 0 \('batch'\)/);
+    const m = importOnnx(buildModel(dyn), 'm.onnx');
+    expect(m.input).toEqual([1, 4, 4]);
+    expect(m).toEqual(fixed);
+  });
+
+  it('refuses dynamic non-batch, wrong-batch and non-float inputs with an InputError', () => {
+    const dyn = { ...oneConv([], 'c'), input: { name: 'x', dims: [1, 1, 'height', 4] } };
+    expect(() => importOnnx(buildModel(dyn), 'm.onnx')).toThrow(/dynamic dimension 2 \('height'\)/);
     const batch = { ...oneConv([], 'c'), input: { name: 'x', dims: [8, 1, 4, 4] } };
     expect(() => importOnnx(buildModel(batch), 'm.onnx')).toThrow(/batch dimension of 1/);
     const int = { ...oneConv([], 'c'), input: { name: 'x', dims: [1, 1, 4, 4], elemType: 7 } };
