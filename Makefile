@@ -7,7 +7,7 @@
 #   make prog BOARD=...        flash the board
 #   make bench                 performance figures (SPEC section 6)
 BOARD    ?= icebreaker
-FIXTURES ?= ../shared/fixtures
+EXAMPLES ?= examples
 BIN      := node_modules/.bin
 NNFPGA   := node bin/nnfpga.js
 
@@ -36,9 +36,9 @@ test-bitstreams: deps
 
 demo: deps
 	@mkdir -p build
-	$(NNFPGA) info $(FIXTURES)/cnn_a.onnx
-	$(NNFPGA) quantize $(FIXTURES)/cnn_a.onnx --calib $(FIXTURES)/calib256.npy -o build/cnn_a.nnq.json
-	$(NNFPGA) run build/cnn_a.nnq.json --input $(FIXTURES)/inputs200.npy --sim
+	$(NNFPGA) info $(EXAMPLES)/cnn_a.onnx
+	$(NNFPGA) quantize $(EXAMPLES)/cnn_a.onnx --calib $(EXAMPLES)/calib256.npy -o build/cnn_a.nnq.json
+	$(NNFPGA) run build/cnn_a.nnq.json --input $(EXAMPLES)/inputs200.npy --sim
 
 bench: deps
 	$(NNFPGA) bench

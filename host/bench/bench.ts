@@ -196,7 +196,7 @@ function readBuild(board: string): BuildResult | null {
 }
 
 export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
-  const fixturesDir = opts.fixturesDir ?? path.resolve(REPO_ROOT, '..', 'shared', 'fixtures');
+  const fixturesDir = opts.fixturesDir ?? path.resolve(REPO_ROOT, 'examples');
   const say = opts.progress ?? (() => {});
   const report: BenchReport = { layers: [], models: [], inference: [], boards: [], simulation: [] };
   const addCore = (model: string, config: string, b: CoreBench) => {

@@ -153,7 +153,7 @@ export function fixtureModel(
 
 /** The standard figures. */
 export async function coreBenchSuite(
-  fixturesDir = path.resolve(REPO_ROOT, '..', 'shared', 'fixtures'),
+  fixturesDir = path.resolve(REPO_ROOT, 'examples'),
 ): Promise<CoreBench[]> {
   const out: CoreBench[] = [];
   out.push(

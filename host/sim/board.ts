@@ -152,8 +152,12 @@ export async function startBoardSim(opts: SimBoardOptions = {}, exe?: string): P
       }
     };
     child.stdout?.on('data', onData);
-    child.once('error', (err) => reject(new DeviceError(`cannot start the simulated board ${binary}: ${err.message}`)));
-    child.once('exit', (code) => reject(new DeviceError(`the simulated board exited (code ${code}) before printing its pty path`)));
+    child.once('error', (err) =>
+      reject(new DeviceError(`cannot start the simulated board ${binary}: ${err.message}`)),
+    );
+    child.once('exit', (code) =>
+      reject(new DeviceError(`the simulated board exited (code ${code}) before printing its pty path`)),
+    );
   });
 
   return {

@@ -94,7 +94,11 @@ export interface ScriptResult {
 }
 
 /** Executes a script on a built bench. */
-export async function runScript(exe: string, script: CoreScript, opts: { timeoutCycles?: number; trace?: string } = {}): Promise<ScriptResult> {
+export async function runScript(
+  exe: string,
+  script: CoreScript,
+  opts: { timeoutCycles?: number; trace?: string } = {},
+): Promise<ScriptResult> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'nnfpga-core-'));
   try {
     const cmd = path.join(dir, 'cmds.bin');
@@ -131,7 +135,9 @@ export async function runScript(exe: string, script: CoreScript, opts: { timeout
 /** Whether each layer's output region is still intact after the whole program ran. */
 export function liveLayers(image: DeviceImage): boolean[] {
   const outs = image.layers.map((l) => l.output);
-  return outs.map((o, i) => outs.slice(i + 1).every((p) => p.addr >= o.addr + o.words || p.addr + p.words <= o.addr));
+  return outs.map((o, i) =>
+    outs.slice(i + 1).every((p) => p.addr >= o.addr + o.words || p.addr + p.words <= o.addr),
+  );
 }
 
 export interface CoreInference {
@@ -183,7 +189,11 @@ export async function runCore(
     s.read(SPACE.CNT, 0, cntWords);
   }
   const trace =
-    typeof opts.trace === 'string' ? opts.trace : traceOn ? path.join(REPO_ROOT, 'build', 'trace', `${opts.name ?? 'core'}-${Date.now()}.fst`) : undefined;
+    typeof opts.trace === 'string'
+      ? opts.trace
+      : traceOn
+        ? path.join(REPO_ROOT, 'build', 'trace', `${opts.name ?? 'core'}-${Date.now()}.fst`)
+        : undefined;
   const timeoutCycles = 50_000_000;
   const res = await runScript(exe, s, { trace, timeoutCycles });
   const inferences: CoreInference[] = [];

@@ -62,7 +62,15 @@ export async function buildVerilator(opts: VerilatorBuild): Promise<string> {
   const cppSources = opts.cppSources.map(abs);
   const includeDirs = [path.join(REPO_ROOT, 'rtl'), ...(opts.includeDirs ?? []).map(abs)];
   const hash = createHash('sha256');
-  hash.update(JSON.stringify({ version, top: opts.top, params: opts.params, defines: opts.defines, trace: !!opts.trace }));
+  hash.update(
+    JSON.stringify({
+      version,
+      top: opts.top,
+      params: opts.params,
+      defines: opts.defines,
+      trace: !!opts.trace,
+    }),
+  );
   for (const f of [...sources, ...cppSources]) {
     hash.update(f);
     hash.update(await readFile(f));
@@ -107,7 +115,8 @@ export async function buildVerilator(opts: VerilatorBuild): Promise<string> {
   ];
   if (opts.trace) args.push('--trace-fst', '-CFLAGS', '-DNNFPGA_TRACE=1');
   for (const [k, v] of Object.entries(opts.params ?? {})) args.push(`-G${k}=${v}`);
-  for (const [k, v] of Object.entries(opts.defines ?? {})) args.push(`+define+${k}=${v}`, '-CFLAGS', `-D${k}=${v}`);
+  for (const [k, v] of Object.entries(opts.defines ?? {}))
+    args.push(`+define+${k}=${v}`, '-CFLAGS', `-D${k}=${v}`);
   args.push(...sources, ...cppSources);
   try {
     await run('verilator', args, { cwd: REPO_ROOT, maxBuffer: 64 * 1024 * 1024 });
@@ -117,13 +126,17 @@ export async function buildVerilator(opts: VerilatorBuild): Promise<string> {
     const log = (e.stderr || e.stdout || e.message).split('\n').slice(-40).join('\n');
     throw new ToolError(`Verilator build of ${opts.name} (${opts.top}) failed:\n${log}`);
   }
-  await writeFile(path.join(tmpDir, 'build.json'), JSON.stringify({ ...opts, sources, cppSources, version }, null, 2));
+  await writeFile(
+    path.join(tmpDir, 'build.json'),
+    JSON.stringify({ ...opts, sources, cppSources, version }, null, 2),
+  );
   try {
     await rename(tmpDir, finalDir);
   } catch {
     // Another process won the race (the folder exists): use its build.
     await rm(tmpDir, { recursive: true, force: true });
-    if (!existsSync(exe)) throw new ToolError(`Verilator build folder ${finalDir} exists without ${opts.name}`);
+    if (!existsSync(exe))
+      throw new ToolError(`Verilator build folder ${finalDir} exists without ${opts.name}`);
   }
   return exe;
 }
@@ -131,5 +144,8 @@ export async function buildVerilator(opts: VerilatorBuild): Promise<string> {
 async function listHeaders(dir: string): Promise<string[]> {
   const { readdir } = await import('node:fs/promises');
   const names = await readdir(dir);
-  return names.filter((n) => n.endsWith('.h')).map((n) => path.join(dir, n)).sort();
+  return names
+    .filter((n) => n.endsWith('.h'))
+    .map((n) => path.join(dir, n))
+    .sort();
 }

@@ -12,7 +12,7 @@ type INode = onnxPkg.onnx.INodeProto;
 type ITensor = onnxPkg.onnx.ITensorProto;
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
-export const fixtures = resolve(repoRoot, '../shared/fixtures');
+export const fixtures = resolve(repoRoot, 'examples');
 export const fixture = (name: string): string => join(fixtures, name);
 
 export function tempDir(): string {

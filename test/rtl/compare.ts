@@ -3,12 +3,18 @@
 import { expect } from 'vitest';
 import type { QModel } from '../../host/quant/types.ts';
 
-export function firstMismatch(model: QModel, want: Int8Array[], got: (Int8Array | null)[], what = ''): string | null {
+export function firstMismatch(
+  model: QModel,
+  want: Int8Array[],
+  got: (Int8Array | null)[],
+  what = '',
+): string | null {
   for (let l = 0; l < want.length; l++) {
     const w = want[l];
     const g = got[l];
     if (g === null) continue; // overwritten on the device (checked by the caller another way)
-    if (g.length !== w.length) return `${what}layer ${l} '${model.layers[l].name}': ${g.length} outputs, reference has ${w.length}`;
+    if (g.length !== w.length)
+      return `${what}layer ${l} '${model.layers[l].name}': ${g.length} outputs, reference has ${w.length}`;
     for (let i = 0; i < w.length; i++) {
       if (g[i] !== w[i]) {
         let n = 0;
@@ -24,7 +30,13 @@ export function firstMismatch(model: QModel, want: Int8Array[], got: (Int8Array 
  * Every layer the device still holds must equal the reference. allLayers (default):
  * no layer may be missing; otherwise at least the last one must be there.
  */
-export function expectBitExact(model: QModel, want: Int8Array[], got: (Int8Array | null)[], what = '', allLayers = true): void {
+export function expectBitExact(
+  model: QModel,
+  want: Int8Array[],
+  got: (Int8Array | null)[],
+  what = '',
+  allLayers = true,
+): void {
   const m = firstMismatch(model, want, got, what);
   expect(m, m ?? '').toBeNull();
   expect(got).toHaveLength(want.length);

@@ -10,20 +10,38 @@ import { runInt } from '../../host/quant/intref.ts';
 import type { ActQuant, QLayer } from '../../host/quant/types.ts';
 import { CoreScript, SPACE, buildCore, runCore, runScript } from '../../host/sim/core.ts';
 import { expectBitExact } from './compare.ts';
-import { type ConvSpec, modelOf, randConv, randDense, randInt8, randPool, randQ, rng } from './random-models.ts';
+import {
+  type ConvSpec,
+  modelOf,
+  randConv,
+  randDense,
+  randInt8,
+  randPool,
+  randQ,
+  rng,
+} from './random-models.ts';
 
 const CONFIGS: [string, DeviceConfig][] = [
   ['board Dim=4', BOARD_CONFIG],
   ['sim Dim=8', SIM_CONFIG],
 ];
 
-async function check(cfg: DeviceConfig, layers: QLayer[], inQ: ActQuant, seed: number, inputs = 2): Promise<void> {
+async function check(
+  cfg: DeviceConfig,
+  layers: QLayer[],
+  inQ: ActQuant,
+  seed: number,
+  inputs = 2,
+): Promise<void> {
   const model = modelOf(layers, inQ);
   const r = rng(seed * 7919 + 1);
   const size = layers[0].input.reduce((a, b) => a * b, 1);
   const xs = Array.from({ length: inputs }, () => randInt8(r, size));
   const image = compile(model, cfg);
-  const res = await runCore(image, xs, { inputZeroPoint: inQ.zeroPoint, name: layers.map((l) => l.name).join('-') });
+  const res = await runCore(image, xs, {
+    inputZeroPoint: inQ.zeroPoint,
+    name: layers.map((l) => l.name).join('-'),
+  });
   res.inferences.forEach((inf, n) => {
     expectBitExact(model, runInt(model, xs[n]), inf.layers, `input ${n}: `);
     expect(inf.layerCycles.every((c) => c > 0)).toBe(true);
@@ -32,12 +50,38 @@ async function check(cfg: DeviceConfig, layers: QLayer[], inQ: ActQuant, seed: n
 
 const CONVS: (ConvSpec & { name: string })[] = [
   { name: '3x3 pad 1, 3->5 ch, 7x6', c: 3, h: 7, w: 6, oc: 5, k: [3, 3], pads: [1, 1, 1, 1] },
-  { name: '5x5 stride 2, asymmetric pads, 13->19 ch', c: 13, h: 9, w: 11, oc: 19, k: [5, 5], stride: [2, 2], pads: [2, 1, 0, 2] },
+  {
+    name: '5x5 stride 2, asymmetric pads, 13->19 ch',
+    c: 13,
+    h: 9,
+    w: 11,
+    oc: 19,
+    k: [5, 5],
+    stride: [2, 2],
+    pads: [2, 1, 0, 2],
+  },
   { name: '1x1, 17->9 ch, relu', c: 17, h: 5, w: 5, oc: 9, k: [1, 1], relu: true },
   { name: '3x3 stride 2 no pad, 8->8, relu', c: 8, h: 8, w: 8, oc: 8, k: [3, 3], stride: [2, 2], relu: true },
-  { name: '3x3 stride (1,2), pads (0,1,2,1), 5->12', c: 5, h: 6, w: 9, oc: 12, k: [3, 3], stride: [1, 2], pads: [0, 1, 2, 1] },
+  {
+    name: '3x3 stride (1,2), pads (0,1,2,1), 5->12',
+    c: 5,
+    h: 6,
+    w: 9,
+    oc: 12,
+    k: [3, 3],
+    stride: [1, 2],
+    pads: [0, 1, 2, 1],
+  },
   { name: '3x5 kernel, 1 -> 3 ch, single output row', c: 1, h: 3, w: 10, oc: 3, k: [3, 5] },
-  { name: 'more pixels than AccDepth (pixel tiles), 3x3 pad 1', c: 2, h: 36, w: 30, oc: 4, k: [3, 3], pads: [1, 1, 1, 1] },
+  {
+    name: 'more pixels than AccDepth (pixel tiles), 3x3 pad 1',
+    c: 2,
+    h: 36,
+    w: 30,
+    oc: 4,
+    k: [3, 3],
+    pads: [1, 1, 1, 1],
+  },
   { name: 'output smaller than the kernel window count, 1x1 output', c: 9, h: 5, w: 5, oc: 4, k: [5, 5] },
 ];
 
@@ -50,11 +94,15 @@ describe.each(CONFIGS)('npu_core %s', (_label, cfg) => {
     const exe = await buildCore(cfg);
     const s = new CoreScript();
     const data = Uint32Array.from([0x11223344, 0xa5a5a5a5, 0xdeadbeef, 0x01020304, 0xcafef00d, 0x80000001]);
-    s.write(SPACE.AMEM, 10, data).write(SPACE.WMEM, cfg.wmemWords - 6, data).write(SPACE.DMEM, 3, data);
+    s.write(SPACE.AMEM, 10, data)
+      .write(SPACE.WMEM, cfg.wmemWords - 6, data)
+      .write(SPACE.DMEM, 3, data);
     s.write(SPACE.AMEM, cfg.amemWords, Uint32Array.from([7])); // past the end: ignored
     s.write(SPACE.CNT, 0, Uint32Array.from([9])); // read-only
     s.write(SPACE.AMEM, 12, Uint32Array.from([0x55667788])); // overwrite one host word only
-    s.read(SPACE.AMEM, 10, 6).read(SPACE.WMEM, cfg.wmemWords - 6, 6).read(SPACE.DMEM, 3, 6);
+    s.read(SPACE.AMEM, 10, 6)
+      .read(SPACE.WMEM, cfg.wmemWords - 6, 6)
+      .read(SPACE.DMEM, 3, 6);
     s.read(SPACE.AMEM, cfg.amemWords, 1).read(SPACE.CNT, 0, 1);
     const res = await runScript(exe, s);
     const expAmem = Uint32Array.from(data);
@@ -121,11 +169,34 @@ describe.each(CONFIGS)('npu_core %s', (_label, cfg) => {
       const r = rng(1000 + m);
       const q0 = randQ(r);
       const c0 = 1 + Math.floor(r() * 5);
-      const c1 = randConv(r, { c: c0, h: 12, w: 11, oc: 4 + m * 5, k: [3, 3], pads: [1, 1, 1, 1], relu: true }, q0, 'c1');
-      const p1 = randPool(r, m === 1 ? 'avgpool' : 'maxpool', c1.output as [number, number, number], [2, 2], [2, 2], [0, 0, 0, 0], c1.outQ, 'p1');
+      const c1 = randConv(
+        r,
+        { c: c0, h: 12, w: 11, oc: 4 + m * 5, k: [3, 3], pads: [1, 1, 1, 1], relu: true },
+        q0,
+        'c1',
+      );
+      const p1 = randPool(
+        r,
+        m === 1 ? 'avgpool' : 'maxpool',
+        c1.output as [number, number, number],
+        [2, 2],
+        [2, 2],
+        [0, 0, 0, 0],
+        c1.outQ,
+        'p1',
+      );
       const c2 = randConv(
         r,
-        { c: p1.output[0], h: p1.output[1], w: p1.output[2], oc: 9, k: [3, 3], stride: [1, 1], pads: [1, 1, 1, 1], relu: m !== 2 },
+        {
+          c: p1.output[0],
+          h: p1.output[1],
+          w: p1.output[2],
+          oc: 9,
+          k: [3, 3],
+          stride: [1, 1],
+          pads: [1, 1, 1, 1],
+          relu: m !== 2,
+        },
         p1.outQ,
         'c2',
       );
@@ -147,25 +218,48 @@ describe.each(CONFIGS)('npu_core %s, random shapes', (_label, cfg) => {
       const c = 1 + Math.floor(r() * 3 * cfg.dim);
       const kh = 1 + Math.floor(r() * 5);
       const kw = 1 + Math.floor(r() * 5);
-      const pads: [number, number, number, number] = [0, 0, 0, 0].map((_, i) => Math.floor(r() * (i % 2 === 0 ? kh : kw))) as [
-        number,
-        number,
-        number,
-        number,
-      ];
+      const pads: [number, number, number, number] = [0, 0, 0, 0].map((_, i) =>
+        Math.floor(r() * (i % 2 === 0 ? kh : kw)),
+      ) as [number, number, number, number];
       const h = Math.max(1, kh - pads[0] - pads[2]) + Math.floor(r() * 9);
       const w = Math.max(1, kw - pads[1] - pads[3]) + Math.floor(r() * 9);
       const stride: [number, number] = [1 + Math.floor(r() * 3), 1 + Math.floor(r() * 3)];
       const kind = r();
       let layer: QLayer;
       if (kind < 0.55) {
-        layer = randConv(r, { c, h, w, oc: 1 + Math.floor(r() * 3 * cfg.dim), k: [kh, kw], stride, pads, relu: r() < 0.5 }, q, `rconv${n}`);
+        layer = randConv(
+          r,
+          { c, h, w, oc: 1 + Math.floor(r() * 3 * cfg.dim), k: [kh, kw], stride, pads, relu: r() < 0.5 },
+          q,
+          `rconv${n}`,
+        );
       } else if (kind < 0.7) {
-        layer = randDense(r, r() < 0.5 ? [c * h] : [c, h, w], 1 + Math.floor(r() * 40), q, r() < 0.5, `rdense${n}`);
+        layer = randDense(
+          r,
+          r() < 0.5 ? [c * h] : [c, h, w],
+          1 + Math.floor(r() * 40),
+          q,
+          r() < 0.5,
+          `rdense${n}`,
+        );
       } else {
         // pools: pads smaller than the kernel so that no window is all padding
-        const pp = pads.map((p, i) => Math.min(p, (i % 2 === 0 ? kh : kw) - 1)) as [number, number, number, number];
-        layer = randPool(r, kind < 0.85 ? 'maxpool' : 'avgpool', [c, h, w], [kh, kw], stride, pp, q, `rpool${n}`);
+        const pp = pads.map((p, i) => Math.min(p, (i % 2 === 0 ? kh : kw) - 1)) as [
+          number,
+          number,
+          number,
+          number,
+        ];
+        layer = randPool(
+          r,
+          kind < 0.85 ? 'maxpool' : 'avgpool',
+          [c, h, w],
+          [kh, kw],
+          stride,
+          pp,
+          q,
+          `rpool${n}`,
+        );
       }
       await check(cfg, [layer], q, 5000 + n, 1);
     }

@@ -1,4 +1,4 @@
-// The fixture models (../shared/fixtures: mlp.onnx, cnn_a.onnx) end to end on the core
+// The fixture models (examples/: mlp.onnx, cnn_a.onnx) end to end on the core
 // bench, both configurations: ONNX import, min/max calibration on 32 training images,
 // quantization, compilation, and every layer's output for 6 test images compared with
 // the integer reference bit for bit.
@@ -15,10 +15,13 @@ import { REPO_ROOT } from '../../host/sim/verilator.ts';
 import { runCore } from '../../host/sim/core.ts';
 import { expectBitExact } from './compare.ts';
 
-const FIX = path.resolve(REPO_ROOT, '..', 'shared', 'fixtures');
+const FIX = path.resolve(REPO_ROOT, 'examples');
 const IMAGES = 6;
 
-export function quantizedFixture(name: string, calibCount = 32): { model: QModel; inputs: Float32Array; size: number } {
+export function quantizedFixture(
+  name: string,
+  calibCount = 32,
+): { model: QModel; inputs: Float32Array; size: number } {
   const file = path.join(FIX, `${name}.onnx`);
   const fm = loadOnnx(file);
   const calib = readNpy(path.join(FIX, 'calib256.npy'));
@@ -35,19 +38,39 @@ describe.each([
   for (const name of ['mlp', 'cnn_a']) {
     it(`${name}: every layer bit-exact for ${IMAGES} test images`, async () => {
       const { model, inputs, size } = quantizedFixture(name);
-      const xs = Array.from({ length: IMAGES }, (_, n) => quantizeInput(model, inputs.subarray(n * size, (n + 1) * size)));
+      const xs = Array.from({ length: IMAGES }, (_, n) =>
+        quantizeInput(model, inputs.subarray(n * size, (n + 1) * size)),
+      );
       const refs = xs.map((x) => runInt(model, x));
       const image = compile(model, cfg);
       const res = await runCore(image, xs, { inputZeroPoint: model.inQ.zeroPoint, name });
       expect(res.inferences).toHaveLength(IMAGES);
-      res.inferences.forEach((inf, n) => expectBitExact(model, refs[n], inf.layers, `${name} image ${n}: `, false));
+      res.inferences.forEach((inf, n) =>
+        expectBitExact(model, refs[n], inf.layers, `${name} image ${n}: `, false),
+      );
       // Layers whose AMEM region a later layer reused (ping-pong on the small board
       // memory) are checked as the last layer of a prefix of the model.
       const lost = res.inferences[0].layers.map((l, i) => (l === null ? i : -1)).filter((i) => i >= 0);
       for (const i of lost) {
-        const prefix: QModel = { ...model, layers: model.layers.slice(0, i + 1), output: model.layers[i].output, outQ: model.layers[i].outQ };
-        const pr = await runCore(compile(prefix, cfg), xs, { inputZeroPoint: model.inQ.zeroPoint, name: `${name}-${i}` });
-        pr.inferences.forEach((inf, n) => expectBitExact(prefix, refs[n].slice(0, i + 1), inf.layers, `${name} prefix ${i} image ${n}: `, false));
+        const prefix: QModel = {
+          ...model,
+          layers: model.layers.slice(0, i + 1),
+          output: model.layers[i].output,
+          outQ: model.layers[i].outQ,
+        };
+        const pr = await runCore(compile(prefix, cfg), xs, {
+          inputZeroPoint: model.inQ.zeroPoint,
+          name: `${name}-${i}`,
+        });
+        pr.inferences.forEach((inf, n) =>
+          expectBitExact(
+            prefix,
+            refs[n].slice(0, i + 1),
+            inf.layers,
+            `${name} prefix ${i} image ${n}: `,
+            false,
+          ),
+        );
       }
     });
   }

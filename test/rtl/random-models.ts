@@ -80,7 +80,14 @@ export function randConv(r: Rng, spec: ConvSpec, inQ: ActQuant, name = 'conv'): 
   };
 }
 
-export function randDense(r: Rng, input: number[], n: number, inQ: ActQuant, relu: boolean, name = 'dense'): QDense {
+export function randDense(
+  r: Rng,
+  input: number[],
+  n: number,
+  inQ: ActQuant,
+  relu: boolean,
+  name = 'dense',
+): QDense {
   const m = input.reduce((a, b) => a * b, 1);
   const outQ = randQ(r);
   const bias = new Int32Array(n);

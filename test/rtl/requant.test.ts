@@ -29,7 +29,15 @@ interface Lane {
   s: number;
 }
 
-function encode(words: Uint32Array, v: number, steps: number, zp: number, lo: number, hi: number, lanes: Lane[]): number[] {
+function encode(
+  words: Uint32Array,
+  v: number,
+  steps: number,
+  zp: number,
+  lo: number,
+  hi: number,
+  lanes: Lane[],
+): number[] {
   words[v * PER] = ((zp & 0xff) | ((lo & 0xff) << 8) | ((hi & 0xff) << 16) | ((steps - 1) << 24)) >>> 0;
   return lanes.map((ln, l) => {
     words[v * PER + 1 + 3 * l] = ln.acc >>> 0;
@@ -75,7 +83,19 @@ describe('npu_requant', () => {
     });
   const r = rng(42);
   const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
-  const accEdges = [0, 1, -1, 2 ** 31 - 1, -(2 ** 31), 2 ** 30, -(2 ** 30), 12345, -12345, 2 ** 19 - 1, -(2 ** 19)];
+  const accEdges = [
+    0,
+    1,
+    -1,
+    2 ** 31 - 1,
+    -(2 ** 31),
+    2 ** 30,
+    -(2 ** 30),
+    12345,
+    -12345,
+    2 ** 19 - 1,
+    -(2 ** 19),
+  ];
   const randAcc = (): number => {
     const k = r();
     if (k < 0.1) return accEdges[int(0, accEdges.length - 1)];
@@ -113,7 +133,17 @@ describe('npu_requant', () => {
       const need = Math.max(...accs.map(stepsFor));
       const steps = r() < 0.7 ? need : int(need, 16);
       const [zp, lo, hi] = randClamp();
-      want.push(...encode(words, v, steps, zp, lo, hi, accs.map((acc) => ({ acc, m0: randM0(), s: randS(steps) }))));
+      want.push(
+        ...encode(
+          words,
+          v,
+          steps,
+          zp,
+          lo,
+          hi,
+          accs.map((acc) => ({ acc, m0: randM0(), s: randS(steps) })),
+        ),
+      );
     }
     const got = await runTb(exe, words);
     const msg = firstMismatch(got, want, words);
@@ -131,7 +161,17 @@ describe('npu_requant', () => {
       const top = 2 ** (2 * steps - 1);
       for (let v = 0; v < n; v++) {
         const accs = lanes.map(() => (r() < 0.1 ? [top - 1, -top, 0, -1][int(0, 3)] : int(-top, top - 1)));
-        want.push(...encode(words, v, steps, zp, lo, hi, lanes.map((ln, l) => ({ ...ln, acc: accs[l] }))));
+        want.push(
+          ...encode(
+            words,
+            v,
+            steps,
+            zp,
+            lo,
+            hi,
+            lanes.map((ln, l) => ({ ...ln, acc: accs[l] })),
+          ),
+        );
       }
       const got = await runTb(exe, words, Math.max(steps, LANES));
       const msg = firstMismatch(got, want, words);

@@ -42,7 +42,8 @@ let exe: string;
 let board: SimBoard;
 let dev: Device;
 
-const connect = async (p: string) => Device.connect(await SerialTransport.open(p, { baudRate: 115200 }), linkOpts);
+const connect = async (p: string) =>
+  Device.connect(await SerialTransport.open(p, { baudRate: 115200 }), linkOpts);
 
 beforeAll(async () => {
   exe = await buildBoardSim();
@@ -58,7 +59,15 @@ afterAll(async () => {
 describe('simulated board over a pty', () => {
   it('answers IDENTIFY with its configuration, clock and clocks per bit', () => {
     const i = dev.info;
-    expect(i).toMatchObject({ version: 1, dim: 8, accDepth: 1024, dmemWords: 256, maxLayers: 16, clocksPerBit: 8, maxPayload: 8192 });
+    expect(i).toMatchObject({
+      version: 1,
+      dim: 8,
+      accDepth: 1024,
+      dmemWords: 256,
+      maxLayers: 16,
+      clocksPerBit: 8,
+      maxPayload: 8192,
+    });
     expect(i.amemWords).toBe(32768);
     expect(i.wmemWords).toBe(131072);
     expect(i.cntWords).toBe(32);
@@ -90,7 +99,10 @@ describe('simulated board over a pty', () => {
     // 10 words at 250 would run past word 255: refused, not truncated, not wrapped
     await expect(dev.write(Space.DMEM, 250, new Uint32Array(10).fill(0xdead))).rejects.toThrow(/BAD_ADDR/);
     const l = dev.link;
-    const wrap = await l.request(Cmd.WRITE, Uint8Array.from([Space.DMEM, ...u32(0xffffffff), ...u32(7), ...u32(7)]));
+    const wrap = await l.request(
+      Cmd.WRITE,
+      Uint8Array.from([Space.DMEM, ...u32(0xffffffff), ...u32(7), ...u32(7)]),
+    );
     expect(wrap.status).toBe(Status.BAD_ADDR);
     const long = await l.request(Cmd.READ, Uint8Array.from([Space.AMEM, ...u32(0), ...u16(4000)]));
     expect(long.status).toBe(Status.BAD_LEN);
@@ -111,7 +123,12 @@ describe('simulated board over a pty', () => {
     const bad = encodeFrame(Cmd.WRITE, 1, Uint8Array.from([Space.AMEM, ...u32(0), 9, 9, 9, 9]));
     bad[bad.length - 1] ^= 0x01;
     await t.write(bad);
-    await t.write(encodeFrame(Cmd.WRITE, 2, Uint8Array.from([Space.AMEM, ...u32(0), ...new Array(400).fill(9)])).subarray(0, 100));
+    await t.write(
+      encodeFrame(Cmd.WRITE, 2, Uint8Array.from([Space.AMEM, ...u32(0), ...new Array(400).fill(9)])).subarray(
+        0,
+        100,
+      ),
+    );
     await settle();
     const after = await dev.identify();
     expect(after.rxCrcErrors).toBeGreaterThan(before.rxCrcErrors);
@@ -127,7 +144,8 @@ describe('simulated board over a pty', () => {
     const raw = new Raw(t);
     try {
       const seq = 0x5a;
-      const write = (v: number) => encodeFrame(Cmd.WRITE, seq, Uint8Array.from([Space.AMEM, ...u32(77), ...u32(v)]));
+      const write = (v: number) =>
+        encodeFrame(Cmd.WRITE, seq, Uint8Array.from([Space.AMEM, ...u32(77), ...u32(v)]));
       await raw.send(write(0x11111111));
       expect((await raw.reply(seq)).payload[0]).toBe(Status.OK);
       await raw.send(write(0x22222222)); // same seq and cmd: a retransmission
@@ -154,7 +172,9 @@ describe('simulated board over a pty', () => {
   it('is usable by a new host after a host was killed mid-transfer', async () => {
     await dev.close();
     const script = path.join(REPO_ROOT, 'test', 'sim', 'helpers', 'busy-host.ts');
-    const child = spawn(process.execPath, ['--import', 'tsx', script, board.path], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', script, board.path], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve())); // it is connected and writing
     await new Promise((r) => setTimeout(r, 300));
     child.kill('SIGKILL');
@@ -188,8 +208,10 @@ describe('link faults', () => {
         expect(await d.read(Space.WMEM, 64 * k, 64)).toEqual(w);
       }
       expect(d.stats.retransmissions).toBeGreaterThan(0);
-      console.log(`ber 1e-4: ${d.stats.requests} requests, ${d.stats.retransmissions} retransmissions ` +
-        `(${d.stats.timeouts} timeouts, ${d.stats.corruptReplies} corrupt replies)`);
+      console.log(
+        `ber 1e-4: ${d.stats.requests} requests, ${d.stats.retransmissions} retransmissions ` +
+          `(${d.stats.timeouts} timeouts, ${d.stats.corruptReplies} corrupt replies)`,
+      );
     } finally {
       await d.close();
       await noisy.stop();
@@ -213,7 +235,9 @@ describe('link faults', () => {
       const err = await openDevice({ port: mute.path, baud: 115200 }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(LinkTimeoutError);
       expect((err as LinkTimeoutError).exitCode).toBe(2);
-      expect((err as Error).message).toMatch(new RegExp(`device on ${mute.path} did not answer IDENTIFY within .* baud rate 115200\\?`));
+      expect((err as Error).message).toMatch(
+        new RegExp(`device on ${mute.path} did not answer IDENTIFY within .* baud rate 115200\\?`),
+      );
       expect(Date.now() - t0).toBeLessThan(10_000);
     } finally {
       mute.process.kill('SIGCONT');

@@ -10,15 +10,20 @@ import type { QModel } from '../../host/quant/types.ts';
 import { REPO_ROOT } from '../../host/sim/verilator.ts';
 import { openTarget, type DeviceBackend } from '../../host/target.ts';
 
-const fixtures = path.resolve(REPO_ROOT, '..', 'shared', 'fixtures');
+const fixtures = path.resolve(REPO_ROOT, 'examples');
 let q: QModel;
 let xs: Int8Array[];
 let backend: DeviceBackend;
 
 beforeAll(async () => {
-  q = prepareModel(path.join(fixtures, 'cnn_a.onnx'), path.join(fixtures, 'calib256.npy'), () => {
-    throw new Error('calibration file expected');
-  }, () => {}).q;
+  q = prepareModel(
+    path.join(fixtures, 'cnn_a.onnx'),
+    path.join(fixtures, 'calib256.npy'),
+    () => {
+      throw new Error('calibration file expected');
+    },
+    () => {},
+  ).q;
   const s = readSamples(path.join(fixtures, 'inputs200.npy'), q.input, 'inputs');
   const per = s.data.length / s.count;
   xs = Array.from({ length: 6 }, (_, i) => quantizeInput(q, s.data.subarray(i * per, (i + 1) * per)));
