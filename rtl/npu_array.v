@@ -38,7 +38,8 @@ module npu_array #(
   // sums out (south edge, after deskew)
   output wire                      out_valid_o,
   output wire [TagWidth-1:0]       out_tag_o,
-  output wire [PsumWidth*Cols-1:0] out_psum_o
+  output wire [PsumWidth*Cols-1:0] out_psum_o,
+  output wire                      busy_o        // a valid activation is inside
 );
   localparam integer Latency = Rows + Cols - 1;
 
@@ -122,6 +123,7 @@ module npu_array #(
   end
   always @(posedge clk_i) tag_q <= tag_next[TagWidth*Latency-1:0];
   assign out_valid_o = valid_q[Latency-1];
+  assign busy_o      = |valid_q;
   assign out_tag_o   = tag_q[TagWidth*Latency-1 -: TagWidth];
   wire unused_dl = ^{tag_next[TagWidth*(Latency+1)-1 -: TagWidth], valid_next[Latency]};
 

@@ -1,42 +1,50 @@
 // The compiler: QModel → DeviceImage (docs/ARCHITECTURE.md sections 1, 3, 4).
 //
-// - Dense layers become convolutions: dense over an input [C,H,W] is an HxW conv over C
-//   channels giving [Nout,1,1]; its [Nout][C*H*W] weights are exactly OIHW [Nout][C][H][W]
-//   (CHW flattening), so they go through the same tile packing as conv weights. Dense
-//   over a vector [M] is a 1x1 conv over [M,1,1]. When the first layer is dense, the
-//   host-written input is laid out as the vector [M] instead of [C,H,W] (same CHW-flat
-//   data, all N lanes busy even when C < N).
+// - Every layer becomes a convolution (program.ts encodes the descriptors). Dense layers:
+//   dense over an input [C,H,W] is an HxW conv over C channels giving [Nout,1,1]; its
+//   [Nout][C*H*W] weights are exactly OIHW [Nout][C][H][W] (CHW flattening), so they go
+//   through the same tile packing as conv weights. Dense over a vector [M] is a 1x1 conv
+//   over [M,1,1]. When the first layer is dense, the host-written input is laid out as
+//   the vector [M] instead of [C,H,W] (same CHW-flat data, all N lanes busy even when
+//   C < N).
+// - Pooling is a grouped convolution (output group og reads input group og only, with
+//   the diagonal weight tiles of a depthwise layer): average pooling with weight 1 on
+//   every tap, bias 0 (folded to −kh·kw·x_zp, padding reads x_zp, so acc = Σ (x_q − x_zp)
+//   exactly as the pool defines it, count_include_pad) and the pool's multiplier; max
+//   pooling with weight 1 on every tap in OP_MAXPOOL, whose accumulators take the
+//   maximum, padding reading −128, bias −128 and M = 1 (M0 = 2^30, S = 30).
 // - Zero points fold into the bias: bias_folded = bias − x_zp·Σw (int32, wrapping);
 //   padding reads as x_zp, so the fold is exact at the borders too.
-// - WMEM: per conv layer, per og: 12 parameter words (bias_folded[N], M0[N], s[N] as
-//   little-endian int32, s the window shift below), then its tiles for ky, kx, cg (N
-//   words each, word r byte j = W[og·N+j][cg·N+r][ky][kx]); the controller reads it all
-//   with one pointer.
+// - WMEM: per layer, per og: 8 parameter words (bias_folded[N], then m | s << 16 as
+//   little-endian int32, m = M0 / 2^15 and s the window shift below), then its tiles for
+//   ky, kx, cg (N words each, word r byte j = W[og·N+j][cg·N+r][ky][kx]); the controller
+//   reads it all with one pointer.
 // - AMEM: every tensor in its own region when that fits ('auto', so every layer's
 //   output stays readable), otherwise ping-pong between two regions.
-// - Average pooling becomes a convolution too: weight 1 from channel c to channel c
-//   (0 elsewhere), bias 0, the pool's multiplier. The bias fold gives −kh·kw·x_zp and
-//   padding reads x_zp, so acc = Σ (x_q − x_zp) over the window exactly as the pool
-//   defines it (count_include_pad). The hardware has no averaging unit (area).
-// - The requantizer runs Steps radix-4 Booth digits of the accumulator (word 9): the
-//   fewest that hold every accumulator the layer can produce, bounded from its weights,
-//   folded bias and the int8 input range (requantSteps); its S words hold the window
-//   shift S - 1 - 2*Steps (at most 31, which already gives the result of any larger one).
-// - Descriptor word 14 (T) is still written (T = ceil(P / ceil(P / AccDepth))) but the
-//   controller no longer uses it (sliding window of N pixels, ARCHITECTURE section 1).
+// - The requantizer (16-bit M0, ARCHITECTURE section 2) runs Steps radix-4 Booth digits
+//   of the accumulator (word 9): the fewest that hold every accumulator the layer can
+//   produce, bounded from its weights, folded bias and the int8 input range, unless a
+//   channel's shift S - 16 leaves fewer bits; then a lane whose accumulator is wider
+//   saturates, which is exact when its window shift S - 16 - 2*Steps is at most 5
+//   (requantSteps).
 
 import { ModelTooLargeError, UnsupportedOpError } from '../errors.ts';
-import { encodeMultiplier } from '../quant/requant.ts';
+import { DEVICE_M0_BITS, encodeMultiplier } from '../quant/requant.ts';
 import type { Multiplier, QConv, QLayer, QModel, QPool } from '../quant/types.ts';
 import { shape3, tensorMemWords } from './layout.ts';
+import {
+  DESC_WORDS,
+  EXTENT_MAX,
+  OP_CONV,
+  OP_MAXPOOL,
+  PARAM_WORDS,
+  checkProgram,
+  encodeDescriptor,
+  type LayerFields,
+} from './program.ts';
 import type { CompiledLayer, DeviceConfig, DeviceImage, TensorPlacement } from './types.ts';
 
-export const OP_END = 0;
-export const OP_CONV = 1;
-export const OP_MAXPOOL = 2;
-/** Reserved: average pooling is compiled to OP_CONV. */
-export const OP_AVGPOOL = 3;
-export const DESC_WORDS = 16;
+export { DESC_WORDS, OP_CONV, OP_END, OP_MAXPOOL } from './program.ts';
 
 export interface CompileOptions {
   /** 'auto' (default): distinct regions if they fit, else ping-pong. */
@@ -45,30 +53,39 @@ export interface CompileOptions {
 
 /** A layer as the hardware runs it. */
 interface HwLayer {
-  op: number;
+  op: typeof OP_CONV | typeof OP_MAXPOOL;
+  /** Output group og reads input group og only: weights are [OC][1][KH][KW]. */
+  grouped: boolean;
   src: QLayer;
   inShape: [number, number, number];
   outShape: [number, number, number];
   kernel: [number, number];
   stride: [number, number];
   pads: [number, number, number, number];
-  /** conv only: OIHW weights over inShape's channels. */
-  weights?: Int8Array;
-  /** conv from an average pool: per-channel bias and multipliers (else the source's). */
+  /** OIHW weights over inShape's channels, or [OC][1][KH][KW] when grouped. */
+  weights: Int8Array;
+  /** Per-channel bias and multipliers when they are not the source's (pools). */
   bias?: ArrayLike<number>;
   mults?: Multiplier[];
+  padValue: number;
+  yZp: number;
   macs: number;
 }
+
+/** M = 1 (M0 = 2^30, S = 30): max pooling's requantization, r = x. */
+const UNIT_MULT: Multiplier = { m0: 2 ** 30, s: 30 };
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
 function lower(model: QModel): HwLayer[] {
   return model.layers.map((l, i): HwLayer => {
     const out = shape3(l.output);
+    const zps = { padValue: l.inQ.zeroPoint, yZp: l.outQ.zeroPoint };
     if (l.kind === 'conv') {
       const inS = shape3(l.input);
       return {
         op: OP_CONV,
+        grouped: false,
         src: l,
         inShape: inS,
         outShape: out,
@@ -76,6 +93,7 @@ function lower(model: QModel): HwLayer[] {
         stride: l.stride,
         pads: l.pads,
         weights: l.weights,
+        ...zps,
         macs: out[0] * out[1] * out[2] * inS[0] * l.kernel[0] * l.kernel[1],
       };
     }
@@ -86,6 +104,7 @@ function lower(model: QModel): HwLayer[] {
       const n = out[0] * out[1] * out[2];
       return {
         op: OP_CONV,
+        grouped: false,
         src: l,
         inShape: inS,
         outShape: [n, 1, 1],
@@ -93,41 +112,31 @@ function lower(model: QModel): HwLayer[] {
         stride: [1, 1],
         pads: [0, 0, 0, 0],
         weights: l.weights,
+        ...zps,
         macs: n * m,
       };
     }
-    if (l.kind === 'avgpool') {
+    if (l.kind === 'avgpool' || l.kind === 'maxpool') {
       const p = l as QPool;
       const inS = shape3(l.input);
       const [c] = inS;
       const [kh, kw] = p.kernel;
-      const weights = new Int8Array(c * c * kh * kw);
-      for (let o = 0; o < c; o++) weights.fill(1, (o * c + o) * kh * kw, (o * c + o + 1) * kh * kw);
-      const mult = p.mult ?? encodeMultiplier(1 / (kh * kw));
+      const isMax = l.kind === 'maxpool';
+      const mult = isMax ? UNIT_MULT : (p.mult ?? encodeMultiplier(1 / (kh * kw), DEVICE_M0_BITS));
       return {
-        op: OP_CONV,
+        op: isMax ? OP_MAXPOOL : OP_CONV,
+        grouped: true,
         src: l,
         inShape: inS,
         outShape: out,
         kernel: p.kernel,
         stride: p.stride,
         pads: p.pads,
-        weights,
-        bias: new Int32Array(c),
+        weights: new Int8Array(c * kh * kw).fill(1),
+        bias: new Int32Array(c).fill(isMax ? -128 : 0),
         mults: Array.from({ length: c }, () => mult),
-        macs: 0,
-      };
-    }
-    if (l.kind === 'maxpool') {
-      const p = l as QPool;
-      return {
-        op: OP_MAXPOOL,
-        src: l,
-        inShape: shape3(l.input),
-        outShape: out,
-        kernel: p.kernel,
-        stride: p.stride,
-        pads: p.pads,
+        padValue: isMax ? -128 : l.inQ.zeroPoint,
+        yZp: isMax ? 0 : l.outQ.zeroPoint,
         macs: 0,
       };
     }
@@ -141,77 +150,112 @@ function check(cond: boolean, msg: string): void {
   if (!cond) throw new UnsupportedOpError(msg);
 }
 
-/** Multiplier of output channel o of a hardware conv layer. */
+/** Multiplier of output channel o of a hardware layer. */
 function multOf(hw: HwLayer, o: number): Multiplier {
   return (hw.mults ?? (hw.src as QConv).mult)[o];
 }
 
+/** Bias of output channel o (not folded). */
+function biasOf(hw: HwLayer, o: number): number {
+  return (hw.bias ?? (hw.src as QConv).bias)[o];
+}
+
+/** The requantizer's setting of a layer: Steps, and each channel's window shift. */
+interface RequantPlan {
+  steps: number;
+  shifts: number[];
+}
+
 /**
- * Requantizer steps of a hardware conv layer: the fewest radix-4 digits (2..16) that
- * hold, as signed 2*Steps-bit numbers, every accumulator bias + sum(w * (x - x_zp)) the
- * layer can produce for int8 inputs x (the hardware's int32 sums equal it: the bias fold
- * is exact). The window shift S - 1 - 2*Steps must not be negative: a multiplier that
- * large (M >= 2^(2*Steps - 31)) with accumulators that wide is refused.
+ * Requantizer steps of a hardware layer (ARCHITECTURE section 2). A channel o needs
+ * need_o radix-4 digits: the fewest (>= 2) that hold, as signed 2*need_o-bit numbers,
+ * every accumulator bias + sum(w * (x - x_zp)) it can produce for int8 inputs x (the
+ * hardware's int32 sums equal it: the bias fold is exact; a max pool's are int8 values:
+ * 4). Its window shift s_o = S_o - 16 - 2*Steps must not be negative, so Steps is at most
+ * floor((S_o - 16) / 2) for every channel with M0 != 0. Steps = the largest need_o within
+ * that; a channel whose accumulators may then be wider than 2*Steps bits saturates, which
+ * is its exact result when s_o <= 5 (|acc * M| >= 512); otherwise the layer is refused.
  */
-function requantSteps(hw: HwLayer): number {
-  const l = hw.src as QConv;
-  const w = hw.weights!;
+function requantPlan(hw: HwLayer): RequantPlan {
+  const l = hw.src;
+  const w = hw.weights;
   const oc = hw.outShape[0];
   const kk = w.length / oc;
   const xzp = l.inQ.zeroPoint;
-  const bias = hw.bias ?? l.bias;
-  let steps = 2;
+  const need: number[] = [];
   for (let o = 0; o < oc; o++) {
-    let hi = bias[o];
-    let lo = bias[o];
+    if (hw.op === OP_MAXPOOL) {
+      need.push(4);
+      continue;
+    }
+    let hi = biasOf(hw, o);
+    let lo = hi;
     for (let k = 0; k < kk; k++) {
       const v = w[o * kk + k];
       // x - x_zp spans [-128 - x_zp, 127 - x_zp]
       hi += v > 0 ? v * (127 - xzp) : v * (-128 - xzp);
       lo += v > 0 ? v * (-128 - xzp) : v * (127 - xzp);
     }
-    let need = 2;
-    while (need < 16 && (hi > 2 ** (2 * need - 1) - 1 || lo < -(2 ** (2 * need - 1)))) need++;
-    steps = Math.max(steps, need);
+    let n = 2;
+    while (n < 16 && (hi > 2 ** (2 * n - 1) - 1 || lo < -(2 ** (2 * n - 1)))) n++;
+    need.push(n);
   }
+  let steps = Math.max(...need);
   for (let o = 0; o < oc; o++) {
     const { m0, s } = multOf(hw, o);
+    if (m0 === 0) continue;
     check(
-      m0 === 0 || s - 1 >= 2 * steps,
-      `layer '${l.name}': requantizer multiplier too large for its accumulator range ` +
-        `(channel ${o}: S = ${s} < ${2 * steps + 1}, accumulators need ${2 * steps} bits); ` +
-        `use a coarser output scale`,
+      s >= 18,
+      `layer '${l.name}': requantizer multiplier too large (channel ${o}: M0·2^-${s} >= 2^${30 - s + 1}; ` +
+        `the device needs S >= 18); use a coarser output scale`,
     );
+    steps = Math.min(steps, Math.floor((s - 16) / 2));
   }
-  return steps;
+  const shifts = need.map((n, o) => {
+    const { m0, s } = multOf(hw, o);
+    if (m0 === 0) return 15;
+    const shift = s - 16 - 2 * steps;
+    check(
+      n <= steps || shift <= 5,
+      `layer '${l.name}': requantizer: channel ${o} needs ${2 * n}-bit accumulators but its ` +
+        `multiplier (S = ${s}) leaves ${2 * steps} bits to the layer; re-quantize with a coarser output scale`,
+    );
+    return Math.min(shift, 15);
+  });
+  return { steps, shifts };
 }
 
-/** Conv weight tiles + params for one hardware conv layer, in memory-word bytes. */
-function convImage(hw: HwLayer, dim: number, steps: number): Int8Array {
-  const l = hw.src as QConv; // conv or dense: same fields used
+/** Weight tiles + parameters of one hardware layer, in memory-word bytes. */
+function layerImage(hw: HwLayer, dim: number, plan: RequantPlan): Int8Array {
+  const l = hw.src;
   const [ic] = hw.inShape;
   const oc = hw.outShape[0];
   const [kh, kw] = hw.kernel;
-  const cgN = Math.ceil(ic / dim);
+  const cgN = hw.grouped ? 1 : Math.ceil(ic / dim);
   const ogN = Math.ceil(oc / dim);
-  const ogWords = 12 + kh * kw * cgN * dim; // params, then tiles
-  const bytes = new Int8Array(ogN * ogWords * dim);
-  const w = hw.weights!;
+  const ogLen = PARAM_WORDS + kh * kw * cgN * dim; // params, then tiles
+  const bytes = new Int8Array(ogN * ogLen * dim);
+  const w = hw.weights;
   // The array's column sums are sized for |w| <= 127 (SPEC section 3: weights in
   // [-127, 127]); a -128 could overflow them.
   check(!w.includes(-128), `layer '${l.name}': weight -128 (weights must be in [-127, 127])`);
+  const kk = w.length / oc; // weights per output channel
   for (let og = 0; og < ogN; og++) {
     for (let ky = 0; ky < kh; ky++) {
       for (let kx = 0; kx < kw; kx++) {
         for (let cg = 0; cg < cgN; cg++) {
-          const tile = og * ogWords + 12 + ((ky * kw + kx) * cgN + cg) * dim;
+          const tile = og * ogLen + PARAM_WORDS + ((ky * kw + kx) * cgN + cg) * dim;
           for (let r = 0; r < dim; r++) {
-            const c = cg * dim + r;
-            if (c >= ic) continue;
             for (let j = 0; j < dim; j++) {
               const o = og * dim + j;
               if (o >= oc) continue;
-              bytes[(tile + r) * dim + j] = w[((o * ic + c) * kh + ky) * kw + kx];
+              if (hw.grouped) {
+                // diagonal: channel o reads only its own input channel
+                if (r === j) bytes[(tile + r) * dim + j] = w[(o * kh + ky) * kw + kx];
+              } else {
+                const c = cg * dim + r;
+                if (c < ic) bytes[(tile + r) * dim + j] = w[((o * ic + c) * kh + ky) * kw + kx];
+              }
             }
           }
         }
@@ -219,25 +263,24 @@ function convImage(hw: HwLayer, dim: number, steps: number): Int8Array {
     }
   }
   const params = new DataView(bytes.buffer);
-  const xzp = l.inQ.zeroPoint;
-  const kk = ic * kh * kw;
+  const xzp = hw.op === OP_MAXPOOL ? 0 : l.inQ.zeroPoint;
   for (let o = 0; o < ogN * dim; o++) {
     const og = Math.floor(o / dim);
     const j = o % dim;
-    const base = og * ogWords * dim;
+    const base = og * ogLen * dim;
     let bias = 0;
-    let m0 = 0;
-    let s = 0; // window shift (0 for unused lanes: M0 = 0 gives 0 whatever it is)
+    let m = 0;
+    let s = 15; // unused lanes: m = 0 gives the zero point whatever s is
     if (o < oc) {
       let sw = 0;
       for (let k = 0; k < kk; k++) sw += w[o * kk + k];
-      bias = ((hw.bias ?? l.bias)[o] - xzp * sw) | 0;
-      m0 = multOf(hw, o).m0;
-      s = m0 === 0 ? 0 : Math.min(multOf(hw, o).s - 1 - 2 * steps, 31);
+      bias = (biasOf(hw, o) - xzp * sw) | 0;
+      m = multOf(hw, o).m0 / 2 ** 15;
+      check(Number.isInteger(m), `layer '${l.name}': channel ${o}: M0 has more than 16 significant bits`);
+      s = plan.shifts[o];
     }
     params.setInt32(base + 4 * j, bias, true);
-    params.setUint32(base + 4 * dim + 4 * j, m0, true);
-    params.setUint32(base + 8 * dim + 4 * j, s, true);
+    params.setUint32(base + 4 * dim + 4 * j, m | (s << 16), true);
   }
   return bytes;
 }
@@ -246,6 +289,11 @@ function convImage(hw: HwLayer, dim: number, steps: number): Int8Array {
 export function compile(model: QModel, config: DeviceConfig, options: CompileOptions = {}): DeviceImage {
   const dim = config.dim;
   const sub = dim / 4;
+  if ((model.m0Bits ?? 31) !== DEVICE_M0_BITS) {
+    throw new UnsupportedOpError(
+      `the model's multipliers have ${model.m0Bits ?? 31}-bit M0, the device runs ${DEVICE_M0_BITS}-bit ones: re-quantize it with 'nnfpga quantize'`,
+    );
+  }
   const hw = lower(model);
   if (hw.length === 0) throw new UnsupportedOpError('the model has no layers');
   if (hw.length > config.maxLayers || DESC_WORDS * hw.length > config.dmemWords) {
@@ -254,20 +302,21 @@ export function compile(model: QModel, config: DeviceConfig, options: CompileOpt
   }
   for (const h of hw) {
     const name = h.src.name;
-    check(
-      h.inShape[1] < 65536 && h.inShape[2] < 65536 && h.inShape[0] < 65536 * dim,
-      `layer '${name}': input too large for the descriptor fields`,
-    );
-    check(
-      h.kernel[0] <= 255 && h.kernel[1] <= 255,
-      `layer '${name}': kernel ${h.kernel.join('x')} exceeds 255`,
-    );
-    check(
-      h.stride[0] >= 1 && h.stride[0] <= 255 && h.stride[1] >= 1 && h.stride[1] <= 255,
-      `layer '${name}': stride out of range`,
-    );
-    check(h.pads[0] <= 255 && h.pads[1] <= 255, `layer '${name}': padding exceeds 255`);
-    if (h.op !== OP_CONV || h.src.kind === 'avgpool')
+    const ext = (what: string, v: number) =>
+      check(
+        v <= EXTENT_MAX,
+        `layer '${name}': ${what} ${v} exceeds ${EXTENT_MAX}, the largest the device runs`,
+      );
+    ext('input height', h.inShape[1]);
+    ext('input width', h.inShape[2]);
+    ext('output height', h.outShape[1]);
+    ext('output width', h.outShape[2]);
+    ext('kernel height', h.kernel[0]);
+    ext('kernel width', h.kernel[1]);
+    ext('padding', Math.max(...h.pads));
+    check(h.stride[0] >= 1 && h.stride[1] >= 1, `layer '${name}': stride out of range`);
+    ext('stride', Math.max(...h.stride));
+    if (h.grouped)
       check(h.inShape[0] === h.outShape[0], `layer '${name}': pooling must keep the channel count`);
   }
 
@@ -275,12 +324,10 @@ export function compile(model: QModel, config: DeviceConfig, options: CompileOpt
   const wChunks: { layer: number; bytes: Int8Array; wBase: number; steps: number }[] = [];
   let wWords = 0; // memory words
   hw.forEach((h, i) => {
-    if (h.op !== OP_CONV) return;
-    const steps = requantSteps(h);
-    const bytes = convImage(h, dim, steps);
-    const words = bytes.length / dim;
-    wChunks.push({ layer: i, bytes, wBase: wWords, steps });
-    wWords += words;
+    const plan = requantPlan(h);
+    const bytes = layerImage(h, dim, plan);
+    wChunks.push({ layer: i, bytes, wBase: wWords, steps: plan.steps });
+    wWords += bytes.length / dim;
   });
   const wmemMem = config.wmemWords / sub;
   if (wWords > wmemMem) {
@@ -330,40 +377,34 @@ export function compile(model: QModel, config: DeviceConfig, options: CompileOpt
   const dmem = new Uint32Array(nDesc * DESC_WORDS); // trailing descriptor: op 0 END
   const layers: CompiledLayer[] = [];
   hw.forEach((h, i) => {
-    const d = dmem.subarray(i * DESC_WORDS, (i + 1) * DESC_WORDS);
     const [ic, ih, iw] = h.inShape;
     const [oc, oh, ow] = h.outShape;
-    const cgN = Math.ceil(ic / dim);
-    const ogN = Math.ceil(oc / dim);
     const l = h.src;
-    const u8 = (v: number) => v & 0xff;
-    d[0] = h.op;
-    d[1] = tBase[i];
-    d[2] = tBase[i + 1];
-    d[3] = (ih | (iw << 16)) >>> 0;
-    d[4] = (cgN | (ogN << 16)) >>> 0;
-    d[5] = (oh | (ow << 16)) >>> 0;
-    d[6] = (h.kernel[0] | (h.kernel[1] << 8) | (h.stride[0] << 16) | (h.stride[1] << 24)) >>> 0;
-    d[7] = h.pads[0] | (h.pads[1] << 8);
-    if (h.op === OP_CONV) {
-      const c = wChunks.find((w) => w.layer === i)!;
-      d[8] = c.wBase;
-      // requantizer Steps - 1, and its interval max(Steps, N) minus one (the controller
-      // spaces the vectors it sends by that)
-      d[9] = (c.steps - 1) | ((Math.max(c.steps, dim) - 1) << 8);
-      const npix = oh * ow;
-      const nt = Math.ceil(npix / config.accDepth);
-      d[14] = Math.ceil(npix / nt);
-    }
-    d[10] = (u8(l.inQ.zeroPoint) | (u8(l.outQ.zeroPoint) << 8) | (u8(l.lo) << 16) | (u8(l.hi) << 24)) >>> 0;
-    // Layer constants the controller would otherwise multiply (AMEM arithmetic is modulo
-    // the memory size, so 16-bit residues are enough): W*CG, sw*CG, sh*W*CG, OH*OW,
-    // P(0, 0) = in_base - (pt*W + pl)*CG, K = KH*KW*CG.
-    const lo16 = (v: number) => ((v % 65536) + 65536) % 65536;
-    const hw16 = (a: number, b: number) => (lo16(a) | (lo16(b) << 16)) >>> 0;
-    d[11] = hw16(iw * cgN, h.stride[1] * cgN);
-    d[12] = hw16(h.stride[0] * iw * cgN, oh * ow);
-    d[13] = hw16(tBase[i] - (h.pads[0] * iw + h.pads[1]) * cgN, h.kernel[0] * h.kernel[1] * cgN);
+    const fields: LayerFields = {
+      op: h.op,
+      grouped: h.grouped,
+      inBase: tBase[i],
+      outBase: tBase[i + 1],
+      cg: Math.ceil(ic / dim),
+      h: ih,
+      w: iw,
+      og: Math.ceil(oc / dim),
+      oh,
+      ow,
+      kh: h.kernel[0],
+      kw: h.kernel[1],
+      sh: h.stride[0],
+      sw: h.stride[1],
+      pt: h.pads[0],
+      pl: h.pads[1],
+      wBase: wChunks[i].wBase,
+      steps: wChunks[i].steps,
+      padValue: h.padValue,
+      yZp: h.yZp,
+      lo: l.lo,
+      hi: l.hi,
+    };
+    dmem.set(encodeDescriptor(fields, dim), i * DESC_WORDS);
     const out: TensorPlacement = {
       addr: tBase[i + 1] * sub,
       words: tWords[i + 1] * sub,
@@ -371,6 +412,7 @@ export function compile(model: QModel, config: DeviceConfig, options: CompileOpt
     };
     layers.push({ name: l.name, kind: l.kind, output: out, macs: h.macs });
   });
+  checkProgram(dmem, config);
 
   const inShape = model.layers[0].kind === 'dense' ? [hw[0].inShape[0]] : [...model.layers[0].input];
   return {

@@ -15,7 +15,7 @@
 //
 // Tensors are CHW-flat Int8Arrays, shapes without batch ([C, H, W] or [M]).
 
-import { encodeMultiplier, requant } from './requant.ts';
+import { DEVICE_M0_BITS, encodeMultiplier, requant } from './requant.ts';
 import type { ActQuant, Multiplier, QConv, QDense, QLayer, QModel, QPool } from './types.ts';
 
 /** Requantized value before the zero point and the clamp: y = clamp(y_zp + rule(acc), lo, hi). */
@@ -120,7 +120,7 @@ export function poolInt(layer: QPool, x: Int8Array, rule: RoundingRule = default
   const isMax = layer.kind === 'maxpool';
   const xzp = layer.inQ.zeroPoint;
   const yzp = layer.outQ.zeroPoint;
-  const mult = layer.mult ?? encodeMultiplier(1 / (kh * kw));
+  const mult = layer.mult ?? encodeMultiplier(1 / (kh * kw), DEVICE_M0_BITS);
   for (let ch = 0; ch < c; ch++) {
     const xc = ch * ih * iw;
     for (let oy = 0; oy < oh; oy++) {

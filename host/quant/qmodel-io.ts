@@ -93,10 +93,12 @@ class Checker {
       zeroPoint: this.num(o.zeroPoint, `${what}.zeroPoint`, true, -128, 127),
     };
   }
-  mult(v: unknown, what: string): Multiplier {
+  mult(v: unknown, what: string, m0Bits: number): Multiplier {
     const o = this.obj(v, what);
     const m0 = this.num(o.m0, `${what}.m0`, true, 0, 2 ** 31 - 1);
     if (m0 !== 0 && m0 < 2 ** 30) this.fail(`${what}.m0 = ${m0} is outside [2^30, 2^31)`);
+    if (m0 % 2 ** (31 - m0Bits) !== 0)
+      this.fail(`${what}.m0 = ${m0} has more than ${m0Bits} significant bits`);
     return { m0, s: this.num(o.s, `${what}.s`, true, 1, 62) };
   }
   typed<T extends Typed>(v: unknown, what: string, dtype: Encoded['dtype'], length: number): T {
@@ -143,6 +145,9 @@ export function parseQModel(text: string, where: string): QModel {
       `${where}: quantized model version ${JSON.stringify(o.version)} is not supported (this build reads version ${QMODEL_VERSION}); re-run 'nnfpga quantize' on the ONNX model`,
     );
   }
+  if (o.m0Bits !== undefined && o.m0Bits !== 16 && o.m0Bits !== 31)
+    c.fail(`m0Bits = ${JSON.stringify(o.m0Bits)}`);
+  const m0Bits = (o.m0Bits as 16 | 31 | undefined) ?? 31;
   const src = c.obj(o.source, 'source');
   const source = {
     model: typeof src.model === 'string' ? src.model : c.fail('source.model'),
@@ -166,7 +171,7 @@ export function parseQModel(text: string, where: string): QModel {
     const nOut = base.output[0];
     const mults = (v: unknown): Multiplier[] => {
       if (!Array.isArray(v) || v.length !== nOut) c.fail(`${w}.mult needs ${nOut} entries`);
-      return (v as unknown[]).map((m, k) => c.mult(m, `${w}.mult[${k}]`));
+      return (v as unknown[]).map((m, k) => c.mult(m, `${w}.mult[${k}]`, m0Bits));
     };
     switch (l.kind) {
       case 'conv': {
@@ -210,7 +215,7 @@ export function parseQModel(text: string, where: string): QModel {
           kernel: c.pair(l.kernel, `${w}.kernel`, 1),
           stride: c.pair(l.stride, `${w}.stride`, 1),
           pads: c.pads(l.pads, `${w}.pads`),
-          ...(l.kind === 'avgpool' ? { mult: c.mult(l.mult, `${w}.mult`) } : {}),
+          ...(l.kind === 'avgpool' ? { mult: c.mult(l.mult, `${w}.mult`, m0Bits) } : {}),
         };
       default:
         return c.fail(`${w}.kind = ${JSON.stringify(l.kind)}`);
@@ -220,6 +225,7 @@ export function parseQModel(text: string, where: string): QModel {
     format: QMODEL_FORMAT,
     version: QMODEL_VERSION,
     source,
+    ...(o.m0Bits === undefined ? {} : { m0Bits }),
     input: c.shape(o.input, 'input'),
     inQ: c.act(o.inQ, 'inQ'),
     layers,

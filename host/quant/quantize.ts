@@ -3,7 +3,8 @@
 //   activations: per tensor, asymmetric, from min/max over the calibration set with the
 //     range widened to include 0: s = (max - min) / 255, zp = round(-128 - min / s);
 //   bias: int32, b_q = round(b / (s_in * s_w[o])), zero point 0;
-//   multiplier M[o] = s_in * s_w[o] / s_out, encoded as M0 * 2^-S (requant.ts);
+//   multiplier M[o] = s_in * s_w[o] / s_out, encoded as M0 * 2^-S with the devices' 16
+//     significant bits of M0 (requant.ts: DEVICE_M0_BITS, recorded as QModel.m0Bits);
 //   pooling keeps its input quantization; average pooling multiplies by 1 / (kh * kw).
 // Reshape/Flatten layers disappear: CHW-flat data does not move, and a dense layer keeps
 // the [C, H, W] shape it reads (docs/ARCHITECTURE.md section 1).
@@ -11,7 +12,7 @@ import { UnsupportedOpError } from '../errors.ts';
 import type { Activation, ConvLayer, DenseLayer, FloatModel } from '../ir.ts';
 import { numel } from '../ir.ts';
 import { runFloat } from '../ref/float.ts';
-import { encodeMultiplier } from './requant.ts';
+import { DEVICE_M0_BITS, encodeMultiplier } from './requant.ts';
 import type { ActQuant, Multiplier, QConv, QDense, QLayer, QModel } from './types.ts';
 import { QMODEL_FORMAT, QMODEL_VERSION } from './qmodel-io.ts';
 
@@ -78,7 +79,7 @@ export function clampBounds(act: Activation, q: ActQuant): { lo: number; hi: num
 
 function multiplier(m: number, layer: string): Multiplier {
   try {
-    return encodeMultiplier(m);
+    return encodeMultiplier(m, DEVICE_M0_BITS);
   } catch (err) {
     throw new UnsupportedOpError(
       `layer '${layer}': requantization multiplier ${m} cannot be encoded (${(err as Error).message})`,
@@ -175,6 +176,7 @@ export function quantizeModel(model: FloatModel, stats: CalibrationStats, source
     format: QMODEL_FORMAT,
     version: QMODEL_VERSION,
     source: { model: source.model, calibration: source.calibration, calibrationSamples: stats.samples },
+    m0Bits: DEVICE_M0_BITS,
     input: model.input,
     inQ,
     layers,

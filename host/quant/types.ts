@@ -13,7 +13,7 @@ export type Shape = number[];
 
 /** requant(acc) = (acc * m0 + 2^(s-1)) >> s, s = 31 + n in [1, 62]. */
 export interface Multiplier {
-  m0: number; // int32 in [2^30, 2^31), or 0
+  m0: number; // int32 in [2^30, 2^31), or 0; a multiple of 2^(31 - QModel.m0Bits)
   s: number; // total right shift
 }
 
@@ -65,6 +65,11 @@ export interface QModel {
   version: 1;
   /** The ONNX file this came from, and how it was calibrated. */
   source: { model: string; calibration: string; calibrationSamples: number };
+  /**
+   * Significant bits of every M0 (SPEC section 3): 16 (M0 = m * 2^15, what the devices
+   * run) or 31. Absent in files written before revision 2: 31.
+   */
+  m0Bits?: 16 | 31;
   input: Shape;
   inQ: ActQuant;
   layers: QLayer[];

@@ -24,7 +24,6 @@ export const CORE_SOURCES = [
   'rtl/npu_mul.v',
   'rtl/npu_ram.v',
   'rtl/npu_acc.v',
-  'rtl/npu_pool.v',
   'rtl/npu_requant.v',
 ];
 

@@ -1,7 +1,7 @@
 // Random QModels for the RTL tests: layers with the shapes the tests ask for, random
 // int8 weights in [-127, 127], random biases, zero points and multipliers scaled so that
 // outputs spread over the int8 range instead of saturating.
-import { encodeMultiplier } from '../../host/quant/requant.ts';
+import { DEVICE_M0_BITS, encodeMultiplier } from '../../host/quant/requant.ts';
 import type { ActQuant, QConv, QDense, QLayer, QModel, QPool } from '../../host/quant/types.ts';
 
 export type Rng = () => number;
@@ -31,7 +31,7 @@ function randQ(r: Rng): ActQuant {
 
 function mults(r: Rng, n: number, k: number) {
   const base = 1 / (Math.sqrt(k) * 110);
-  return Array.from({ length: n }, () => encodeMultiplier(base * (0.5 + 2 * r())));
+  return Array.from({ length: n }, () => encodeMultiplier(base * (0.5 + 2 * r()), DEVICE_M0_BITS));
 }
 
 function bounds(r: Rng, outQ: ActQuant, relu: boolean) {
@@ -132,7 +132,7 @@ export function randPool(
     kernel: k,
     stride,
     pads,
-    ...(kind === 'avgpool' ? { mult: encodeMultiplier(1 / (k[0] * k[1])) } : {}),
+    ...(kind === 'avgpool' ? { mult: encodeMultiplier(1 / (k[0] * k[1]), DEVICE_M0_BITS) } : {}),
   };
 }
 
@@ -141,6 +141,7 @@ export function modelOf(layers: QLayer[], inQ: ActQuant): QModel {
     format: 'nnfpga-qmodel',
     version: 1,
     source: { model: 'random', calibration: 'none', calibrationSamples: 0 },
+    m0Bits: DEVICE_M0_BITS,
     input: layers[0].input,
     inQ,
     layers,

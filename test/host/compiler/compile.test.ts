@@ -47,7 +47,7 @@ describe('compile', () => {
     expect(() => compile(modelOf([conv], q), BOARD_CONFIG)).toThrow(/weight -128/);
   });
 
-  it('refuses a multiplier too large for the requantizer at its accumulator width', () => {
+  it('refuses a multiplier too large for the 16-bit requantizer, and 31-bit models', () => {
     const r = rng(9);
     const q = randQ(r);
     const conv = randConv(
@@ -56,11 +56,22 @@ describe('compile', () => {
       q,
       'c',
     );
-    // accumulators need about 20 bits: S - 1 must be at least that (here M = 2^10)
-    conv.mult[2] = { m0: 2 ** 30, s: 20 };
-    expect(() => compile(modelOf([conv], q), BOARD_CONFIG)).toThrow(/channel 2: S = 20 < \d+/);
-    conv.mult[2] = { m0: 2 ** 30, s: 45 };
+    // S - 16 must leave at least one Booth digit
+    conv.mult[2] = { m0: 2 ** 30, s: 17 };
+    expect(() => compile(modelOf([conv], q), BOARD_CONFIG)).toThrow(/channel 2: .*S >= 18/);
+    // channel 2 limits the layer to 2 digits; channel 3 needs more and would not saturate
+    // (the others' window shift is 5: a wider accumulator saturates, exactly)
+    conv.mult = conv.mult.map(() => ({ m0: 2 ** 30, s: 25 }));
+    conv.mult[2] = { m0: 2 ** 30, s: 21 };
+    conv.mult[3] = { m0: 2 ** 30, s: 45 };
+    expect(() => compile(modelOf([conv], q), BOARD_CONFIG)).toThrow(/channel 3 needs \d+-bit accumulators/);
+    conv.mult[3] = { m0: 2 ** 30, s: 25 };
     expect(() => compile(modelOf([conv], q), BOARD_CONFIG)).not.toThrow();
+    conv.mult[2] = { m0: 2 ** 30, s: 45 };
+    const m31 = { ...modelOf([conv], q), m0Bits: 31 as const };
+    expect(() => compile(m31, BOARD_CONFIG)).toThrow(/31-bit M0, the device runs 16-bit ones: re-quantize/);
+    const { m0Bits: _dropped, ...legacy } = m31;
+    expect(() => compile(legacy, BOARD_CONFIG)).toThrow(/re-quantize it with 'nnfpga quantize'/);
   });
 
   it('conv descriptor, weight tiles and folded parameters', () => {
@@ -75,41 +86,52 @@ describe('compile', () => {
     const img = compile(modelOf([conv], q), BOARD_CONFIG);
     const d = img.dmem;
     const [oc, oh, ow] = conv.output;
+    const cg = 2; // ceil(5/4)
+    const k = 3 * 2 * cg;
+    const u16 = (v: number) => ((v % 65536) + 65536) % 65536;
     expect(d[0]).toBe(OP_CONV);
+    expect(d[2]).toBe(d[1] + 6 * 7 * cg); // the output right after the input
     expect(d[3]).toBe(6 | (7 << 16)); // in_h | in_w
-    expect(d[4]).toBe(2 | (2 << 16)); // CG = ceil(5/4), OG = ceil(6/4)
-    expect(d[5]).toBe(oh | (ow << 16));
-    expect(d[6]).toBe(3 | (2 << 8) | (2 << 16) | (1 << 24));
-    expect(d[7]).toBe(1 | (0 << 8));
-    expect(d[10] & 0xff).toBe(q.zeroPoint & 0xff);
-    expect(d[14]).toBe(oh * ow);
-    // layer constants: W*CG | sw*CG, sh*W*CG | OH*OW, P(0,0) mod 2^16 | K = KH*KW*CG
-    expect(d[11]).toBe((7 * 2) | ((1 * 2) << 16));
-    expect(d[12]).toBe((2 * 7 * 2) | ((oh * ow) << 16));
-    expect(d[13]).toBe((((d[1] - (1 * 7 + 0) * 2 + 65536) % 65536) | ((3 * 2 * 2) << 16)) >>> 0);
+    expect(d[4]).toBe((cg - 1) | ((2 - 1) << 16)); // the cg loop, OG = ceil(6/4), minus one
+    expect(d[5]).toBe((3 - 1) | ((2 - 1) << 8) | (2 << 16) | (1 << 24)); // KH-1, KW-1, sh, sw
+    expect(d[6]).toBe((7 * cg) | (1 << 16)); // W*CG | koff step per kx after the cg loop
+    expect(d[7]).toBe((1 * cg) | (u16((2 * 7 - (ow - 1) * 1) * cg) << 16)); // pp per pixel | per row end
+    expect(d[10]).toBe(
+      ((q.zeroPoint & 0xff) |
+        ((conv.outQ.zeroPoint & 0xff) << 8) |
+        ((conv.lo & 0xff) << 16) |
+        ((conv.hi & 0xff) << 24)) >>>
+        0,
+    );
+    expect(d[11]).toBe((u16(4 - k) | (3 << 16)) >>> 0); // W - K | W - 1, W = min(K, 4)
+    expect(d[12]).toBe((u16(d[1] - (1 * 7 + 0) * cg) | ((oh * ow - 2 + 4) << 16)) >>> 0);
+    expect(d[13]).toBe((u16(-1) | (u16(-0) << 16)) >>> 0); // -pt | -pl
+    expect(d[14]).toBe((u16(2 * 4 - 1 - k) | ((ow - 1) << 16)) >>> 0);
+    expect(d[15]).toBe(0);
     expect(d[16]).toBe(0); // END
-    // per og: 12 parameter words, then its tiles; weight word r of tile (og, ky, kx, cg),
+    // per og: 8 parameter words, then its tiles; weight word r of tile (og, ky, kx, cg),
     // byte j = W[og*4+j][cg*4+r][ky][kx]
     const bytes = new Int8Array(img.wmem.buffer);
-    const ogWords = 12 + 3 * 2 * 2 * 4;
-    const tile = (og: number, ky: number, kx: number, cg: number) =>
-      og * ogWords + 12 + ((ky * 2 + kx) * 2 + cg) * 4;
+    const ogWords = 8 + k * 4;
+    expect(d[9] >>> 16).toBe(k * 4);
+    const tile = (og: number, ky: number, kx: number, c: number) =>
+      og * ogWords + 8 + ((ky * 2 + kx) * cg + c) * 4;
     const W = (o: number, c: number, ky: number, kx: number) =>
       o < oc && c < 5 ? conv.weights[((o * 5 + c) * 3 + ky) * 2 + kx] : 0;
-    for (const [og, ky, kx, cg, row, j] of [
+    for (const [og, ky, kx, c, row, j] of [
       [0, 0, 0, 0, 0, 0],
       [1, 2, 1, 1, 0, 1],
       [1, 1, 0, 1, 3, 3],
       [0, 2, 1, 0, 2, 2],
     ])
-      expect(bytes[(d[8] + tile(og, ky, kx, cg) + row) * 4 + j]).toBe(W(og * 4 + j, cg * 4 + row, ky, kx));
+      expect(bytes[(d[8] + tile(og, ky, kx, c) + row) * 4 + j]).toBe(W(og * 4 + j, c * 4 + row, ky, kx));
     // requantizer steps: the widest accumulator bias + sum(w * (x - x_zp)) over int8 x
     let bits = 0;
     for (let o = 0; o < oc; o++) {
       let hi = conv.bias[o];
       let lo = conv.bias[o];
-      for (let k = 0; k < 30; k++) {
-        const v = conv.weights[o * 30 + k];
+      for (let t = 0; t < 30; t++) {
+        const v = conv.weights[o * 30 + t];
         hi += Math.max(v * (127 - q.zeroPoint), v * (-128 - q.zeroPoint));
         lo += Math.min(v * (127 - q.zeroPoint), v * (-128 - q.zeroPoint));
       }
@@ -121,33 +143,40 @@ describe('compile', () => {
       }
     }
     const steps = Math.max(2, Math.ceil(bits / 2));
-    expect(d[9]).toBe((steps - 1) | ((Math.max(steps, 4) - 1) << 8));
-    // params: bias_folded = bias - x_zp * sum(w), then M0, the window shift S - 1 - 2*steps
+    expect(d[9] & 0xffff).toBe((steps - 1) | ((Math.max(steps, 4) - 1) << 8));
+    // params: bias_folded = bias - x_zp * sum(w), then m = M0 / 2^15 | the window shift
+    // S - 16 - 2*steps << 16
     const p = new DataView(img.wmem.buffer, d[8] * 4);
     for (let o = 0; o < oc; o++) {
       const base = Math.floor(o / 4) * ogWords * 4 + (o % 4) * 4;
       let sw = 0;
-      for (let k = 0; k < 30; k++) sw += conv.weights[o * 30 + k];
+      for (let t = 0; t < 30; t++) sw += conv.weights[o * 30 + t];
       expect(p.getInt32(base, true)).toBe((conv.bias[o] - q.zeroPoint * sw) | 0);
-      expect(p.getUint32(base + 16, true)).toBe(conv.mult[o].m0);
-      expect(p.getUint32(base + 32, true)).toBe(Math.min(conv.mult[o].s - 1 - 2 * steps, 31));
+      const { m0, s } = conv.mult[o];
+      expect(p.getUint32(base + 16, true)).toBe(m0 / 2 ** 15 + (Math.min(s - 16 - 2 * steps, 15) << 16));
     }
   });
 
-  it('dense as the first layer reads its input as a vector; pools keep channels', () => {
+  it('dense as the first layer reads its input as a vector; pools are grouped layers', () => {
     const r = rng(6);
     const q = randQ(r);
     const img = compile(modelOf([randDense(r, [3, 4, 4], 9, q, false)], q), SIM_CONFIG);
     expect(img.input.shape).toEqual([48]);
     expect(img.dmem[3]).toBe(1 | (1 << 16));
-    expect(img.dmem[4]).toBe(6 | (2 << 16));
-    expect(img.dmem[6] & 0xffff).toBe(1 | (1 << 8));
+    expect(img.dmem[4]).toBe(5 | (1 << 16)); // CG = 48/8, OG = 2, minus one
+    expect(img.dmem[5] & 0xffff).toBe(0); // 1x1 kernel
     const pool = compile(
       modelOf([randPool(r, 'maxpool', [5, 6, 6], [2, 2], [2, 2], [0, 0, 0, 0], q)], q),
       BOARD_CONFIG,
     );
-    expect(pool.dmem[0]).toBe(OP_MAXPOOL);
-    expect(pool.dmem[4]).toBe(2 | (2 << 16));
+    expect(pool.dmem[0]).toBe(OP_MAXPOOL | (1 << 4)); // grouped
+    expect(pool.dmem[4]).toBe(0 | (1 << 16)); // a cg loop of one, OG = 2
+    expect(pool.dmem[6]).toBe((6 * 2) | (2 << 16)); // koff per kx: CG
+    expect(pool.dmem[10] & 0xffff).toBe(0x80); // pads read -128, y_zp 0
+    // identity tiles: word r, byte j = (r == j)
+    const bytes = new Int8Array(pool.wmem.buffer);
+    for (let r2 = 0; r2 < 4; r2++)
+      for (let j = 0; j < 4; j++) expect(bytes[(pool.dmem[8] + 8 + r2) * 4 + j]).toBe(r2 === j ? 1 : 0);
   });
 
   it('falls back to ping-pong when distinct tensors do not fit', () => {
@@ -166,7 +195,7 @@ describe('compile', () => {
     const big = randDense(r, [1024], 200, q, false);
     expect(() => compile(modelOf([big], q), BOARD_CONFIG)).toThrow(ModelTooLargeError);
     expect(() => compile(modelOf([big], q), BOARD_CONFIG)).toThrow(
-      /model needs 207,200 WMEM bytes, device has 131,072/,
+      /model needs 206,400 WMEM bytes, device has 131,072/,
     );
     const wide = randConv(r, { c: 16, h: 64, w: 64, oc: 16, k: [1, 1] }, q);
     expect(() => compile(modelOf([wide], q), BOARD_CONFIG)).toThrow(

@@ -49,8 +49,11 @@ describe('quantization', () => {
       const sb = conv.inQ.scale * conv.weightScale[o];
       expect(Math.abs(conv.bias[o] * sb - fl.bias[o])).toBeLessThanOrEqual(sb / 2);
       const m = sb / conv.outQ.scale;
-      expect(Math.abs(conv.mult[o].m0 * 2 ** -conv.mult[o].s - m) / m).toBeLessThan(1e-9);
+      // 16 significant bits of M0 (the devices' requantizer): M0 = m * 2^15
+      expect(conv.mult[o].m0 % 2 ** 15).toBe(0);
+      expect(Math.abs(conv.mult[o].m0 * 2 ** -conv.mult[o].s - m) / m).toBeLessThanOrEqual(2 ** -16);
     }
+    expect(q.m0Bits).toBe(16);
   });
 
   it('keeps the input quantization through pooling and sets lo = zero point for a fused Relu', () => {
@@ -66,7 +69,7 @@ describe('quantization', () => {
     const x = randomArray(16 * numel(m.input), 3, 1, 0.2);
     const qa = quantize(m, x, 16);
     const pool = qa.layers[1] as QPool;
-    expect(pool.mult).toEqual({ m0: Math.round((2 ** 31 * 8) / 9), s: 34 }); // 1/9 = (8/9) * 2^-3
+    expect(pool.mult).toEqual({ m0: Math.round((2 ** 16 * 8) / 9) * 2 ** 15, s: 34 }); // 1/9 = (8/9) * 2^-3
     expect(pool.lo).toBe(pool.outQ.zeroPoint); // Clip(0, inf) fused into the first pool
     expect(pool.lo).toBeGreaterThan(-128);
     const g = quantize(importOnnx(buildModel(generatedModels.gemm_trans_clip), 'g'), randomArray(160, 4), 16);
