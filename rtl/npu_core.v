@@ -217,24 +217,9 @@ module npu_core #(
   // ---------------------------------------------------------------- activation feed
   wire [8*Dim-1:0] x_mux = f_pad ? {Dim{pad_v}} : amem_rdata;
 
-  // One register between the AMEM/pad mux and the array (timing); weight rows go to the
-  // array straight from WMEM, which keeps the load-before-token rule of npu_array.
-  reg                arr_valid_q, arr_swap_q;
-  reg [8*Dim-1:0]    arr_x_q;
-  reg [TagWidth-1:0] arr_tag_q;
-  always @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      arr_valid_q <= 1'b0;
-      arr_swap_q  <= 1'b0;
-    end else begin
-      arr_valid_q <= f_valid;
-      arr_swap_q  <= f_swap;
-    end
-  end
-  always @(posedge clk_i) begin
-    arr_x_q   <= x_mux;
-    arr_tag_q <= {f_first, f_last, f_p};
-  end
+  // The AMEM word (or the pad value) goes to the array in the cycle the controller's
+  // read returns, as does the weight row it reads in step (the array's driver rule).
+  wire [TagWidth-1:0] arr_tag = {f_first, f_last, f_p};
 
   // Per-output-group parameters: 8 WMEM words, little-endian int32 lanes:
   // bias[Dim] (words 0-3) | m[Dim] + s[Dim] << 16 (words 4-7), m the requantizer's 16-bit
@@ -271,10 +256,10 @@ module npu_core #(
     .w_load_i   (f_wload),
     .w_row_i    (f_wrow),
     .w_data_i   (wmem_rdata),
-    .in_valid_i (arr_valid_q),
-    .in_swap_i  (arr_swap_q),
-    .in_tag_i   (arr_tag_q),
-    .in_x_i     (arr_x_q),
+    .in_valid_i (f_valid),
+    .in_swap_i  (f_swap),
+    .in_tag_i   (arr_tag),
+    .in_x_i     (x_mux),
     .out_valid_o(a_valid),
     .out_tag_o  (a_tag),
     .out_psum_o (a_psum),
@@ -334,7 +319,7 @@ module npu_core #(
     else if (rq_valid) onext_q <= onext_q + ostep + 1'b1;
   end
 
-  assign pipe_busy = arr_valid_q || a_busy || acc_busy || rq_busy;
+  assign pipe_busy = a_busy || acc_busy || rq_busy;
 
   wire unused_core = ^{param_w, h_word[31:AmAw], h_lane32[31:LaneW], amem_sh[8*Dim+31:32],
                        wmem_sh[8*Dim+31:32], h_mask32};
