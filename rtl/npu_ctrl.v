@@ -3,9 +3,11 @@
 //
 // After start_i it fetches the descriptors from DMEM (layer l at word 16 l) and runs
 // each layer until an op other than CONV or MAXPOOL (or MaxLayers, or the end of DMEM),
-// then pulses done_o. abort_i ends a run at once: nothing more is issued, and busy_o
-// falls as soon as the datapath behind has emptied (pipe_busy_i low), without done_o
-// and without the unfinished layer's counters; the memories keep what they hold.
+// then pulses done_o. abort_i ends a run: nothing more is issued from the next period
+// boundary on (a period already begun finishes its Dim beats, so that every weight tile
+// in the array is whole), and busy_o falls as soon as the datapath behind has emptied
+// (pipe_busy_i low), without done_o and without the unfinished layer's counters; the
+// memories keep what they hold.
 //
 // Every layer is a convolution (ARCHITECTURE section 1): MAXPOOL is one whose
 // accumulators take the maximum (mode_o) over identity weight tiles. For each output
@@ -174,7 +176,9 @@ module npu_ctrl #(
   wire        c_first = (b_q == wm1_q) && dprev_q;     // pixel s + W - 1: its first tile
   wire        rq_want = c_last && s_pos;
   wire        c_stall = rq_want && (gap_q != 5'd0);    // wait until the requantizer is free
-  wire        go      = in_conv && !c_stall;
+  reg         abort_q;                                 // abort_i seen during this run
+  wire        stop    = abort_q && (!in_conv || b_zero); // at a period boundary
+  wire        go      = in_conv && !c_stall && !stop;
   wire        feed    = go && real_px;
   wire        rq_issue = go && rq_want;
   wire        og_end  = go && p_end && slide && (rem_q == {RW{1'b0}});
@@ -216,12 +220,17 @@ module npu_ctrl #(
       StAbort: if (drained) state_d = StIdle;
       default: state_d = StIdle;
     endcase
-    if (abort_i && state_q != StIdle) state_d = drained ? StIdle : StAbort;
+    if (stop) state_d = drained ? StIdle : StAbort;
   end
 
   always @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) state_q <= StIdle;
-    else         state_q <= state_d;
+    if (!rst_ni) begin
+      state_q <= StIdle;
+      abort_q <= 1'b0;
+    end else begin
+      state_q <= state_d;
+      abort_q <= (abort_q || abort_i) && (state_d != StIdle) && (state_q != StIdle);
+    end
   end
 
   // ---------------------------------------------------------------- descriptor fetch
@@ -234,7 +243,8 @@ module npu_ctrl #(
     fidx_q <= fetching ? fidx_q + 5'd1 : 5'd0;
     if (fetching) begin
       case (fword)
-        5'd0:  begin op_q <= d[1:0]; grp_q <= d[4]; end
+        // op: 1 CONV, 2 MAXPOOL; anything else (bits 3:2 included) ends the program
+        5'd0:  begin op_q <= (d[3:2] == 2'd0) ? d[1:0] : 2'd0; grp_q <= d[4]; end
         5'd3:  begin in_h_q <= d[ExtW-1:0]; in_w_q <= d[16 +: ExtW]; end
         5'd4:  begin cgm1_q <= d[AW-1:0]; ogm1_q <= d[16 +: AW]; end
         5'd5:  begin

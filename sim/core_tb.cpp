@@ -7,8 +7,12 @@
 //   1 space addr count word*count    WRITE through the bus, one request per word
 //   2                                RUN: pulse start_i, wait for done_o -> OUT gets cycles
 //   3 space addr count               READ through the bus -> OUT gets count words
-// A RUN that does not finish within the timeout (default 200,000,000 cycles per run)
-// prints a message and exits with status 3. On success a summary line goes to stderr:
+//   4 n                              RUN, and abort_i after n cycles unless done_o came
+//                                    first -> OUT gets {cycles to done_o or n, cycles
+//                                    from abort_i to busy_o low (0 if it ended itself)}
+// A RUN that does not finish within the timeout (default 200,000,000 cycles per run), or
+// an abort that does not bring busy_o low within 1,000 cycles, prints a message and
+// exits with status 3. On success a summary line goes to stderr:
 // "core_tb: <cycles> cycles in <s> s (<rate> cycles/s)". Tracing needs a build with
 // trace enabled (host/sim/verilator.ts) and +trace=FILE.
 #include <chrono>
@@ -122,6 +126,7 @@ int main(int argc, char** argv) {
 
   // A real falling edge on rst_ni (the asynchronous resets react to the edge).
   b.top->start_i = 0;
+  b.top->abort_i = 0;
   b.top->bus_req_i = 0;
   b.top->rst_ni = 1;
   b.top->clk_i = 0;
@@ -164,6 +169,51 @@ int main(int argc, char** argv) {
       b.tick();
       runCycles += n;
       out.push_back(static_cast<uint32_t>(n));
+    } else if (op == 4) {
+      if (i + 1 > cmds.size()) break;
+      const uint64_t limit = cmds[i++];
+      b.top->start_i = 1;
+      b.tick();
+      b.top->start_i = 0;
+      uint64_t n = 1;
+      bool done = false;
+      while (n < limit) {
+        b.top->clk_i = 0;
+        b.top->eval();
+        if (b.top->done_o) {
+          done = true;
+          break;
+        }
+        b.tick();
+        n++;
+      }
+      uint32_t toIdle = 0;
+      if (done) {
+        b.tick();
+      } else {
+        b.top->abort_i = 1;
+        b.tick();
+        b.top->abort_i = 0;
+        toIdle = 1;
+        while (true) {
+          b.top->clk_i = 0;
+          b.top->eval();
+          if (!b.top->busy_o) break;
+          if (b.top->done_o) {
+            std::fprintf(stderr, "core_tb: done_o after abort_i\n");
+            return 3;
+          }
+          if (toIdle >= 1000) {
+            std::fprintf(stderr, "core_tb: busy_o still high 1000 cycles after abort_i\n");
+            return 3;
+          }
+          b.tick();
+          toIdle++;
+        }
+      }
+      runCycles += n + toIdle;
+      out.push_back(static_cast<uint32_t>(n));
+      out.push_back(toIdle);
     } else {
       std::fprintf(stderr, "core_tb: bad command %u at word %zu\n", op, i - 1);
       return 2;

@@ -97,6 +97,8 @@ export interface BoardFigures {
     ebr: string;
     spram: string;
     fmax_mhz: number;
+    /** icetime's figure (null for a build.json from before the icetime sign-off). */
+    icetime_mhz: number | null;
     target_mhz: number;
   } | null;
   build_note: string | null;
@@ -289,6 +291,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
             ebr: `${built.resources.ebr.used}/${built.resources.ebr.available}`,
             spram: `${built.resources.spram.used}/${built.resources.spram.available}`,
             fmax_mhz: built.fmax_mhz,
+            icetime_mhz: built.icetime_mhz ?? null,
             target_mhz: built.target_mhz,
           }
         : null,

@@ -13,6 +13,7 @@ const PACKAGES: Record<string, string> = {
   yosys: 'yosys',
   'nextpnr-ice40': 'nextpnr-ice40',
   icepack: 'fpga-icestorm',
+  icetime: 'fpga-icestorm fpga-icestorm-chipdb',
   openFPGALoader: 'openfpgaloader',
 };
 

@@ -109,7 +109,7 @@ export function formatBench(r: BenchReport): string {
         'DSP',
         'EBR',
         'SPRAM',
-        'Fmax',
+        'Fmax (nextpnr / icetime / target)',
       ],
       r.boards.map((b) => [
         b.board,
@@ -123,7 +123,9 @@ export function formatBench(r: BenchReport): string {
         b.build?.dsp ?? '-',
         b.build?.ebr ?? '-',
         b.build?.spram ?? '-',
-        b.build ? `${b.build.fmax_mhz.toFixed(1)} / ${b.build.target_mhz} MHz` : '-',
+        b.build
+          ? `${b.build.fmax_mhz.toFixed(1)}${b.build.icetime_mhz === null ? '' : ` / ${b.build.icetime_mhz.toFixed(1)}`} / ${b.build.target_mhz} MHz`
+          : '-',
       ]),
     ),
   );

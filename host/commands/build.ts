@@ -1,5 +1,6 @@
 // nnfpga build --board BOARD: synthesis, place and route and bitstream for one board
-// (host/board/build.ts), then the resources and Fmax against the target clock.
+// (host/board/build.ts), then the resources and Fmax (nextpnr and icetime) against the
+// target clock.
 import type { Command } from 'commander';
 import { boardNames, lookupBoard } from '../board/boards.ts';
 import { InputError } from '../errors.ts';
@@ -27,10 +28,10 @@ export function formatBuild(r: BuildResult): string {
     row('EBR', res.ebr),
     row('SPRAM', res.spram),
     row('PLL', res.pll),
-    `  Fmax         ${r.fmax_mhz.toFixed(2)} MHz (target ${r.target_mhz} MHz: ${r.timing_met ? 'met' : 'MISSED'})`,
+    `  Fmax         ${r.fmax_mhz.toFixed(2)} MHz nextpnr, ${r.icetime_mhz.toFixed(2)} MHz icetime (target ${r.target_mhz} MHz: ${r.timing_met ? 'met' : 'MISSED'})`,
     `  array        ${c.dim} x ${c.dim} = ${c.dim * c.dim} MACs/cycle, ${(r.peak_macs_per_s / 1e6).toFixed(0)} M MAC/s peak`,
     `  memories     AMEM ${c.amemWords} x ${c.dim} B, WMEM ${c.wmemWords} x ${c.dim} B, DMEM ${c.dmemWords} x 4 B, AccDepth ${c.accDepth}`,
-    `  time         ${r.seconds.total.toFixed(0)} s (synthesis ${r.seconds.synth.toFixed(0)} s, place and route ${r.seconds.pnr.toFixed(0)} s)`,
+    `  time         ${r.seconds.total.toFixed(0)} s (synthesis ${r.seconds.synth.toFixed(0)} s, place and route ${r.seconds.pnr.toFixed(0)} s, icetime ${r.seconds.icetime.toFixed(0)} s)`,
   ].join('\n');
 }
 

@@ -48,7 +48,7 @@ export class CoreScript {
   private words: number[] = [];
   private chunks: Uint32Array[] = [];
   /** Number of result words each command produces, in order. */
-  readonly reads: { kind: 'run' | 'read'; count: number }[] = [];
+  readonly reads: { kind: 'run' | 'read' | 'abort'; count: number }[] = [];
 
   private flush(): void {
     if (this.words.length) this.chunks.push(Uint32Array.from(this.words));
@@ -68,6 +68,15 @@ export class CoreScript {
   run(): this {
     this.words.push(2);
     this.reads.push({ kind: 'run', count: 1 });
+    return this;
+  }
+  /**
+   * Runs, and pulses abort_i after `cycles` unless the run ended first: the result is
+   * [cycles to done_o or `cycles`, cycles from abort_i until busy_o fell (0: it ended)].
+   */
+  runAbort(cycles: number): this {
+    this.words.push(4, cycles);
+    this.reads.push({ kind: 'abort', count: 2 });
     return this;
   }
   bytes(): Uint8Array {
@@ -113,8 +122,9 @@ export async function runScript(
     try {
       ({ stderr } = await run(exe, args, { maxBuffer: 16 * 1024 * 1024 }));
     } catch (err) {
-      const e = err as { stderr?: string; message: string };
-      throw new DeviceError(`core bench failed: ${(e.stderr || e.message).trim()}`);
+      const e = err as { stdout?: string; stderr?: string; message: string };
+      // the simulation's own reports ($display) are on its stdout
+      throw new DeviceError(`core bench failed: ${(e.stderr || e.stdout || e.message).trim()}`);
     }
     const buf = await readFile(out);
     const all = new Uint32Array(buf.buffer, buf.byteOffset, buf.length / 4);
