@@ -10,8 +10,9 @@
 //   AMEM word --(pad mux)--> npu_array (Dim x Dim, weight-stationary) --> npu_acc (sum
 //     or max) --(last tile)--> npu_requant --> AMEM
 //
-// Host port (ARCHITECTURE section 5): a one-cycle bus_req_i with space/addr/we/wdata;
-// bus_ack_o pulses three cycles later (with bus_rdata_o for a read). Addresses are
+// Host port (ARCHITECTURE section 5): a one-cycle bus_req_i with space/addr/we/wdata,
+// which stay as they are until bus_ack_o; bus_ack_o pulses three cycles after the request
+// (with bus_rdata_o for a read). Addresses are
 // 32-bit words in every space; host word a of AMEM/WMEM is byte lanes 4(a mod Dim/4)..+3
 // of memory word a div (Dim/4). The core does not range-check (npu_link refuses
 // requests outside a space before they get here): address bits above a space's size
@@ -96,30 +97,27 @@ module npu_core #(
   assign busy_o = busy;
 
   // ---------------------------------------------------------------- host port
-  reg        h1_req_q, h1_we_q;
-  reg [1:0]  h1_space_q;
-  reg [23:0] h1_addr_q;
-  reg [31:0] h1_wdata_q;
+  // The request is taken in the cycle after bus_req_i (the memories' ports are free then),
+  // from the request fields, which the requester holds until the acknowledge.
+  reg        h1_req_q;
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) h1_req_q <= 1'b0;
     else         h1_req_q <= bus_req_i;
   end
-  always @(posedge clk_i) begin
-    h1_we_q    <= bus_we_i;
-    h1_space_q <= bus_space_i;
-    h1_addr_q  <= bus_addr_i;
-    h1_wdata_q <= bus_wdata_i;
-  end
-  wire [31:0] h_addr32 = {8'd0, h1_addr_q};
-  wire        h_bytes  = (h1_space_q == SpAmem) || (h1_space_q == SpWmem);
+  wire        h_we    = bus_we_i;
+  wire [1:0]  h_space = bus_space_i;
+  wire [23:0] h_addr  = bus_addr_i;
+  wire [31:0] h_wdata32 = bus_wdata_i;
+  wire [31:0] h_addr32 = {8'd0, h_addr};
+  wire        h_bytes  = (h_space == SpAmem) || (h_space == SpWmem);
   wire [31:0] h_word   = h_bytes ? h_addr32 / Sub : h_addr32;  // DMEM/CNT: 32-bit words
   wire [31:0] h_lane32 = h_addr32 % Sub;
   wire [LaneW-1:0] h_lane = h_lane32[LaneW-1:0];
   wire        h_ok     = h1_req_q && !busy;
-  wire        h_wr     = h_ok && h1_we_q;
+  wire        h_wr     = h_ok && h_we;
   wire [31:0]      h_mask32 = 32'hF << (4 * h_lane);   // Dim <= 32
   wire [Dim-1:0]   h_mask   = h_mask32[Dim-1:0];
-  wire [8*Dim-1:0] h_wdata = {Sub{h1_wdata_q}};
+  wire [8*Dim-1:0] h_wdata = {Sub{h_wdata32}};
 
   reg             h2_ack_q, h2_rd_q;
   reg [1:0]       h2_space_q;
@@ -129,8 +127,8 @@ module npu_core #(
     else         h2_ack_q <= h1_req_q;
   end
   always @(posedge clk_i) begin
-    h2_rd_q    <= h_ok && !h1_we_q;
-    h2_space_q <= h1_space_q;
+    h2_rd_q    <= h_ok && !h_we;
+    h2_space_q <= h_space;
     h2_lane_q  <= h_lane;
   end
 
@@ -142,7 +140,7 @@ module npu_core #(
 
   npu_ram #(.Width(8 * Dim), .Depth(AmemWords)) u_amem (
     .clk_i  (clk_i),
-    .we_i   (busy ? rq_valid : (h_wr && h1_space_q == SpAmem)),
+    .we_i   (busy ? rq_valid : (h_wr && h_space == SpAmem)),
     .waddr_i(busy ? rq_addr : h_word[AmAw-1:0]),
     .wdata_i(busy ? rq_y : h_wdata),
     .wmask_i(busy ? {Dim{1'b1}} : h_mask),
@@ -152,7 +150,7 @@ module npu_core #(
 
   npu_ram #(.Width(8 * Dim), .Depth(WmemWords)) u_wmem (
     .clk_i  (clk_i),
-    .we_i   (h_wr && h1_space_q == SpWmem),
+    .we_i   (h_wr && h_space == SpWmem),
     .waddr_i(h_word[WmAw-1:0]),
     .wdata_i(h_wdata),
     .wmask_i(h_mask),
@@ -172,14 +170,14 @@ module npu_core #(
   localparam [WpAw-1:0] CntBase  = CntBase32[WpAw-1:0];
   wire [WpAw-1:0] h_dmem_a  = DmemBase | {{(WpAw-DmAw){1'b0}}, h_word[DmAw-1:0]};
   wire [WpAw-1:0] h_cnt_a   = CntBase | {{(WpAw-CntAw){1'b0}}, h_word[CntAw-1:0]};
-  wire            h_word_sp = (h1_space_q == SpDmem) || (h1_space_q == SpCnt);
-  wire [WpAw-1:0] h_wp_a    = (h1_space_q == SpCnt) ? h_cnt_a : h_dmem_a;
-  wire            wp_we     = busy ? cnt_we : (h_wr && h1_space_q == SpDmem);
-  wire            wp_re     = busy ? c_dmem_re : (h_ok && !h1_we_q && h_word_sp);
+  wire            h_word_sp = (h_space == SpDmem) || (h_space == SpCnt);
+  wire [WpAw-1:0] h_wp_a    = (h_space == SpCnt) ? h_cnt_a : h_dmem_a;
+  wire            wp_we     = busy ? cnt_we : (h_wr && h_space == SpDmem);
+  wire            wp_re     = busy ? c_dmem_re : (h_ok && !h_we && h_word_sp);
   wire [WpAw-1:0] wp_addr   = !busy  ? h_wp_a :
                               cnt_we ? CntBase | {{(WpAw-CntAw){1'b0}}, cnt_waddr}
                                      : DmemBase | {{(WpAw-DmAw){1'b0}}, c_dmem_raddr};
-  wire [31:0]     wp_wdata  = busy ? cnt_wdata : h1_wdata_q;
+  wire [31:0]     wp_wdata  = busy ? cnt_wdata : h_wdata32;
   wire [31:0]     wp_rdata;
   assign dmem_rdata = wp_rdata;
 
