@@ -4,6 +4,7 @@
 // FST waveform per run to build/trace/.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compile } from '../../host/compiler/compile.ts';
+import { programCycleBound } from '../../host/compiler/program.ts';
 import { BOARD_CONFIG, SIM_CONFIG } from '../../host/compiler/configs.ts';
 import type { DeviceConfig } from '../../host/compiler/types.ts';
 import { runInt } from '../../host/quant/intref.ts';
@@ -45,6 +46,8 @@ async function check(
   res.inferences.forEach((inf, n) => {
     expectBitExact(model, runInt(model, xs[n]), inf.layers, `input ${n}: `);
     expect(inf.layerCycles.every((c) => c > 0)).toBe(true);
+    // a well-formed program's cycles stay within the host's bound (a run watchdog's)
+    expect(inf.cycles).toBeLessThanOrEqual(programCycleBound(image.dmem, cfg));
   });
 }
 
