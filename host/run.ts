@@ -10,7 +10,7 @@ import { InputError } from './errors.ts';
 import type { Samples } from './data/npy.ts';
 import { readSamples } from './data/npy.ts';
 import type { FloatModel } from './ir.ts';
-import { numel } from './ir.ts';
+import { applyHostStep, numel } from './ir.ts';
 import { loadModel } from './model.ts';
 import { calibrate, quantizeModel } from './quant/quantize.ts';
 import { dequantize, quantizeInput, runInt, type RoundingRule } from './quant/intref.ts';
@@ -77,11 +77,11 @@ export function prepareModel(
 /** One sample through every reference and the device. */
 export interface Inference {
   index: number;
-  /** Device output, dequantized (null without a device). */
+  /** Device output, dequantized, the model's host step applied (null without a device). */
   output: number[] | null;
   deviceQ: Int8Array | null;
   cycles: number | null;
-  /** Integer reference, int8 and dequantized. */
+  /** Integer reference, int8 and dequantized (host step applied). */
   referenceQ: Int8Array;
   reference: number[];
   /** Float reference (null when unavailable). */
@@ -124,7 +124,7 @@ export async function runSamples(
           deviceQ: null,
           cycles: null,
           referenceQ: refQ,
-          reference: Array.from(dequantize(refQ, prep.q.outQ)),
+          reference: Array.from(applyHostStep(prep.q.hostStep, dequantize(refQ, prep.q.outQ), prep.q.output)),
           float: prep.float ? Array.from(inferFloat(prep.float, x)) : null,
           mismatches: null,
         },
@@ -138,7 +138,7 @@ export async function runSamples(
         const { yq, cycles } = ys[k];
         r.deviceQ = yq;
         r.cycles = cycles;
-        r.output = Array.from(dequantize(yq, prep.q.outQ));
+        r.output = Array.from(applyHostStep(prep.q.hostStep, dequantize(yq, prep.q.outQ), prep.q.output));
         let mm = 0;
         for (let e = 0; e < r.referenceQ.length; e++) if (yq[e] !== r.referenceQ[e]) mm++;
         r.mismatches = mm;

@@ -61,16 +61,20 @@ describe('command line errors', () => {
     );
   });
 
-  it('unsupported op (Softmax), naming the node and what is supported', () => {
-    const p = writeModel(dir, 'softmax', conv([node('Softmax', ['c'], ['y'], [], 'prob')]));
-    expectOneLineError(cli('info', p), /node 'prob' \(Softmax\) is not supported; supported ops: Conv/);
+  it('unsupported op (Tanh), naming the node and what is supported', () => {
+    const p = writeModel(dir, 'tanh', conv([node('Tanh', ['c'], ['y'], [], 'act')]));
+    expectOneLineError(cli('info', p), /node 'act' \(Tanh\) is not supported; supported ops: Conv/);
   });
 
-  it('unsupported op (Sigmoid) in quantize', () => {
-    const p = writeModel(dir, 'sigmoid', conv([node('Sigmoid', ['c'], ['y'], [], 'sig')]));
+  it('unsupported op (Sigmoid before another node) in quantize', () => {
+    const p = writeModel(
+      dir,
+      'sigmoid',
+      conv([node('Sigmoid', ['c'], ['s'], [], 'sig'), node('Relu', ['s'], ['y'], [], 'after')]),
+    );
     expectOneLineError(
       cli('quantize', p, '--calib', fixture('calib256.npy'), '-o', join(dir, 'q.json')),
-      /\(Sigmoid\)/,
+      /node 'after' \(Relu\): reads the output of Sigmoid, which is supported only as the last node/,
     );
   });
 

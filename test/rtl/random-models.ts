@@ -65,6 +65,8 @@ export function randConv(r: Rng, spec: ConvSpec, inQ: ActQuant, name = 'conv'): 
   return {
     kind: 'conv',
     name,
+    inputs: [-1],
+    group: 1,
     input: [spec.c, spec.h, spec.w],
     output: [spec.oc, oh, ow],
     inQ,
@@ -95,6 +97,7 @@ export function randDense(
   return {
     kind: 'dense',
     name,
+    inputs: [-1],
     input,
     output: [n],
     inQ,
@@ -123,6 +126,7 @@ export function randPool(
   return {
     kind,
     name,
+    inputs: [-1],
     input,
     output: [input[0], oh, ow],
     inQ,
@@ -136,14 +140,15 @@ export function randPool(
   };
 }
 
+/** A chain of layers (each reads the one before; the `inputs` of the layers are set here). */
 export function modelOf(layers: QLayer[], inQ: ActQuant): QModel {
   return {
     format: 'nnfpga-qmodel',
-    version: 1,
+    version: 2,
     source: { model: 'random', calibration: 'none', calibrationSamples: 0 },
     input: layers[0].input,
     inQ,
-    layers,
+    layers: layers.map((l, i) => ({ ...l, inputs: [i - 1] })),
     output: layers[layers.length - 1].output,
     outQ: layers[layers.length - 1].outQ,
   };
