@@ -294,9 +294,10 @@ export function checkFits(image: DeviceImage, info: DeviceInfo): void {
       );
     }
   }
-  if (image.layers.length > info.maxLayers) {
+  const most = Math.max(...image.segments.map((s) => s.length / 16));
+  if (most > info.maxLayers) {
     throw new ModelTooLargeError(
-      `model too large for the device: ${image.layers.length} layers, the device runs at most ${info.maxLayers}`,
+      `model too large for the device: a program segment of ${most} descriptors, the device runs at most ${info.maxLayers}`,
     );
   }
   if (image.config.dim !== info.dim) {

@@ -4,8 +4,8 @@
 // configuration the device reports, uploads it and returns an InferenceBackend. The code path is the same for the simulated board and a board:
 // only the serial device differs.
 import type { Command } from 'commander';
-import { compile } from './compiler/compile.ts';
-import { packTensor, unpackTensor } from './compiler/layout.ts';
+import { compile, imageRuns } from './compiler/compile.ts';
+import { packTensor, unpackPlacement } from './compiler/layout.ts';
 import type { DeviceImage } from './compiler/types.ts';
 import { boardNames, lookupBoard } from './board/boards.ts';
 import { Device, deviceConfig, progressBar, Space } from './device.ts';
@@ -66,8 +66,19 @@ export class DeviceBackend implements InferenceBackend {
     const { input, output } = this.image;
     const dim = this.image.config.dim;
     const words = packTensor(xq, input.shape, dim, this.model.inQ.zeroPoint);
-    const r = await this.device.infer(input.addr, words, output.addr, output.words);
-    return { yq: unpackTensor(r.output, output.shape, dim), cycles: r.cycles };
+    if (this.image.segments.length === 1) {
+      const r = await this.device.infer(input.addr, words, output.addr, output.words);
+      return { yq: unpackPlacement(r.output, output, dim), cycles: r.cycles };
+    }
+    // A program longer than one DMEM load: its segments one RUN after another.
+    await this.device.write(Space.AMEM, input.addr, words);
+    let cycles = 0;
+    for (const seg of this.image.segments) {
+      await this.device.write(Space.DMEM, 0, seg);
+      cycles += await this.device.run();
+    }
+    const out = await this.device.read(Space.AMEM, output.addr, output.words);
+    return { yq: unpackPlacement(out, output, dim), cycles };
   }
 
   /**
@@ -88,7 +99,9 @@ export class DeviceBackend implements InferenceBackend {
       return r;
     };
     try {
-      const fits = this.image.input.words <= Math.floor((this.device.maxPayload - 10) / 4);
+      const fits =
+        this.image.segments.length === 1 &&
+        this.image.input.words <= Math.floor((this.device.maxPayload - 10) / 4);
       if (fits) return await Promise.all(xs.map(one));
       const out = [];
       for (const xq of xs) out.push(await one(xq));
@@ -100,37 +113,53 @@ export class DeviceBackend implements InferenceBackend {
 
   /**
    * Every layer's int8 output for one input, to find the first layer where the device
-   * and the integer reference part. Buffers may be reused by later layers, so layer L's
-   * output is read after a run of the program truncated after layer L (the next
-   * descriptor's op set to END), and the program is restored afterwards.
+   * and the integer reference part. Later layers may reuse a layer's memory, so the
+   * program runs one layer at a time (its descriptors written to DMEM, RUN) and each
+   * output is read right after its layer; the program is restored afterwards.
    */
   async layerActivations(xq: Int8Array): Promise<Int8Array[]> {
-    const { input, layers, dmem, config } = this.image;
+    const { input, layers, config } = this.image;
     const words = packTensor(xq, input.shape, config.dim, this.model.inQ.zeroPoint);
     const out: Int8Array[] = [];
+    const runs = imageRuns(this.image, true);
     try {
-      for (let l = 0; l < layers.length; l++) {
-        const next = (l + 1) * 16;
-        if (next < dmem.length) await this.device.write(Space.DMEM, next, Uint32Array.of(0));
-        await this.device.write(Space.AMEM, input.addr, words);
-        await this.device.run();
-        const o = layers[l].output;
-        out.push(unpackTensor(await this.device.read(Space.AMEM, o.addr, o.words), o.shape, config.dim));
-        if (next < dmem.length) await this.device.write(Space.DMEM, next, dmem.subarray(next, next + 1));
+      await this.device.write(Space.AMEM, input.addr, words);
+      let r = 0;
+      for (const l of layers) {
+        for (const end = l.steps.first + l.steps.count; r < runs.length && runs[r].first < end; r++) {
+          await this.device.write(Space.DMEM, 0, runs[r].dmem);
+          await this.device.run();
+        }
+        out.push(
+          unpackPlacement(
+            await this.device.read(Space.AMEM, l.output.addr, l.output.words),
+            l.output,
+            config.dim,
+          ),
+        );
       }
     } finally {
-      await this.device.write(Space.DMEM, 0, dmem);
+      await this.device.write(Space.DMEM, 0, this.image.dmem);
     }
     return out;
   }
 
-  /** The performance counters of the last run. */
+  /**
+   * The performance counters of the last run, per layer (the sum of its descriptors').
+   * A program of several segments keeps only its last segment's counters on the device:
+   * then the layers of the earlier segments read 0.
+   */
   async counters(): Promise<Counters> {
     const n = this.device.info.cntWords;
     const w = await this.device.read(Space.CNT, 0, n);
-    const layers = [];
-    for (let l = 0; l < this.image.layers.length; l++)
-      layers.push({ cycles: w[2 * l], activeCycles: w[2 * l + 1] });
+    const { segments, stepLayers } = this.image;
+    const { maxLayers, dmemWords } = this.image.config;
+    const first = (segments.length - 1) * Math.min(maxLayers, Math.floor(dmemWords / 16));
+    const layers = this.image.layers.map(() => ({ cycles: 0, activeCycles: 0 }));
+    for (let d = first; d < stepLayers.length; d++) {
+      layers[stepLayers[d]].cycles += w[2 * (d - first)];
+      layers[stepLayers[d]].activeCycles += w[2 * (d - first) + 1];
+    }
     return { layers };
   }
 

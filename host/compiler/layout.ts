@@ -59,3 +59,39 @@ export function unpackTensor(words: Uint32Array, shape: readonly number[], dim: 
   }
   return out;
 }
+
+/**
+ * The planar layout of a [C, H, W] tensor (docs/ARCHITECTURE.md section 3): G = ceil(C/N)
+ * planes one after another, plane g a one-group tensor [N, H, W] of channels g*N ..
+ * g*N + N - 1 (word g*H*W + y*W + x). The compiler keeps the inputs and outputs of
+ * channelwise layers (depthwise conv, average pooling) planar so that each plane is a
+ * layer of its own on the array. With one group, or one pixel, it is the usual layout.
+ */
+export function unpackPlanar(words: Uint32Array, shape: readonly number[], dim: number): Int8Array {
+  const [c, h, w] = shape3(shape);
+  const g = Math.ceil(c / dim);
+  const hw = h * w;
+  if (words.length * 4 < g * hw * dim)
+    throw new RangeError(
+      `${words.length} words given, planar tensor [${shape.join(',')}] needs ${(g * hw * dim) / 4}`,
+    );
+  const bytes = new Int8Array(words.buffer, words.byteOffset, g * hw * dim);
+  const out = new Int8Array(c * hw);
+  for (let ch = 0; ch < c; ch++) {
+    const lane = ch % dim;
+    const grp = (ch - lane) / dim;
+    for (let p = 0; p < hw; p++) out[ch * hw + p] = bytes[(grp * hw + p) * dim + lane];
+  }
+  return out;
+}
+
+/** A placed tensor's words → CHW int8 tensor, in whichever layout it has. */
+export function unpackPlacement(
+  words: Uint32Array,
+  placement: { shape: readonly number[]; planar?: boolean },
+  dim: number,
+): Int8Array {
+  return placement.planar
+    ? unpackPlanar(words, placement.shape, dim)
+    : unpackTensor(words, placement.shape, dim);
+}

@@ -309,6 +309,72 @@ export const generatedModels: Record<string, GraphSpec> = {
       node('Sigmoid', ['logits'], ['y']),
     ],
   },
+  // Wider channels (more than one group on either array): a depthwise conv on the model
+  // input (planar by copies), a pointwise conv reading planes, a depthwise conv with
+  // asymmetric pads on planes a conv wrote, a max pool of planes (copied back), a plain
+  // conv, a global average pool per plane, and a dense layer.
+  wide_depthwise: {
+    input: { name: 'x', dims: [1, 12, 9, 7] },
+    initializers: [
+      w('dw1', [12, 1, 3, 3], 60, 0.6),
+      w('db1', [12], 61),
+      w('pw', [20, 12, 1, 1], 62),
+      w('pb', [20], 63),
+      w('dw2', [20, 1, 3, 2], 64, 0.6),
+      w('c', [9, 20, 2, 2], 65, 0.2),
+      w('fc', [4, 9], 66),
+    ],
+    nodes: [
+      node(
+        'Conv',
+        ['x', 'dw1', 'db1'],
+        ['d1'],
+        [attr.i('group', 12), attr.ints('pads', [1, 1, 1, 1]), attr.ints('strides', [2, 2])],
+      ),
+      node('Relu', ['d1'], ['r1']),
+      node('Conv', ['r1', 'pw', 'pb'], ['p'], []),
+      node('Clip', ['p', 'lo', 'hi'], ['r2']),
+      node('Constant', [], ['lo'], [attr.t('value', floatTensor('', [], [-0.5]))]),
+      node('Constant', [], ['hi'], [attr.t('value', floatTensor('', [], [1.5]))]),
+      node('Conv', ['r2', 'dw2'], ['d2'], [attr.i('group', 20), attr.ints('pads', [0, 1, 2, 0])]),
+      node('MaxPool', ['d2'], ['m'], [attr.ints('kernel_shape', [2, 2]), attr.ints('strides', [1, 1])]),
+      node('Conv', ['m', 'c'], ['cc'], [attr.ints('pads', [1, 0, 0, 1])]),
+      node('Relu', ['cc'], ['rc']),
+      node('GlobalAveragePool', ['rc'], ['g']),
+      node('Flatten', ['g'], ['f']),
+      node('Gemm', ['f', 'fc'], ['y'], [attr.i('transB', 1)]),
+    ],
+  },
+  // Concat of three inputs with different channel groups, an Add of a tensor to itself,
+  // a zero Pad before a strided exclude-pad average pool with asymmetric pads.
+  concat3_pool: {
+    input: { name: 'x', dims: [1, 5, 6, 6] },
+    initializers: [
+      w('wa', [6, 5, 3, 3], 70, 0.3),
+      w('wb', [11, 5, 1, 1], 71),
+      w('bb', [11], 72),
+      w('wc', [3, 5, 3, 3], 73, 0.3),
+      w('fc', [20 * 4 * 4, 3], 74, 0.05),
+      int64Tensor('pads', [8], [0, 0, 1, 0, 0, 0, 0, 1]),
+    ],
+    nodes: [
+      node('Conv', ['x', 'wa'], ['a'], [attr.ints('pads', [1, 1, 1, 1])]),
+      node('Conv', ['x', 'wb', 'bb'], ['b']),
+      node('Relu', ['b'], ['rb']),
+      node('Conv', ['x', 'wc'], ['c'], [attr.ints('pads', [1, 1, 1, 1])]),
+      node('Concat', ['a', 'rb', 'c'], ['cat'], [attr.i('axis', 1)]),
+      node('Add', ['cat', 'cat'], ['twice']),
+      node('Pad', ['twice', 'pads'], ['padded']),
+      node(
+        'AveragePool',
+        ['padded'],
+        ['avg'],
+        [attr.ints('kernel_shape', [3, 2]), attr.ints('strides', [2, 2]), attr.ints('pads', [1, 0, 1, 1])],
+      ),
+      node('Flatten', ['avg'], ['f']),
+      node('MatMul', ['f', 'fc'], ['y']),
+    ],
+  },
 };
 
 /** BatchNormalization parameters NAME_g, NAME_b, NAME_m, NAME_v for `c` channels. */

@@ -1,10 +1,24 @@
 // The compiler's images against docs/ARCHITECTURE.md sections 3 and 4: AMEM layout,
 // descriptor words, weight tiles, folded parameters, size checks.
 import { describe, expect, it } from 'vitest';
-import { compile, OP_CONV, OP_MAXPOOL } from '../../../host/compiler/compile.ts';
+import {
+  compile,
+  DESC_WORDS,
+  imageRuns,
+  OP_CONV,
+  OP_END,
+  OP_MAXPOOL,
+  plan,
+} from '../../../host/compiler/compile.ts';
 import { BOARD_CONFIG, SIM_CONFIG, coreParams } from '../../../host/compiler/configs.ts';
 import { packTensor, unpackTensor } from '../../../host/compiler/layout.ts';
 import { ModelTooLargeError } from '../../../host/errors.ts';
+import { numel } from '../../../host/ir.ts';
+import { importOnnx } from '../../../host/onnx/import.ts';
+import { calibrate, quantizeModel } from '../../../host/quant/quantize.ts';
+import type { QAdd, QModel } from '../../../host/quant/types.ts';
+import { buildModel, randomArray } from '../helpers.ts';
+import { generatedModels } from '../models.ts';
 import { modelOf, randConv, randDense, randInt8, randPool, randQ, rng } from '../../rtl/random-models.ts';
 
 describe('AMEM layout', () => {
@@ -32,6 +46,12 @@ describe('AMEM layout', () => {
     }
   });
 });
+
+function quantizedGen(name: string): QModel {
+  const fm = importOnnx(buildModel(generatedModels[name]), name);
+  const x = randomArray(8 * numel(fm.input), 5, 1, 0.2);
+  return quantizeModel(fm, calibrate(fm, x, 8), { model: name, calibration: 'random' });
+}
 
 describe('compile', () => {
   it('refuses a weight of -128 (column sums are sized for [-127, 127])', () => {
@@ -150,32 +170,111 @@ describe('compile', () => {
     expect(pool.dmem[4]).toBe(2 | (2 << 16));
   });
 
-  it('falls back to ping-pong when distinct tensors do not fit', () => {
+  it('reuses the memory of a dead tensor (liveness): the pool writes over the conv input', () => {
     const r = rng(8);
     const q = randQ(r);
     const c1 = randConv(r, { c: 4, h: 28, w: 28, oc: 8, k: [3, 3], pads: [1, 1, 1, 1] }, q, 'c1');
     const p1 = randPool(r, 'maxpool', [8, 28, 28], [2, 2], [2, 2], [0, 0, 0, 0], c1.outQ);
     const img = compile(modelOf([c1, p1], q), BOARD_CONFIG);
-    expect(img.amemWordsUsed).toBeLessThanOrEqual(BOARD_CONFIG.amemWords);
-    expect(img.layers[1].output.addr).toBe(img.input.addr); // layer 1 reuses the input's region
+    expect(img.layers[1].output.addr).toBe(img.input.addr); // the input is dead once c1 ran
+    expect(img.amemWordsUsed).toBe(784 + 1568); // input beside c1's output, no more
+    const distinct = compile(modelOf([c1, p1], q), SIM_CONFIG, { allocation: 'distinct' });
+    const [o0, o1] = distinct.layers.map((l) => l.output);
+    expect(o1.addr).toBeGreaterThanOrEqual(o0.addr + o0.words); // nothing shared
+    expect(distinct.input.addr + distinct.input.words).toBeLessThanOrEqual(o0.addr);
   });
 
-  it('refuses models that do not fit, naming both sizes', () => {
+  it('refuses models that do not fit with one line naming the layer, the memory and both sizes', () => {
     const r = rng(9);
     const q = randQ(r);
-    const big = randDense(r, [1024], 200, q, false);
+    const big = randDense(r, [1024], 200, q, false, 'fc_big');
     expect(() => compile(modelOf([big], q), BOARD_CONFIG)).toThrow(ModelTooLargeError);
     expect(() => compile(modelOf([big], q), BOARD_CONFIG)).toThrow(
-      /model needs 207,200 WMEM bytes, device has 131,072/,
+      /^layer 'fc_big' \(dense\): WMEM needs 207,200 bytes for the weights and parameters \(207,200 up to this layer\), the configuration has 131,072$/,
     );
-    const wide = randConv(r, { c: 16, h: 64, w: 64, oc: 16, k: [1, 1] }, q);
+    const wide = randConv(r, { c: 16, h: 64, w: 64, oc: 16, k: [1, 1] }, q, 'wide');
     expect(() => compile(modelOf([wide], q), BOARD_CONFIG)).toThrow(
-      /model needs [\d,]+ AMEM bytes, device has 10,240/,
+      /^layer 'wide' \(conv\): AMEM needs 131,072 bytes for the activations alive while it runs, the configuration has 10,240$/,
     );
+  });
+
+  it('runs more layers than the program memory holds in segments of MaxLayers descriptors', () => {
+    const r = rng(9);
+    const q = randQ(r);
     const many = Array.from({ length: 17 }, (_, i) =>
       randPool(r, 'maxpool', [4, 2, 2], [1, 1], [1, 1], [0, 0, 0, 0], q, `p${i}`),
     );
-    expect(() => compile(modelOf(many, q), SIM_CONFIG)).toThrow(/17 layers, the device runs at most 16/);
+    const img = compile(modelOf(many, q), SIM_CONFIG);
+    expect(img.segments.map((s) => s.length / DESC_WORDS)).toEqual([16, 2]); // 16 (full), 1 + END
+    expect(img.segments[1][DESC_WORDS]).toBe(OP_END);
+    expect(img.dmem).toBe(img.segments[0]);
+    expect(imageRuns(img, true).map((run) => run.count)).toEqual(new Array(17).fill(1));
+  });
+
+  it('gives per-layer and peak memory needs, and says why a model does not fit', () => {
+    const r = rng(8);
+    const q = randQ(r);
+    const c1 = randConv(r, { c: 4, h: 28, w: 28, oc: 8, k: [3, 3], pads: [1, 1, 1, 1] }, q, 'c1');
+    const p1 = randPool(r, 'maxpool', [8, 28, 28], [2, 2], [2, 2], [0, 0, 0, 0], c1.outQ, 'p1');
+    const m = modelOf([c1, p1], q);
+    const p = plan(m, BOARD_CONFIG);
+    expect(p.layers.map((l) => [l.name, l.amem, l.descriptors])).toEqual([
+      ['c1', (784 + 1568) * 4, 1],
+      ['p1', (784 + 1568) * 4, 1], // the pool's output in the input's place, beside c1's
+    ]);
+    expect(p.layers[0].wmem).toBe(compile(m, BOARD_CONFIG).wmem.length * 4);
+    expect(p.peak.amem).toBe((784 + 1568) * 4);
+    expect(p).toMatchObject({ fits: true, fitReason: null, available: { amem: 10240 } });
+    const wide = randConv(r, { c: 16, h: 64, w: 64, oc: 16, k: [1, 1] }, q, 'wide');
+    expect(plan(modelOf([wide], q), BOARD_CONFIG)).toMatchObject({ fits: false, fitReason: /AMEM needs/ });
+  });
+
+  it('a residual add is one CONV over a two-row view: the row step is the distance between the operands', () => {
+    const q = quantizedGen('residual_concat');
+    const img = compile(q, SIM_CONFIG);
+    const k = q.layers.findIndex((l) => l.kind === 'add');
+    const add = q.layers[k] as QAdd;
+    expect(img.layers[k].steps.count).toBe(1);
+    const d = img.descriptors.subarray(img.layers[k].steps.first * DESC_WORDS);
+    const [a, b] = add.inputs.map((t) => img.layers[t].output.addr / 2); // memory words (N = 8)
+    expect(d[0]).toBe(OP_CONV);
+    expect(d[3]).toBe(2 | (64 << 16)); // 2 rows of 8x8 pixels
+    expect(d[4]).toBe(1 | (1 << 16)); // CG = OG = 1 (8 channels)
+    expect(d[6] & 0xffff).toBe(2 | (1 << 8)); // kernel 2x1
+    expect(d[11] & 0xffff).toBe((b - a + 65536) % 65536); // row step: from a to b
+    expect(d[13] & 0xffff).toBe(a); // P(0, 0): a itself
+    // weights: w_a on the diagonal of tile ky = 0, w_b of tile ky = 1; folded bias
+    const bytes = new Int8Array(img.wmem.buffer, d[8] * 8);
+    const [wa, wb] = add.weights;
+    expect(bytes[(12 + 3) * 8 + 3]).toBe(wa);
+    expect(bytes[(12 + 8 + 5) * 8 + 5]).toBe(wb);
+    expect(bytes[(12 + 3) * 8 + 4]).toBe(0);
+    const p = new DataView(img.wmem.buffer, d[8] * 8);
+    expect(p.getInt32(0, true)).toBe(-(add.inQ.zeroPoint * wa + add.inQB.zeroPoint * wb));
+  });
+
+  it('a depthwise conv on several channel groups runs one CONV per group on planes', () => {
+    const q = quantizedGen('wide_depthwise');
+    const img = compile(q, SIM_CONFIG);
+    const k = q.layers.findIndex((l) => l.kind === 'conv' && l.group === 20);
+    const { first, count } = img.layers[k].steps;
+    expect(count).toBe(3); // 20 channels: 3 groups of 8
+    const out = img.layers[k].output;
+    expect(out.planar).toBe(true);
+    const src = img.layers[k - 1].output; // the pointwise conv wrote its planes directly
+    expect(src.planar).toBe(true);
+    const [, oh, ow] = q.layers[k].output;
+    const [, h, w] = q.layers[k].input;
+    for (let g = 0; g < 3; g++) {
+      const d = img.descriptors.subarray((first + g) * DESC_WORDS);
+      expect(d[4]).toBe(1 | (1 << 16)); // CG = OG = 1
+      expect(d[2]).toBe(out.addr / 2 + g * oh * ow); // its output plane
+      expect(d[13] >>> 16).toBe(3 * 2); // K = 3x2 taps, one group
+      expect(d[11] & 0xffff).toBe(w); // the plane's row step
+      expect(d[1]).toBe(src.addr / 2 + g * h * w); // its input plane
+    }
+    // the model input is not planar: the first depthwise conv copies it into planes first
+    expect(img.layers[0].steps.count).toBe(2 + 2); // 12 channels: 2 copies, 2 convs
   });
 
   it('configs match the ARCHITECTURE table', () => {
