@@ -827,9 +827,13 @@ function checkFields(s: Step, name: string): void {
   check(s.kernel[1] === 1 || v.colStep === v.cg, `layer '${name}': internal: column step of a wide kernel`);
 }
 
-/** Liveness allocation: first fit among the tensors whose lives overlap. Returns the extent. */
+/**
+ * Liveness allocation, greedy by size (as TFLite's arena planner): the largest tensors
+ * first, each at the lowest address free of every placed tensor whose life overlaps its
+ * own. Returns the extent.
+ */
 function allocate(tensors: DevTensor[], distinct: boolean): number {
-  const order = [...tensors].sort((a, b) => a.first - b.first || b.words - a.words);
+  const order = [...tensors].sort((a, b) => b.words - a.words || a.first - b.first);
   const placed: DevTensor[] = [];
   let extent = 0;
   for (const t of order) {

@@ -220,7 +220,7 @@ describe('compile', () => {
     const p = plan(m, BOARD_CONFIG);
     expect(p.layers.map((l) => [l.name, l.amem, l.descriptors])).toEqual([
       ['c1', (784 + 1568) * 4, 1],
-      ['p1', (784 + 1568) * 4, 1], // the pool's output in the input's place, beside c1's
+      ['p1', (1568 + 392) * 4, 1], // the pool's output in the input's place, beside c1's
     ]);
     expect(p.layers[0].wmem).toBe(compile(m, BOARD_CONFIG).wmem.length * 4);
     expect(p.peak.amem).toBe((784 + 1568) * 4);
