@@ -33,9 +33,11 @@
 //   rows that share an in-bounds count, so one multiplier 1/count per descriptor.
 //   Transposing costs nothing: the descriptor's pixel steps (words 11-13) are free.
 // - residual add: one CONV with a 2x1 kernel over a two-row view whose rows are the two
-//   operands: the row step (word 11) is the distance from a to b in AMEM (modulo the
-//   memory size), so the operands may lie anywhere. Weights w_a (row 0) and w_b (row 1) on
-//   the channel diagonal, bias_folded = −(a_zp·w_a + b_zp·w_b).
+//   operands, each word of them a pixel of one channel group (the add is elementwise:
+//   every channel has the same weights and multiplier): the row step (word 11) is the
+//   distance from a to b in AMEM (modulo the memory size), so the operands may lie
+//   anywhere. Weights w_a (row 0) and w_b (row 1) on the diagonal of one tile each,
+//   bias_folded = −(a_zp·w_a + b_zp·w_b).
 // - concat: the same view over its inputs (copies into one block when there are more
 //   than two or their channel groups differ), weight 1 from input k's channel c to
 //   output channel offset_k + c, each output channel its input's multiplier.
@@ -156,7 +158,7 @@ function pointwise(l: QLayer): boolean {
 
 /** Layers lowered to CONVs that can write their output one plane per descriptor. */
 function writesPlanes(l: QLayer): boolean {
-  return l.kind === 'conv' || l.kind === 'add' || l.kind === 'pad' || (l.kind === 'avgpool' && !l.excludePad);
+  return l.kind === 'conv' || l.kind === 'pad' || (l.kind === 'avgpool' && !l.excludePad);
 }
 
 class Lowering {
@@ -491,20 +493,30 @@ class Lowering {
         return;
       }
       case 'add': {
-        const [a, b] = ins.map((t) => this.groupedOf(t, i));
+        // Elementwise, with the same weights and multiplier on every channel: the operands'
+        // words are read as one-group pixels, so the add runs with CG = OG = 1 whatever
+        // the layout (both planar: planar out; otherwise both in the usual layout).
+        const planar = ins[0].planar && ins[1].planar;
+        const [a, b] = planar ? ins : ins.map((t) => this.groupedOf(t, i));
+        out.planar = planar;
         const [wa, wb] = l.weights;
-        const g = this.groups(a);
-        const px = a.shape[1] * a.shape[2];
-        const view: View = { t: a, offset: 0, h: 2, w: px, cg: g, rowStep: 0, rowTo: b, colStep: g };
-        this.conv(i, view, out, {
-          ...clamp,
-          realOut: oc,
+        const lanes = Math.min(n, oc); // with several groups every lane of a word is a channel
+        const view: View = { t: a, offset: 0, h: 2, w: a.words, cg: 1, rowStep: 0, rowTo: b, colStep: 1 };
+        this.push({
+          op: OP_CONV,
+          layer: i,
+          src: view,
+          dst: out,
+          dstOffset: 0,
+          og: 1,
           outH: 1,
-          outW: px,
+          outW: a.words,
           kernel: [2, 1],
           stride: [1, 1],
           pads: [0, 0],
-          w: (o, ci, ky) => (o === ci && o < oc ? (ky === 0 ? wa : wb) : 0),
+          ...clamp,
+          realOut: lanes,
+          w: (o, c, ky) => (o === c && o < lanes ? (ky === 0 ? wa : wb) : 0),
           // folded: bias - a_zp (w_a + w_b) = -(a_zp w_a + b_zp w_b)
           bias: () => (l.inQ.zeroPoint - l.inQB.zeroPoint) * wb,
           mult: () => l.mult,

@@ -375,6 +375,27 @@ export const generatedModels: Record<string, GraphSpec> = {
       node('MatMul', ['f', 'fc'], ['y']),
     ],
   },
+  // An add of two tensors that are both planar (a conv's output that a depthwise conv
+  // reads, and that depthwise conv's output), then a depthwise conv of the sum.
+  planar_add: {
+    input: { name: 'x', dims: [1, 3, 6, 5] },
+    initializers: [
+      w('wa', [18, 3, 3, 3], 80, 0.3),
+      w('dw', [18, 1, 3, 3], 81, 0.5),
+      w('dw2', [18, 1, 1, 3], 82),
+      w('fc', [2, 18], 83),
+    ],
+    nodes: [
+      node('Conv', ['x', 'wa'], ['a'], [attr.ints('pads', [1, 1, 1, 1])]),
+      node('Relu', ['a'], ['ra']),
+      node('Conv', ['ra', 'dw'], ['d'], [attr.i('group', 18), attr.ints('pads', [1, 1, 1, 1])]),
+      node('Add', ['ra', 'd'], ['s']),
+      node('Conv', ['s', 'dw2'], ['d2'], [attr.i('group', 18), attr.ints('pads', [0, 1, 0, 1])]),
+      node('GlobalAveragePool', ['d2'], ['g']),
+      node('Flatten', ['g'], ['f']),
+      node('Gemm', ['f', 'fc'], ['y'], [attr.i('transB', 1)]),
+    ],
+  },
 };
 
 /** BatchNormalization parameters NAME_g, NAME_b, NAME_m, NAME_v for `c` channels. */

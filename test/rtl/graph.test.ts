@@ -16,7 +16,14 @@ import { buildModel, randomArray } from '../host/helpers.ts';
 import { generatedModels } from '../host/models.ts';
 import { expectBitExact } from './compare.ts';
 
-const MODELS = ['depthwise_separable', 'residual_concat', 'pad_pools_norm', 'wide_depthwise', 'concat3_pool'];
+const MODELS = [
+  'depthwise_separable',
+  'residual_concat',
+  'pad_pools_norm',
+  'wide_depthwise',
+  'concat3_pool',
+  'planar_add',
+];
 const INPUTS = 3;
 
 describe.each([
