@@ -61,7 +61,7 @@ export function chooseActQuant(min: number, max: number): ActQuant {
   const hi = Math.max(max, 0);
   if (!(hi > lo)) return { scale: 1, zeroPoint: 0 }; // an all-zero tensor: any scale is exact
   const scale = (hi - lo) / 255;
-  const zeroPoint = Math.max(-128, Math.min(127, Math.round(-128 - lo / scale)));
+  const zeroPoint = Math.max(-128, Math.min(127, Math.round(-128 - lo / scale))) + 0; // never -0
   return { scale, zeroPoint };
 }
 

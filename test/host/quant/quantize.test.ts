@@ -119,6 +119,19 @@ describe('quantization', () => {
     expect(back.layers[0].kind === 'conv' && back.layers[0].weights instanceof Int8Array).toBe(true);
   });
 
+  it('round-trips graph models (add, concat, pad, grouped convs, exclude-pad pools, input transform, host step)', () => {
+    for (const name of ['residual_concat', 'pad_pools_norm', 'depthwise_separable', 'concat3_pool']) {
+      const m = importOnnx(buildModel(generatedModels[name]), name);
+      const qm = quantize(m, randomArray(4 * numel(m.input), 2, 1, 0.2), 4);
+      expect(parseQModel(serializeQModel(qm), `${name}.json`)).toEqual(qm);
+    }
+    const kinds = (n: string) =>
+      quantize(importOnnx(buildModel(generatedModels[n]), n), randomArray(256, 2), 1).layers.map(
+        (l) => l.kind,
+      );
+    expect(kinds('residual_concat')).toEqual(['conv', 'conv', 'add', 'conv', 'maxpool', 'concat', 'dense']);
+  });
+
   it('refuses a wrong version, a wrong format and corrupt contents with one clear InputError', () => {
     const text = serializeQModel(q);
     expect(() => parseQModel(text.replace('"version": 2', '"version": 3'), 'q.json')).toThrow(
