@@ -177,7 +177,7 @@ export function checkFinite(
  * Reads X.npy as samples of `shape`: float32 of shape [N, ...shape] or one sample
  * (`shape` itself, or [1, ...shape] collapsed), as SPEC section 2 says.
  */
-export function readSamples(path: string, shape: number[], what: string): Samples {
+export function readSamples(path: string, shape: number[], what = 'samples'): Samples {
   const a = readNpy(path);
   if (a.dtype !== 'float32') {
     throw new InputError(
