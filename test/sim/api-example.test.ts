@@ -2,19 +2,11 @@
 // file (importing host/index.ts where the user imports 'nnfpga') and run with node from
 // the repository root, on the simulated board.
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { repoRoot, tempDir } from '../host/helpers.ts';
-
-/** The first ```ts block of docs/API.md. */
-export function apiExample(): string {
-  const doc = readFileSync(path.join(repoRoot, 'docs', 'API.md'), 'utf8');
-  const m = /```ts\n([\s\S]*?)```/.exec(doc);
-  if (!m) throw new Error('docs/API.md has no ```ts block');
-  return m[1];
-}
+import { apiExample, repoRoot, tempDir } from '../host/helpers.ts';
 
 describe('docs/API.md example', () => {
   it('is at most ten lines of code after its import', () => {
