@@ -22,6 +22,7 @@ export {
   parseNpy,
   readSamples,
   readLabelledNpy,
+  encodeNpy,
   encodeNpyFloat32,
   checkFinite,
   type NpyArray,

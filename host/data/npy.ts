@@ -113,10 +113,14 @@ export function parseNpy(bytes: Uint8Array, where: string): NpyArray {
   return { dtype: kind.dtype, shape, data };
 }
 
-/** Encodes a float32 array as a version 1 .npy file. */
-export function encodeNpyFloat32(data: Float32Array, shape: number[]): Buffer {
+/** Encodes a typed array as a version 1 .npy file of dtype `descr` (e.g. '<f4', '<i8'). */
+export function encodeNpy(
+  data: Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array,
+  descr: string,
+  shape: number[],
+): Buffer {
   const dims = shape.length === 1 ? `${shape[0]},` : shape.join(', ');
-  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${dims}), }`;
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${dims}), }`;
   // Header padded with spaces and ended by \n so that the data starts on a 64-byte boundary.
   const total = Math.ceil((10 + header.length + 1) / 64) * 64;
   header = header.padEnd(total - 10 - 1, ' ') + '\n';
@@ -128,6 +132,11 @@ export function encodeNpyFloat32(data: Float32Array, shape: number[]): Buffer {
   out.write(header, 10, 'latin1');
   Buffer.from(data.buffer, data.byteOffset, data.byteLength).copy(out, total);
   return out;
+}
+
+/** Encodes a float32 array as a version 1 .npy file. */
+export function encodeNpyFloat32(data: Float32Array, shape: number[]): Buffer {
+  return encodeNpy(data, '<f4', shape);
 }
 
 /** A batch of float32 samples for a model whose per-sample shape is `shape`. */
