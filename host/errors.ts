@@ -67,7 +67,7 @@ function isSystemError(err: unknown): err is NodeJS.ErrnoException & { syscall: 
 export function reportError(
   err: unknown,
   verbose: boolean,
-  write = (s: string) => process.stderr.write(s),
+  write: (text: string) => void = (text) => void process.stderr.write(text),
 ): number {
   const stack = () => {
     if (verbose && err instanceof Error && err.stack) write(`${err.stack}\n`);
