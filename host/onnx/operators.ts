@@ -64,23 +64,14 @@ export const SUPPORTED_OPERATORS: readonly OperatorSupport[] = [
   { op: 'Reshape', runsAs: 'a reshape (no data moves)', conditions: 'a constant target shape' },
   { op: 'Identity', runsAs: 'nothing', conditions: 'always' },
   { op: 'Dropout', runsAs: 'nothing (inference)', conditions: 'no mask output' },
-  ...[
-    'Constant',
-    'Shape',
-    'Gather',
-    'Unsqueeze',
-    'Squeeze',
-    'Concat',
-    'Cast',
-    'Transpose',
-    'Sub',
-    'Mul',
-    'Div',
-  ].map((op) => ({
-    op,
-    runsAs: 'computed at import (constant folding)',
-    conditions: 'on constants only (shape arithmetic such as x.view(x.size(0), -1))',
-  })),
+  { op: 'Shape', runsAs: 'a constant (shapes are static)', conditions: 'always' },
+  ...['Constant', 'Gather', 'Unsqueeze', 'Squeeze', 'Concat', 'Cast', 'Transpose', 'Sub', 'Mul', 'Div'].map(
+    (op) => ({
+      op,
+      runsAs: 'computed at import (constant folding)',
+      conditions: 'on constants only (shape arithmetic such as x.view(x.size(0), -1))',
+    }),
+  ),
 ];
 
 const byName = new Map(SUPPORTED_OPERATORS.map((o) => [o.op, o]));
@@ -93,12 +84,21 @@ export function operatorSupport(op: string): OperatorSupport | undefined {
 /** The operator names, for one-line messages. */
 export const SUPPORTED_OPS = SUPPORTED_OPERATORS.map((o) => o.op).join(', ');
 
-/** The table as GitHub markdown (the README's "Supported operators" section). */
+/**
+ * The table as GitHub markdown (the README's "Supported operators" section); operators
+ * next to each other that run the same way under the same conditions share a row.
+ */
 export function operatorTable(ops: readonly OperatorSupport[] = SUPPORTED_OPERATORS): string {
   const cell = (s: string) => s.replace(/\|/g, '\\|');
+  const rows: { ops: string[]; runsAs: string; conditions: string }[] = [];
+  for (const o of ops) {
+    const last = rows.at(-1);
+    if (last && last.runsAs === o.runsAs && last.conditions === o.conditions) last.ops.push(o.op);
+    else rows.push({ ops: [o.op], runsAs: o.runsAs, conditions: o.conditions });
+  }
   return [
     '| ONNX operator | runs as | accepted when |',
     '| --- | --- | --- |',
-    ...ops.map((o) => `| ${cell(o.op)} | ${cell(o.runsAs)} | ${cell(o.conditions)} |`),
+    ...rows.map((r) => `| ${cell(r.ops.join(', '))} | ${cell(r.runsAs)} | ${cell(r.conditions)} |`),
   ].join('\n');
 }
