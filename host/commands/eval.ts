@@ -21,10 +21,18 @@ const DATASETS = ['fashion-mnist'] as const;
 
 const pct = (v: number | null): string => (v === null ? '-' : `${(100 * v).toFixed(2)} %`);
 
-/** The confusion matrix as text: rows the true label, columns the prediction; the diagonal in colour. */
-export function formatConfusion(confusion: number[][], c: Colors = plain): string[] {
+/**
+ * The confusion matrix as text: rows the true label, columns the prediction, the
+ * diagonal in colour; the last column is the class's accuracy.
+ */
+export function formatConfusion(
+  confusion: number[][],
+  perClass: (number | null)[],
+  c: Colors = plain,
+): string[] {
   const w = Math.max(4, ...confusion.flat().map((v) => String(v).length)) + 1;
-  const head = `${'true\\pred'.padEnd(10)}${confusion.map((_, j) => String(j).padStart(w)).join('')}`;
+  const acc = (v: number | null) => (v === null ? '-' : `${(100 * v).toFixed(1)} %`).padStart(10);
+  const head = `${'true\\pred'.padEnd(10)}${confusion.map((_, j) => String(j).padStart(w)).join('')}${'accuracy'.padStart(10)}`;
   const rows = confusion.map(
     (row, i) =>
       `${String(i).padEnd(10)}${row
@@ -32,7 +40,7 @@ export function formatConfusion(confusion: number[][], c: Colors = plain): strin
           const cell = String(v).padStart(w);
           return i === j ? c.green(cell) : v > 0 ? c.yellow(cell) : c.dim(cell);
         })
-        .join('')}`,
+        .join('')}${acc(perClass[i])}`,
   );
   return [head, ...rows];
 }
@@ -45,9 +53,8 @@ export function formatEval(r: EvalReport, c: Colors = plain): string {
     `accuracy  float ${pct(s.accuracy.float)}  int8 ${pct(s.accuracy.int8)}  device ${pct(s.accuracy.device)}`,
     `int8 and float pick the same class on ${pct(s.int8_float_agreement)} of the inputs; cycles/inference: ${s.cycles_per_inference ?? '-'}`,
     ...verdictLines(s, c),
-    `accuracy per class (${of}): ${s.per_class.map((v, k) => `${k}: ${pct(v)}`).join(', ')}`,
-    `confusion matrix (${of}; rows: true label, columns: prediction):`,
-    ...formatConfusion(s.confusion, c),
+    `confusion matrix and accuracy per class (${of}; rows: true label, columns: prediction):`,
+    ...formatConfusion(s.confusion, s.per_class, c),
     ...Object.entries(r.rounding ?? {}).map(
       ([name, v]) =>
         `${name} rounding: int8 ${pct(v.accuracy)}, ${v.differing_outputs} output values differ from nnfpga's rule on ${v.differing_inputs} inputs`,

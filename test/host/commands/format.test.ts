@@ -119,7 +119,7 @@ describe('run and eval text', () => {
     expect(red).toContain(colors(true).red(colors(true).bold('device DIFFERS from the integer reference')));
   });
 
-  it('eval prints accuracies, per-class accuracy and the confusion matrix', () => {
+  it("eval prints accuracies, and the confusion matrix with each class's accuracy", () => {
     const r: EvalReport = {
       summary: {
         inputs: 4,
@@ -144,15 +144,15 @@ describe('run and eval text', () => {
     const text = formatEval(r);
     expect(text).toContain('accuracy  float 75.00 %  int8 50.00 %  device -');
     expect(text).toContain(
-      'accuracy per class (the integer reference (no device)): 0: 100.00 %, 1: 0.00 %, 2: -',
+      'confusion matrix and accuracy per class (the integer reference (no device); rows: true label, columns: prediction):',
     );
     expect(text.split('\n').slice(-4)).toEqual([
-      'true\\pred     0    1    2',
-      '0             2    0    0',
-      '1             1    0    1',
-      '2             0    0    0',
+      'true\\pred     0    1    2  accuracy',
+      '0             2    0    0   100.0 %',
+      '1             1    0    1     0.0 %',
+      '2             0    0    0         -',
     ]);
-    expect(formatConfusion(r.summary.confusion, colors(true))[1]).toMatch(ANSI);
+    expect(formatConfusion(r.summary.confusion, r.summary.per_class, colors(true))[1]).toMatch(ANSI);
   });
 });
 
