@@ -96,6 +96,8 @@ export const registerEval: Register = (program) => {
       ['inputs', 'labels', '--inputs', '--labels Y.npy'],
       ['labels', 'inputs', '--labels', '--inputs X.npy'],
     ]);
+    if (cmd.getOptionValueSource('dataDir') === 'cli' && !opts.dataset)
+      throw new UsageError('--data-dir needs --dataset fashion-mnist');
     if (!opts.dataset && !opts.inputs)
       throw new UsageError(
         'give the labelled data: --dataset fashion-mnist, or --inputs X.npy --labels Y.npy',

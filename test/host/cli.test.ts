@@ -71,6 +71,11 @@ describe('usage errors: one line, exit 1, before any model is loaded or work don
       /^nnfpga: --inputs needs --labels Y\.npy$/,
     ],
     [
+      'eval --data-dir without --dataset',
+      ['eval', NO_MODEL, '--inputs', 'x.npy', '--labels', 'y.npy', '--data-dir', '/tmp'],
+      /^nnfpga: --data-dir needs --dataset fashion-mnist$/,
+    ],
+    [
       'eval without data',
       ['eval', NO_MODEL],
       /^nnfpga: give the labelled data: --dataset fashion-mnist, or --inputs X\.npy --labels Y\.npy$/,
