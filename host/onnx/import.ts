@@ -11,6 +11,7 @@ import type onnxPkg from 'onnx-proto';
 import { InputError, UnsupportedOpError } from '../errors.ts';
 import type { Activation, ConvLayer, DenseLayer, FloatModel, Layer, Pads, PoolLayer, Shape } from '../ir.ts';
 import { formatShape, noActivation } from '../ir.ts';
+import { operatorSupport, SUPPORTED_OPS } from './operators.ts';
 import {
   CONST_OPS,
   attrFloat,
@@ -31,9 +32,7 @@ import {
   type NodeProto,
 } from './tensor.ts';
 
-export const SUPPORTED_OPS =
-  'Conv, BatchNormalization (after Conv or Gemm), Gemm, MatMul (+ Add), Relu, Clip, MaxPool, AveragePool, ' +
-  'GlobalAveragePool, Flatten, Reshape, Identity, Dropout (and constant shape arithmetic)';
+export { SUPPORTED_OPS };
 
 type Value = { kind: 'const'; t: ConstTensor } | { kind: 'act'; dims: number[]; id: number };
 
@@ -254,6 +253,9 @@ class Importer {
         `${where} from domain '${node.domain}' is not supported; supported ops: ${SUPPORTED_OPS}`,
       );
     }
+    // The operator table (host/onnx/operators.ts) is the list of what is accepted.
+    if (!operatorSupport(op))
+      throw new UnsupportedOpError(`${where} is not supported; supported ops: ${SUPPORTED_OPS}`);
     const ins = (node.input ?? []).map((n) => (n === '' ? undefined : this.values.get(n)));
     const allConst = ins.every((v) => v === undefined || v.kind === 'const');
 

@@ -113,6 +113,18 @@ export interface QuantizeSource {
   calibration: string;
 }
 
+/**
+ * Calibrates on `samples` (min/max per tensor) and quantizes: `nnfpga quantize` in one
+ * call. `source` is what the quantized model records about where it came from.
+ */
+export function quantize(
+  model: FloatModel,
+  samples: { data: Float32Array; count: number },
+  source: QuantizeSource = { model: model.source, calibration: `${samples.count} samples` },
+): QModel {
+  return quantizeModel(model, calibrate(model, samples.data, samples.count), source);
+}
+
 export function quantizeModel(model: FloatModel, stats: CalibrationStats, source: QuantizeSource): QModel {
   const inQ = chooseActQuant(stats.input.min, stats.input.max);
   let cur = inQ;

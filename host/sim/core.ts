@@ -12,7 +12,8 @@ import { DeviceError } from '../errors.ts';
 import { coreParams } from '../compiler/configs.ts';
 import { packTensor, unpackTensor } from '../compiler/layout.ts';
 import type { DeviceConfig, DeviceImage } from '../compiler/types.ts';
-import { REPO_ROOT, buildVerilator } from './verilator.ts';
+import { buildDir } from '../paths.ts';
+import { buildVerilator } from './verilator.ts';
 
 const run = promisify(execFile);
 
@@ -192,7 +193,7 @@ export async function runCore(
     typeof opts.trace === 'string'
       ? opts.trace
       : traceOn
-        ? path.join(REPO_ROOT, 'build', 'trace', `${opts.name ?? 'core'}-${Date.now()}.fst`)
+        ? path.join(buildDir('trace'), `${opts.name ?? 'core'}-${Date.now()}.fst`)
         : undefined;
   const timeoutCycles = 50_000_000;
   const res = await runScript(exe, s, { trace, timeoutCycles });

@@ -1,7 +1,8 @@
 // Builds Verilator simulations, cached by content.
 //
 // buildVerilator() hashes the Verilator version, every source file's content and the
-// options, and builds into build/verilator/<name>-<hash>/ only when that folder does not
+// options, and builds into build/verilator/<name>-<hash>/ (host/paths.ts buildDir: the
+// user's cache folder outside a clone) only when that folder does not
 // exist yet. The build happens in a private temporary folder that is renamed into place
 // at the end (rename is atomic on one file system), so two processes (vitest workers)
 // that build the same thing at once both succeed: the second rename finds the folder
@@ -13,14 +14,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { ToolError } from '../errors.ts';
+import { MissingToolError, ToolError } from '../errors.ts';
+import { buildDir, PACKAGE_ROOT } from '../paths.ts';
 
 const run = promisify(execFile);
 
-/** Repository root (this file is host/sim/verilator.ts). */
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The package root: rtl/ and sim/ are read from here (host/paths.ts). */
+export const REPO_ROOT = PACKAGE_ROOT;
 
 export interface VerilatorBuild {
   /** Short name, used in the folder name. */
@@ -49,7 +50,9 @@ async function verilatorVersion(): Promise<string> {
     versionCache = stdout.trim();
     return versionCache;
   } catch {
-    throw new ToolError('verilator not found on PATH: install it (scripts/setup.sh installs Verilator 5)');
+    throw new MissingToolError(
+      'verilator not found on PATH: install Verilator 5 (apt-get install verilator; make deps in a clone)',
+    );
   }
 }
 
@@ -83,7 +86,7 @@ export async function buildVerilator(opts: VerilatorBuild): Promise<string> {
     }
   }
   const key = hash.digest('hex').slice(0, 16);
-  const root = path.join(REPO_ROOT, 'build', 'verilator');
+  const root = buildDir('verilator');
   const finalDir = path.join(root, `${opts.name}-${key}`);
   const exe = path.join(finalDir, opts.name);
   if (existsSync(exe)) return exe;
