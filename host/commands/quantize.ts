@@ -9,11 +9,21 @@ import { loadModel } from '../model.ts';
 import { saveQModel } from '../quant/qmodel-io.ts';
 import { calibrate, quantizeModel } from '../quant/quantize.ts';
 import type { QModel } from '../quant/types.ts';
+import { formatSqnr, layerSqnr, type SqnrReport } from '../quant/sqnr.ts';
 import { emit, log, withCommon, type CommonOptions, type Register } from './common.ts';
 
 interface QuantizeOptions extends CommonOptions {
   calib: string;
   output: string;
+  report?: boolean;
+}
+
+/** SQNR per layer (host/quant/sqnr.ts) of a quantized model over its calibration samples. */
+export function quantizeReport(modelPath: string, q: QModel, calibPath: string): SqnrReport {
+  const m = loadModel(modelPath);
+  if (m.kind !== 'onnx') throw new InputError(`${modelPath}: --report needs the ONNX model`);
+  const calib = readSamples(calibPath, m.float.input, 'calibration data');
+  return layerSqnr(q, m.float, calib.data, calib.count);
 }
 
 /** Calibrates `float` on the samples of `calibPath` and quantizes it. */
@@ -42,10 +52,15 @@ export const registerQuantize: Register = (program: Command) => {
       .description('post-training int8 quantization (per-channel weights, per-tensor min/max activations)')
       .argument('<MODEL>', 'an .onnx model')
       .requiredOption('--calib <CALIB.npy>', 'calibration samples, float32 [N, ...input shape]')
-      .requiredOption('-o, --output <OUT>', 'quantized model to write (e.g. build/model.nnq.json)'),
+      .requiredOption('-o, --output <OUT>', 'quantized model to write (e.g. build/model.nnq.json)')
+      .option(
+        '--report',
+        'also: SQNR and max error per layer, int8 against float, on the calibration samples',
+      ),
   ).action((model: string, opts: QuantizeOptions) => {
     const q = quantizeFile(model, opts.calib, opts.output);
     log(`quantized ${model} with ${q.source.calibrationSamples} calibration samples -> ${opts.output}`);
+    const sqnr = opts.report ? quantizeReport(model, q, opts.calib) : null;
     emit(
       opts,
       {
@@ -61,14 +76,16 @@ export const registerQuantize: Register = (program: Command) => {
           hi: l.hi,
         })),
         calibration: { file: opts.calib, samples: q.source.calibrationSamples, method: 'minmax' },
+        ...(sqnr ? { sqnr } : {}),
       },
       () =>
-        q.layers
-          .map(
+        [
+          ...q.layers.map(
             (l) =>
               `${l.name.padEnd(24)} ${l.kind.padEnd(8)} out scale ${l.outQ.scale.toPrecision(6)} zp ${l.outQ.zeroPoint} clamp [${l.lo}, ${l.hi}]`,
-          )
-          .join('\n'),
+          ),
+          ...(sqnr ? ['', formatSqnr(sqnr)] : []),
+        ].join('\n'),
     );
   });
 };

@@ -5,10 +5,13 @@ import { openTarget, withTarget, type TargetOptions } from '../target.ts';
 import { progressBar } from './progress.ts';
 import { verdictLines } from './report.ts';
 import { emit, log, withCommon, type CommonOptions, type Register } from './common.ts';
+import { InputError } from '../errors.ts';
+import { formatProfile, profileRun, profiling, type Profile } from '../profile.ts';
 
 interface RunOptions extends CommonOptions, TargetOptions {
   input: string;
   calib?: string;
+  profile?: boolean;
 }
 
 const fmt = (v: number[] | null): string => (v ? v.map((x) => x.toFixed(3)).join(' ') : '-');
@@ -48,21 +51,33 @@ export const registerRun: Register = (program: Command) => {
         .option(
           '--calib <CALIB.npy>',
           'calibration samples for an ONNX model (default: the inputs, with a warning)',
+        )
+        .option(
+          '--profile',
+          'also: per-layer cycles (device counters) beside estimate and ideal, SQNR per layer, wire/compute split',
         ),
     ),
   ).action(async (model: string, opts: RunOptions) => {
+    if (opts.profile && !opts.sim && opts.port === undefined)
+      throw new InputError('--profile reads the device counters: give a TARGET (--sim or --port PATH)');
+    const prof = opts.profile ? profiling((q) => openTarget(opts, q)) : null;
     const bar = process.stderr.isTTY && !opts.json ? progressBar('infer', 0, 'inputs') : null;
     try {
       const report = await runModel(
         model,
         opts.input,
         opts.calib,
-        (q) => openTarget(opts, q),
+        prof ? prof.factory : (q) => openTarget(opts, q),
         log,
         (done, total) => bar?.update(done, total),
       );
       bar?.stop();
-      emit(opts, report, () => formatRun(report, opts.verbose));
+      const dev = prof?.result();
+      const profile: Profile | null = dev ? profileRun(dev, model, opts.input) : null;
+      const out = profile ? { ...report, profile } : report;
+      emit(opts, out, () =>
+        [formatRun(report, opts.verbose), ...(profile ? [formatProfile(profile)] : [])].join('\n'),
+      );
       // A device that differs from the integer reference is a device failure (SPEC: exit 2).
       if (report.summary.mismatches) process.exitCode = 2;
     } finally {
