@@ -83,7 +83,15 @@ export function decodeProgram(dmem: Uint32Array): DescriptorShape[] {
 }
 
 /** Cycles of one CONV output group's periods (from the first beat to pixel P-1 leaving). */
-function convGroupCycles(n: number, k: number, p: number, interval: number, t0: number, lastIssue: number) {
+function convGroupCycles(
+  n: number,
+  k: number,
+  p: number,
+  interval: number,
+  t0: number,
+  lastIssue: number,
+  issues?: number[],
+) {
   const w = Math.min(k, n);
   let t = t0;
   let last = lastIssue;
@@ -95,6 +103,7 @@ function convGroupCycles(n: number, k: number, p: number, interval: number, t0: 
       // pixel s leaves at this period's first beat: its sum goes to the requantizer
       t = Math.max(t, last + interval);
       last = t;
+      issues?.push(t);
     }
     t += n;
     if (!slide) x += w;
@@ -122,6 +131,18 @@ export function layerCycles(d: DescriptorShape, n: number): number {
     t += og === d.og - 1 ? OVERHEAD.layerDrain(n) : OVERHEAD.ogDrain(n);
   }
   return t;
+}
+
+/**
+ * Cycles (from the layer's descriptor fetch) at which the first output group's pixels
+ * leave for the requantizer (their sums finish one pipeline later), and when its
+ * periods begin.
+ */
+export function convSchedule(d: DescriptorShape, n: number): { start: number; issues: number[] } {
+  const start = OVERHEAD.fetch + OVERHEAD.params;
+  const issues: number[] = [];
+  convGroupCycles(n, d.k, d.p, Math.max(d.steps, n), start, -Infinity, issues);
+  return { start, issues };
 }
 
 export interface LayerBoundFigures {
