@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Installs what nnfpga needs on a fresh Debian machine, and nothing that is already there:
-# the open FPGA tools and Verilator (apt-get), the Fashion-MNIST data set (apt-get),
-# Chromium for the report's browser test (apt-get; playwright-core drives it and never
-# downloads a browser) and the node packages (npm ci). Called by `make deps`, which `make test` and `make demo` run.
+# the open FPGA tools and Verilator (apt-get), the Fashion-MNIST data set (apt-get) and
+# the node packages (npm ci). Called by `make deps`, which `make test` and `make demo` run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,7 +14,7 @@ command -v openFPGALoader >/dev/null || need+=(openfpgaloader)
 [ -e /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ] || need+=(dataset-fashion-mnist)
 command -v g++ >/dev/null || need+=(g++)
 command -v make >/dev/null || need+=(make)
-command -v chromium >/dev/null || need+=(chromium)
+command -v chromium >/dev/null || need+=(chromium) # the report's browser test (playwright-core drives it)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
