@@ -256,7 +256,7 @@ function animationSection(d: ReportData): string {
   const n = a.n;
   const c = n <= 4 ? 92 : 64;
   const x0 = 130;
-  const y0 = 60;
+  const y0 = 24;
   const f = a.frames[0];
   const lane = (id: string, x: number, y: number, w: number, text: string) =>
     `<g><rect id="${id}-box" class="lane" x="${x}" y="${y}" width="${w}" height="20" rx="3"/><text id="${id}" x="${x + w / 2}" y="${y + 14}" text-anchor="middle">${text}</text></g>`;
@@ -322,6 +322,7 @@ function animationSection(d: ReportData): string {
 <div class="controls"><button id="anim-back" type="button">◀ step</button><button id="anim-play" type="button">play</button><button id="anim-step" type="button">step ▶</button>
 <input id="anim-slider" type="range" min="0" max="${a.frames.length - 1}" value="0"><select id="anim-speed"><option value="400">slow</option><option value="150" selected>normal</option><option value="40">fast</option></select></div>
 <p>cycle <b id="anim-cycle">${f.cycle}</b> of the run (layer cycle <span id="anim-layer-cycle">${f.layer_cycle}</span>, frame <span id="anim-index">1 / ${a.frames.length}</span>) · controller: <span id="anim-state">${esc(f.state)}</span> · PEs busy: <span id="anim-busy"></span></p>
+<p class="mut">Each PE: its resident weight <b>w</b>, the activation <b>x</b> it multiplied this cycle (moving east), and the partial sum it passes south (bold). Weight loads: <span id="anim-wload"></span></p>
 <div id="anim">${parts.join('')}</div>`;
 }
 
