@@ -1,7 +1,9 @@
 // nnfpga info MODEL --board B | --config sim8: the fit check and per-layer estimates
 // (host/board-info.ts), wired into `info` by host/commands/info.ts.
 import Table from 'cli-table3';
-import { boardInfo, modelForEstimate, resolveTarget, type BoardInfo } from '../board-info.ts';
+import { Option } from 'commander';
+import { boardNames } from '../board/boards.ts';
+import { boardInfo, CONFIG_NAMES, modelForEstimate, resolveTarget, type BoardInfo } from '../board-info.ts';
 import { formatShape } from '../ir.ts';
 import { emit, log, type CommonOptions } from './common.ts';
 
@@ -53,6 +55,19 @@ export function formatBoardInfo(r: BoardInfo): string {
       `(${w.clocks_per_bit} clocks per bit): wire out ${n(w.wire_out_cycles)} (${n(w.wire_bytes_out)} B), ` +
       `compute ${n(w.compute_cycles)}, wire in ${n(w.wire_in_cycles)} (${n(w.wire_bytes_in)} B): ${w.bound}-bound`,
   ].join('\n');
+}
+
+/** The options `info` takes for the fit check (declared, so bad values fail before any work). */
+export function infoBoardOptions(): Option[] {
+  return [
+    new Option('--board <B>', 'also: does it fit this board, estimated cycles and bound per layer')
+      .choices(boardNames())
+      .conflicts('config'),
+    new Option('--config <C>', 'also: does it fit this configuration (sim8: the simulated board)').choices([
+      ...CONFIG_NAMES,
+    ]),
+    new Option('--calib <CALIB.npy>', 'with --board/--config: calibration samples for an ONNX model'),
+  ];
 }
 
 /** The `info` action when --board or --config is given. */

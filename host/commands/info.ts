@@ -5,7 +5,7 @@ import { floatModelInfo, qModelInfo, type ModelInfo } from '../info.ts';
 import { formatShape } from '../ir.ts';
 import { loadModel } from '../model.ts';
 import { emit, withCommon, type CommonOptions, type Register } from './common.ts';
-import { infoBoardAction, type InfoBoardOptions } from './info-board.ts';
+import { infoBoardAction, infoBoardOptions, type InfoBoardOptions } from './info-board.ts';
 
 export function modelInfo(path: string): ModelInfo {
   const m = loadModel(path);
@@ -91,17 +91,16 @@ export function formatInfo(info: ModelInfo): string {
 }
 
 export const registerInfo: Register = (program: Command) => {
-  withCommon(
+  const cmd = withCommon(
     program
       .command('info')
       .description(
         'per-layer table: op, shapes, weights, biases, params, MACs, FLOPs, bytes at int8 and fp32',
       )
-      .argument('<MODEL>', 'an .onnx model or a quantized model from `nnfpga quantize`')
-      .option('--board <B>', 'also: does it fit this board, estimated cycles and bound per layer')
-      .option('--config <C>', 'also: does it fit this configuration (sim8: the simulated board)')
-      .option('--calib <CALIB.npy>', 'with --board/--config: calibration samples for an ONNX model'),
-  ).action((model: string, opts: CommonOptions & InfoBoardOptions) => {
+      .argument('<MODEL>', 'an .onnx model or a quantized model from `nnfpga quantize`'),
+  );
+  for (const o of infoBoardOptions()) cmd.addOption(o);
+  cmd.action((model: string, opts: CommonOptions & InfoBoardOptions) => {
     if (opts.board !== undefined || opts.config !== undefined) return infoBoardAction(model, opts);
     const info = modelInfo(model);
     emit(opts, info, () => formatInfo(info));

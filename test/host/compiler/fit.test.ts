@@ -68,9 +68,12 @@ describe('fit check', () => {
     expect(r.stdout.split('\n')[1]).toMatch(/^does not fit hx8k: AMEM/);
   });
 
-  it('info --board with an unknown board is a usage error naming the boards', async () => {
+  it('info --board with an unknown board, or with --config too, is a usage error naming the choices', async () => {
     const r = await nnfpga('info', fixture('mlp.onnx'), '--board', 'nosuch');
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/unknown board 'nosuch': choose one of icebreaker, hx8k/);
+    expect(r.stderr).toMatch(/'nosuch' is invalid\. Allowed choices are icebreaker, hx8k/);
+    const both = await nnfpga('info', fixture('mlp.onnx'), '--board', 'hx8k', '--config', 'sim8');
+    expect(both.code).toBe(1);
+    expect(both.stderr).toMatch(/cannot be used with option '--config/);
   });
 });
