@@ -6,6 +6,7 @@ import { floatModelInfo, qModelInfo, type LayerInfo, type ModelInfo } from '../i
 import { formatShape } from '../ir.ts';
 import { loadModel } from '../model.ts';
 import { emit, type Register } from './common.ts';
+import { infoBoardAction, infoBoardOptions } from './info-board.ts';
 
 export function modelInfo(path: string): ModelInfo {
   const m = loadModel(path);
@@ -125,7 +126,12 @@ export const registerInfo: Register = (program) => {
     .description('per-layer table: op, shapes, weights, biases, params, MACs, FLOPs, bytes at int8 and fp32')
     .argument('<MODEL>', 'an .onnx model or a quantized model from `nnfpga quantize`')
     .option('--wide', 'every column (input shapes, weights and biases, FLOPs, fp32 bytes)')
+    .addOption(infoBoardOptions.board)
+    .addOption(infoBoardOptions.config)
+    .addOption(infoBoardOptions.calib)
     .action((model, opts, cmd) => {
+      if (opts.board !== undefined || opts.config !== undefined)
+        return infoBoardAction(model, { ...opts, ...cmd.optsWithGlobals() });
       const info = modelInfo(model);
       emit(cmd.optsWithGlobals(), info, () => formatInfo(info, opts));
     });

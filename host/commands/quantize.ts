@@ -8,8 +8,17 @@ import { loadModel } from '../model.ts';
 import { saveQModel } from '../quant/qmodel-io.ts';
 import { calibrate, quantizeModel } from '../quant/quantize.ts';
 import type { QModel } from '../quant/types.ts';
+import { formatSqnr, layerSqnr, type SqnrReport } from '../quant/sqnr.ts';
 import { emit, type Register } from './common.ts';
 import { createProgress } from './progress.ts';
+
+/** SQNR per layer (host/quant/sqnr.ts) of a quantized model over its calibration samples. */
+export function quantizeReport(modelPath: string, q: QModel, calibPath: string): SqnrReport {
+  const m = loadModel(modelPath);
+  if (m.kind !== 'onnx') throw new InputError(`${modelPath}: --report needs the ONNX model`);
+  const calib = readSamples(calibPath, m.float.input, 'calibration data');
+  return layerSqnr(q, m.float, calib.data, calib.count);
+}
 
 /** Calibrates `float` on the samples of `calibPath` and quantizes it. */
 export function quantizeWith(float: FloatModel, calibPath: string, modelPathForRecord: string): QModel {
@@ -37,11 +46,13 @@ export const registerQuantize: Register = (program) => {
     .argument('<MODEL>', 'an .onnx model')
     .requiredOption('--calib <CALIB.npy>', 'calibration samples, float32 [N, ...input shape]')
     .requiredOption('-o, --output <OUT>', 'quantized model to write (e.g. build/model.nnq.json)')
+    .option('--report', 'also: SQNR and max error per layer, int8 against float, on the calibration samples')
     .action((model, opts, cmd) => {
       const q = quantizeFile(model, opts.calib, opts.output);
       createProgress().log(
         `quantized ${model} with ${q.source.calibrationSamples} calibration samples -> ${opts.output}`,
       );
+      const sqnr = opts.report ? quantizeReport(model, q, opts.calib) : null;
       emit(
         cmd.optsWithGlobals(),
         {
@@ -57,14 +68,16 @@ export const registerQuantize: Register = (program) => {
             hi: l.hi,
           })),
           calibration: { file: opts.calib, samples: q.source.calibrationSamples, method: 'minmax' },
+          ...(sqnr ? { sqnr } : {}),
         },
         () =>
-          q.layers
-            .map(
+          [
+            ...q.layers.map(
               (l) =>
                 `${l.name.padEnd(24)} ${l.kind.padEnd(8)} out scale ${l.outQ.scale.toPrecision(6)} zp ${l.outQ.zeroPoint} clamp [${l.lo}, ${l.hi}]`,
-            )
-            .join('\n'),
+            ),
+            ...(sqnr ? ['', formatSqnr(sqnr)] : []),
+          ].join('\n'),
       );
     });
 };

@@ -1,5 +1,6 @@
 // nnfpga run MODEL --input X.npy [--calib CALIB.npy] [TARGET] [--json | --jsonl] (host/run.ts).
 import { UsageError } from '../errors.ts';
+import { formatProfile, profileRun, profiling, type Profile } from '../profile.ts';
 import { runModel, type RunReport } from '../run.ts';
 import { openTarget } from '../target.ts';
 import { plain, type Colors } from './color.ts';
@@ -52,17 +53,26 @@ export const registerRun: Register = (program) => {
         '--calib <CALIB.npy>',
         'calibration samples for an ONNX model (default: the inputs, with a warning)',
       )
-      .option('--jsonl', 'one JSON object per line per input, then one summary line'),
+      .option('--jsonl', 'one JSON object per line per input, then one summary line')
+      .option(
+        '--profile',
+        'also: per-layer cycles (device counters) beside estimate and ideal, SQNR per layer, wire/compute split',
+      ),
   ).action(async (model, opts, cmd) => {
     const g = cmd.optsWithGlobals();
     if (g.json && opts.jsonl) throw new UsageError('give either --json or --jsonl, not both');
+    if (opts.profile && !opts.sim && opts.port === undefined)
+      throw new UsageError('--profile reads the device counters: give a TARGET (--sim or --port PATH)');
     const progress = createProgress();
+    const open: Parameters<typeof profiling>[0] = (q) =>
+      openTarget({ ...opts, onProgress: progress.onProgress }, q);
+    const prof = opts.profile ? profiling(open) : null;
     try {
       const report = await runModel(
         model,
         opts.input,
         opts.calib,
-        (q) => openTarget({ ...opts, onProgress: progress.onProgress }, q),
+        prof ? prof.factory : open,
         progress.log,
         (done, total) => progress.onProgress({ task: 'infer', done, total, unit: 'inputs' }),
         opts.jsonl
@@ -70,8 +80,17 @@ export const registerRun: Register = (program) => {
           : undefined,
       );
       progress.stop();
-      if (opts.jsonl) process.stdout.write(`${jsonLine({ summary: report.summary })}\n`);
-      else emit(g, report, (c) => formatRun(report, { all: g.verbose, colors: c }));
+      const dev = prof?.result();
+      const profile: Profile | null = dev ? profileRun(dev, model, opts.input) : null;
+      if (opts.jsonl)
+        process.stdout.write(`${jsonLine({ summary: report.summary, ...(profile ? { profile } : {}) })}\n`);
+      else
+        emit(g, profile ? { ...report, profile } : report, (c) =>
+          [
+            formatRun(report, { all: g.verbose, colors: c }),
+            ...(profile ? [formatProfile(profile)] : []),
+          ].join('\n'),
+        );
       // A device that differs from the integer reference is a device failure (SPEC: exit 2).
       if (report.summary.mismatches) process.exitCode = 2;
     } finally {

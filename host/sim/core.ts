@@ -98,7 +98,7 @@ export interface ScriptResult {
 export async function runScript(
   exe: string,
   script: CoreScript,
-  opts: { timeoutCycles?: number; trace?: string } = {},
+  opts: { timeoutCycles?: number; trace?: string; extraArgs?: string[] } = {},
 ): Promise<ScriptResult> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'nnfpga-core-'));
   try {
@@ -111,6 +111,7 @@ export async function runScript(
       await mkdir(path.dirname(opts.trace), { recursive: true });
       args.push(`+trace=${opts.trace}`);
     }
+    if (opts.extraArgs) args.push(...opts.extraArgs);
     let stderr: string;
     try {
       ({ stderr } = await run(exe, args, { maxBuffer: 16 * 1024 * 1024 }));

@@ -38,6 +38,8 @@ export interface VerilatorBuild {
   defines?: Record<string, string | number>;
   /** Compile FST tracing in (--trace-fst); the bench decides when to open a file. */
   trace?: boolean;
+  /** With trace: VCD instead of FST (--trace; the bench sees NNFPGA_TRACE_VCD). */
+  traceVcd?: boolean;
   /** Extra include folders for Verilog (-I); rtl/ is always one. */
   includeDirs?: string[];
 }
@@ -72,6 +74,7 @@ export async function buildVerilator(opts: VerilatorBuild): Promise<string> {
       params: opts.params,
       defines: opts.defines,
       trace: !!opts.trace,
+      ...(opts.traceVcd ? { traceVcd: true } : {}),
     }),
   );
   for (const f of [...sources, ...cppSources]) {
@@ -116,7 +119,8 @@ export async function buildVerilator(opts: VerilatorBuild): Promise<string> {
     '-O2 -std=c++17',
     ...includeDirs.map((d) => `-I${d}`),
   ];
-  if (opts.trace) args.push('--trace-fst', '-CFLAGS', '-DNNFPGA_TRACE=1');
+  if (opts.trace && opts.traceVcd) args.push('--trace', '-CFLAGS', '-DNNFPGA_TRACE=1 -DNNFPGA_TRACE_VCD=1');
+  else if (opts.trace) args.push('--trace-fst', '-CFLAGS', '-DNNFPGA_TRACE=1');
   for (const [k, v] of Object.entries(opts.params ?? {})) args.push(`-G${k}=${v}`);
   for (const [k, v] of Object.entries(opts.defines ?? {}))
     args.push(`+define+${k}=${v}`, '-CFLAGS', `-D${k}=${v}`);
