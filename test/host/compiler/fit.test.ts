@@ -71,7 +71,9 @@ describe('fit check', () => {
   it('info --board with an unknown board, or with --config too, is a usage error naming the choices', async () => {
     const r = await nnfpga('info', fixture('mlp.onnx'), '--board', 'nosuch');
     expect(r.code).toBe(1);
-    expect(r.stderr.trim()).toBe('nnfpga: --board nosuch: choose one of icebreaker, hx8k (see nnfpga info --help)');
+    expect(r.stderr.trim()).toBe(
+      'nnfpga: --board nosuch: choose one of icebreaker, hx8k (see nnfpga info --help)',
+    );
     const both = await nnfpga('info', fixture('mlp.onnx'), '--board', 'hx8k', '--config', 'sim8');
     expect(both.code).toBe(1);
     expect(both.stderr.trim()).toBe('nnfpga: --board cannot be used with --config (see nnfpga info --help)');
