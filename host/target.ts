@@ -1,17 +1,18 @@
-// TARGET options of `run` and `eval` (SPEC section 2): --sim, --port PATH [--baud N],
-// --sim-ber P, and --sim --board NAME (the board's own top in simulation). openTarget()
+// The TARGET of `run` and `eval` (SPEC section 2): the simulated board (--sim, with
+// --sim-ber P and --board NAME), or a serial port (--port PATH [--baud N]). openTarget()
 // opens the device (starting the simulated board for --sim), compiles the model for the
-// configuration the device reports, uploads it and returns an InferenceBackend. The code path is the same for the simulated board and a board:
-// only the serial device differs.
-import type { Command } from 'commander';
+// configuration the device reports, uploads it and returns an InferenceBackend. The code
+// path is the same for the simulated board and a board: only the serial device differs.
+// The command-line options themselves are declared in host/commands/target-options.ts.
 import { compile, imageRuns } from './compiler/compile.ts';
 import { packTensor, unpackPlacement } from './compiler/layout.ts';
 import type { DeviceImage } from './compiler/types.ts';
-import { boardNames, lookupBoard } from './board/boards.ts';
-import { Device, deviceConfig, progressBar, Space } from './device.ts';
+import { lookupBoard } from './board/boards.ts';
+import { Device, deviceConfig, Space } from './device.ts';
 import { InputError } from './errors.ts';
 import type { LinkOptions, LinkStats } from './link/link.ts';
 import { SerialTransport, type Transport } from './link/transport.ts';
+import type { ProgressListener } from './progress.ts';
 import type { QModel } from './quant/types.ts';
 import type { InferenceBackend } from './run.ts';
 import { boardClocksPerBit, SIM_BOARD_PARAMS, startBoardSim, type SimBoard } from './sim/board.ts';
@@ -23,24 +24,14 @@ export interface TargetOptions {
   simBer?: string | number;
   /** With --sim: simulate this board's top (host/board/boards.ts). */
   board?: string;
-  /** Progress bar for the upload (stderr, terminals only). */
-  progress?: boolean;
+  /** Seed of the bit-error generator of --sim-ber (default 1). */
+  berSeed?: number;
+  /** Progress of the upload (task 'upload'). */
+  onProgress?: ProgressListener;
 }
 
 /** The rate the board bitstreams are built for (host/board/boards.ts). */
 export const DEFAULT_BAUD = 1_000_000;
-
-export function withTarget(cmd: Command): Command {
-  return cmd
-    .option('--sim', 'run on the simulated board (built if needed, started for this command)')
-    .option('--port <PATH>', 'run on a board (or a simulated board from `nnfpga sim`) at this serial port')
-    .option('--baud <N>', `serial baud rate for --port (default ${DEFAULT_BAUD})`)
-    .option('--sim-ber <P>', 'with --sim: flip each UART bit with probability P (link fault test)')
-    .option(
-      '--board <NAME>',
-      `with --sim: simulate this board's top (${boardNames().join(', ')}: its clock, UART rate and memories) instead of the 8x8 simulation configuration`,
-    );
-}
 
 /** Per-layer performance counters (CNT space, ARCHITECTURE section 3). The run's total is
  * what infer() and the link's RUN return. */
@@ -85,30 +76,25 @@ export class DeviceBackend implements InferenceBackend {
    * Many inferences, streamed: with each input in one INFER frame, two are kept in
    * flight, so the next input crosses the wire while the device computes. (An input
    * that needs WRITEs before its INFER is run one at a time: a retransmitted INFER must
-   * not find the next input's head in AMEM.) Progress bar on stderr.
+   * not find the next input's head in AMEM.) Reports the inputs done as task 'infer'.
    */
   async inferMany(
     xs: Int8Array[],
-    opts: { progress?: boolean } = {},
+    opts: { onProgress?: ProgressListener } = {},
   ): Promise<{ yq: Int8Array; cycles: number }[]> {
-    const bar = opts.progress ? progressBar('infer', xs.length, 'inputs') : null;
     let done = 0;
     const one = async (xq: Int8Array) => {
       const r = await this.infer(xq);
-      bar?.update(++done);
+      opts.onProgress?.({ task: 'infer', done: ++done, total: xs.length, unit: 'inputs' });
       return r;
     };
-    try {
-      const fits =
-        this.image.segments.length === 1 &&
-        this.image.input.words <= Math.floor((this.device.maxPayload - 10) / 4);
-      if (fits) return await Promise.all(xs.map(one));
-      const out = [];
-      for (const xq of xs) out.push(await one(xq));
-      return out;
-    } finally {
-      bar?.stop();
-    }
+    const fits =
+      this.image.segments.length === 1 &&
+      this.image.input.words <= Math.floor((this.device.maxPayload - 10) / 4);
+    if (fits) return await Promise.all(xs.map(one));
+    const out = [];
+    for (const xq of xs) out.push(await one(xq));
+    return out;
   }
 
   /**
@@ -201,7 +187,7 @@ export async function openDevice(
   let transport: Transport;
   let linkOpts: LinkOptions & { payloadLimit?: number };
   if (opts.sim) {
-    board = await startBoardSim({ ber, seed: 1, stderr: 'pipe', board: simSpec });
+    board = await startBoardSim({ ber, seed: opts.berSeed ?? 1, stderr: 'pipe', board: simSpec });
     transport = await SerialTransport.open(board.path, { baudRate: baud });
     // Simulated time per byte grows with the clocks per bit (8 for the simulation
     // configuration, ClockHz / Baud for a board top).
@@ -236,7 +222,7 @@ export async function openTarget(opts: TargetOptions, model: QModel): Promise<De
   const { device, board } = opened;
   try {
     const image = compile(model, deviceConfig(device.info));
-    await device.upload(image, { progress: opts.progress ?? true });
+    await device.upload(image, { onProgress: opts.onProgress });
     return new DeviceBackend(device, image, model, board);
   } catch (err) {
     await device.close();

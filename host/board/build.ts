@@ -1,10 +1,11 @@
 // The open iCE40 flow for one board: yosys synth_ice40 -> nextpnr-ice40 -> icepack,
-// with every output and log in build/BOARD/. The result is SPEC section 2's build JSON:
-// resources used and available (from nextpnr's --report) and Fmax against the target.
+// with every output and log in build/BOARD/ (host/paths.ts buildDir). The result is
+// SPEC section 2's build JSON: resources used and available (from nextpnr's --report)
+// and Fmax against the target.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative } from 'node:path';
 import { NnfpgaError } from '../errors.ts';
+import { buildDir, PACKAGE_ROOT } from '../paths.ts';
 import { type BoardSpec, pllOutMhz, topParams } from './boards.ts';
 import { runTool } from './tools.ts';
 
@@ -19,7 +20,7 @@ export interface ResourceUse {
 export interface BuildResult {
   board: string;
   device: string;
-  bitstream: string; // path of the .bin, relative to the repository root
+  bitstream: string; // path of the .bin, relative to the package root when inside it
   fmax_mhz: number; // of the core clock (the slowest clock domain)
   target_mhz: number;
   timing_met: boolean;
@@ -42,7 +43,7 @@ export interface BuildResult {
 export interface BuildOptions {
   /** Repository root (where rtl/ and constraints/ are). Default: this checkout. */
   root?: string;
-  /** Output folder. Default: ROOT/build/BOARD. */
+  /** Output folder. Default: build/BOARD in a clone, else the user's cache (host/paths.ts). */
   outDir?: string;
   /** One line per stage, for standard error. */
   progress?: (line: string) => void;
@@ -50,7 +51,7 @@ export interface BuildOptions {
   seed?: number;
 }
 
-export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
+export const REPO_ROOT = PACKAGE_ROOT;
 
 /**
  * rtl/ice40/ variants built on the UP5K's SB_MAC16s. (npu_spram.v, the SPRAM helper, is
@@ -166,8 +167,10 @@ export function criticalPathSummary(log: string): string | undefined {
 /** Runs the whole flow for one board. Throws BuildError when it does not fit or misses timing. */
 export async function buildBoard(board: BoardSpec, opts: BuildOptions = {}): Promise<BuildResult> {
   const root = opts.root ?? REPO_ROOT;
-  const out = opts.outDir ?? join(root, 'build', board.name);
+  const out = opts.outDir ?? buildDir(board.name);
   const progress = opts.progress ?? (() => {});
+  // Paths in messages and in the result: relative to the root when inside it.
+  const shown = (p: string) => (relative(root, p).startsWith('..') ? p : relative(root, p));
   mkdirSync(out, { recursive: true });
   const pll = pllOutMhz(board);
   if (Math.abs(pll - board.targetMhz) > 1e-6) {
@@ -204,7 +207,7 @@ export async function buildBoard(board: BoardSpec, opts: BuildOptions = {}): Pro
   if (synth.code !== 0) {
     const log = existsSync(files.yosysLog) ? readFileSync(files.yosysLog, 'utf8') : synth.stderr;
     const err = firstError(log) ?? firstError(synth.stderr) ?? `exit code ${synth.code}`;
-    throw new BuildError(`${board.name}: synthesis failed: ${err} (log: ${relative(root, files.yosysLog)})`);
+    throw new BuildError(`${board.name}: synthesis failed: ${err} (log: ${shown(files.yosysLog)})`);
   }
 
   // 2. Place and route at the target clock; timing is judged here, from the report.
@@ -237,11 +240,9 @@ export async function buildBoard(board: BoardSpec, opts: BuildOptions = {}): Pro
   const pnrLog = existsSync(files.pnrLog) ? readFileSync(files.pnrLog, 'utf8') : pnr.stderr;
   if (pnr.code !== 0) {
     const over = overusedFromLog(pnrLog);
-    if (over.length > 0) throw new BuildError(doesNotFit(board, over, relative(root, files.pnrLog)));
+    if (over.length > 0) throw new BuildError(doesNotFit(board, over, shown(files.pnrLog)));
     const err = firstError(pnrLog) ?? firstError(pnr.stderr) ?? `exit code ${pnr.code}`;
-    throw new BuildError(
-      `${board.name}: place and route failed: ${err} (log: ${relative(root, files.pnrLog)})`,
-    );
+    throw new BuildError(`${board.name}: place and route failed: ${err} (log: ${shown(files.pnrLog)})`);
   }
   const report = JSON.parse(readFileSync(files.report, 'utf8')) as NextpnrReport;
   const clocks = Object.entries(report.fmax ?? {});
@@ -263,7 +264,7 @@ export async function buildBoard(board: BoardSpec, opts: BuildOptions = {}): Pro
   const result: BuildResult = {
     board: board.name,
     device: `iCE40${board.device.toUpperCase()}-${board.package.toUpperCase()}`,
-    bitstream: relative(root, files.bin),
+    bitstream: shown(files.bin),
     fmax_mhz: Math.round(fmax * 100) / 100,
     target_mhz: board.targetMhz,
     timing_met: fmax >= board.targetMhz,
@@ -286,16 +287,16 @@ export async function buildBoard(board: BoardSpec, opts: BuildOptions = {}): Pro
       total: (tPack - t0) / 1000,
     },
     logs: {
-      yosys: relative(root, files.yosysLog),
-      nextpnr: relative(root, files.pnrLog),
-      report: relative(root, files.report),
+      yosys: shown(files.yosysLog),
+      nextpnr: shown(files.pnrLog),
+      report: shown(files.report),
     },
   };
   writeFileSync(join(out, 'build.json'), `${JSON.stringify(result, null, 2)}\n`);
   if (!result.timing_met) {
     const path = criticalPathSummary(pnrLog);
     throw new BuildError(
-      `${board.name}: timing not met: Fmax ${result.fmax_mhz} MHz < target ${board.targetMhz} MHz${path ? ` (critical path ${path})` : ''} (log: ${relative(root, files.pnrLog)})`,
+      `${board.name}: timing not met: Fmax ${result.fmax_mhz} MHz < target ${board.targetMhz} MHz${path ? ` (critical path ${path})` : ''} (log: ${shown(files.pnrLog)})`,
     );
   }
   return result;

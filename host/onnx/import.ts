@@ -9,8 +9,8 @@
 // before, a zero Pad into the Conv (or count_include_pad AveragePool) after it; Sub/Mul/
 // Div/Add by constants on the model input become the input transform (normalization,
 // applied by the host as it quantizes the input); Softmax/LogSoftmax/Sigmoid as the last
-// node become the host step. What remains must be layers of OPERATORS; anything else is
-// refused with one line naming the node and its op.
+// node become the host step. The operator table (host/onnx/operators.ts) lists what is
+// accepted; anything else is refused with one line naming the node and its op.
 import { readFileSync } from 'node:fs';
 import type onnxPkg from 'onnx-proto';
 import { InputError, UnsupportedOpError } from '../errors.ts';
@@ -27,6 +27,7 @@ import type {
   Shape,
 } from '../ir.ts';
 import { formatShape, INPUT, noActivation } from '../ir.ts';
+import { constantOnly, operatorSupport, SUPPORTED_OPS } from './operators.ts';
 import {
   CONST_OPS,
   attrFloat,
@@ -46,39 +47,7 @@ import {
   type NodeProto,
 } from './tensor.ts';
 
-/**
- * The operators the importer maps (one row per ONNX op; constant subgraphs of any of
- * the ops in CONST_OPS fold as well). `how` says what becomes of it.
- */
-export const OPERATORS: { op: string; how: string }[] = [
-  { op: 'Conv', how: 'convolution; group 1, depthwise (group = C) or any group count dividing C' },
-  { op: 'Gemm', how: 'dense layer (alpha, beta, transA, transB)' },
-  { op: 'MatMul', how: 'dense layer (with a following Add of a constant: its bias)' },
-  {
-    op: 'BatchNormalization',
-    how: 'folded into the Conv/Gemm/MatMul before it; elsewhere on an image: a depthwise 1x1 conv',
-  },
-  { op: 'Add', how: 'residual add of two activations; a constant: bias or input normalization' },
-  { op: 'Concat', how: 'concatenation of activations on the channel axis' },
-  { op: 'Pad', how: 'constant zero padding of H and W (folded into a following Conv)' },
-  { op: 'Relu', how: 'fused into the layer before' },
-  { op: 'Clip', how: 'fused into the layer before (any bounds: ReLU6)' },
-  { op: 'MaxPool', how: 'max pooling (pads, strides, ceil_mode)' },
-  { op: 'AveragePool', how: 'average pooling (pads, count_include_pad 0 or 1)' },
-  { op: 'GlobalAveragePool', how: 'average pooling over the whole image' },
-  { op: 'Flatten', how: 'reshape (data does not move)' },
-  { op: 'Reshape', how: 'reshape (data does not move)' },
-  { op: 'Sub', how: 'by a constant, on the model input: input normalization' },
-  { op: 'Mul', how: 'by a constant, on the model input: input normalization' },
-  { op: 'Div', how: 'by a constant, on the model input: input normalization' },
-  { op: 'Softmax', how: 'as the last node: applied by the host to the dequantized output' },
-  { op: 'LogSoftmax', how: 'as the last node: applied by the host to the dequantized output' },
-  { op: 'Sigmoid', how: 'as the last node: applied by the host to the dequantized output' },
-  { op: 'Identity', how: 'no-op' },
-  { op: 'Dropout', how: 'no-op (inference)' },
-];
-
-export const SUPPORTED_OPS = `${OPERATORS.map((o) => o.op).join(', ')} (and constant subgraphs)`;
+export { SUPPORTED_OPS };
 
 type Value =
   { kind: 'const'; t: ConstTensor } | { kind: 'act'; dims: number[]; tensor: string; host?: boolean };
@@ -347,6 +316,9 @@ class Importer {
         `${where} from domain '${node.domain}' is not supported; supported ops: ${SUPPORTED_OPS}`,
       );
     }
+    // The operator table (host/onnx/operators.ts) is the list of what is accepted.
+    if (!operatorSupport(op))
+      throw new UnsupportedOpError(`${where} is not supported; supported ops: ${SUPPORTED_OPS}`);
     const ins = (node.input ?? []).map((n) => (n === '' ? undefined : this.values.get(n)));
     // This node's reads are counted off first, so sole(t) asks about the other readers.
     for (const v of ins)
@@ -460,7 +432,12 @@ class Importer {
         return this.pushLayer(node, layer, [1, c, 1, 1]);
       }
       default:
-        throw new UnsupportedOpError(`${where} is not supported; supported ops: ${SUPPORTED_OPS}`);
+        // In the table, so folded when its inputs are constants; here one is an activation.
+        throw new UnsupportedOpError(
+          constantOnly(op)
+            ? `${where} reads an activation; ${op} is supported only on constants (computed at import)`
+            : `${where} is not supported on an activation; supported ops: ${SUPPORTED_OPS}`,
+        );
     }
   }
 

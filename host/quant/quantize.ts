@@ -145,6 +145,18 @@ export interface QuantizeSource {
   calibration: string;
 }
 
+/**
+ * Calibrates on `samples` (min/max per tensor) and quantizes: `nnfpga quantize` in one
+ * call. `source` is what the quantized model records about where it came from.
+ */
+export function quantize(
+  model: FloatModel,
+  samples: { data: Float32Array; count: number },
+  source: QuantizeSource = { model: model.source, calibration: `${samples.count} samples` },
+): QModel {
+  return quantizeModel(model, calibrate(model, samples.data, samples.count), source);
+}
+
 /** A tensor of the QModel: who writes it, its shape there and its quantization. */
 interface QTensor {
   index: number;

@@ -13,7 +13,8 @@ import { coreParams } from '../compiler/configs.ts';
 import { imageRuns } from '../compiler/compile.ts';
 import { packTensor, unpackPlacement } from '../compiler/layout.ts';
 import type { DeviceConfig, DeviceImage } from '../compiler/types.ts';
-import { REPO_ROOT, buildVerilator } from './verilator.ts';
+import { buildDir } from '../paths.ts';
+import { buildVerilator } from './verilator.ts';
 
 const run = promisify(execFile);
 
@@ -98,7 +99,7 @@ export interface ScriptResult {
 export async function runScript(
   exe: string,
   script: CoreScript,
-  opts: { timeoutCycles?: number; trace?: string } = {},
+  opts: { timeoutCycles?: number; trace?: string; extraArgs?: string[] } = {},
 ): Promise<ScriptResult> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'nnfpga-core-'));
   try {
@@ -111,6 +112,7 @@ export async function runScript(
       await mkdir(path.dirname(opts.trace), { recursive: true });
       args.push(`+trace=${opts.trace}`);
     }
+    if (opts.extraArgs) args.push(...opts.extraArgs);
     let stderr: string;
     try {
       ({ stderr } = await run(exe, args, { maxBuffer: 16 * 1024 * 1024 }));
@@ -196,7 +198,7 @@ export async function runCore(
     typeof opts.trace === 'string'
       ? opts.trace
       : traceOn
-        ? path.join(REPO_ROOT, 'build', 'trace', `${opts.name ?? 'core'}-${Date.now()}.fst`)
+        ? path.join(buildDir('trace'), `${opts.name ?? 'core'}-${Date.now()}.fst`)
         : undefined;
   const timeoutCycles = 200_000_000;
   const res = await runScript(exe, s, { trace, timeoutCycles });

@@ -1,0 +1,274 @@
+// The compiler's cycle estimate of every layer, from the descriptor-level quantities of
+// docs/ARCHITECTURE.md sections 1-4, and what bounds each layer.
+//
+// For a CONV descriptor (dense layers and average pools too): N the array side, K =
+// KH*KW*CG weight tiles per output pixel, P = OH*OW output pixels, OG output groups,
+// W = min(K, N) pixels in the sliding window, Steps the requantizer's Booth digits
+// (word 9). Per output group the controller loads 12 parameter words, then runs periods
+// of N beats; the window slides by one pixel on the periods the Bresenham term says
+// (x += W, slide and x -= K when x >= 0, from x = 2W - 1 - K, window start 1 - W) until
+// pixel P - 1 has left, and a period whose first beat finishes a pixel waits until the
+// requantizer, which takes one vector per max(Steps, N) cycles, is free. The estimate
+// replays exactly that schedule, period by period, so it is exact as long as the RTL
+// keeps the documented schedule and overheads (OVERHEAD below).
+// MAXPOOL: one beat per window tap (KH*KW per pixel and channel group), one vector per
+// max(KH*KW, N) cycles (the requantizer's bypass takes one per N).
+//
+// Bounds (the largest of three lower bounds on a layer's cycles):
+//   array:       every beat of every period carries a real pixel: OG * P * K * N / W
+//   weights:     every weight row is read once, N bytes per cycle: OG * K * N
+//                (beats a dense layer at batch 1: P = 1 < W, the window is mostly empty)
+//   requantizer: one output vector per max(Steps, N) cycles: OG * P * max(Steps, N)
+// and 'wire' for the inference as a whole (and its first or last layer) when moving the
+// input or output over the UART takes longer than computing (see wireFigures).
+import { DESC_WORDS, OP_CONV, OP_MAXPOOL } from './compile.ts';
+import type { DeviceImage } from './types.ts';
+
+export type Bound = 'array' | 'weights' | 'requantizer' | 'wire';
+
+/**
+ * Fixed costs of the controller (ARCHITECTURE sections 1 and 3), in cycles: per layer
+ * the descriptor fetch (16 words) with decode and set-up; per output group the 12
+ * parameter words; the wait after an output group before the next one's parameters
+ * replace its own (3N + 25), and after the layer's last group or a pool until its last
+ * output is written (4N + 28); and per layer 2 cycles of counter writes, plus 19 per run
+ * (start and end), which the run's cycle count includes but the layers' do not.
+ */
+export const OVERHEAD = {
+  fetch: 19,
+  params: 12,
+  ogDrain: (n: number) => 3 * n + 25,
+  layerDrain: (n: number) => 4 * n + 28,
+  perLayer: 2,
+  perRun: 19,
+};
+
+/** The fields of one descriptor the estimate uses (ARCHITECTURE section 4). */
+export interface DescriptorShape {
+  op: 'conv' | 'maxpool';
+  /** K = KH*KW*CG weight tiles per output pixel (conv), KH*KW taps (pool). */
+  k: number;
+  kh: number;
+  kw: number;
+  cg: number;
+  og: number;
+  /** P = OH*OW output pixels. */
+  p: number;
+  /** Requantizer Booth digits (conv). */
+  steps: number;
+}
+
+/** Reads the program's descriptors (DMEM words) up to END. */
+export function decodeProgram(dmem: Uint32Array): DescriptorShape[] {
+  const out: DescriptorShape[] = [];
+  for (let i = 0; (i + 1) * DESC_WORDS <= dmem.length; i++) {
+    const d = dmem.subarray(i * DESC_WORDS, (i + 1) * DESC_WORDS);
+    const op = d[0] & 0xf;
+    if (op !== OP_CONV && op !== OP_MAXPOOL) break;
+    const kh = d[6] & 0xff;
+    const kw = (d[6] >>> 8) & 0xff;
+    const cg = d[4] & 0xffff;
+    out.push({
+      op: op === OP_CONV ? 'conv' : 'maxpool',
+      k: op === OP_CONV ? kh * kw * cg : kh * kw,
+      kh,
+      kw,
+      cg,
+      og: d[4] >>> 16,
+      p: (d[5] & 0xffff) * (d[5] >>> 16),
+      steps: op === OP_CONV ? (d[9] & 0xf) + 1 : 0,
+    });
+  }
+  return out;
+}
+
+/** Cycles of one CONV output group's periods (from the first beat to pixel P-1 leaving). */
+function convGroupCycles(
+  n: number,
+  k: number,
+  p: number,
+  interval: number,
+  t0: number,
+  lastIssue: number,
+  issues?: number[],
+) {
+  const w = Math.min(k, n);
+  let t = t0;
+  let last = lastIssue;
+  let x = 2 * w - 1 - k; // Bresenham term: the window slides after a period when x >= 0
+  let s = 1 - w; // window start (first pixel in the window)
+  for (;;) {
+    const slide = x >= 0;
+    if (slide && s >= 0) {
+      // pixel s leaves at this period's first beat: its sum goes to the requantizer
+      t = Math.max(t, last + interval);
+      last = t;
+      issues?.push(t);
+    }
+    t += n;
+    if (!slide) x += w;
+    else {
+      if (s === p - 1) break;
+      s++;
+      x += w - k;
+    }
+  }
+  return { t, last };
+}
+
+/** Estimated cycles of one layer, as the device's CNT word 2l counts them. */
+export function layerCycles(d: DescriptorShape, n: number): number {
+  if (d.op === 'maxpool') {
+    const windows = d.p * d.cg;
+    return OVERHEAD.fetch + d.k + (windows - 1) * Math.max(d.k, n) + OVERHEAD.layerDrain(n);
+  }
+  const interval = Math.max(d.steps, n);
+  let t = OVERHEAD.fetch;
+  let last = -Infinity;
+  for (let og = 0; og < d.og; og++) {
+    t += OVERHEAD.params;
+    ({ t, last } = convGroupCycles(n, d.k, d.p, interval, t, last));
+    t += og === d.og - 1 ? OVERHEAD.layerDrain(n) : OVERHEAD.ogDrain(n);
+  }
+  return t;
+}
+
+/**
+ * Cycles (from the layer's descriptor fetch) at which the first output group's pixels
+ * leave for the requantizer (their sums finish one pipeline later), and when its
+ * periods begin.
+ */
+export function convSchedule(d: DescriptorShape, n: number): { start: number; issues: number[] } {
+  const start = OVERHEAD.fetch + OVERHEAD.params;
+  const issues: number[] = [];
+  convGroupCycles(n, d.k, d.p, Math.max(d.steps, n), start, -Infinity, issues);
+  return { start, issues };
+}
+
+export interface LayerBoundFigures {
+  array: number;
+  weights: number;
+  requantizer: number;
+}
+
+/** The three lower bounds of a layer (header) in cycles. */
+export function layerBounds(d: DescriptorShape, n: number): LayerBoundFigures {
+  if (d.op === 'maxpool') {
+    const windows = d.p * d.cg;
+    return { array: windows * d.k, weights: 0, requantizer: windows * n };
+  }
+  const w = Math.min(d.k, n);
+  return {
+    array: (d.og * d.p * d.k * n) / w,
+    weights: d.og * d.k * n,
+    requantizer: d.og * d.p * Math.max(d.steps, n),
+  };
+}
+
+/** The largest bound (ties go to the first of array, weights, requantizer). */
+export function computeBound(b: LayerBoundFigures): Exclude<Bound, 'wire'> {
+  if (b.array >= b.weights && b.array >= b.requantizer) return 'array';
+  return b.weights >= b.requantizer ? 'weights' : 'requantizer';
+}
+
+export interface LayerEstimate {
+  name: string;
+  kind: string;
+  macs: number;
+  /** MACs / N^2: every PE busy every cycle. */
+  ideal_cycles: number;
+  estimated_cycles: number;
+  bounds: LayerBoundFigures;
+  compute_bound: Exclude<Bound, 'wire'>;
+  descriptor: DescriptorShape;
+}
+
+/** Per-layer estimates of a compiled image, and the whole run's cycles. */
+export function estimateImage(image: DeviceImage): { layers: LayerEstimate[]; run_cycles: number } {
+  const n = image.config.dim;
+  const program = decodeProgram(image.dmem);
+  const layers = image.layers.map((l, i): LayerEstimate => {
+    const d = program[i];
+    const bounds = layerBounds(d, n);
+    return {
+      name: l.name,
+      kind: l.kind,
+      macs: l.macs,
+      ideal_cycles: l.macs / (n * n),
+      estimated_cycles: layerCycles(d, n),
+      bounds,
+      compute_bound: computeBound(bounds),
+      descriptor: d,
+    };
+  });
+  const run = layers.reduce((a, l) => a + l.estimated_cycles + OVERHEAD.perLayer, 0) + OVERHEAD.perRun;
+  return { layers, run_cycles: run };
+}
+
+/** The serial link of a configuration: frame size and bit time (ARCHITECTURE section 6). */
+export interface LinkSpec {
+  maxPayload: number;
+  clocksPerBit: number;
+  clockHz: number;
+}
+
+/**
+ * Bytes on the wire for one inference, as host/device.ts sends it: an INFER carrying the
+ * input when it fits one frame, else WRITEs of the head first (each acknowledged) and
+ * the tail inside the INFER; the reply carries the output words and the cycle count.
+ * Frames are 7 bytes of header and CRC around their payload.
+ */
+export function wireBytes(
+  inputWords: number,
+  outputWords: number,
+  link: LinkSpec,
+): { out: number; in: number } {
+  const frame = 7;
+  const maxIn = Math.floor((link.maxPayload - 10) / 4);
+  const maxOut = Math.floor((link.maxPayload - 5) / 4);
+  const perWrite = Math.floor((link.maxPayload - 5) / 4);
+  const writes = (words: number) => {
+    const frames = Math.ceil(words / perWrite);
+    return { out: frames * (frame + 5) + 4 * words, in: frames * (frame + 1) };
+  };
+  if (outputWords > maxOut) {
+    // WRITE the input, RUN, READ the output
+    const w = writes(inputWords);
+    const perRead = Math.floor((link.maxPayload - 1) / 4);
+    const reads = Math.ceil(outputWords / perRead);
+    return {
+      out: w.out + frame + reads * (frame + 7),
+      in: w.in + frame + 5 + reads * (frame + 1) + 4 * outputWords,
+    };
+  }
+  const head = Math.max(0, inputWords - maxIn);
+  const w = head > 0 ? writes(head) : { out: 0, in: 0 };
+  return {
+    out: w.out + frame + 10 + 4 * (inputWords - head),
+    in: w.in + frame + 1 + 4 * outputWords + 4,
+  };
+}
+
+/** One inference split into wire out, compute and wire in, in cycles of the device clock. */
+export interface WireFigures {
+  wire_bytes_out: number;
+  wire_bytes_in: number;
+  /** Bytes on the wire x 10 bits x clocks per bit. */
+  wire_out_cycles: number;
+  compute_cycles: number;
+  wire_in_cycles: number;
+  bound: 'wire' | 'compute';
+}
+
+export function wireFigures(bytesOut: number, bytesIn: number, compute: number, link: LinkSpec): WireFigures {
+  const out = bytesOut * 10 * link.clocksPerBit;
+  const inn = bytesIn * 10 * link.clocksPerBit;
+  return {
+    wire_bytes_out: bytesOut,
+    wire_bytes_in: bytesIn,
+    wire_out_cycles: out,
+    compute_cycles: compute,
+    wire_in_cycles: inn,
+    bound: out + inn > compute ? 'wire' : 'compute',
+  };
+}

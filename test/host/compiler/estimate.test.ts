@@ -1,0 +1,114 @@
+// The compiler's per-layer cycle estimate (host/compiler/estimate.ts) against the
+// device's own counters: cnn_a and mlp, run on the core bench (npu_core in Verilator) for
+// the board configuration and sim8, every layer within 10 % of its CNT cycles. The
+// errors are printed, so a change of the controller's timing shows how far the model
+// drifted before it fails.
+import { describe, expect, it } from 'vitest';
+import { benchModel, fixtureModel } from '../../../host/bench/core.ts';
+import { compile } from '../../../host/compiler/compile.ts';
+import { BOARD_CONFIG, SIM_CONFIG } from '../../../host/compiler/configs.ts';
+import { estimateImage, wireBytes } from '../../../host/compiler/estimate.ts';
+import { runCore } from '../../../host/sim/core.ts';
+import { modelOf, randConv, randDense, randInt8, randPool, randQ, rng } from '../../rtl/random-models.ts';
+import { fixtures } from '../helpers.ts';
+
+describe('cycle estimate against the device counters', () => {
+  for (const name of ['cnn_a', 'mlp']) {
+    for (const [label, config] of [
+      ['board 4x4', BOARD_CONFIG],
+      ['sim8', SIM_CONFIG],
+    ] as const) {
+      it(`${name} on ${label}: every layer's estimate is within 10 % of its measured cycles`, async () => {
+        const { model, input } = fixtureModel(name, fixtures);
+        const image = compile(model, config);
+        const est = estimateImage(image);
+        const bench = await benchModel(name, model, config, input);
+        const rows = bench.layers.map((l, i) => {
+          const e = est.layers[i].estimated_cycles;
+          return { layer: l.name, measured: l.cycles, estimated: e, error: (e - l.cycles) / l.cycles };
+        });
+        const runError = (est.run_cycles - bench.cycles_per_inference) / bench.cycles_per_inference;
+        console.log(
+          `${name} ${label}: ` +
+            rows
+              .map((r) => `${r.layer} ${r.estimated}/${r.measured} (${(100 * r.error).toFixed(2)} %)`)
+              .join(', ') +
+            `; run ${est.run_cycles}/${bench.cycles_per_inference} (${(100 * runError).toFixed(2)} %)`,
+        );
+        expect(rows).toHaveLength(model.layers.length);
+        for (const r of rows) expect(Math.abs(r.error), r.layer).toBeLessThanOrEqual(0.1);
+        expect(Math.abs(runError)).toBeLessThanOrEqual(0.1);
+      });
+    }
+  }
+
+  // A model of other shapes: strides, padding, a 1-channel input (K < N), 5x5 and 1x1
+  // kernels, max and average pools, dense layers over an image and a vector.
+  for (const [label, config] of [
+    ['board 4x4', BOARD_CONFIG],
+    ['sim8', SIM_CONFIG],
+  ] as const) {
+    it(`random layers on ${label}: every layer's estimate is within 10 % of its measured cycles`, async () => {
+      const r = rng(label.length * 7 + 3);
+      const q0 = randQ(r);
+      const c1 = randConv(
+        r,
+        { c: 1, h: 20, w: 20, oc: 6, k: [5, 5], pads: [2, 2, 2, 2], relu: true },
+        q0,
+        'c1',
+      );
+      const p1 = randPool(r, 'maxpool', [6, 20, 20], [3, 3], [2, 2], [1, 1, 1, 1], c1.outQ, 'p1');
+      const c2 = randConv(
+        r,
+        { c: 6, h: 10, w: 10, oc: 12, k: [3, 3], stride: [2, 2], pads: [1, 1, 1, 1] },
+        p1.outQ,
+        'c2',
+      );
+      const c3 = randConv(r, { c: 12, h: 5, w: 5, oc: 9, k: [1, 1] }, c2.outQ, 'c3');
+      const a1 = randPool(r, 'avgpool', [9, 5, 5], [5, 5], [1, 1], [0, 0, 0, 0], c3.outQ, 'a1');
+      const d1 = randDense(r, [9, 1, 1], 20, a1.outQ, true, 'd1');
+      const d2 = randDense(r, [20], 5, d1.outQ, false, 'd2');
+      const model = modelOf([c1, p1, c2, c3, a1, d1, d2], q0);
+      const image = compile(model, config);
+      const est = estimateImage(image);
+      const res = await runCore(image, [randInt8(r, 400)], { inputZeroPoint: q0.zeroPoint, readAll: false });
+      const measured = res.inferences[0].layerCycles;
+      const errors = est.layers.map((l, i) => (l.estimated_cycles - measured[i]) / measured[i]);
+      console.log(
+        `random model ${label}: ` +
+          est.layers
+            .map(
+              (l, i) => `${l.name} ${l.estimated_cycles}/${measured[i]} (${(100 * errors[i]).toFixed(2)} %)`,
+            )
+            .join(', '),
+      );
+      errors.forEach((e, i) => expect(Math.abs(e), est.layers[i].name).toBeLessThanOrEqual(0.1));
+    });
+  }
+
+  it('bounds: conv 8->16 is array-bound, cnn_a conv 1->8 requantizer-bound, dense layers weight-bound', () => {
+    const { model } = fixtureModel('cnn_a', fixtures);
+    const est = estimateImage(compile(model, BOARD_CONFIG));
+    expect(est.layers.map((l) => [l.kind, l.compute_bound])).toEqual([
+      ['conv', 'requantizer'],
+      ['maxpool', 'array'],
+      ['conv', 'array'],
+      ['maxpool', 'array'],
+      ['dense', 'weights'],
+    ]);
+  });
+
+  it('wire bytes of one inference follow the frames the host sends (cnn_a on the iCEBreaker: 3,297 out, 120 in)', () => {
+    // 784 input words in 256-byte frames: 12 WRITEs of the head, the tail in the INFER;
+    // 3 output words and the cycle count in its reply (README's bench figures).
+    expect(wireBytes(784, 3, { maxPayload: 256, clocksPerBit: 30, clockHz: 30e6 })).toEqual({
+      out: 3297,
+      in: 120,
+    });
+    // the simulated board's 8 KiB frames: one INFER each way
+    expect(wireBytes(1568, 4, { maxPayload: 8192, clocksPerBit: 8, clockHz: 12e6 })).toEqual({
+      out: 6289,
+      in: 28,
+    });
+  });
+});
