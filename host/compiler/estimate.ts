@@ -1,5 +1,9 @@
-// The compiler's cycle estimate of every layer, from the descriptor-level quantities of
-// docs/ARCHITECTURE.md sections 1-4, and what bounds each layer.
+// The compiler's cycle estimate of every descriptor and layer, from the descriptor-level
+// quantities of docs/ARCHITECTURE.md sections 1-4, and what bounds each layer. A layer
+// may take several descriptors (the graph compiler's steps: per-group depthwise CONVs,
+// the copies of a planar layout, the two passes of an exclude-pad average pool): its
+// estimate and bounds are the sums of its descriptors', as the device's counters add up.
+// A program of several segments is several RUNs.
 //
 // For a CONV descriptor (dense layers and average pools too): N the array side, K =
 // KH*KW*CG weight tiles per output pixel, P = OH*OW output pixels, OG output groups,
@@ -14,7 +18,7 @@
 // MAXPOOL: one beat per window tap (KH*KW per pixel and channel group), one vector per
 // max(KH*KW, N) cycles (the requantizer's bypass takes one per N).
 //
-// Bounds (the largest of three lower bounds on a layer's cycles):
+// Bounds (the largest of three lower bounds on a descriptor's cycles):
 //   array:       every beat of every period carries a real pixel: OG * P * K * N / W
 //   weights:     every weight row is read once, N bytes per cycle: OG * K * N
 //                (beats a dense layer at batch 1: P = 1 < W, the window is mostly empty)
@@ -27,12 +31,13 @@ import type { DeviceImage } from './types.ts';
 export type Bound = 'array' | 'weights' | 'requantizer' | 'wire';
 
 /**
- * Fixed costs of the controller (ARCHITECTURE sections 1 and 3), in cycles: per layer
- * the descriptor fetch (16 words) with decode and set-up; per output group the 12
+ * Fixed costs of the controller (ARCHITECTURE sections 1 and 3), in cycles: per
+ * descriptor its fetch (16 words) with decode and set-up; per output group the 12
  * parameter words; the wait after an output group before the next one's parameters
- * replace its own (3N + 25), and after the layer's last group or a pool until its last
- * output is written (4N + 28); and per layer 2 cycles of counter writes, plus 19 per run
- * (start and end), which the run's cycle count includes but the layers' do not.
+ * replace its own (3N + 25), and after the descriptor's last group or a pool until its
+ * last output is written (4N + 28); and per descriptor 2 cycles of counter writes, plus
+ * per RUN 1 cycle (start) and, when the segment is shorter than MaxLayers, 18 to fetch its
+ * END descriptor, which the RUN's cycle count includes but the counters do not.
  */
 export const OVERHEAD = {
   fetch: 19,
@@ -40,7 +45,8 @@ export const OVERHEAD = {
   ogDrain: (n: number) => 3 * n + 25,
   layerDrain: (n: number) => 4 * n + 28,
   perLayer: 2,
-  perRun: 19,
+  perRun: 1,
+  end: 18,
 };
 
 /** The fields of one descriptor the estimate uses (ARCHITECTURE section 4). */
@@ -116,7 +122,7 @@ function convGroupCycles(
   return { t, last };
 }
 
-/** Estimated cycles of one layer, as the device's CNT word 2l counts them. */
+/** Estimated cycles of one descriptor, as the device's CNT word 2d counts them. */
 export function layerCycles(d: DescriptorShape, n: number): number {
   if (d.op === 'maxpool') {
     const windows = d.p * d.cg;
@@ -151,7 +157,7 @@ export interface LayerBoundFigures {
   requantizer: number;
 }
 
-/** The three lower bounds of a layer (header) in cycles. */
+/** The three lower bounds of a descriptor (header) in cycles. */
 export function layerBounds(d: DescriptorShape, n: number): LayerBoundFigures {
   if (d.op === 'maxpool') {
     const windows = d.p * d.cg;
@@ -171,38 +177,73 @@ export function computeBound(b: LayerBoundFigures): Exclude<Bound, 'wire'> {
   return b.weights >= b.requantizer ? 'weights' : 'requantizer';
 }
 
+/** One descriptor of the program: its fields, estimated cycles and bounds. */
+export interface StepEstimate {
+  /** The QModel layer it belongs to (index into image.layers). */
+  layer: number;
+  descriptor: DescriptorShape;
+  estimated_cycles: number;
+  bounds: LayerBoundFigures;
+}
+
 export interface LayerEstimate {
   name: string;
   kind: string;
   macs: number;
   /** MACs / N^2: every PE busy every cycle. */
   ideal_cycles: number;
+  /** The sum over its descriptors, as the device's counters of its descriptors add up. */
   estimated_cycles: number;
   bounds: LayerBoundFigures;
   compute_bound: Exclude<Bound, 'wire'>;
-  descriptor: DescriptorShape;
+  /** Its descriptors, first .. first + count - 1 of the program. */
+  first_step: number;
+  descriptors: DescriptorShape[];
 }
 
-/** Per-layer estimates of a compiled image, and the whole run's cycles. */
-export function estimateImage(image: DeviceImage): { layers: LayerEstimate[]; run_cycles: number } {
+/**
+ * Per-descriptor and per-layer estimates of a compiled image, and the whole run's cycles
+ * (every segment of the program, each one RUN).
+ */
+export function estimateImage(image: DeviceImage): {
+  layers: LayerEstimate[];
+  steps: StepEstimate[];
+  run_cycles: number;
+} {
   const n = image.config.dim;
-  const program = decodeProgram(image.dmem);
-  const layers = image.layers.map((l, i): LayerEstimate => {
-    const d = program[i];
-    const bounds = layerBounds(d, n);
+  const steps = decodeProgram(image.descriptors).map((d, i): StepEstimate => ({
+    layer: image.stepLayers[i],
+    descriptor: d,
+    estimated_cycles: layerCycles(d, n),
+    bounds: layerBounds(d, n),
+  }));
+  const layers = image.layers.map((l): LayerEstimate => {
+    const own = steps.slice(l.steps.first, l.steps.first + l.steps.count);
+    const bounds = { array: 0, weights: 0, requantizer: 0 };
+    for (const s of own) {
+      bounds.array += s.bounds.array;
+      bounds.weights += s.bounds.weights;
+      bounds.requantizer += s.bounds.requantizer;
+    }
     return {
       name: l.name,
       kind: l.kind,
       macs: l.macs,
       ideal_cycles: l.macs / (n * n),
-      estimated_cycles: layerCycles(d, n),
+      estimated_cycles: own.reduce((a, s) => a + s.estimated_cycles, 0),
       bounds,
       compute_bound: computeBound(bounds),
-      descriptor: d,
+      first_step: l.steps.first,
+      descriptors: own.map((s) => s.descriptor),
     };
   });
-  const run = layers.reduce((a, l) => a + l.estimated_cycles + OVERHEAD.perLayer, 0) + OVERHEAD.perRun;
-  return { layers, run_cycles: run };
+  // a full segment (as many descriptors as one RUN executes) has no END (programRuns)
+  const withEnd = image.segments.filter((seg) => decodeProgram(seg).length < seg.length / DESC_WORDS).length;
+  const run =
+    steps.reduce((a, s) => a + s.estimated_cycles + OVERHEAD.perLayer, 0) +
+    OVERHEAD.perRun * image.segments.length +
+    OVERHEAD.end * withEnd;
+  return { layers, steps, run_cycles: run };
 }
 
 /** The serial link of a configuration: frame size and bit time (ARCHITECTURE section 6). */

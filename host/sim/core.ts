@@ -145,6 +145,8 @@ export interface CoreInference {
   cycles: number;
   layerCycles: number[];
   layerFeedCycles: number[];
+  /** The CNT cycles of every descriptor of the program (a layer's are the sum of its). */
+  stepCycles: number[];
   /** The busy cycles of the program's RUNs, done_o's included: the bench's count (the
    * core keeps no run counter; on a board the link counts it, npu_link cycles_q). */
   runCycles: number;
@@ -208,6 +210,7 @@ export async function runCore(
     const layers: (Int8Array | null)[] = image.layers.map(() => null);
     const layerCycles = new Array<number>(nl).fill(0);
     const layerFeedCycles = new Array<number>(nl).fill(0);
+    const stepCycles = new Array<number>(image.stepLayers.length).fill(0);
     let cycles = 0;
     runs.forEach((r, j) => {
       cycles += res.results[k++][0];
@@ -216,12 +219,13 @@ export async function runCore(
         const l = image.stepLayers[r.first + d];
         layerCycles[l] += cnt[2 * d];
         layerFeedCycles[l] += cnt[2 * d + 1];
+        stepCycles[r.first + d] = cnt[2 * d];
       }
       const l = done[j];
       if (l >= 0 && (readAll || l === nl - 1))
         layers[l] = unpackPlacement(res.results[k++], image.layers[l].output, cfg.dim);
     });
-    inferences.push({ layers, cycles, layerCycles, layerFeedCycles, runCycles: cycles });
+    inferences.push({ layers, cycles, layerCycles, layerFeedCycles, stepCycles, runCycles: cycles });
   }
   return { inferences, simCycles: res.simCycles, simSeconds: res.simSeconds, trace: res.trace };
 }

@@ -1,6 +1,7 @@
 // The compiler's per-layer cycle estimate (host/compiler/estimate.ts) against the
-// device's own counters: cnn_a and mlp, run on the core bench (npu_core in Verilator) for
-// the board configuration and sim8, every layer within 10 % of its CNT cycles. The
+// device's own counters: cnn_a, mlp, random layers and graph models, run on the core
+// bench (npu_core in Verilator) for the board configuration and sim8, every layer within
+// 10 % of its CNT cycles. The
 // errors are printed, so a change of the controller's timing shows how far the model
 // drifted before it fails.
 import { describe, expect, it } from 'vitest';
@@ -8,9 +9,14 @@ import { benchModel, fixtureModel } from '../../../host/bench/core.ts';
 import { compile } from '../../../host/compiler/compile.ts';
 import { BOARD_CONFIG, SIM_CONFIG } from '../../../host/compiler/configs.ts';
 import { estimateImage, wireBytes } from '../../../host/compiler/estimate.ts';
+import { numel } from '../../../host/ir.ts';
+import { importOnnx } from '../../../host/onnx/import.ts';
+import { quantizeInput } from '../../../host/quant/intref.ts';
+import { calibrate, quantizeModel } from '../../../host/quant/quantize.ts';
 import { runCore } from '../../../host/sim/core.ts';
 import { modelOf, randConv, randDense, randInt8, randPool, randQ, rng } from '../../rtl/random-models.ts';
-import { fixtures } from '../helpers.ts';
+import { buildModel, fixtures, randomArray } from '../helpers.ts';
+import { generatedModels } from '../models.ts';
 
 describe('cycle estimate against the device counters', () => {
   for (const name of ['cnn_a', 'mlp']) {
@@ -84,6 +90,45 @@ describe('cycle estimate against the device counters', () => {
       );
       errors.forEach((e, i) => expect(Math.abs(e), est.layers[i].name).toBeLessThanOrEqual(0.1));
     });
+  }
+
+  // Graph models: the graph compiler's descriptors (per-group depthwise CONVs on the
+  // planar layout with their extract and merge copies, the residual add's 2x1 CONV,
+  // concat and pad copies, the two transposed passes of an exclude-pad average pool) and
+  // programs of several segments (planar_add on the board: 22 descriptors, 2 RUNs).
+  for (const [label, config] of [
+    ['board 4x4', BOARD_CONFIG],
+    ['sim8', SIM_CONFIG],
+  ] as const) {
+    for (const name of ['depthwise_separable', 'residual_concat', 'pad_pools_norm', 'planar_add']) {
+      it(`${name} on ${label}: every descriptor, layer and the run within 10 % of the device's counts`, async () => {
+        const fm = importOnnx(buildModel(generatedModels[name]), name);
+        const size = numel(fm.input);
+        const model = quantizeModel(fm, calibrate(fm, randomArray(8 * size, 11, 1, 0.2), 8), {
+          model: name,
+          calibration: 'random',
+        });
+        const x = quantizeInput(model, randomArray(size, 12, 1.2, 0.1));
+        const image = compile(model, config);
+        const est = estimateImage(image);
+        const inf = (await runCore(image, [x], { inputZeroPoint: model.inQ.zeroPoint, readAll: false }))
+          .inferences[0];
+        const err = (e: number, m: number) => (e - m) / m;
+        const steps = est.steps.map((s, i) => err(s.estimated_cycles, inf.stepCycles[i]));
+        const layers = est.layers.map((l, i) => err(l.estimated_cycles, inf.layerCycles[i]));
+        const run = err(est.run_cycles, inf.cycles);
+        const worst = (v: number[]) => Math.max(...v.map(Math.abs));
+        console.log(
+          `${name} ${label}: ${steps.length} descriptors in ${image.segments.length} RUNs; worst descriptor ` +
+            `${(100 * worst(steps)).toFixed(2)} %, worst layer ${(100 * worst(layers)).toFixed(2)} %, ` +
+            `run ${est.run_cycles}/${inf.cycles} (${(100 * run).toFixed(2)} %)`,
+        );
+        expect(steps).toHaveLength(inf.stepCycles.length);
+        steps.forEach((e, i) => expect(Math.abs(e), `descriptor ${i}`).toBeLessThanOrEqual(0.1));
+        layers.forEach((e, i) => expect(Math.abs(e), est.layers[i].name).toBeLessThanOrEqual(0.1));
+        expect(Math.abs(run)).toBeLessThanOrEqual(0.1);
+      });
+    }
   }
 
   it('bounds: conv 8->16 is array-bound, cnn_a conv 1->8 requantizer-bound, dense layers weight-bound', () => {
