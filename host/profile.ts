@@ -2,9 +2,10 @@
 // input, whose link traffic and RUN/INFER cycle count give one inference's split into
 // wire out, compute and wire in (cycles of the device clock: bytes on the wire x 10 x
 // clocks per bit), and whose per-layer counters (CNT space, ARCHITECTURE section 3) are
-// read back: measured cycles beside the compiler's estimate (host/compiler/estimate.ts)
-// and the ideal (MACs / N^2), utilization = ideal / measured. Quantization error per
-// layer (host/quant/sqnr.ts) over the inputs run.
+// read back (a program of several segments runs once more, reading CNT after each
+// segment, so every layer is counted): measured cycles beside the compiler's estimate
+// (host/compiler/estimate.ts) and the ideal (MACs / N^2), utilization = ideal /
+// measured. Quantization error per layer (host/quant/sqnr.ts) over the inputs run.
 import { estimateImage, wireFigures, type Bound, type WireFigures } from './compiler/estimate.ts';
 import { readSamples } from './data/npy.ts';
 import type { FloatModel } from './ir.ts';
@@ -91,7 +92,11 @@ export function profiling(factory: BackendFactory): {
             const r = await inner.infer(last);
             const bytesOut = inner.linkStats.bytesOut - s0.bytesOut;
             const bytesIn = inner.linkStats.bytesIn - s0.bytesIn;
-            const cnt = await inner.counters();
+            // a program of several segments: once more, reading the counters after each
+            const cnt =
+              inner.image.segments.length > 1
+                ? (await inner.inferWithCounters(last)).counters
+                : await inner.counters();
             got = {
               backend: inner,
               model,

@@ -61,15 +61,27 @@ export class DeviceBackend implements InferenceBackend {
       const r = await this.device.infer(input.addr, words, output.addr, output.words);
       return { yq: unpackPlacement(r.output, output, dim), cycles: r.cycles };
     }
-    // A program longer than one DMEM load: its segments one RUN after another.
+    return this.runSegments(words, null);
+  }
+
+  /**
+   * A program longer than one DMEM load: its segments one RUN after another, with the
+   * CNT words read after each into `counters` when given.
+   */
+  private async runSegments(
+    words: Uint32Array,
+    counters: Counters | null,
+  ): Promise<{ yq: Int8Array; cycles: number }> {
+    const { input, output } = this.image;
     await this.device.write(Space.AMEM, input.addr, words);
     let cycles = 0;
-    for (const seg of this.image.segments) {
-      await this.device.write(Space.DMEM, 0, seg);
+    for (const run of imageRuns(this.image)) {
+      await this.device.write(Space.DMEM, 0, run.dmem);
       cycles += await this.device.run();
+      if (counters) await this.addCounters(counters, run.first, run.count);
     }
     const out = await this.device.read(Space.AMEM, output.addr, output.words);
-    return { yq: unpackPlacement(out, output, dim), cycles };
+    return { yq: unpackPlacement(out, output, this.image.config.dim), cycles };
   }
 
   /**
@@ -131,22 +143,47 @@ export class DeviceBackend implements InferenceBackend {
   }
 
   /**
-   * The performance counters of the last run, per layer (the sum of its descriptors').
-   * A program of several segments keeps only its last segment's counters on the device:
-   * then the layers of the earlier segments read 0.
+   * The performance counters of the last inference, per layer (the sum of its
+   * descriptors'). The device keeps the counters of its last RUN only, so a program of
+   * several segments needs inferWithCounters().
    */
   async counters(): Promise<Counters> {
-    const n = this.device.info.cntWords;
-    const w = await this.device.read(Space.CNT, 0, n);
-    const { segments, stepLayers } = this.image;
-    const { maxLayers, dmemWords } = this.image.config;
-    const first = (segments.length - 1) * Math.min(maxLayers, Math.floor(dmemWords / 16));
-    const layers = this.image.layers.map(() => ({ cycles: 0, activeCycles: 0 }));
-    for (let d = first; d < stepLayers.length; d++) {
-      layers[stepLayers[d]].cycles += w[2 * (d - first)];
-      layers[stepLayers[d]].activeCycles += w[2 * (d - first) + 1];
+    if (this.image.segments.length > 1)
+      throw new Error(
+        `counters(): a program of ${this.image.segments.length} segments keeps only its last segment's counters; use inferWithCounters()`,
+      );
+    return this.addCounters(this.emptyCounters(), 0, this.image.stepLayers.length);
+  }
+
+  /**
+   * One inference with every layer's counters: the program's segments run one after
+   * another as in infer(), and CNT is read after each (so the link carries those reads
+   * too: measure wire time with infer()).
+   */
+  async inferWithCounters(xq: Int8Array): Promise<{ yq: Int8Array; cycles: number; counters: Counters }> {
+    if (this.image.segments.length === 1) {
+      const r = await this.infer(xq);
+      return { ...r, counters: await this.counters() };
     }
-    return { layers };
+    const { input, config } = this.image;
+    const counters = this.emptyCounters();
+    const words = packTensor(xq, input.shape, config.dim, this.model.inQ.zeroPoint);
+    return { ...(await this.runSegments(words, counters)), counters };
+  }
+
+  private emptyCounters(): Counters {
+    return { layers: this.image.layers.map(() => ({ cycles: 0, activeCycles: 0 })) };
+  }
+
+  /** Adds the CNT words of the last RUN, which ran descriptors first .. first + count - 1. */
+  private async addCounters(c: Counters, first: number, count: number): Promise<Counters> {
+    const w = await this.device.read(Space.CNT, 0, Math.min(2 * count, this.device.info.cntWords));
+    for (let d = 0; 2 * d < w.length; d++) {
+      const l = c.layers[this.image.stepLayers[first + d]];
+      l.cycles += w[2 * d];
+      l.activeCycles += w[2 * d + 1];
+    }
+    return c;
   }
 
   async close(): Promise<void> {

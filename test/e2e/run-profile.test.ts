@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { wireBytes } from '../../host/compiler/estimate.ts';
 import type { Profile } from '../../host/profile.ts';
 import type { RunReport } from '../../host/run.ts';
-import { fixture } from '../host/helpers.ts';
+import { join } from 'node:path';
+import { fixture, repoRoot } from '../host/helpers.ts';
 import { firstInputs, nnfpga } from './cli.ts';
 
 describe('nnfpga run --profile', () => {
@@ -51,6 +52,32 @@ describe('nnfpga run --profile', () => {
     expect(p.wire_in_cycles).toBe(bytes.in * 10 * 8);
     expect(p.compute_cycles).toBe(out.summary.cycles_per_inference);
     expect(p.worst_layer).toMatch(/Gemm/);
+  });
+
+  it('a program of two segments (the PyTorch ResNet fixture on sim8): every layer counted, residual adds included', async () => {
+    const r = await nnfpga(
+      'run',
+      join(repoRoot, 'test/fixtures/pytorch/resnet.onnx'),
+      '--input',
+      firstInputs(2),
+      '--calib',
+      fixture('calib256.npy'),
+      '--sim',
+      '--profile',
+      '--json',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as RunReport & { profile: Profile };
+    const p = out.profile;
+    expect(out.summary.mismatches).toBe(0);
+    expect(p.layers.filter((l) => l.kind === 'add')).toHaveLength(2);
+    // the first segment's layers too: the device keeps only the last RUN's counters
+    for (const l of p.layers) {
+      expect(l.cycles, l.name).toBeGreaterThan(0);
+      expect(Math.abs(l.estimated_cycles - l.cycles) / l.cycles, l.name).toBeLessThanOrEqual(0.1);
+    }
+    expect(p.layers.reduce((a, l) => a + l.cycles, 0)).toBeLessThan(p.compute_cycles);
+    expect(Math.abs(p.estimated_run_cycles - p.compute_cycles) / p.compute_cycles).toBeLessThanOrEqual(0.1);
   });
 
   it('without a TARGET it is a usage error before any work', async () => {
