@@ -6,13 +6,16 @@
 //   max error (output LSBs) = max |f / s + zp - q|
 //
 // Each layer is also measured alone (layer_sqnr_db): its int8 computation on the float
-// reference's input to it, quantized, against its float output, so the error that comes
-// in from earlier layers is left out. The layer that loses the most is the one with the
-// lowest SQNR alone.
+// reference's inputs to it (every tensor it reads, each quantized as the layer reads it),
+// against its float output, so the error that comes in from earlier layers is left out.
+// The layer that loses the most is the one with the lowest SQNR alone. A layer's loss is
+// the SQNR of the worst tensor it reads minus its own. The input is compared after the
+// model's input normalization (what is quantized); host steps run in float on the
+// output and add no quantization error of their own.
 import type { FloatModel } from '../ir.ts';
-import { runFloat } from '../ref/float.ts';
+import { runFloat, transformInput } from '../ref/float.ts';
 import { quantizeInput, runInt, runLayer } from './intref.ts';
-import type { ActQuant, QModel } from './types.ts';
+import { MODEL_INPUT, type ActQuant, type QLayer, type QModel } from './types.ts';
 
 export interface LayerSqnr {
   name: string;
@@ -66,34 +69,50 @@ class Acc {
   }
 }
 
+/** The quantization of each tensor a layer reads, in the order of its inputs. */
+function inputQuants(l: QLayer): ActQuant[] {
+  if (l.kind === 'add') return [l.inQ, l.inQB];
+  if (l.kind === 'concat') return l.inQs;
+  return [l.inQ];
+}
+
 /** Per-layer SQNR of `q` against `float` over `count` samples stored back to back in `data`. */
 export function layerSqnr(q: QModel, float: FloatModel, data: Float32Array, count: number): SqnrReport {
   const size = q.input.reduce((a, b) => a * b, 1);
-  // the float model's layers the QModel keeps (reshapes move no data)
-  const kept = float.layers.flatMap((l, i) => (l.kind === 'reshape' ? [] : [i]));
+  // the float model's layer of each QModel layer (the QModel drops reshapes, which move no data)
+  const floatIndex = new Map(float.layers.map((l, i) => [l.name, i]));
+  const kept = q.layers.map((l) => floatIndex.get(l.name)!);
   const accs = q.layers.map(() => new Acc());
   const alone = q.layers.map(() => new Acc());
   const input = new Acc();
   for (let s = 0; s < count; s++) {
     const x = data.subarray(s * size, (s + 1) * size);
+    // what the model quantizes: the input after its normalization
+    const xt = transformInput(q.inputTransform, x);
     const xq = quantizeInput(q, x);
-    input.add(x, xq, q.inQ);
+    input.add(xt, xq, q.inQ);
     const ints = runInt(q, xq);
     const floats = runFloat(float, x);
     q.layers.forEach((l, i) => {
       accs[i].add(floats[kept[i]], ints[i], l.outQ);
-      const fin = i === 0 ? x : floats[kept[i - 1]];
-      alone[i].add(floats[kept[i]], runLayer(l, quantize(fin, l.inQ)), l.outQ);
+      const quants = inputQuants(l);
+      const fins = l.inputs.map((t, k) => quantize(t === MODEL_INPUT ? xt : floats[kept[t]], quants[k]));
+      alone[i].add(floats[kept[i]], runLayer(l, fins), l.outQ);
     });
   }
-  let prev = input.db();
+  const dbs = accs.map((a) => a.db());
+  const inputDb = input.db();
   let worst: { name: string; db: number } | null = null;
   const layers = q.layers.map((l, i): LayerSqnr => {
-    const db = accs[i].db();
+    const db = dbs[i];
+    // what comes in: the worst of the tensors it reads (null: every one exact)
+    const ins = l.inputs
+      .map((t) => (t === MODEL_INPUT ? inputDb : dbs[t]))
+      .filter((v): v is number => v !== null);
+    const prev = ins.length > 0 ? Math.min(...ins) : null;
     const loss = db !== null && prev !== null ? prev - db : null;
     const own = alone[i].db();
     if (own !== null && (worst === null || own < worst.db)) worst = { name: l.name, db: own };
-    prev = db;
     return {
       name: l.name,
       sqnr_db: db,
@@ -105,7 +124,7 @@ export function layerSqnr(q: QModel, float: FloatModel, data: Float32Array, coun
   });
   return {
     samples: count,
-    input_sqnr_db: input.db(),
+    input_sqnr_db: inputDb,
     layers,
     worst_layer: (worst as { name: string } | null)?.name ?? null,
   };
