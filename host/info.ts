@@ -30,6 +30,9 @@ export interface LayerInfo {
   activation_bytes_fp32: number;
   /** A host step (SPEC section 2): run by the host on the device's output. */
   host?: boolean;
+  /** Convolutions: the kernel [KH, KW] and the group count (C for a depthwise one). */
+  kernel?: [number, number];
+  group?: number;
 }
 
 export interface ModelInfo {
@@ -91,7 +94,11 @@ function floatRow(l: Layer): LayerInfo {
     case 'conv': {
       const [k, oh, ow] = l.output;
       const w = (k * l.input[0] * l.kernel[0] * l.kernel[1]) / l.group;
-      return row(l, l.op, act, w, l.hasBias ? k : 0, w * oh * ow, true);
+      return {
+        ...row(l, l.op, act, w, l.hasBias ? k : 0, w * oh * ow, true),
+        kernel: l.kernel,
+        group: l.group,
+      };
     }
     case 'dense': {
       const w = l.output[0] * numel(l.input);
@@ -134,7 +141,11 @@ function qRow(l: QLayer): LayerInfo {
   switch (l.kind) {
     case 'conv': {
       const [, oh, ow] = l.output;
-      return row(l, Q_OPS.conv, act, l.weights.length, l.bias.length, l.weights.length * oh * ow, true);
+      return {
+        ...row(l, Q_OPS.conv, act, l.weights.length, l.bias.length, l.weights.length * oh * ow, true),
+        kernel: l.kernel,
+        group: l.group,
+      };
     }
     case 'dense':
       return row(l, Q_OPS.dense, act, l.weights.length, l.bias.length, l.weights.length, true);

@@ -17,11 +17,13 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { coreParams } from '../compiler/configs.ts';
 import { convSchedule, estimateImage, OVERHEAD } from '../compiler/estimate.ts';
+import { DESC_WORDS, imageRuns, OP_CONV } from '../compiler/compile.ts';
 import { packTensor } from '../compiler/layout.ts';
 import type { DeviceImage } from '../compiler/types.ts';
 import { InputError } from '../errors.ts';
 import { CORE_SOURCES, CoreScript, runScript, SPACE } from '../sim/core.ts';
-import { buildVerilator, REPO_ROOT } from '../sim/verilator.ts';
+import { buildDir } from '../paths.ts';
+import { buildVerilator } from '../sim/verilator.ts';
 import { bitsAt, field, parseVcd, type Vcd } from './vcd.ts';
 
 /** Controller states (rtl/npu_ctrl.v), for the frame's caption. */
@@ -63,7 +65,7 @@ export interface ArrayTrace {
   layer_index: number;
   kind: string;
   n: number;
-  /** Run cycle of the layer's first descriptor fetch and of the first frame. */
+  /** Cycle of the layer's first descriptor fetch and of the first frame, from the start of its RUN. */
   layer_start: number;
   first_cycle: number;
   /** The VCD the frames come from. */
@@ -78,22 +80,37 @@ const SCOPES = [
   'TOP.npu_core.u_ctrl:1',
 ];
 
-/** Picks a layer by name or index; only layers on the array (CONV descriptors) animate. */
+/** Whether descriptor `d` of the program is a CONV (runs on the array). */
+const onArray = (image: DeviceImage, d: number) => (image.descriptors[d * DESC_WORDS] & 0xf) === OP_CONV;
+
+/**
+ * Picks a layer by name or index; only layers on the array (whose first descriptor is a
+ * CONV) animate.
+ */
 export function pickLayer(image: DeviceImage, which: string): number {
   const byIndex = /^\d+$/.test(which) ? Number(which) : -1;
   const i = byIndex >= 0 ? byIndex : image.layers.findIndex((l) => l.name === which);
-  const conv = image.layers.map((l, k) => ({ l, k })).filter(({ k }) => (image.dmem[k * 16] & 0xf) === 1);
+  const conv = image.layers
+    .map((l, k) => ({ l, k }))
+    .filter(({ l }) => l.steps.count > 0 && onArray(image, l.steps.first));
   const choices = conv.map(({ l, k }) => `${k} (${l.name})`).join(', ');
   if (i < 0 || i >= image.layers.length)
     throw new InputError(`--animate ${which}: no such layer; choose one of ${choices}`);
-  if ((image.dmem[i * 16] & 0xf) !== 1)
+  const l = image.layers[i];
+  if (l.steps.count === 0 || !onArray(image, l.steps.first))
     throw new InputError(
-      `--animate ${which}: layer ${image.layers[i].name} is a max pool, which does not use the array; choose one of ${choices}`,
+      `--animate ${which}: layer ${l.name} is a ${l.kind === 'maxpool' ? 'max pool' : l.kind}, which does not use the array; choose one of ${choices}`,
     );
   return i;
 }
 
-/** Runs the image on the core bench with a VCD window around layer `li`'s first outputs. */
+/**
+ * Runs the image on the core bench with a VCD window around the first outputs of layer
+ * `li`'s first descriptor. The program runs in its segments; when that descriptor is in
+ * a later segment, the earlier ones run first in a bench of their own, and the traced
+ * bench starts from the AMEM they leave (so the window's cycles count from the start of
+ * the descriptor's own segment).
+ */
 export async function traceLayer(
   image: DeviceImage,
   xq: Int8Array,
@@ -104,13 +121,18 @@ export async function traceLayer(
   const cfg = image.config;
   const n = cfg.dim;
   const est = estimateImage(image);
-  const layerStart = est.layers.slice(0, li).reduce((a, l) => a + l.estimated_cycles + OVERHEAD.perLayer, 0);
-  const d = est.layers[li].descriptor;
+  const d0 = image.layers[li].steps.first;
+  const runs = imageRuns(image);
+  const k = runs.findIndex((r) => r.first <= d0 && d0 < r.first + r.count);
+  const layerStart = est.steps
+    .slice(runs[k].first, d0)
+    .reduce((a, st) => a + st.estimated_cycles + OVERHEAD.perLayer, 0);
+  const d = est.steps[d0].descriptor;
   const sched = convSchedule(d, n);
   // the window ends once `outputs` vectors have left the requantizer (their issue, the
   // array and accumulator pipeline, the requantizer's Steps + N + 5)
-  const k = Math.min(opts.outputs ?? 4, sched.issues.length) - 1;
-  const end = layerStart + sched.issues[k] + 3 * n + d.steps + 12;
+  const q = Math.min(opts.outputs ?? 4, sched.issues.length) - 1;
+  const end = layerStart + sched.issues[q] + 3 * n + d.steps + 12;
   const from = Math.max(layerStart + sched.start - 2, end - (opts.maxCycles ?? 200));
   const exe = await buildVerilator({
     name: `core_tb_vcd_n${n}_a${cfg.amemWords}_w${cfg.wmemWords}_acc${cfg.accDepth}`,
@@ -121,12 +143,25 @@ export async function traceLayer(
     trace: true,
     traceVcd: true,
   });
+  const input = packTensor(xq, image.input.shape, n, inputZeroPoint);
+  // the segments before the traced one, untraced: the AMEM they leave
+  let amem: Uint32Array | null = null;
+  if (k > 0) {
+    const pre = new CoreScript();
+    pre.write(SPACE.WMEM, 0, image.wmem);
+    pre.write(SPACE.AMEM, image.input.addr, input);
+    for (const r of runs.slice(0, k)) pre.write(SPACE.DMEM, 0, r.dmem).run();
+    pre.read(SPACE.AMEM, 0, image.amemWordsUsed);
+    const res = await runScript(exe, pre);
+    amem = res.results.at(-1)!;
+  }
   const s = new CoreScript();
   s.write(SPACE.WMEM, 0, image.wmem);
-  s.write(SPACE.DMEM, 0, image.dmem);
-  s.write(SPACE.AMEM, image.input.addr, packTensor(xq, image.input.shape, n, inputZeroPoint));
+  s.write(SPACE.DMEM, 0, runs[k].dmem);
+  if (amem) s.write(SPACE.AMEM, 0, amem);
+  else s.write(SPACE.AMEM, image.input.addr, input);
   s.run();
-  const dir = path.join(REPO_ROOT, 'build', 'trace');
+  const dir = buildDir('trace');
   if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
   const vcdPath = path.join(dir, `array-layer${li}-n${n}-${process.pid}.vcd`);
   await runScript(exe, s, {
@@ -138,9 +173,9 @@ export async function traceLayer(
   const wrong = frames.find((f) => f.state === 'descriptor fetch' || f.state === 'idle');
   const layerQ = vcd.vars.get('TOP.npu_core.u_ctrl.layer_q');
   const seen = layerQ ? field(bitsAt(layerQ, vcd.times.at(-1)!) ?? '', 0, 8, false) : -1;
-  if (seen !== li || wrong)
+  if (seen !== d0 - runs[k].first || wrong)
     throw new Error(
-      `array trace: the window at cycles ${from}..${end} is not inside layer ${li} (the controller is in layer ${seen}); the cycle estimate no longer matches the RTL`,
+      `array trace: the window at cycles ${from}..${end} is not inside descriptor ${d0 - runs[k].first} of its RUN (the controller is in ${seen}); the cycle estimate no longer matches the RTL`,
     );
   return {
     layer: image.layers[li].name,

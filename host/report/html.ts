@@ -36,14 +36,23 @@ const n0 = (x: number) => format(',d')(Math.round(x));
 /** The textbook formula behind a layer's parameter and MAC counts, with its numbers. */
 function formula(l: BoardLayerInfo): string {
   const op = l.op;
+  if (l.host)
+    return `host step: ${op} applied by the host, in float, to the dequantized output; nothing on the device, 0 MACs`;
   if (l.weights > 0 && l.output.length === 3 && l.input.length === 3) {
     const [k, oh, ow] = l.output;
     const d = l.input[0];
-    const ff = l.weights / (k * d);
-    const f = Math.round(Math.sqrt(ff));
-    const fs = f * f === ff ? `${f}·${f}` : `${ff}`;
+    const g = l.group ?? 1;
+    const [kh, kw] = l.kernel ?? [0, 0];
+    // F·F from the kernel; without it, from the counts
+    const fs = kh > 0 ? `${kh}·${kw}` : `${(l.weights * g) / (k * d)}`;
+    const what =
+      g === 1
+        ? `conv: K·F·F·D = ${k}·${fs}·${d}`
+        : g === d && k === d
+          ? `depthwise conv${/BatchNormalization/.test(op) && kh === 1 ? ' (a BatchNormalization: per-channel scale)' : ''}: K·F·F = ${k}·${fs}`
+          : `grouped conv (${g} groups): K·F·F·D/G = ${k}·${fs}·${d}/${g}`;
     return (
-      `conv: K·F·F·D = ${k}·${fs}·${d} = ${n0(l.weights)} weights` +
+      `${what} = ${n0(l.weights)} weights` +
       (l.biases ? ` + K = ${l.biases} biases` : '') +
       `; MACs = weights · OH·OW = ${n0(l.weights)} · ${n0(oh * ow)}: each weight reused ${n0(oh * ow)}×`
     );
@@ -58,6 +67,11 @@ function formula(l: BoardLayerInfo): string {
     );
   }
   if (/pool/i.test(op)) return `no parameters: ${op} over windows, int8 in, int8 out`;
+  if (op === 'Add')
+    return 'no parameters: residual add, y = requant(w_a·(a − a_zp) + w_b·(b − b_zp)) per element, on the array as a CONV; 0 MACs counted';
+  if (op === 'Concat')
+    return 'no parameters: each input requantized into its channels of the output (a CONV on the array); 0 MACs counted';
+  if (op === 'Pad') return 'no parameters: zero padding of H and W (a copy with the pads); 0 MACs counted';
   return 'no parameters, no data moved (a new shape over the same values)';
 }
 

@@ -6,9 +6,13 @@ import { describe, expect, it } from 'vitest';
 import { fixtureModel } from '../../host/bench/core.ts';
 import { compile } from '../../host/compiler/compile.ts';
 import { BOARD_CONFIG, SIM_CONFIG } from '../../host/compiler/configs.ts';
-import { runInt } from '../../host/quant/intref.ts';
+import { readNpy } from '../../host/data/npy.ts';
+import { loadOnnx } from '../../host/onnx/import.ts';
+import { quantizeInput, runInt } from '../../host/quant/intref.ts';
+import { calibrate, quantizeModel } from '../../host/quant/quantize.ts';
 import { pickLayer, traceLayer, type ArrayTrace } from '../../host/report/animate.ts';
-import { fixtures } from '../host/helpers.ts';
+import { join } from 'node:path';
+import { fixture, fixtures, repoRoot } from '../host/helpers.ts';
 
 /** psum(i, j) this cycle = psum(i-1, j) last cycle + x(i, j) * w(i, j), wrapped to the psum width. */
 function checkRecurrence(t: ArrayTrace, width: number): number {
@@ -64,6 +68,21 @@ describe('array trace of the real RTL', () => {
     expect(outs).toHaveLength(1);
     const ref = runInt(model, input)[0];
     expect(outs[0]).toEqual(Array.from(ref.subarray(0, 4)));
+  });
+
+  it("a layer in the second segment of a program (the PyTorch ResNet fixture's fc on sim8): the window is inside it, its output is the reference", async () => {
+    const float = loadOnnx(join(repoRoot, 'test/fixtures/pytorch/resnet.onnx'));
+    const calib = readNpy(fixture('calib256.npy')).data as Float32Array;
+    const model = quantizeModel(float, calibrate(float, calib, 32), { model: 'resnet', calibration: '32' });
+    const image = compile(model, SIM_CONFIG);
+    const li = pickLayer(image, '/fc/Gemm');
+    expect(image.segments.length).toBeGreaterThan(1);
+    expect(image.layers[li].steps.first).toBeGreaterThanOrEqual(SIM_CONFIG.maxLayers);
+    const input = quantizeInput(model, calib.subarray(0, 784));
+    const t = await traceLayer(image, input, model.inQ.zeroPoint, li);
+    expect(checkRecurrence(t, 15 + 3)).toBeGreaterThan(100);
+    const ref = runInt(model, input)[li];
+    expect(firstOutputs(t)[0]).toEqual(Array.from(ref.subarray(0, 8)));
   });
 
   it('--animate refuses a max pool and an unknown layer, naming the layers it can show', () => {
