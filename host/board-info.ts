@@ -72,7 +72,11 @@ export interface BoardLayerInfo extends LayerInfo {
   compute_bound: Exclude<Bound, 'wire'> | null;
   ideal_cycles: number | null;
   bounds: LayerBoundFigures | null;
-  /** Bytes this layer needs per space: AMEM live while it runs (input + output), WMEM, DMEM. */
+  /**
+   * Bytes this layer needs per space: AMEM for the activations alive while it runs (its
+   * inputs, outputs and temporaries, and the tensors kept for later layers), WMEM for its
+   * weights and parameters, DMEM for its descriptors.
+   */
   memory: { AMEM: number; WMEM: number; DMEM: number } | null;
 }
 

@@ -13,7 +13,20 @@ export {
 } from './onnx/operators.ts';
 export { loadModel, type LoadedModel } from './model.ts';
 export { numel, formatShape } from './ir.ts';
-export type { FloatModel, Layer, ConvLayer, DenseLayer, PoolLayer, Shape, Activation } from './ir.ts';
+export type {
+  FloatModel,
+  Layer,
+  ConvLayer,
+  DenseLayer,
+  PoolLayer,
+  AddLayer,
+  ConcatLayer,
+  PadLayer,
+  HostStep,
+  InputTransform,
+  Shape,
+  Activation,
+} from './ir.ts';
 export { floatModelInfo, qModelInfo, type ModelInfo, type LayerInfo } from './info.ts';
 
 // Data: NumPy .npy files and the Fashion-MNIST test set.
@@ -39,15 +52,32 @@ export {
   type QuantizeSource,
 } from './quant/quantize.ts';
 export { saveQModel, loadQModel, serializeQModel, parseQModel } from './quant/qmodel-io.ts';
-export type { QModel, QLayer, QConv, QDense, QPool, ActQuant, Multiplier } from './quant/types.ts';
+export type {
+  QModel,
+  QLayer,
+  QConv,
+  QDense,
+  QPool,
+  QAdd,
+  QConcat,
+  QPad,
+  ActQuant,
+  Multiplier,
+} from './quant/types.ts';
 export { runInt, quantizeInput, dequantize, type RoundingRule } from './quant/intref.ts';
 export { nnfpgaRule, tfliteRule, onnxruntimeRule, roundingRules } from './quant/rounding.ts';
 export { inferFloat, runFloat, argmax } from './ref/float.ts';
 
 // Compilation for a device configuration.
-export { compile, type CompileOptions } from './compiler/compile.ts';
+export { compile, plan, type CompileOptions } from './compiler/compile.ts';
 export { SIM_CONFIG, BOARD_CONFIG, HX8K_CONFIG } from './compiler/configs.ts';
-export type { DeviceConfig, DeviceImage, CompiledLayer, TensorPlacement } from './compiler/types.ts';
+export type {
+  DeviceConfig,
+  DeviceImage,
+  CompiledLayer,
+  TensorPlacement,
+  MemoryNeeds,
+} from './compiler/types.ts';
 
 // Running: a target (simulated board or serial port), and run/eval over many inputs.
 export {

@@ -19,7 +19,18 @@ const kib = (b: number): string => `${(b / 1024).toFixed(1)} KiB`;
 
 export function formatBoardInfo(r: BoardInfo): string {
   const table = new Table({
-    head: ['layer', 'op', 'output', 'MACs', 'ideal cyc', 'est. cycles', 'bound', 'util.', 'AMEM B', 'WMEM B'],
+    head: [
+      'layer',
+      'op',
+      'output',
+      'MACs',
+      'ideal cyc',
+      'est. cycles',
+      'bound',
+      'util.',
+      'live AMEM B',
+      'WMEM B',
+    ],
     colAligns: ['left', 'left', 'left', 'right', 'right', 'right', 'left', 'right', 'right', 'right'],
     style: { head: [], border: [] },
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },

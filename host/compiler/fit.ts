@@ -56,10 +56,13 @@ export function fitCheck(model: QModel, config: DeviceConfig, target: string): F
   const over = SPACES.filter((s) => needed[s] > available[s]);
   let reason: string | null = null;
   if (over.length > 0) {
+    // AMEM peaks while one layer runs: name it
+    const peak = p.layers.reduce((a, l) => (l.amem > a.amem ? l : a), p.layers[0]);
+    const what = (s: Space) => (s === 'AMEM' ? `activations, most while '${peak.name}' runs` : SPACE_WHAT[s]);
     reason =
       `does not fit ${target}: ` +
       over
-        .map((s) => `${s} (${SPACE_WHAT[s]}) needs ${fmt(needed[s])} bytes, ${fmt(available[s])} available`)
+        .map((s) => `${s} (${what(s)}) needs ${fmt(needed[s])} bytes, ${fmt(available[s])} available`)
         .join('; ');
   } else if (!p.fits) {
     reason = `does not fit ${target}: ${p.fitReason}`;
