@@ -257,12 +257,15 @@ export interface LinkSpec {
  * Bytes on the wire for one inference, as host/device.ts sends it: an INFER carrying the
  * input when it fits one frame, else WRITEs of the head first (each acknowledged) and
  * the tail inside the INFER; the reply carries the output words and the cycle count.
- * Frames are 7 bytes of header and CRC around their payload.
+ * A program of several segments (`segmentWords`, the DMEM words of each) is WRITE the
+ * input, then per segment WRITE it to DMEM and RUN, then READ the output
+ * (host/target.ts). Frames are 7 bytes of header and CRC around their payload.
  */
 export function wireBytes(
   inputWords: number,
   outputWords: number,
   link: LinkSpec,
+  segmentWords: number[] = [],
 ): { out: number; in: number } {
   const frame = 7;
   const maxIn = Math.floor((link.maxPayload - 10) / 4);
@@ -272,14 +275,19 @@ export function wireBytes(
     const frames = Math.ceil(words / perWrite);
     return { out: frames * (frame + 5) + 4 * words, in: frames * (frame + 1) };
   };
-  if (outputWords > maxOut) {
-    // WRITE the input, RUN, READ the output
+  if (outputWords > maxOut || segmentWords.length > 1) {
+    // WRITE the input, (WRITE the segment,) RUN, ..., READ the output
     const w = writes(inputWords);
+    for (const words of segmentWords.length > 1 ? segmentWords : [0]) {
+      const seg = words > 0 ? writes(words) : { out: 0, in: 0 };
+      w.out += seg.out + frame;
+      w.in += seg.in + frame + 5;
+    }
     const perRead = Math.floor((link.maxPayload - 1) / 4);
     const reads = Math.ceil(outputWords / perRead);
     return {
-      out: w.out + frame + reads * (frame + 7),
-      in: w.in + frame + 5 + reads * (frame + 1) + 4 * outputWords,
+      out: w.out + reads * (frame + 7),
+      in: w.in + reads * (frame + 1) + 4 * outputWords,
     };
   }
   const head = Math.max(0, inputWords - maxIn);

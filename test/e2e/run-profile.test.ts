@@ -2,9 +2,11 @@
 // per-layer counters beside the compiler's estimate and the ideal, SQNR per layer, and one
 // inference's split into wire out, compute and wire in from the link's own byte counts.
 import { describe, expect, it } from 'vitest';
+import { compile } from '../../host/compiler/compile.ts';
+import { SIM_CONFIG } from '../../host/compiler/configs.ts';
 import { wireBytes } from '../../host/compiler/estimate.ts';
 import type { Profile } from '../../host/profile.ts';
-import type { RunReport } from '../../host/run.ts';
+import { prepareModel, type RunReport } from '../../host/run.ts';
 import { join } from 'node:path';
 import { fixture, repoRoot } from '../host/helpers.ts';
 import { firstInputs, nnfpga } from './cli.ts';
@@ -54,10 +56,11 @@ describe('nnfpga run --profile', () => {
     expect(p.worst_layer).toMatch(/Gemm/);
   });
 
-  it('a program of two segments (the PyTorch ResNet fixture on sim8): every layer counted, residual adds included', async () => {
+  it('a program of two segments (the PyTorch ResNet fixture on sim8): every layer counted, residual adds included, the bytes of its WRITEs, RUNs and READ', async () => {
+    const model = join(repoRoot, 'test/fixtures/pytorch/resnet.onnx');
     const r = await nnfpga(
       'run',
-      join(repoRoot, 'test/fixtures/pytorch/resnet.onnx'),
+      model,
       '--input',
       firstInputs(2),
       '--calib',
@@ -78,6 +81,23 @@ describe('nnfpga run --profile', () => {
     }
     expect(p.layers.reduce((a, l) => a + l.cycles, 0)).toBeLessThan(p.compute_cycles);
     expect(Math.abs(p.estimated_run_cycles - p.compute_cycles) / p.compute_cycles).toBeLessThanOrEqual(0.1);
+    // WRITE the input, per segment WRITE it and RUN, READ the output
+    const { q } = prepareModel(
+      model,
+      fixture('calib256.npy'),
+      () => ({ data: new Float32Array(), count: 0 }),
+      () => {},
+    );
+    const image = compile(q, SIM_CONFIG);
+    expect(image.segments).toHaveLength(2);
+    const link = { maxPayload: 8192, clocksPerBit: 8, clockHz: 12e6 };
+    const bytes = wireBytes(
+      image.input.words,
+      image.output.words,
+      link,
+      image.segments.map((s) => s.length),
+    );
+    expect([p.wire_bytes_out, p.wire_bytes_in]).toEqual([bytes.out, bytes.in]);
   });
 
   it('without a TARGET it is a usage error before any work', async () => {
