@@ -16,6 +16,7 @@ command -v openFPGALoader >/dev/null || need+=(openfpgaloader)
 [ -e /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ] || need+=(dataset-fashion-mnist)
 command -v g++ >/dev/null || need+=(g++)
 command -v make >/dev/null || need+=(make)
+command -v chromium >/dev/null || need+=(chromium) # the report's browser test (playwright-core drives it)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

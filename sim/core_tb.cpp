@@ -1,7 +1,8 @@
 // Verilator bench of npu_core: drives the host port (docs/ARCHITECTURE.md section 5)
 // from a binary command file and writes what it reads back to a binary result file.
 //
-//   core_tb CMDS OUT [+timeout=CYCLES] [+trace=FILE.fst]
+//   core_tb CMDS OUT [+timeout=CYCLES] [+trace=FILE.fst|FILE.vcd]
+//                    [+trace_from=C +trace_cycles=N] [+trace_scopes=SCOPE:LEVELS,...]
 //
 // CMDS is a sequence of little-endian u32 records:
 //   1 space addr count word*count    WRITE through the bus, one request per word
@@ -14,7 +15,10 @@
 // an abort that does not bring busy_o low within 1,000 cycles, prints a message and
 // exits with status 3. On success a summary line goes to stderr:
 // "core_tb: <cycles> cycles in <s> s (<rate> cycles/s)". Tracing needs a build with
-// trace enabled (host/sim/verilator.ts) and +trace=FILE.
+// trace enabled (host/sim/verilator.ts: FST, or VCD when built with NNFPGA_TRACE_VCD)
+// and +trace=FILE. A window (+trace_from, +trace_cycles: clock cycles counted from the
+// first RUN's start pulse) dumps only those cycles; +trace_scopes limits the dump to
+// scopes ($dumpvars-style: TOP.npu_core.u_array:99 is the array and everything below).
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -25,8 +29,12 @@
 #include <vector>
 #include "Vnpu_core.h"
 #include "verilated.h"
-#ifdef NNFPGA_TRACE
+#if defined(NNFPGA_TRACE_VCD)
+#include "verilated_vcd_c.h"
+using TraceFile = VerilatedVcdC;
+#elif defined(NNFPGA_TRACE)
 #include "verilated_fst_c.h"
+using TraceFile = VerilatedFstC;
 #endif
 
 namespace {
@@ -35,21 +43,33 @@ struct Bench {
   std::unique_ptr<VerilatedContext> ctx;
   std::unique_ptr<Vnpu_core> top;
 #ifdef NNFPGA_TRACE
-  std::unique_ptr<VerilatedFstC> tfp;
+  std::unique_ptr<TraceFile> tfp;
 #endif
   uint64_t cycles = 0;
+  // trace window, in cycles from the first RUN's start pulse (windowed: nothing before it)
+  bool windowed = false;
+  uint64_t runStart = UINT64_MAX;
+  uint64_t traceFrom = 0, traceCycles = 0;
+
+  bool dumping() const {
+    if (!windowed) return true;
+    if (runStart == UINT64_MAX || cycles < runStart) return false;
+    const uint64_t c = cycles - runStart;
+    return c >= traceFrom && c < traceFrom + traceCycles;
+  }
 
   void tick() {
     top->clk_i = 0;
     top->eval();
 #ifdef NNFPGA_TRACE
-    if (tfp) tfp->dump(ctx->time());
+    const bool d = tfp && dumping();
+    if (d) tfp->dump(ctx->time());
 #endif
     ctx->timeInc(1);
     top->clk_i = 1;
     top->eval();
 #ifdef NNFPGA_TRACE
-    if (tfp) tfp->dump(ctx->time());
+    if (d) tfp->dump(ctx->time());
 #endif
     ctx->timeInc(1);
     cycles++;
@@ -98,24 +118,46 @@ int main(int argc, char** argv) {
   b.ctx->commandArgs(argc, argv);
   b.top = std::make_unique<Vnpu_core>(b.ctx.get());
   if (argc < 3) {
-    std::fprintf(stderr, "usage: core_tb CMDS OUT [+timeout=CYCLES] [+trace=FILE.fst]\n");
+    std::fprintf(stderr, "usage: core_tb CMDS OUT [+timeout=CYCLES] [+trace=FILE] [+trace_from=C +trace_cycles=N]\n");
     return 2;
   }
   uint64_t timeout = 200000000ULL;
   if (const char* t = b.ctx->commandArgsPlusMatch("timeout=")) {
     if (*t) timeout = std::strtoull(t + std::strlen("+timeout="), nullptr, 10);
   }
-  if (const char* t = b.ctx->commandArgsPlusMatch("trace=")) {
-    if (*t) {
+  // (commandArgsPlusMatch returns a buffer that its next call overwrites: copy)
+  const std::string traceArg = b.ctx->commandArgsPlusMatch("trace=");
+  if (!traceArg.empty()) {
 #ifdef NNFPGA_TRACE
-      b.ctx->traceEverOn(true);
-      b.tfp = std::make_unique<VerilatedFstC>();
-      b.top->trace(b.tfp.get(), 99);
-      b.tfp->open(t + std::strlen("+trace="));
-#else
-      std::fprintf(stderr, "core_tb: +trace given but this build has no tracing (NNFPGA_TRACE=1)\n");
-#endif
+    b.ctx->traceEverOn(true);
+    b.tfp = std::make_unique<TraceFile>();
+    b.top->trace(b.tfp.get(), 99);
+    const std::string w = b.ctx->commandArgsPlusMatch("trace_cycles=");
+    if (!w.empty()) {
+      b.windowed = true;
+      b.traceCycles = std::strtoull(w.c_str() + std::strlen("+trace_cycles="), nullptr, 10);
+      const std::string f = b.ctx->commandArgsPlusMatch("trace_from=");
+      if (!f.empty()) b.traceFrom = std::strtoull(f.c_str() + std::strlen("+trace_from="), nullptr, 10);
     }
+    const std::string sc = b.ctx->commandArgsPlusMatch("trace_scopes=");
+    if (!sc.empty()) {
+      // SCOPE:LEVELS,SCOPE:LEVELS,...
+      const std::string list = sc.substr(std::strlen("+trace_scopes="));
+      size_t at = 0;
+      while (at < list.size()) {
+        size_t end = list.find(',', at);
+        if (end == std::string::npos) end = list.size();
+        const std::string item = list.substr(at, end - at);
+        const size_t colon = item.rfind(':');
+        if (colon != std::string::npos)
+          b.tfp->dumpvars(std::atoi(item.c_str() + colon + 1), item.substr(0, colon));
+        at = end + 1;
+      }
+    }
+    b.tfp->open(traceArg.c_str() + std::strlen("+trace="));
+#else
+    std::fprintf(stderr, "core_tb: +trace given but this build has no tracing (NNFPGA_TRACE=1)\n");
+#endif
   }
   std::vector<uint32_t> cmds;
   if (!readFile(argv[1], cmds)) {
@@ -150,6 +192,7 @@ int main(int argc, char** argv) {
         else out.push_back(b.bus(false, space, addr + k, 0));
       }
     } else if (op == 2) {
+      if (b.runStart == UINT64_MAX) b.runStart = b.cycles;
       b.top->start_i = 1;
       b.tick();
       b.top->start_i = 0;

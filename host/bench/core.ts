@@ -111,6 +111,8 @@ export function convModel(cin: number, cout: number, k: number, h: number, w: nu
   const conv: QConv = {
     kind: 'conv',
     name: `conv${cin}to${cout}_${k}x${k}_${h}x${w}`,
+    inputs: [-1],
+    group: 1,
     input: [cin, h, w],
     output: [cout, h, w],
     inQ: q,
@@ -127,7 +129,7 @@ export function convModel(cin: number, cout: number, k: number, h: number, w: nu
   };
   return {
     format: 'nnfpga-qmodel',
-    version: 1,
+    version: 2,
     source: { model: 'synthetic', calibration: 'none', calibrationSamples: 0 },
     m0Bits: DEVICE_M0_BITS,
     input: conv.input,

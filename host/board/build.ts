@@ -1,11 +1,12 @@
 // The open iCE40 flow for one board: yosys synth_ice40 -> nextpnr-ice40 -> icepack, and
 // icetime's timing sign-off of the routed design, with every output and log in
-// build/BOARD/. The result is SPEC section 2's build JSON: resources used and available
-// (from nextpnr's --report), Fmax from nextpnr and from icetime against the target.
+// build/BOARD/ (host/paths.ts buildDir). The result is SPEC section 2's build JSON:
+// resources used and available (from nextpnr's --report), Fmax from nextpnr and from
+// icetime against the target.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative } from 'node:path';
 import { NnfpgaError } from '../errors.ts';
+import { buildDir, PACKAGE_ROOT } from '../paths.ts';
 import { type BoardSpec, pllOutMhz, topParams } from './boards.ts';
 import { runTool } from './tools.ts';
 
@@ -20,7 +21,7 @@ export interface ResourceUse {
 export interface BuildResult {
   board: string;
   device: string;
-  bitstream: string; // path of the .bin, relative to the repository root
+  bitstream: string; // path of the .bin, relative to the package root when inside it
   fmax_mhz: number; // nextpnr's, of the core clock (the slowest clock domain)
   /**
    * icetime's estimate for the routed design (fpga-icestorm-chipdb's timing model,
@@ -49,7 +50,7 @@ export interface BuildResult {
 export interface BuildOptions {
   /** Repository root (where rtl/ and constraints/ are). Default: this checkout. */
   root?: string;
-  /** Output folder. Default: ROOT/build/BOARD. */
+  /** Output folder. Default: build/BOARD in a clone, else the user's cache (host/paths.ts). */
   outDir?: string;
   /** One line per stage, for standard error. */
   progress?: (line: string) => void;
@@ -57,7 +58,7 @@ export interface BuildOptions {
   seed?: number;
 }
 
-export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
+export const REPO_ROOT = PACKAGE_ROOT;
 
 /**
  * rtl/ice40/ variants built on the UP5K's SB_MAC16s. (npu_spram.v, the SPRAM helper, is
@@ -189,8 +190,10 @@ export function criticalPathSummary(log: string): string | undefined {
 /** Runs the whole flow for one board. Throws BuildError when it does not fit or misses timing. */
 export async function buildBoard(board: BoardSpec, opts: BuildOptions = {}): Promise<BuildResult> {
   const root = opts.root ?? REPO_ROOT;
-  const out = opts.outDir ?? join(root, 'build', board.name);
+  const out = opts.outDir ?? buildDir(board.name);
   const progress = opts.progress ?? (() => {});
+  // Paths in messages and in the result: relative to the root when inside it.
+  const shown = (p: string) => (relative(root, p).startsWith('..') ? p : relative(root, p));
   mkdirSync(out, { recursive: true });
   const pll = pllOutMhz(board);
   if (Math.abs(pll - board.targetMhz) > 1e-6) {
@@ -228,7 +231,7 @@ export async function buildBoard(board: BoardSpec, opts: BuildOptions = {}): Pro
   if (synth.code !== 0) {
     const log = existsSync(files.yosysLog) ? readFileSync(files.yosysLog, 'utf8') : synth.stderr;
     const err = firstError(log) ?? firstError(synth.stderr) ?? `exit code ${synth.code}`;
-    throw new BuildError(`${board.name}: synthesis failed: ${err} (log: ${relative(root, files.yosysLog)})`);
+    throw new BuildError(`${board.name}: synthesis failed: ${err} (log: ${shown(files.yosysLog)})`);
   }
 
   // 2. Place and route at the target clock; timing is judged here, from the report.
@@ -261,11 +264,9 @@ export async function buildBoard(board: BoardSpec, opts: BuildOptions = {}): Pro
   const pnrLog = existsSync(files.pnrLog) ? readFileSync(files.pnrLog, 'utf8') : pnr.stderr;
   if (pnr.code !== 0) {
     const over = overusedFromLog(pnrLog);
-    if (over.length > 0) throw new BuildError(doesNotFit(board, over, relative(root, files.pnrLog)));
+    if (over.length > 0) throw new BuildError(doesNotFit(board, over, shown(files.pnrLog)));
     const err = firstError(pnrLog) ?? firstError(pnr.stderr) ?? `exit code ${pnr.code}`;
-    throw new BuildError(
-      `${board.name}: place and route failed: ${err} (log: ${relative(root, files.pnrLog)})`,
-    );
+    throw new BuildError(`${board.name}: place and route failed: ${err} (log: ${shown(files.pnrLog)})`);
   }
   const report = JSON.parse(readFileSync(files.report, 'utf8')) as NextpnrReport;
   const clocks = Object.entries(report.fmax ?? {});
@@ -315,7 +316,7 @@ export async function buildBoard(board: BoardSpec, opts: BuildOptions = {}): Pro
   if (icetimeFmax === undefined) {
     const why = (icetime.stderr.trim().split('\n').at(-1) ?? '') || `exit code ${icetime.code}`;
     throw new BuildError(
-      `${board.name}: icetime gave no timing estimate (${why}; log: ${relative(root, files.icetimeLog)})`,
+      `${board.name}: icetime gave no timing estimate (${why}; log: ${shown(files.icetimeLog)})`,
     );
   }
 
@@ -323,7 +324,7 @@ export async function buildBoard(board: BoardSpec, opts: BuildOptions = {}): Pro
   const result: BuildResult = {
     board: board.name,
     device: `iCE40${board.device.toUpperCase()}-${board.package.toUpperCase()}`,
-    bitstream: relative(root, files.bin),
+    bitstream: shown(files.bin),
     fmax_mhz: Math.round(fmax * 100) / 100,
     icetime_mhz: icetimeFmax,
     target_mhz: board.targetMhz,
@@ -348,22 +349,22 @@ export async function buildBoard(board: BoardSpec, opts: BuildOptions = {}): Pro
       total: (tIcetime - t0) / 1000,
     },
     logs: {
-      yosys: relative(root, files.yosysLog),
-      nextpnr: relative(root, files.pnrLog),
-      report: relative(root, files.report),
-      icetime: relative(root, files.icetimeLog),
+      yosys: shown(files.yosysLog),
+      nextpnr: shown(files.pnrLog),
+      report: shown(files.report),
+      icetime: shown(files.icetimeLog),
     },
   };
   writeFileSync(join(out, 'build.json'), `${JSON.stringify(result, null, 2)}\n`);
   if (fmax < board.targetMhz) {
     const path = criticalPathSummary(pnrLog);
     throw new BuildError(
-      `${board.name}: timing not met: nextpnr Fmax ${result.fmax_mhz} MHz < target ${board.targetMhz} MHz${path ? ` (critical path ${path})` : ''} (log: ${relative(root, files.pnrLog)})`,
+      `${board.name}: timing not met: nextpnr Fmax ${result.fmax_mhz} MHz < target ${board.targetMhz} MHz${path ? ` (critical path ${path})` : ''} (log: ${shown(files.pnrLog)})`,
     );
   }
   if (icetimeFmax < board.targetMhz) {
     throw new BuildError(
-      `${board.name}: timing not met: icetime ${icetimeFmax} MHz < target ${board.targetMhz} MHz (nextpnr ${result.fmax_mhz} MHz; report: ${relative(root, files.icetimeLog)})`,
+      `${board.name}: timing not met: icetime ${icetimeFmax} MHz < target ${board.targetMhz} MHz (nextpnr ${result.fmax_mhz} MHz; report: ${shown(files.icetimeLog)})`,
     );
   }
   return result;

@@ -26,15 +26,29 @@ const COORD_LIMIT = 512;
 /** A program that is not well-formed (ARCHITECTURE section 4). Exit code 1. */
 export class ProgramError extends InputError {}
 
-/** A CONV or MAXPOOL layer as the hardware runs it; addresses in memory words. */
+/**
+ * A CONV or MAXPOOL descriptor as the hardware runs it; addresses in memory words. The
+ * controller reads tap (ky, kx) of channel group cg for output pixel (oy, ox) at
+ *
+ *   inBase + (oy*sh - pt + ky) -> rows:    P(0,0) + oy*pyStep + ky*rowStep
+ *            (ox*sw - pl + kx) -> columns:          + ox*pxStep + kx*colStep
+ *            + cg (+ og for a grouped layer)
+ *
+ * with P(0,0) = inBase - pt*rowStep - pl*colStep, and substitutes padValue for a tap whose
+ * input row oy*sh - pt + ky is outside [0, h) or column ox*sw - pl + kx outside [0, w).
+ * For a tensor [CG groups, H, W] in the usual layout the steps are those of plainSteps();
+ * the compiler's other views (a residual add's two operands as two rows, transposed
+ * passes) set them as they need.
+ */
 export interface LayerFields {
   op: typeof OP_CONV | typeof OP_MAXPOOL;
-  /** Output group og reads input group og only (max/average pooling, depthwise). */
+  /** Output group og reads input group og only (pools, depthwise), at +og words. */
   grouped: boolean;
   inBase: number;
   outBase: number;
-  /** Input tensor [CG groups, H, W]. */
+  /** Channel groups of the tile loop (1 when grouped). */
   cg: number;
+  /** Extents of the pad test (the input's height and width). */
   h: number;
   w: number;
   /** Output groups and pixels. */
@@ -47,6 +61,12 @@ export interface LayerFields {
   sw: number;
   pt: number;
   pl: number;
+  /** AMEM words from one kernel row to the next, and from one kernel column to the next. */
+  rowStep: number;
+  colStep: number;
+  /** AMEM words from one output pixel to the next in a row, and from one output row to the next. */
+  pxStep: number;
+  pyStep: number;
   wBase: number;
   /** Requantizer Booth digits (1..16). */
   steps: number;
@@ -56,24 +76,34 @@ export interface LayerFields {
   hi: number;
 }
 
+/** The steps of a tensor of `groups` channel groups, `w` wide, in the usual layout. */
+export function plainSteps(
+  groups: number,
+  w: number,
+  sh: number,
+  sw: number,
+): Pick<LayerFields, 'rowStep' | 'colStep' | 'pxStep' | 'pyStep'> {
+  return { rowStep: w * groups, colStep: groups, pxStep: sw * groups, pyStep: sh * w * groups };
+}
+
 const u16 = (v: number) => ((v % 65536) + 65536) % 65536;
+const s16 = (v: number) => ((v & 0xffff) ^ 0x8000) - 0x8000;
 const half = (lo: number, hi: number) => (u16(lo) | (u16(hi) << 16)) >>> 0;
 const u8 = (v: number) => v & 0xff;
 
 /** Tiles per output pixel: kh * kw * (the cg loop). */
-export function tilesPerPixel(f: LayerFields): number {
-  return f.kh * f.kw * (f.grouped ? 1 : f.cg);
+export function tilesPerPixel(f: Pick<LayerFields, 'kh' | 'kw' | 'cg'>): number {
+  return f.kh * f.kw * f.cg;
 }
 
 /** WMEM memory words of one output group (parameters and tiles). */
-export function ogWords(f: LayerFields, dim: number): number {
+export function ogWords(f: Pick<LayerFields, 'kh' | 'kw' | 'cg'>, dim: number): number {
   return PARAM_WORDS + tilesPerPixel(f) * dim;
 }
 
 /** The 16 descriptor words of a layer (ARCHITECTURE section 4). */
 export function encodeDescriptor(f: LayerFields, dim: number): Uint32Array {
   const d = new Uint32Array(DESC_WORDS);
-  const cgLoop = f.grouped ? 1 : f.cg;
   const k = tilesPerPixel(f);
   const win = Math.min(k, dim); // W: pixels per period
   const p = f.oh * f.ow;
@@ -81,20 +111,20 @@ export function encodeDescriptor(f: LayerFields, dim: number): Uint32Array {
   d[1] = f.inBase;
   d[2] = f.outBase;
   d[3] = half(f.h, f.w);
-  d[4] = half(cgLoop - 1, f.og - 1);
+  d[4] = half(f.cg - 1, f.og - 1);
   d[5] = ((f.kh - 1) | ((f.kw - 1) << 8) | (f.sh << 16) | (f.sw << 24)) >>> 0;
   // koff per ky row, per kx (after the cg loop); pp per output pixel, per row end
-  d[6] = half(f.w * f.cg, f.cg - (cgLoop - 1));
-  d[7] = half(f.sw * f.cg, (f.sh * f.w - (f.ow - 1) * f.sw) * f.cg);
+  d[6] = half(f.rowStep, f.colStep - (f.cg - 1));
+  d[7] = half(f.pxStep, f.pyStep - (f.ow - 1) * f.pxStep);
   d[8] = f.wBase;
   // requantizer Steps - 1 and its interval max(Steps, N) - 1; WMEM words of an og's tiles
   d[9] = ((f.steps - 1) | ((Math.max(f.steps, dim) - 1) << 8) | (u16(k * dim) << 16)) >>> 0;
   d[10] = (u8(f.padValue) | (u8(f.yZp) << 8) | (u8(f.lo) << 16) | (u8(f.hi) << 24)) >>> 0;
   // the sliding window (ARCHITECTURE section 1): Bresenham step W - K, W - 1
   d[11] = half(win - k, win - 1);
-  // og start values: P(0,0) = in_base - (pt*W + pl)*CG, P - 1 - s for s = 1 - W,
+  // og start values: P(0,0) = in_base - pt*rowStep - pl*colStep, P - 1 - s for s = 1 - W,
   // input row/column of pixel (0,0), Bresenham start 2W - 1 - K, OW - 1
-  d[12] = half(f.inBase - (f.pt * f.w + f.pl) * f.cg, p - 2 + win);
+  d[12] = half(f.inBase - f.pt * f.rowStep - f.pl * f.colStep, p - 2 + win);
   d[13] = half(-f.pt, -f.pl);
   d[14] = half(2 * win - 1 - k, f.ow - 1);
   d[15] = 0;
@@ -102,21 +132,21 @@ export function encodeDescriptor(f: LayerFields, dim: number): Uint32Array {
 }
 
 /** The primary fields of a descriptor, as far as they can be read back (null: END). */
-function decodeDescriptor(d: Uint32Array, dim: number): LayerFields | null {
+export function decodeDescriptor(d: Uint32Array): LayerFields | null {
   const op = d[0] & 0xf;
   if (op !== OP_CONV && op !== OP_MAXPOOL) return null;
   const grouped = ((d[0] >>> 4) & 1) === 1;
-  const cgLoop = (d[4] & 0xffff) + 1;
+  const cg = (d[4] & 0xffff) + 1;
   const win = (d[11] >>> 16) + 1;
   const ow = (d[14] >>> 16) + 1;
   const p = (d[12] >>> 16) + 2 - win;
-  void dim;
+  const pxStep = s16(d[7]);
   return {
     op,
     grouped,
     inBase: d[1],
     outBase: d[2],
-    cg: (d[6] >>> 16) + cgLoop - 1,
+    cg,
     h: d[3] & 0xffff,
     w: d[3] >>> 16,
     og: (d[4] >>> 16) + 1,
@@ -128,6 +158,10 @@ function decodeDescriptor(d: Uint32Array, dim: number): LayerFields | null {
     sw: d[5] >>> 24,
     pt: u16(-(d[13] & 0xffff)),
     pl: u16(-(d[13] >>> 16)),
+    rowStep: s16(d[6]),
+    colStep: s16(d[6] >>> 16) + cg - 1,
+    pxStep,
+    pyStep: s16(d[7] >>> 16) + (ow - 1) * pxStep,
     wBase: d[8],
     steps: (d[9] & 0xf) + 1,
     padValue: (d[10] << 24) >> 24,
@@ -135,6 +169,44 @@ function decodeDescriptor(d: Uint32Array, dim: number): LayerFields | null {
     lo: (d[10] << 8) >> 24,
     hi: d[10] >> 24,
   };
+}
+
+/**
+ * The smallest and largest of `out * outStep + k * kStep` over the output positions
+ * out < outs and taps k < ks whose input coordinate out * stride - pad + k lies in
+ * [0, extent) (the taps the controller reads from memory), or null when there is none.
+ */
+function axisReach(
+  outs: number,
+  ks: number,
+  stride: number,
+  pad: number,
+  extent: number,
+  outStep: number,
+  kStep: number,
+): [number, number] | null {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let o = 0; o < outs; o++) {
+    for (let k = 0; k < ks; k++) {
+      const i = o * stride - pad + k;
+      if (i < 0 || i >= extent) continue;
+      const a = o * outStep + k * kStep;
+      lo = Math.min(lo, a);
+      hi = Math.max(hi, a);
+    }
+  }
+  return lo <= hi ? [lo, hi] : null;
+}
+
+/** The AMEM words a descriptor reads (taps inside the input only), as [first, last], or null. */
+export function inputReach(f: LayerFields): [number, number] | null {
+  const rows = axisReach(f.oh, f.kh, f.sh, f.pt, f.h, f.pyStep, f.rowStep);
+  const cols = axisReach(f.ow, f.kw, f.sw, f.pl, f.w, f.pxStep, f.colStep);
+  if (!rows || !cols) return null;
+  const p00 = f.inBase - f.pt * f.rowStep - f.pl * f.colStep;
+  const lanes = f.grouped ? f.og - 1 : f.cg - 1;
+  return [p00 + rows[0] + cols[0], p00 + rows[1] + cols[1] + lanes];
 }
 
 /** Why a layer's fields are out of what the hardware computes, or null. */
@@ -159,11 +231,12 @@ export function fieldsProblem(f: LayerFields, config: DeviceConfig): string | nu
   if ((f.oh - 1) * f.sh - f.pt + f.kh > COORD_LIMIT || (f.ow - 1) * f.sw - f.pl + f.kw > COORD_LIMIT)
     return 'the windows reach past the padding the controller can address';
   if (f.cg < 1 || f.og < 1) return 'no channel groups';
-  if (f.grouped && f.og > f.cg) return `grouped layer with ${f.og} output groups over ${f.cg} input groups`;
+  if (f.grouped && f.cg !== 1) return `grouped layer with a cg loop of ${f.cg}`;
   if (f.op === OP_MAXPOOL && !f.grouped) return 'MAXPOOL must be grouped';
   if (!(f.steps >= 1 && f.steps <= 16)) return `requantizer steps ${f.steps}`;
-  const inEnd = f.inBase + f.h * f.w * f.cg;
-  if (inEnd > amem) return `input [${f.inBase}, ${inEnd}) outside AMEM (${amem} words)`;
+  const reach = inputReach(f);
+  if (reach && (reach[0] < 0 || reach[1] >= amem))
+    return `input [${reach[0]}, ${reach[1] + 1}) outside AMEM (${amem} words)`;
   const outEnd = f.outBase + f.oh * f.ow * f.og;
   if (outEnd > amem) return `output [${f.outBase}, ${outEnd}) outside AMEM (${amem} words)`;
   const k = tilesPerPixel(f);
@@ -191,7 +264,7 @@ export function checkProgram(dmem: Uint32Array, config: DeviceConfig): void {
     if (op === OP_END) return;
     if (op !== OP_CONV && op !== OP_MAXPOOL)
       throw new ProgramError(`program: descriptor ${l}: unknown op ${op} (recompile the model)`);
-    const f = decodeDescriptor(d, config.dim)!;
+    const f = decodeDescriptor(d)!;
     const again = encodeDescriptor(f, config.dim);
     const bad = again.findIndex((v, i) => v !== d[i]);
     if (bad >= 0)
@@ -222,7 +295,7 @@ export function programCycleBound(dmem: Uint32Array, config: DeviceConfig): numb
   for (let l = 0; l < limit && (l + 1) * DESC_WORDS <= dmem.length; l++) {
     const d = dmem.subarray(l * DESC_WORDS, (l + 1) * DESC_WORDS);
     cycles += 13; // fetch and decode
-    const f = decodeDescriptor(d, dim);
+    const f = decodeDescriptor(d);
     if (!f) return cycles;
     const pixels = f.oh * f.ow;
     const interval = Math.max(f.steps, dim);

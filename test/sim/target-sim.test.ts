@@ -27,7 +27,7 @@ beforeAll(async () => {
   const s = readSamples(path.join(fixtures, 'inputs200.npy'), q.input, 'inputs');
   const per = s.data.length / s.count;
   xs = Array.from({ length: 6 }, (_, i) => quantizeInput(q, s.data.subarray(i * per, (i + 1) * per)));
-  backend = (await openTarget({ sim: true, progress: false }, q))!;
+  backend = (await openTarget({ sim: true }, q))!;
 });
 
 afterAll(async () => {

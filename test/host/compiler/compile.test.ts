@@ -1,11 +1,34 @@
 // The compiler's images against docs/ARCHITECTURE.md sections 3 and 4: AMEM layout,
 // descriptor words, weight tiles, folded parameters, size checks.
 import { describe, expect, it } from 'vitest';
-import { compile, OP_CONV, OP_MAXPOOL } from '../../../host/compiler/compile.ts';
+import {
+  compile,
+  DESC_WORDS,
+  imageRuns,
+  OP_CONV,
+  OP_END,
+  OP_MAXPOOL,
+  plan,
+} from '../../../host/compiler/compile.ts';
 import { BOARD_CONFIG, SIM_CONFIG, coreParams } from '../../../host/compiler/configs.ts';
 import { packTensor, unpackTensor } from '../../../host/compiler/layout.ts';
 import { ModelTooLargeError } from '../../../host/errors.ts';
-import { modelOf, randConv, randDense, randInt8, randPool, randQ, rng } from '../../rtl/random-models.ts';
+import { numel } from '../../../host/ir.ts';
+import { importOnnx } from '../../../host/onnx/import.ts';
+import { calibrate, quantizeModel } from '../../../host/quant/quantize.ts';
+import type { QAdd, QConv, QModel } from '../../../host/quant/types.ts';
+import { buildModel, randomArray } from '../helpers.ts';
+import { generatedModels } from '../models.ts';
+import {
+  modelOf,
+  randConv,
+  randDense,
+  randInt8,
+  randPool,
+  randQ,
+  rng,
+  withSelfAdd,
+} from '../../rtl/random-models.ts';
 
 describe('AMEM layout', () => {
   it('packs channel groups innermost, lanes past C hold the pad value', () => {
@@ -32,6 +55,12 @@ describe('AMEM layout', () => {
     }
   });
 });
+
+function quantizedGen(name: string): QModel {
+  const fm = importOnnx(buildModel(generatedModels[name]), name);
+  const x = randomArray(8 * numel(fm.input), 5, 1, 0.2);
+  return quantizeModel(fm, calibrate(fm, x, 8), { model: name, calibration: 'random' });
+}
 
 describe('compile', () => {
   it('refuses a weight of -128 (column sums are sized for [-127, 127])', () => {
@@ -179,32 +208,141 @@ describe('compile', () => {
       for (let j = 0; j < 4; j++) expect(bytes[(pool.dmem[8] + 8 + r2) * 4 + j]).toBe(r2 === j ? 1 : 0);
   });
 
-  it('falls back to ping-pong when distinct tensors do not fit', () => {
+  it('reuses the memory of a dead tensor (liveness): the pool writes over the conv input', () => {
     const r = rng(8);
     const q = randQ(r);
     const c1 = randConv(r, { c: 4, h: 28, w: 28, oc: 8, k: [3, 3], pads: [1, 1, 1, 1] }, q, 'c1');
     const p1 = randPool(r, 'maxpool', [8, 28, 28], [2, 2], [2, 2], [0, 0, 0, 0], c1.outQ);
     const img = compile(modelOf([c1, p1], q), BOARD_CONFIG);
-    expect(img.amemWordsUsed).toBeLessThanOrEqual(BOARD_CONFIG.amemWords);
-    expect(img.layers[1].output.addr).toBe(img.input.addr); // layer 1 reuses the input's region
+    expect(img.layers[1].output.addr).toBe(img.input.addr); // the input is dead once c1 ran
+    expect(img.amemWordsUsed).toBe(784 + 1568); // input beside c1's output, no more
+    const distinct = compile(modelOf([c1, p1], q), SIM_CONFIG, { allocation: 'distinct' });
+    const [o0, o1] = distinct.layers.map((l) => l.output);
+    expect(o1.addr).toBeGreaterThanOrEqual(o0.addr + o0.words); // nothing shared
+    expect(distinct.input.addr + distinct.input.words).toBeLessThanOrEqual(o0.addr);
   });
 
-  it('refuses models that do not fit, naming both sizes', () => {
+  it('refuses models that do not fit with one line naming the layer, the memory and both sizes', () => {
     const r = rng(9);
     const q = randQ(r);
-    const big = randDense(r, [1024], 200, q, false);
+    const big = randDense(r, [1024], 200, q, false, 'fc_big');
     expect(() => compile(modelOf([big], q), BOARD_CONFIG)).toThrow(ModelTooLargeError);
     expect(() => compile(modelOf([big], q), BOARD_CONFIG)).toThrow(
-      /model needs 206,400 WMEM bytes, device has 131,072/,
+      /^layer 'fc_big' \(dense\): WMEM needs 206,400 bytes for the weights and parameters \(206,400 up to this layer\), the configuration has 131,072$/,
     );
-    const wide = randConv(r, { c: 16, h: 64, w: 64, oc: 16, k: [1, 1] }, q);
+    const wide = randConv(r, { c: 16, h: 64, w: 64, oc: 16, k: [1, 1] }, q, 'wide');
     expect(() => compile(modelOf([wide], q), BOARD_CONFIG)).toThrow(
-      /model needs [\d,]+ AMEM bytes, device has 10,240/,
+      /^layer 'wide' \(conv\): AMEM needs 131,072 bytes for the activations alive while it runs, the configuration has 10,240$/,
     );
+  });
+
+  it('runs more layers than the program memory holds in segments of MaxLayers descriptors', () => {
+    const r = rng(9);
+    const q = randQ(r);
     const many = Array.from({ length: 17 }, (_, i) =>
       randPool(r, 'maxpool', [4, 2, 2], [1, 1], [1, 1], [0, 0, 0, 0], q, `p${i}`),
     );
-    expect(() => compile(modelOf(many, q), SIM_CONFIG)).toThrow(/17 layers, the device runs at most 16/);
+    const img = compile(modelOf(many, q), SIM_CONFIG);
+    expect(img.segments.map((s) => s.length / DESC_WORDS)).toEqual([16, 2]); // 16 (full), 1 + END
+    expect(img.segments[1][DESC_WORDS]).toBe(OP_END);
+    expect(img.dmem).toBe(img.segments[0]);
+    expect(imageRuns(img, true).map((run) => run.count)).toEqual(new Array(17).fill(1));
+  });
+
+  it('gives per-layer and peak memory needs, and says why a model does not fit', () => {
+    const r = rng(8);
+    const q = randQ(r);
+    const c1 = randConv(r, { c: 4, h: 28, w: 28, oc: 8, k: [3, 3], pads: [1, 1, 1, 1] }, q, 'c1');
+    const p1 = randPool(r, 'maxpool', [8, 28, 28], [2, 2], [2, 2], [0, 0, 0, 0], c1.outQ, 'p1');
+    const m = modelOf([c1, p1], q);
+    const p = plan(m, BOARD_CONFIG);
+    expect(p.layers.map((l) => [l.name, l.amem, l.descriptors])).toEqual([
+      ['c1', (784 + 1568) * 4, 1],
+      ['p1', (1568 + 392) * 4, 1], // the pool's output in the input's place, beside c1's
+    ]);
+    // the pool's identity tiles are weights too
+    expect(p.layers[0].wmem + p.layers[1].wmem).toBe(compile(m, BOARD_CONFIG).wmem.length * 4);
+    expect(p.peak.amem).toBe((784 + 1568) * 4);
+    expect(p).toMatchObject({ fits: true, fitReason: null, available: { amem: 10240 } });
+    const wide = randConv(r, { c: 16, h: 64, w: 64, oc: 16, k: [1, 1] }, q, 'wide');
+    expect(plan(modelOf([wide], q), BOARD_CONFIG)).toMatchObject({ fits: false, fitReason: /AMEM needs/ });
+  });
+
+  it('a residual add is one CONV over a stacked view: the kernel-row step is the distance between the operands', () => {
+    const q = quantizedGen('residual_concat');
+    const img = compile(q, SIM_CONFIG);
+    const k = q.layers.findIndex((l) => l.kind === 'add');
+    const add = q.layers[k] as QAdd;
+    expect(img.layers[k].steps.count).toBe(1);
+    const d = img.descriptors.subarray(img.layers[k].steps.first * DESC_WORDS);
+    const [a, b] = add.inputs.map((t) => img.layers[t].output.addr / 2); // memory words (N = 8)
+    const u16 = (v: number) => ((v % 65536) + 65536) % 65536;
+    expect(d[0]).toBe(OP_CONV);
+    expect(d[3]).toBe(2 | (64 << 16)); // one row of the 8x8 pixels' 64 words, two kernel rows
+    expect(d[4]).toBe(0); // CG = OG = 1 (8 channels), minus one
+    expect(d[5]).toBe(1 | (0 << 8) | (1 << 16) | (1 << 24)); // kernel 2x1, strides 1
+    expect(d[6]).toBe((u16(b - a) | (1 << 16)) >>> 0); // kernel-row step: from a to b
+    expect(d[7] & 0xffff).toBe(1); // one word per pixel
+    expect(d[12] & 0xffff).toBe(a); // P(0, 0): a itself
+    // weights: w_a on the diagonal of tile ky = 0, w_b of tile ky = 1; folded bias
+    const bytes = new Int8Array(img.wmem.buffer, d[8] * 8);
+    const [wa, wb] = add.weights;
+    expect(bytes[(8 + 3) * 8 + 3]).toBe(wa);
+    expect(bytes[(8 + 8 + 5) * 8 + 5]).toBe(wb);
+    expect(bytes[(8 + 3) * 8 + 4]).toBe(0);
+    const p = new DataView(img.wmem.buffer, d[8] * 8);
+    expect(p.getInt32(0, true)).toBe(-(add.inQ.zeroPoint * wa + add.inQB.zeroPoint * wb));
+  });
+
+  it('an add of more than 255 words reads them as rows, in two pieces when their count has no divisor that fits', () => {
+    const r = rng(12);
+    const q = randQ(r);
+    // 24 channels on N = 4: 6 words per pixel, 10 x 13 pixels: 780 words = 4 rows of 195
+    const conv = randConv(r, { c: 3, h: 10, w: 13, oc: 24, k: [1, 1] }, q, 'c');
+    const img = compile(withSelfAdd(modelOf([conv], q)), BOARD_CONFIG);
+    const { first, count } = img.layers[1].steps;
+    expect(count).toBe(1);
+    const d = img.descriptors.subarray(first * DESC_WORDS);
+    expect(d[3]).toBe(5 | (195 << 16)); // 4 rows (and the second kernel row's reach), 195 wide
+    expect(d[12] >>> 16).toBe(780 - 2 + 2); // P - 2 + W
+    expect(d[7]).toBe((1 | (1 << 16)) >>> 0); // pixel step 1, and 1 from a row's end to the next
+    // 1028 channels of one pixel: 257 words (a prime): a row of 255 and one of 2
+    const dense = randDense(r, [8], 1028, q, false, 'd');
+    const img2 = compile(withSelfAdd(modelOf([dense], q)), BOARD_CONFIG);
+    const steps = img2.layers[1].steps;
+    expect(steps.count).toBe(2);
+    const d0 = img2.descriptors.subarray(steps.first * DESC_WORDS);
+    const d1 = img2.descriptors.subarray((steps.first + 1) * DESC_WORDS);
+    expect([d0[3] >>> 16, d1[3] >>> 16]).toEqual([255, 2]);
+    expect(d1[1] - d0[1]).toBe(255); // the second piece's operands start 255 words on
+    expect(d1[2] - d0[2]).toBe(255);
+  });
+
+  it('a depthwise conv on several channel groups is one grouped CONV with diagonal tiles', () => {
+    const q = quantizedGen('wide_depthwise');
+    const img = compile(q, SIM_CONFIG);
+    const k = q.layers.findIndex((l) => l.kind === 'conv' && l.group === 20);
+    const { first, count } = img.layers[k].steps;
+    expect(count).toBe(1);
+    const l = q.layers[k] as QConv;
+    const [, , w] = l.input;
+    const d = img.descriptors.subarray(first * DESC_WORDS);
+    expect(d[0]).toBe(OP_CONV | (1 << 4)); // grouped
+    expect(d[1]).toBe(img.layers[k - 1].output.addr / 2); // the pointwise conv's output, as it is
+    expect(d[4]).toBe(0 | (2 << 16)); // a cg loop of one, OG = 3 (20 channels), minus one
+    expect(d[6]).toBe((w * 3) | (3 << 16)); // a row of 3-group pixels; a column step of 3 words
+    expect(d[9] >>> 16).toBe(3 * 2 * 8); // K = 3x2 taps: an og's tiles
+    // og 2's tile (ky, kx) = (2, 1): byte j of word j is channel 16 + j's weight
+    const ogWords = 8 + 6 * 8;
+    const bytes = new Int8Array(img.wmem.buffer, d[8] * 8);
+    const tile = (2 * ogWords + 8 + (2 * 2 + 1) * 8) * 8;
+    for (let r = 0; r < 8; r++)
+      for (let j = 0; j < 8; j++)
+        expect(bytes[tile + r * 8 + j], `${r} ${j}`).toBe(
+          r === j && 16 + j < 20 ? l.weights[((16 + j) * 3 + 2) * 2 + 1] : 0,
+        );
+    // no copies anywhere: one descriptor per layer but the exclude-pad pools' passes
+    expect(img.layers.every((x) => x.steps.count === 1)).toBe(true);
   });
 
   it('configs match the ARCHITECTURE table', () => {
