@@ -7,8 +7,10 @@
 //   PE(i, j): the active weight, the activation it multiplied (x_q), its partial sum
 //             (psum_q), the shadow weight, and whether that activation was a real one
 //             (the array's valid delay line, bit i + j)
-//   west:     the activation word entering the skew registers, its valid and swap token
-//   weights:  the weight row being written into the shadow registers
+//   west:     the activation word presented to the array (its input register, then the
+//             skew registers), its valid and swap token
+//   weights:  the weight row being written into the shadow registers (row r of a tile
+//             in the cycle t + r after its first activation, the driver rule)
 //   south:    the column sums leaving the deskew registers (valid, last tile)
 //   acc:      the finished pixel's int32 sums going to the requantizer
 //   out:      the requantizer's int8 output vector
@@ -17,7 +19,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { coreParams } from '../compiler/configs.ts';
 import { convSchedule, estimateImage, OVERHEAD } from '../compiler/estimate.ts';
-import { DESC_WORDS, imageRuns, OP_CONV } from '../compiler/compile.ts';
+import { DESC_WORDS, imageRuns, OP_MAXPOOL } from '../compiler/compile.ts';
 import { packTensor } from '../compiler/layout.ts';
 import type { DeviceImage } from '../compiler/types.ts';
 import { InputError } from '../errors.ts';
@@ -31,15 +33,13 @@ const STATES: Record<number, string> = {
   0: 'idle',
   1: 'descriptor fetch',
   2: 'decode',
-  5: 'parameters',
-  6: 'conv periods',
-  7: 'output-group drain',
-  8: 'pool',
-  9: 'drain',
-  10: 'counters',
-  11: 'counters',
-  12: 'finish',
-  13: 'set-up',
+  3: 'parameters',
+  4: 'periods',
+  5: 'drain',
+  6: 'counters',
+  7: 'counters',
+  8: 'finish',
+  9: 'abort',
 };
 
 export interface Frame {
@@ -64,6 +64,10 @@ export interface ArrayTrace {
   layer: string;
   layer_index: number;
   kind: string;
+  /** Output group g reads input group g only (pools, depthwise): diagonal weight tiles. */
+  grouped: boolean;
+  /** MAXPOOL: the accumulator keeps the maximum of the taps instead of their sum. */
+  max: boolean;
   n: number;
   /** Cycle of the layer's first descriptor fetch and of the first frame, from the start of its RUN. */
   layer_start: number;
@@ -80,27 +84,14 @@ const SCOPES = [
   'TOP.npu_core.u_ctrl:1',
 ];
 
-/** Whether descriptor `d` of the program is a CONV (runs on the array). */
-const onArray = (image: DeviceImage, d: number) => (image.descriptors[d * DESC_WORDS] & 0xf) === OP_CONV;
-
-/**
- * Picks a layer by name or index; only layers on the array (whose first descriptor is a
- * CONV) animate.
- */
+/** Picks a layer by name or index (every layer runs on the array). */
 export function pickLayer(image: DeviceImage, which: string): number {
   const byIndex = /^\d+$/.test(which) ? Number(which) : -1;
   const i = byIndex >= 0 ? byIndex : image.layers.findIndex((l) => l.name === which);
-  const conv = image.layers
-    .map((l, k) => ({ l, k }))
-    .filter(({ l }) => l.steps.count > 0 && onArray(image, l.steps.first));
-  const choices = conv.map(({ l, k }) => `${k} (${l.name})`).join(', ');
-  if (i < 0 || i >= image.layers.length)
+  if (i < 0 || i >= image.layers.length) {
+    const choices = image.layers.map((l, k) => `${k} (${l.name})`).join(', ');
     throw new InputError(`--animate ${which}: no such layer; choose one of ${choices}`);
-  const l = image.layers[i];
-  if (l.steps.count === 0 || !onArray(image, l.steps.first))
-    throw new InputError(
-      `--animate ${which}: layer ${l.name} is a ${l.kind === 'maxpool' ? 'max pool' : l.kind}, which does not use the array; choose one of ${choices}`,
-    );
+  }
   return i;
 }
 
@@ -132,7 +123,8 @@ export async function traceLayer(
   // the window ends once `outputs` vectors have left the requantizer (their issue, the
   // array and accumulator pipeline, the requantizer's Steps + N + 5)
   const q = Math.min(opts.outputs ?? 4, sched.issues.length) - 1;
-  const end = layerStart + sched.issues[q] + 3 * n + d.steps + 12;
+  // (and before the descriptor's counters, where the controller moves on)
+  const end = layerStart + Math.min(sched.issues[q] + 3 * n + d.steps + 12, est.steps[d0].estimated_cycles);
   const from = Math.max(layerStart + sched.start - 2, end - (opts.maxCycles ?? 200));
   const exe = await buildVerilator({
     name: `core_tb_vcd_n${n}_a${cfg.amemWords}_w${cfg.wmemWords}_acc${cfg.accDepth}`,
@@ -177,10 +169,13 @@ export async function traceLayer(
     throw new Error(
       `array trace: the window at cycles ${from}..${end} is not inside descriptor ${d0 - runs[k].first} of its RUN (the controller is in ${seen}); the cycle estimate no longer matches the RTL`,
     );
+  const word0 = image.descriptors[d0 * DESC_WORDS];
   return {
     layer: image.layers[li].name,
     layer_index: li,
     kind: image.layers[li].kind,
+    grouped: d.grouped,
+    max: (word0 & 0xf) === OP_MAXPOOL,
     n,
     layer_start: layerStart,
     first_cycle: from,
@@ -254,9 +249,9 @@ export function framesOf(vcd: Vcd, n: number, firstCycle: number, layerStart: nu
       south: {
         psum: lanes(arr.outPsum, t, psumW, true),
         valid: bits(arr.outValid, t) === '1',
-        // tag: first, last, accumulator entry, first output (MSB first)
+        // tag: first, last, accumulator entry (MSB first)
         last: field(tag, tagW - 2, 1, false) === 1,
-        entry: field(tag, 1, tagW - 3, false),
+        entry: field(tag, 0, tagW - 2, false),
       },
       acc: accValid ? lanes(acc.sum, t, 32, true) : null,
       out: rqValid ? lanes(rq.y, t, 8, true) : null,

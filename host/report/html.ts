@@ -264,6 +264,20 @@ function buildSection(d: ReportData): string {
 <table id="build-table"><thead><tr><th class="l">board</th><th>logic cells</th><th>DSP</th><th>EBR</th><th>SPRAM</th><th>Fmax</th><th>target</th><th class="l">timing</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
+/** What the animated layer does on the array, by kind. */
+function animationText(a: NonNullable<ReportData['animation']>): string {
+  const grouped = a.grouped
+    ? ' It is grouped: output group g reads input group g only, with diagonal weight tiles, so only the N diagonal PEs multiply by non-zero weights.'
+    : '';
+  if (a.kind === 'dense')
+    return `A dense layer at batch 1 has one pixel: each weight tile of N×N weights meets one activation vector and is replaced N cycles later, so only one beat in N carries data.`;
+  if (a.max)
+    return `A max pool runs on the array like a convolution: identity weight tiles (1 on the diagonal) pass every tap of the window through, and the accumulator keeps the maximum of the taps instead of their sum; the requantizer passes it on with M = 1.${grouped}`;
+  if (a.kind === 'conv')
+    return `A convolution feeds a new pixel every cycle through the same weight tile, so once the pipeline fills every PE works on a real activation.${grouped}`;
+  return `This ${esc(a.kind)} layer runs on the array as a CONV descriptor with fixed weights (a copy, a weighted sum of two tensors or a window average), fed a new pixel every cycle like a convolution; the window shows its first descriptor.${grouped}`;
+}
+
 function animationSection(d: ReportData): string {
   const a = d.animation;
   if (!a) return '';
@@ -331,8 +345,8 @@ function animationSection(d: ReportData): string {
   const meanBusy = busy.reduce((s, b) => s + b, 0) / busy.length / (n * n);
   const pl = d.profile?.layers[a.layer_index];
   return `<h2 id="animation">Watch it compute: ${esc(shortName(a.layer))} on the ${n}×${n} array</h2>
-<p class="mut">Every number below is a register of the real RTL (npu_core in Verilator, the same Verilog as the bitstream) in a ${a.frames.length}-cycle window of this layer, read from a VCD trace: the weight each PE holds, the activation it multiplied this cycle (a real one when the PE is blue, a bubble otherwise), the partial sum it passes south; activations enter lane i after i cycles of skew, the column sums leave deskewed, the accumulator adds the weight tiles of a pixel and its last tile goes through the requantizer to int8. Trace: ${esc(a.vcd.split('/').slice(-2).join('/'))}.</p>
-<p class="explain">In this window ${format('.0%')(meanBusy)} of the PEs held a real activation on average${pl ? `; over the whole layer the device counted ${format('.1%')(pl.utilization)} utilization` : ''}. ${a.kind === 'dense' ? `A dense layer at batch 1 has one pixel: each weight tile of N×N weights meets one activation vector and is replaced N cycles later, so only one beat in N carries data.` : a.kind === 'conv' ? `A convolution feeds a new pixel every cycle through the same weight tile, so once the pipeline fills every PE works on a real activation.` : `This ${esc(a.kind)} layer runs on the array as a CONV descriptor with fixed weights (a copy, a weighted sum of two tensors or a window average), fed a new pixel every cycle like a convolution; the window shows its first descriptor.`}</p>
+<p class="mut">Every number below is a register of the real RTL (npu_core in Verilator, the same Verilog as the bitstream) in a ${a.frames.length}-cycle window of this layer, read from a VCD trace: the weight each PE holds, the activation it multiplied this cycle (a real one when the PE is blue, a bubble otherwise), the partial sum it passes south; activations enter lane i after the array's input register and i cycles of skew, the column sums leave deskewed, the accumulator adds the weight tiles of a pixel (a max pool's keeps their maximum) and its last tile goes through the requantizer to int8. Trace: ${esc(a.vcd.split('/').slice(-2).join('/'))}.</p>
+<p class="explain">In this window ${format('.0%')(meanBusy)} of the PEs held a real activation on average${pl ? `; over the whole layer the device counted ${format('.1%')(pl.utilization)} utilization` : ''}. ${animationText(a)}</p>
 <div class="controls"><button id="anim-back" type="button">◀ step</button><button id="anim-play" type="button">play</button><button id="anim-step" type="button">step ▶</button>
 <input id="anim-slider" type="range" min="0" max="${a.frames.length - 1}" value="0"><select id="anim-speed"><option value="400">slow</option><option value="150" selected>normal</option><option value="40">fast</option></select></div>
 <p>cycle <b id="anim-cycle">${f.cycle}</b> of the run (layer cycle <span id="anim-layer-cycle">${f.layer_cycle}</span>, frame <span id="anim-index">1 / ${a.frames.length}</span>) · controller: <span id="anim-state">${esc(f.state)}</span> · PEs busy: <span id="anim-busy"></span></p>
