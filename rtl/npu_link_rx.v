@@ -22,7 +22,11 @@
 //     can answer BAD_LEN;
 //   - when the owner offers no bank at the start of a frame (bank_free_i low), the frame
 //     is parsed but dropped (drop_o pulses) and the header outputs keep the previous,
-//     not yet executed frame; the host retransmits it.
+//     not yet executed frame; the host retransmits it;
+//   - a good RESET frame (cmd 0x06, no payload) needs no bank and never commits: reset_o
+//     pulses instead, with its seq on reset_seq_o (held until the next RESET), and the
+//     header outputs keep what they held, so that a RESET is seen even while both banks
+//     are taken and the owner's executor is busy.
 module npu_link_rx #(
   parameter integer MaxPayload   = 1024,
   parameter integer PayW         = $clog2(MaxPayload)
@@ -44,6 +48,9 @@ module npu_link_rx #(
   output wire [7:0]      seq_o,
   output wire [PayW:0]   len_o,
   output wire            overlong_o,
+  // a good RESET frame
+  output wire            reset_o,
+  output wire [7:0]      reset_seq_o,
   // status
   output wire            idle_o,
   output wire            crc_err_o,
@@ -52,6 +59,7 @@ module npu_link_rx #(
   output wire            drop_o
 );
   localparam [7:0] Sync = 8'hA5;
+  localparam [7:0] CmdReset = 8'h06;
 
   localparam [2:0] StHunt = 3'd0, StCmd = 3'd1, StSeq = 3'd2, StLenLo = 3'd3,
                    StLenHi = 3'd4, StPayload = 3'd5, StCrcLo = 3'd6, StCrcHi = 3'd7;
@@ -66,6 +74,9 @@ module npu_link_rx #(
   reg [7:0]     seq_q, seq_d;
   reg [PayW:0]  len_q, len_d;        // bytes stored = write address
   reg           long_q, long_d;
+  reg           rst_q, rst_d;        // the frame is a RESET without payload (so far)
+  reg [7:0]     rseq_q, rseq_d;      // its seq
+  reg           reset_d;
   reg           commit_d, crc_err_d, timeout_d, drop_d, wr_en;
   reg           crc_clear, crc_en;
 
@@ -77,9 +88,10 @@ module npu_link_rx #(
   // The byte's tests, registered a cycle ahead (timing): byte_i is stable the cycle
   // before byte_valid_i, and the CRC and rem_q change only with a byte, so every test
   // is current when the byte is taken.
-  reg is_sync_q, crc_lo_eq_q, crc_hi_eq_q, len_zero_q, len_long_q, rem_one_q;
+  reg is_sync_q, is_rst_q, crc_lo_eq_q, crc_hi_eq_q, len_zero_q, len_long_q, rem_one_q;
   always @(posedge clk_i) begin
     is_sync_q   <= (byte_i == Sync);
+    is_rst_q    <= (byte_i == CmdReset);
     crc_lo_eq_q <= (byte_i == crc[7:0]);
     crc_hi_eq_q <= (byte_i == crc[15:8]);
     len_zero_q  <= (len_in == 16'd0);
@@ -105,6 +117,9 @@ module npu_link_rx #(
     seq_d       = seq_q;
     len_d       = len_q;
     long_d      = long_q;
+    rst_d       = rst_q;
+    rseq_d      = rseq_q;
+    reset_d     = 1'b0;
     commit_d    = 1'b0;
     crc_err_d   = 1'b0;
     timeout_d   = 1'b0;
@@ -127,10 +142,12 @@ module npu_link_rx #(
         end
         StCmd: begin
           if (store_q) cmd_d = byte_i;
+          rst_d   = is_rst_q;
           state_d = StSeq;
         end
         StSeq: begin
           if (store_q) seq_d = byte_i;
+          if (rst_q)   rseq_d = byte_i;
           state_d = StLenLo;
         end
         StLenLo: begin
@@ -143,6 +160,7 @@ module npu_link_rx #(
             len_d  = {(PayW + 1){1'b0}};
             long_d = len_long_q;
           end
+          rst_d   = rst_q && len_zero_q;
           state_d = len_zero_q ? StCrcLo : StPayload;
         end
         StPayload: begin
@@ -160,8 +178,9 @@ module npu_link_rx #(
         default: begin  // StCrcHi
           state_d = StHunt;
           if (!crc_lo_ok_q || !crc_hi_eq_q) crc_err_d = 1'b1;
-          else if (store_q)                        commit_d  = 1'b1;
-          else                                     drop_d    = 1'b1;
+          else if (rst_q)                   reset_d   = 1'b1;
+          else if (store_q)                 commit_d  = 1'b1;
+          else                              drop_d    = 1'b1;
         end
       endcase
     end else if (frame_err_i && state_q != StHunt) begin
@@ -191,6 +210,8 @@ module npu_link_rx #(
     seq_q       <= seq_d;
     len_q       <= len_d;
     long_q      <= long_d;
+    rst_q       <= rst_d;
+    rseq_q      <= rseq_d;
   end
 
   // The payload goes straight into the bank; an overlong payload is not stored.
@@ -202,6 +223,8 @@ module npu_link_rx #(
   assign seq_o       = seq_q;
   assign len_o       = len_q;
   assign overlong_o  = long_q;
+  assign reset_o     = reset_d;
+  assign reset_seq_o = rseq_q;
   assign idle_o      = (state_q == StHunt);
   assign crc_err_o   = crc_err_d;
   assign frame_err_o = frame_err_i;
