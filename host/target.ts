@@ -7,11 +7,13 @@ import type { Command } from 'commander';
 import { compile } from './compiler/compile.ts';
 import { packTensor, unpackTensor } from './compiler/layout.ts';
 import type { DeviceImage } from './compiler/types.ts';
-import { boardNames, lookupBoard } from './board/boards.ts';
+import { BOARDS, boardNames, lookupBoard } from './board/boards.ts';
 import { Device, deviceConfig, progressBar, Space } from './device.ts';
 import { InputError } from './errors.ts';
 import type { LinkOptions, LinkStats } from './link/link.ts';
-import { SerialTransport, type Transport } from './link/transport.ts';
+import { packWire, unpackWire, wireLayout } from './link/packed.ts';
+import { runCycleBound } from './link/runlimit.ts';
+import { SerialTransport, tuneFtdiLatency, type Transport } from './link/transport.ts';
 import type { QModel } from './quant/types.ts';
 import type { InferenceBackend } from './run.ts';
 import { boardClocksPerBit, SIM_BOARD_PARAMS, startBoardSim, type SimBoard } from './sim/board.ts';
@@ -27,18 +29,18 @@ export interface TargetOptions {
   progress?: boolean;
 }
 
-/** The rate the board bitstreams are built for (host/board/boards.ts). */
-export const DEFAULT_BAUD = 1_000_000;
+/** The rate of the default board's bitstream (host/board/boards.ts); --board B picks B's. */
+export const DEFAULT_BAUD = BOARDS.icebreaker.baud;
 
 export function withTarget(cmd: Command): Command {
   return cmd
     .option('--sim', 'run on the simulated board (built if needed, started for this command)')
     .option('--port <PATH>', 'run on a board (or a simulated board from `nnfpga sim`) at this serial port')
-    .option('--baud <N>', `serial baud rate for --port (default ${DEFAULT_BAUD})`)
+    .option('--baud <N>', `serial baud rate for --port (default: the board's, ${DEFAULT_BAUD} for the iCEBreaker)`)
     .option('--sim-ber <P>', 'with --sim: flip each UART bit with probability P (link fault test)')
     .option(
       '--board <NAME>',
-      `with --sim: simulate this board's top (${boardNames().join(', ')}: its clock, UART rate and memories) instead of the 8x8 simulation configuration`,
+      `with --sim: simulate this board's top (${boardNames().join(', ')}: its clock, UART rate and memories) instead of the 8x8 simulation configuration; with --port: the board there (its baud rate)`,
     );
 }
 
@@ -63,36 +65,33 @@ export class DeviceBackend implements InferenceBackend {
   }
 
   async infer(xq: Int8Array): Promise<{ yq: Int8Array; cycles: number }> {
-    const { input, output } = this.image;
-    const dim = this.image.config.dim;
-    const words = packTensor(xq, input.shape, dim, this.model.inQ.zeroPoint);
-    const r = await this.device.infer(input.addr, words, output.addr, output.words);
-    return { yq: unpackTensor(r.output, output.shape, dim), cycles: r.cycles };
+    return (await this.inferMany([xq], { progress: false }))[0];
   }
 
   /**
-   * Many inferences, streamed: with each input in one INFER frame, two are kept in
-   * flight, so the next input crosses the wire while the device computes. (An input
-   * that needs WRITEs before its INFER is run one at a time: a retransmitted INFER must
-   * not find the next input's head in AMEM.) Progress bar on stderr.
+   * Many inferences, streamed (Device.inferStream): the inputs cross the wire packed
+   * (host/link/packed.ts: only a tensor's real channels) in INFER parts back to back, the
+   * next input while the device computes the one before, also when an input needs
+   * several frames. Progress bar on stderr.
    */
   async inferMany(
     xs: Int8Array[],
     opts: { progress?: boolean } = {},
   ): Promise<{ yq: Int8Array; cycles: number }[]> {
+    const { input, output } = this.image;
+    const dim = this.image.config.dim;
+    const inL = wireLayout(input.shape, dim);
+    const outL = wireLayout(output.shape, dim);
+    const zp = this.model.inQ.zeroPoint;
     const bar = opts.progress ? progressBar('infer', xs.length, 'inputs') : null;
     let done = 0;
-    const one = async (xq: Int8Array) => {
-      const r = await this.infer(xq);
-      bar?.update(++done);
-      return r;
-    };
     try {
-      const fits = this.image.input.words <= Math.floor((this.device.maxPayload - 10) / 4);
-      if (fits) return await Promise.all(xs.map(one));
-      const out = [];
-      for (const xq of xs) out.push(await one(xq));
-      return out;
+      const rs = await this.device.inferStream(
+        xs.map((xq) => ({ addr: input.addr, lanes: inL.lanes, bytes: packWire(xq, input.shape, dim, zp) })),
+        { addr: output.addr, lanes: outL.lanes, count: outL.bytes },
+        () => bar?.update(++done),
+      );
+      return rs.map((r) => ({ yq: unpackWire(r.output, output.shape, dim), cycles: r.cycles }));
     } finally {
       bar?.stop();
     }
@@ -161,12 +160,13 @@ export async function openDevice(
   if (opts.sim && opts.port !== undefined) throw new InputError('give either --sim or --port, not both');
   if (!opts.sim && opts.simBer !== undefined) throw new InputError('--sim-ber needs --sim');
   if (opts.port === undefined && opts.baud !== undefined) throw new InputError('--baud needs --port');
-  if (!opts.sim && opts.board !== undefined)
-    throw new InputError('--board needs --sim (a board on --port reports its own configuration)');
+  if (!opts.sim && opts.port === undefined && opts.board !== undefined)
+    throw new InputError('--board needs --sim (its top in simulation) or --port (the board there)');
   const simSpec = opts.board === undefined ? undefined : lookupBoard(opts.board);
   if (!opts.sim && opts.port === undefined) return null;
   const ber = parseNumber(opts.simBer, '--sim-ber', (v) => v >= 0 && v <= 0.5);
-  const baud = parseNumber(opts.baud, '--baud', (v) => Number.isInteger(v) && v > 0) ?? DEFAULT_BAUD;
+  const baud =
+    parseNumber(opts.baud, '--baud', (v) => Number.isInteger(v) && v > 0) ?? simSpec?.baud ?? DEFAULT_BAUD;
 
   let board: SimBoard | null = null;
   let transport: Transport;
@@ -186,6 +186,7 @@ export async function openDevice(
     };
   } else {
     transport = await SerialTransport.open(opts.port!, { baudRate: baud });
+    noteLatency(opts.port!);
     linkOpts = {
       baseTimeoutMs: 400,
       msPerByte: (10 / baud) * 1000 * 1.5,
@@ -200,6 +201,16 @@ export async function openDevice(
   }
 }
 
+let latencyNoted = false;
+/** Sets an FTDI port's latency timer to 1 ms, or says once, in one line, how to. */
+function noteLatency(port: string): void {
+  const t = tuneFtdiLatency(port);
+  if (t.outcome === 'cannot' && !latencyNoted) {
+    latencyNoted = true;
+    process.stderr.write(`nnfpga: note: ${t.advice}\n`);
+  }
+}
+
 /** Opens the device named by the TARGET options and loads the model, or returns null. */
 export async function openTarget(opts: TargetOptions, model: QModel): Promise<DeviceBackend | null> {
   const opened = await openDevice(opts);
@@ -207,6 +218,7 @@ export async function openTarget(opts: TargetOptions, model: QModel): Promise<De
   const { device, board } = opened;
   try {
     const image = compile(model, deviceConfig(device.info));
+    device.setCycleBound(runCycleBound(model, image.config.dim));
     await device.upload(image, { progress: opts.progress ?? true });
     return new DeviceBackend(device, image, model, board);
   } catch (err) {
