@@ -320,9 +320,12 @@ export class Device {
    * Inferences in a stream: for each input, its INFER parts go out back to back (two
    * requests in flight), so the next input crosses the wire while the device computes
    * the one before. The device writes parts in order and answers BUSY to a part that
-   * comes early (the link sends it again); the last part of an input is only sent once
-   * the previous input's last part is answered, so that the device can still answer that
-   * one again from memory. Outputs are packed wire bytes (out.count of them).
+   * comes early (the link sends it again). Two rules keep every lost or repeated frame
+   * harmless: an input of several parts starts only once the previous input's first part
+   * is answered (so a new input never starts while a lost part 0 of the one before is
+   * still to come), and the last part of an input goes out only once the previous
+   * input's last part is answered (so the device can still answer that one again from
+   * memory). Outputs are packed wire bytes (out.count of them).
    */
   async inferStream(
     inputs: PackedInput[],
@@ -336,30 +339,41 @@ export class Device {
     const results: { output: Uint8Array; cycles: number }[] = new Array(inputs.length);
     const jobs: Promise<void>[] = [];
     let failed = false;
+    const track = (p: Promise<void>): Promise<void> => {
+      p.catch(() => (failed = true)); // handled now; settleAll reports it
+      jobs.push(p);
+      return p;
+    };
+    let prevFirst: Promise<void> = Promise.resolve();
     let prevLast: Promise<void> = Promise.resolve();
     const detail = (j: number) =>
       `input ${j} at AMEM ${inputs[j].addr} (${inputs[j].bytes.length} bytes, ${inputs[j].lanes} per word), output at ${out.addr} (${out.count} bytes)`;
     for (let j = 0; j < inputs.length && !failed; j++) {
       this.tag = (this.tag + 1) & 3;
       const parts = this.inferParts(inputs[j], out, this.tag);
+      if (parts.length > 1) await prevFirst.catch(() => {});
+      let first: Promise<void> | null = null;
       for (const p of parts.slice(0, -1)) {
-        jobs.push(
+        const r = track(
           this.link.request(Cmd.INFER, p, { replyBytes: 1 }).then((r) => this.check(r, Cmd.INFER, detail(j))),
         );
+        first ??= r;
       }
       if (parts.length > 1) await prevLast.catch(() => {});
+      if (failed) break;
       const t0 = performance.now();
       const last = parts[parts.length - 1];
-      prevLast = this.link
-        .request(Cmd.INFER, last, { replyBytes: 5 + out.count, computeMs: this.computeMs() })
-        .then((r) => {
-          this.check(r, Cmd.INFER, detail(j));
-          this.lastRunMs = Math.max(0, performance.now() - t0 - this.link.wireMsPerByte * last.length);
-          results[j] = { output: r.body.slice(0, out.count), cycles: readU32(r.body, out.count) };
-          onResult?.(j);
-        });
-      prevLast.catch(() => (failed = true));
-      jobs.push(prevLast);
+      prevLast = track(
+        this.link
+          .request(Cmd.INFER, last, { replyBytes: 5 + out.count, computeMs: this.computeMs() })
+          .then((r) => {
+            this.check(r, Cmd.INFER, detail(j));
+            this.lastRunMs = Math.max(0, performance.now() - t0 - this.link.wireMsPerByte * last.length);
+            results[j] = { output: r.body.slice(0, out.count), cycles: readU32(r.body, out.count) };
+            onResult?.(j);
+          }),
+      );
+      prevFirst = first ?? prevLast;
     }
     await settleAll(jobs);
     return results;
@@ -390,7 +404,7 @@ export class Device {
   private computeMs(): number {
     if (this.cycleBound !== null && this.infoCache) {
       const msPerCycle = this.link.wireMsPerByte / (10 * this.infoCache.clocksPerBit);
-      return 200 + 2 * this.cycleBound * msPerCycle + 2 * this.lastRunMs;
+      return 200 + 2 * this.cycleBound * msPerCycle;
     }
     return this.lastRunMs === 0 ? this.firstRunMs : 1000 + 4 * this.lastRunMs;
   }

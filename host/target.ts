@@ -181,8 +181,9 @@ export async function openDevice(
       baseTimeoutMs: 1000,
       msPerByte: 0.05 * (clocksPerBit / 8),
       hint: 'the simulated board stopped answering (run with --verbose)',
-      // Under injected bit errors, frames of ~0.2/(10 P) bytes: most get through first time.
-      ...(ber ? { payloadLimit: Math.max(64, Math.floor(0.2 / (10 * ber))) } : {}),
+      // Under injected bit errors, frames of ~0.2/(10 P) bytes: most get through first
+      // time; a few lost in a row are no sign of a dead board there.
+      ...(ber ? { payloadLimit: Math.max(64, Math.floor(0.2 / (10 * ber))), silenceMs: 30_000 } : {}),
     };
   } else {
     transport = await SerialTransport.open(opts.port!, { baudRate: baud });

@@ -48,7 +48,7 @@
 //
 // Timing: the executor's states are one-hot, the waiting request's dispatch is decoded a
 // cycle ahead, reply bytes pass a one-byte buffer on their way to the UART, the core's
-// done is registered and the range check takes two cycles.
+// busy/done are registered and the range check takes a cycle.
 module npu_link #(
   parameter integer Version      = 2,
   parameter integer Dim          = 8,
@@ -82,8 +82,10 @@ module npu_link #(
   input  wire        bus_ack_i,
   input  wire [31:0] bus_rdata_i,
   output wire        start_o,
+  input  wire        busy_i,
   input  wire        done_i,
-  output wire        core_rst_o,    // pulse: stop the core (a RESET or the run watchdog)
+  output wire        core_rst_o,    // stop the core (a RESET or the run watchdog): high
+                                    // from the stop until busy_i has fallen
   // status
   output wire        idle_o,   // nothing received, queued, executing or being sent
   output wire        act_o,    // pulse: a good frame arrived or a reply started
@@ -264,7 +266,8 @@ module npu_link #(
   reg [31:0]   cycles_q;             // cycles of the last run, start to done
   reg          run_q;                // the core runs (cycles counted)
   reg          wd_q;                 // ... and reached its limit
-  reg          done_q;               // the core's done, registered (timing)
+  reg          stop_q, stop_d;       // the run is being stopped: wait for busy to fall
+  reg          busy_q, done_q;       // the core's busy and done, registered (timing)
   reg          last_valid_q;         // cmd_q/seq_q are remembered for repeats
   reg [15:0]   n_crc_q, n_frame_q, n_timeout_q, n_drop_q;  // error counters (IDENTIFY)
 
@@ -524,6 +527,7 @@ module npu_link #(
     done_v_d     = done_v_q;
     done_tag_d   = done_tag_q;
     wd_last_d    = wd_last_q;
+    stop_d       = stop_q;
     release_bank = 1'b0;
     pop_waiting  = 1'b0;
     crc_en       = 1'b0;
@@ -715,17 +719,24 @@ module npu_link #(
         state_d = ExRun;
       end
       // The run: a RESET stops it (and is answered from ExIdle), so does the watchdog;
-      // a waiting IDENTIFY or RUN is answered BUSY meanwhile.
+      // either waits until the core's busy has fallen. A waiting IDENTIFY or RUN is
+      // answered BUSY meanwhile.
       state_q[BRun]: begin
         idx_d = 5'd0;
-        if (rst_pend_q) begin
+        if (stop_q) begin
+          abort = busy_q;
+          if (!busy_q) begin
+            stop_d  = 1'b0;
+            state_d = rst_pend_q ? ExIdle : ExTxHdr;
+          end
+        end else if (rst_pend_q) begin
           abort   = 1'b1;
-          state_d = ExIdle;
+          stop_d  = 1'b1;
         end else if (wd_q) begin
           abort     = 1'b1;
+          stop_d    = 1'b1;
           wd_last_d = 1'b1;
           status_d  = StatWatchdog;
-          state_d   = ExTxHdr;
         end else if (!run_q) begin
           wd_last_d = 1'b0;
           todo_d    = todo_next;
@@ -871,6 +882,7 @@ module npu_link #(
       asm_q       <= 1'b0;
       done_v_q    <= 1'b0;
       wd_last_q   <= 1'b0;
+      stop_q      <= 1'b0;
       crc_clear_q <= 1'b0;
       crc_en_q    <= 1'b0;
     end else begin
@@ -880,6 +892,7 @@ module npu_link #(
       asm_q       <= asm_d;
       done_v_q    <= done_v_d;
       wd_last_q   <= wd_last_d;
+      stop_q      <= stop_d;
       crc_clear_q <= state_q[BTxHdr] && tx_fire && (idx_q == 5'd0);
       crc_en_q    <= crc_en;
     end
@@ -927,8 +940,13 @@ module npu_link #(
   end
 
   always @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) done_q <= 1'b0;
-    else         done_q <= done_i;
+    if (!rst_ni) begin
+      busy_q <= 1'b0;
+      done_q <= 1'b0;
+    end else begin
+      busy_q <= busy_i;
+      done_q <= done_i;
+    end
   end
 
   always @(posedge clk_i or negedge rst_ni) begin

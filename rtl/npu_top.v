@@ -104,6 +104,7 @@ module npu_top #(
     .bus_ack_i     (bus_ack),
     .bus_rdata_i   (bus_rdata),
     .start_o       (start),
+    .busy_i        (busy),
     .done_i        (done),
     .core_rst_o    (core_abort),
     .idle_o        (link_idle),
@@ -133,10 +134,10 @@ module npu_top #(
     .done_o     (done)
   );
 
-  // The link stops a run (RESET, its run watchdog) by holding the core in reset for a
-  // cycle: the core's control state clears, its memories (npu_ram, npu_acc, npu_spram:
-  // no reset) keep their contents. Registered, so that the core's asynchronous reset
-  // comes from a flip-flop; released synchronously like rst_ni.
+  // The link stops a run (RESET, its run watchdog) by holding the core in reset until its
+  // busy has fallen (a cycle or two): the core's control state clears, its memories
+  // (npu_ram, npu_acc, npu_spram: no reset) keep their contents. Registered, so that the
+  // core's asynchronous reset comes from a flip-flop; released synchronously like rst_ni.
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) core_rst_nq <= 1'b0;
     else         core_rst_nq <= !core_abort;

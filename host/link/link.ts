@@ -266,7 +266,10 @@ export class Link {
     p.attempts++;
     const now = performance.now();
     const silentMs = now - Math.max(this.lastRxAt, p.firstSentAt);
-    const silentTooLong = silentMs >= this.silenceMs + (p.opts.computeMs ?? 0);
+    // silence counts against the request's own wire allowance too: a slow line (or a
+    // simulated board on a busy machine) is not a dead one
+    const computeMs = p.opts.computeMs ?? 0;
+    const silentTooLong = silentMs >= Math.max(this.silenceMs, 2 * (p.timeoutMs - computeMs)) + computeMs;
     if (p.attempts > (p.opts.retries ?? this.retries) || silentTooLong) {
       const err = this.failure(p, silentMs);
       // Nothing at all for that long: the rest will not be answered either.
