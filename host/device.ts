@@ -317,9 +317,9 @@ export class Device {
   }
 
   /**
-   * Inferences in a stream: for each input, its INFER parts go out back to back (two
-   * requests in flight), so the next input crosses the wire while the device computes
-   * the one before. The device writes parts in order and answers BUSY to a part that
+   * Inferences in a stream: for each input, its INFER parts go out back to back (up to
+   * three requests in flight), so the next input crosses the wire while the device
+   * computes the one before. The device writes parts in order and answers BUSY to a part that
    * comes early (the link sends it again). Two rules keep every lost or repeated frame
    * harmless: an input of several parts starts only once the previous input's first part
    * is answered (so a new input never starts while a lost part 0 of the one before is
@@ -355,7 +355,9 @@ export class Device {
       let first: Promise<void> | null = null;
       for (const p of parts.slice(0, -1)) {
         const r = track(
-          this.link.request(Cmd.INFER, p, { replyBytes: 1 }).then((r) => this.check(r, Cmd.INFER, detail(j))),
+          this.link
+            .request(Cmd.INFER, p, { replyBytes: 1, deep: true })
+            .then((r) => this.check(r, Cmd.INFER, detail(j))),
         );
         first ??= r;
       }
@@ -365,7 +367,7 @@ export class Device {
       const last = parts[parts.length - 1];
       prevLast = track(
         this.link
-          .request(Cmd.INFER, last, { replyBytes: 5 + out.count, computeMs: this.computeMs() })
+          .request(Cmd.INFER, last, { replyBytes: 5 + out.count, computeMs: this.computeMs(), deep: true })
           .then((r) => {
             this.check(r, Cmd.INFER, detail(j));
             this.lastRunMs = Math.max(0, performance.now() - t0 - this.link.wireMsPerByte * last.length);

@@ -3,14 +3,14 @@
 // section 6). It turns request frames from the UART into npu_core host-bus transfers
 // and program runs, and sends one reply frame per request.
 //
-// Structure: npu_link_rx parses frames into a two-bank frame buffer (npu_frame_buf, one
-// block RAM) and keeps the header of the last good frame (CRC checked). The executor
-// below takes that frame when it is idle, reads its fields once into descriptor
-// registers, acts on it and streams the reply through npu_uart_tx, computing the reply
-// CRC on the way. Its bank stays its own until the reply starts; meanwhile the receiver
-// fills the other bank. A frame that starts while both banks are taken, or while a
-// received frame still waits for the executor, is dropped (and counted); the host
-// retransmits it.
+// Structure: npu_link_rx writes each frame, its 4-byte header and its payload, into one
+// bank of a two-bank frame buffer (npu_frame_buf, one block RAM) and commits it when the
+// CRC checks. The executor below takes the oldest committed frame when it is idle, reads
+// its header and fields once into registers, acts on it and streams the reply through
+// npu_uart_tx, computing the reply CRC on the way. It releases the bank when the reply
+// starts, or when the program starts for RUN and INFER, so that both banks can take the
+// next requests while the core computes. A frame that starts while both banks are taken
+// is dropped (and counted); the host retransmits it.
 //
 // Transfers are walks over bytes. Raw WRITE/READ move whole 32-bit host words. INFER
 // moves packed AMEM data: L bytes per memory word of Dim lanes (lanes 0..L-1 of each
@@ -60,7 +60,9 @@ module npu_link #(
   parameter integer CntWords     = 32,
   parameter integer ClockHz      = 12000000,
   parameter integer ClksPerBit   = 104,
-  parameter integer MaxPayload   = 1024     // bytes of request payload per frame
+  parameter integer MaxPayload   = 1024     // bytes of a frame-buffer bank: the request's
+                                            // 4-byte header and up to MaxPayload - 4 bytes
+                                            // of payload (IDENTIFY's max_payload)
 ) (
   input  wire        clk_i,
   input  wire        rst_ni,
@@ -110,7 +112,7 @@ module npu_link #(
 
   // 32-bit copies of the integer parameters, sliced to each field's width below
   localparam [31:0] Version32 = Version,   Dim32 = Dim,         Acc32 = AccDepth;
-  localparam [31:0] Layers32  = MaxLayers, Cpb32 = ClksPerBit,  MaxPay32 = MaxPayload;
+  localparam [31:0] Layers32  = MaxLayers, Cpb32 = ClksPerBit,  MaxPay32 = MaxPayload - 4;
   localparam [31:0] IdAmem    = AmemWords;
   localparam [31:0] IdWmem    = WmemWords;
   localparam [31:0] IdDmem    = DmemWords;
@@ -133,8 +135,10 @@ module npu_link #(
   // Executor states, one-hot (timing: a state test is one flip-flop).
   localparam integer BIdle = 0, BField = 1, BLoad = 2, BWalk = 3, BCheck = 4, BWrFetch = 5,
                      BFill = 6, BWrBus = 7, BStart = 8, BRun = 9, BTxHdr = 10, BTxId = 11,
-                     BTxCnt = 12, BTxRdBus = 13, BTxWord = 14, BTxCyc = 15, BTxCrc = 16;
-  localparam integer NSt = 17;
+                     BTxCnt = 12, BTxRdBus = 13, BTxWord = 14, BTxCyc = 15, BTxCrc = 16,
+                     BHdr = 17, BDecode = 18;
+  localparam integer NSt = 19;
+  localparam [NSt-1:0] ExHdr = 1 << BHdr, ExDecode = 1 << BDecode;
   localparam [NSt-1:0] ExIdle = 1 << BIdle, ExField = 1 << BField, ExLoad = 1 << BLoad,
                        ExWalk = 1 << BWalk, ExCheck = 1 << BCheck, ExWrFetch = 1 << BWrFetch,
                        ExFill = 1 << BFill, ExWrBus = 1 << BWrBus, ExStart = 1 << BStart,
@@ -143,23 +147,22 @@ module npu_link #(
                        ExTxWord = 1 << BTxWord, ExTxCyc = 1 << BTxCyc, ExTxCrc = 1 << BTxCrc;
 
   // ---------------------------------------------------------------- receiver and banks
-  wire            rx_wr_en, rx_commit, rx_overlong, rx_idle, rx_reset;
+  wire            rx_wr_en, rx_commit, rx_idle, rx_reset;
   wire [PayW-1:0] rx_wr_addr;
-  wire [7:0]      rx_wr_data, rx_cmd, rx_seq, rx_reset_seq;
-  wire [PayW:0]   rx_len;
+  wire [7:0]      rx_wr_data, rx_reset_seq;
   wire            rx_crc_err, rx_frame_err, rx_timeout, rx_drop;
 
-  // Banks: wr_ptr counts committed frames, rd_ptr released ones. The receiver may store
-  // a frame when no committed frame waits for the executor (its header is held in
-  // npu_link_rx), a bank is free and no RESET is pending.
+  // Banks: wr_ptr counts committed frames, rd_ptr released ones; the executor works on
+  // the frame at rd_ptr while held_q. The receiver may store a frame when a bank is free
+  // and no RESET is pending.
   reg  [1:0] wr_ptr_q, rd_ptr_q;
   reg        held_q, held_d;         // the executor owns bank rd_ptr_q[0]
   reg        rst_pend_q;             // a RESET arrived, not yet answered
   wire [1:0] queued    = wr_ptr_q - rd_ptr_q;
   wire       waiting   = (queued == 2'd2) || (queued == 2'd1 && !held_q);
-  wire       bank_free = ((queued == 2'd0) || (queued == 2'd1 && held_q)) && !rst_pend_q;
+  wire       bank_free = (queued != 2'd2) && !rst_pend_q;
   wire       rd_bank   = rd_ptr_q[0];
-  reg        release_bank, pop_waiting;
+  reg        release_bank;
 
   npu_link_rx #(
     .MaxPayload  (MaxPayload)
@@ -175,10 +178,6 @@ module npu_link #(
     .wr_addr_o   (rx_wr_addr),
     .wr_data_o   (rx_wr_data),
     .commit_o    (rx_commit),
-    .cmd_o       (rx_cmd),
-    .seq_o       (rx_seq),
-    .len_o       (rx_len),
-    .overlong_o  (rx_overlong),
     .reset_o     (rx_reset),
     .reset_seq_o (rx_reset_seq),
     .idle_o      (rx_idle),
@@ -188,7 +187,7 @@ module npu_link #(
     .drop_o      (rx_drop)
   );
 
-  reg  [PayW-1:0] ptr_q, ptr_d;      // payload byte the executor reads next
+  reg  [PayW-1:0] ptr_q, ptr_d;      // bank byte the executor reads next (payload from 4)
   wire [7:0]      fb_rdata;
 
   npu_frame_buf #(
@@ -202,18 +201,16 @@ module npu_link #(
     .rdata_o(fb_rdata)
   );
 
-  // A RESET drops the frame waiting behind the executor's (it is stale: the host that
-  // sent it has resynchronised); an IDENTIFY or RUN answered BUSY during a run is taken
-  // back out of the queue the same way.
+  // A RESET drops the frames waiting behind the executor's (they are stale: the host
+  // that sent them has resynchronised).
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       wr_ptr_q <= 2'd0;
       rd_ptr_q <= 2'd0;
     end else begin
-      if (rx_reset)                           wr_ptr_q <= rd_ptr_q + {1'b0, held_q};
-      else if (rx_commit)                     wr_ptr_q <= wr_ptr_q + 2'd1;
-      else if (pop_waiting && queued == 2'd2) wr_ptr_q <= wr_ptr_q - 2'd1;
-      if (release_bank) rd_ptr_q <= rd_ptr_q + 2'd1;
+      if (rx_reset)       wr_ptr_q <= rd_ptr_q + {1'b0, held_q};
+      else if (rx_commit) wr_ptr_q <= wr_ptr_q + 2'd1;
+      if (release_bank)   rd_ptr_q <= rd_ptr_q + 2'd1;
     end
   end
 
@@ -251,6 +248,7 @@ module npu_link #(
   reg          grp_q, grp_d;         // write walk: the memory word ended in this host word
   reg [31:0]   word_q, word_d;       // bus word; field bytes while parsing
   reg          ij_q, ij_d;           // answering BUSY to a request waiting during a run
+  reg          peek_q, peek_d;       // the frame waiting during the run has been looked at
   // INFER parts: this request's tag/last/part, and the device's state
   reg [1:0]    tp_tag_q, tp_tag_d;
   reg          tp_last_q, tp_last_d;
@@ -302,43 +300,32 @@ module npu_link #(
   reg        is_write, is_read, is_run, is_infer;   // cmd decoded at the dispatch (timing)
 
   // ---------------------------------------------------------------- dispatch
-  // the request waiting in the receiver
-  wire [2:0] rx_c      = rx_cmd[2:0];
-  wire       rx_known  = (rx_cmd[7:3] == 5'd0) && (rx_c != 3'd0) && (rx_c != 3'd7);
-  reg        rx_len_ok;
+  // The waiting request's header, read from its bank into word_q by ExHdr:
+  // {len_hi with the overlong flag, len_lo, seq, cmd}.
+  wire [7:0]  h_cmd   = word_q[7:0];
+  wire [7:0]  h_seq   = word_q[15:8];
+  wire [14:0] h_len   = {word_q[30:24], word_q[23:16]};
+  wire        h_long  = word_q[31];
+  wire [2:0]  h_c     = h_cmd[2:0];
+  wire        h_known = (h_cmd[7:3] == 5'd0) && (h_c != 3'd0) && (h_c != 3'd7);
+  reg         h_len_ok;
   always @(*) begin
-    case (rx_c)
-      CmdRead:  rx_len_ok = (rx_len == 7);
-      CmdWrite: rx_len_ok = (rx_len[1:0] == 2'd1) && (rx_len[PayW:3] != 0);  // 5 + 4k, k >= 1
-      CmdRun:   rx_len_ok = (rx_len == 1);
-      CmdInfer: rx_len_ok = (rx_len != 0);
-      default:  rx_len_ok = (rx_len == 0);
+    case (h_c)
+      CmdRead:  h_len_ok = (h_len == 15'd7);
+      CmdWrite: h_len_ok = (h_len[1:0] == 2'd1) && (h_len[14:3] != 12'd0);  // 5 + 4k, k >= 1
+      CmdRun:   h_len_ok = (h_len == 15'd1);
+      CmdInfer: h_len_ok = (h_len != 15'd0);
+      default:  h_len_ok = (h_len == 15'd0);
     endcase
   end
-  wire rx_repeat = last_valid_q && rx_known && rx_c == cmd && rx_seq == seq_q;
-  wire rx_probe  = rx_known && (rx_c == CmdIdentify || rx_c == CmdRun);
-
-  // The dispatch of the waiting request, decided a cycle ahead (timing). The header is
-  // final before the commit that makes the request wait and then holds (no frame is
-  // stored while one waits); cmd_q, seq_q and last_valid_q change only while the
-  // executor is not idle.
-  reg [2:0] dsp_status_q, dsp_status;
-  reg       dsp_field_q, dsp_rep_q;
-  always @(*) begin
-    dsp_status = StatOk;
-    if (rx_overlong)     dsp_status = StatBadLen;
-    else if (!rx_known)  dsp_status = StatBadCmd;
-    else if (!rx_len_ok) dsp_status = StatBadLen;
-    else if (rx_c == CmdRun && rx_repeat && wd_last_q) dsp_status = StatWatchdog;
-  end
-  always @(posedge clk_i) begin
-    dsp_status_q <= dsp_status;
-    dsp_field_q  <= (dsp_status == StatOk) && (rx_c == CmdWrite || rx_c == CmdRead ||
-                    rx_c == CmdInfer || (rx_c == CmdRun && !rx_repeat));
-    dsp_rep_q    <= rx_repeat;
-    if (state_q[BIdle]) {is_write, is_read, is_run, is_infer} <= {4{!rst_pend_q}} &
-      {rx_c == CmdWrite, rx_c == CmdRead, rx_c == CmdRun, rx_c == CmdInfer};
-  end
+  wire h_repeat = last_valid_q && h_known && h_c == cmd && h_seq == seq_q;
+  // During a run: the waiting frame's cmd and seq (bank bytes 0-1, in word_q[31:16] after
+  // the look) ask for no data: answered BUSY at once.
+  wire [6:0] pk_cmd   = word_q[22:16];
+  wire       pk_probe = (fld[23:16] == {5'd0, CmdIdentify}) || (fld[23:16] == {5'd0, CmdRun});
+  always @(posedge clk_i)
+    if (state_q[BIdle] || state_q[BDecode]) {is_write, is_read, is_run, is_infer} <=
+      {4{state_q[BDecode]}} & {h_c == CmdWrite, h_c == CmdRead, h_c == CmdRun, h_c == CmdInfer};
 
   // ---------------------------------------------------------------- fields
   // Header bytes shift into word_q from the top. The layouts, byte by byte (u16 fields
@@ -529,7 +516,7 @@ module npu_link #(
     wd_last_d    = wd_last_q;
     stop_d       = stop_q;
     release_bank = 1'b0;
-    pop_waiting  = 1'b0;
+    peek_d       = peek_q;
     crc_en       = 1'b0;
     addr_grp     = grp_end;
     part_done    = 1'b0;
@@ -550,20 +537,44 @@ module npu_link #(
         idx_d    = 5'd0;
         state_d  = ExTxHdr;
       end else if (waiting) begin
-        cmd_d     = rx_cmd[6:0];
-        seq_d     = rx_seq;
-        len_d     = rx_len;
-        rep_d     = dsp_rep_q;
-        held_d    = 1'b1;
-        ptr_d     = {PayW{1'b0}};
+        held_d  = 1'b1;
+        ptr_d   = {PayW{1'b0}};
+        idx_d   = 5'd0;
+        state_d = ExHdr;
+      end
+
+      // The request's header, bank bytes 0-3, into word_q; then what it is.
+      state_q[BHdr]: begin
+        fb_wait_d = !fb_wait_q;
+        if (fb_wait_q) begin
+          word_d = fld;
+          ptr_d  = ptr_q + 1'b1;
+          idx_d  = idx_q + 5'd1;
+          if (idx_q[1:0] == 2'd3) state_d = ExDecode;
+        end
+      end
+      state_q[BDecode]: begin
+        cmd_d     = h_cmd[6:0];
+        seq_d     = h_seq;
+        len_d     = h_len[PayW:0] + {{(PayW - 2){1'b0}}, 3'd4};   // where the payload ends
+        rep_d     = h_repeat;
         idx_d     = 5'd0;
         space_d   = 2'd0;
         bad_sp_d  = 1'b0;
         bad_len_d = 1'b0;
         addr_hi_d = 1'b0;
         todo_d    = 5'd0;
-        status_d  = dsp_status_q;
-        state_d   = dsp_field_q ? ExField : ExTxHdr;
+        state_d   = ExTxHdr;
+        if (h_long)           status_d = StatBadLen;
+        else if (!h_known)    status_d = StatBadCmd;
+        else if (!h_len_ok)   status_d = StatBadLen;
+        else if (h_c == CmdRun && h_repeat)
+          status_d = wd_last_q ? StatWatchdog : StatOk;      // answered again, not run
+        else begin
+          status_d = StatOk;
+          if (h_c == CmdWrite || h_c == CmdRead || h_c == CmdRun || h_c == CmdInfer)
+            state_d = ExField;
+        end
       end
 
       // One header byte per two cycles (frame-buffer latency); a field is taken with its
@@ -610,7 +621,7 @@ module npu_link #(
             end else if (m_done && tp[5] && !wd_last_q) begin
               todo_d = 5'b10001;                                 // its outputs again
               idx_d  = 5'd6;                                     // (not its input fields)
-              if (tp[4:0] == 5'd0) ptr_d = 4;
+              if (tp[4:0] == 5'd0) ptr_d = 8;
             end else begin
               state_d = ExTxHdr;
               idx_d   = 5'd0;
@@ -716,13 +727,16 @@ module npu_link #(
 
       state_q[BStart]: begin
         start   = 1'b1;
+        peek_d  = 1'b0;
+        idx_d   = 5'd0;
+        ptr_d   = {PayW{1'b0}};
         state_d = ExRun;
       end
       // The run: a RESET stops it (and is answered from ExIdle), so does the watchdog;
-      // either waits until the core's busy has fallen. A waiting IDENTIFY or RUN is
-      // answered BUSY meanwhile.
+      // either waits until the core's busy has fallen. A frame waiting meanwhile is looked
+      // at (its cmd, then its seq, into word_q): an IDENTIFY or RUN is answered BUSY at
+      // once and leaves the queue; anything else waits for the run.
       state_q[BRun]: begin
-        idx_d = 5'd0;
         if (stop_q) begin
           abort = busy_q;
           if (!busy_q) begin
@@ -741,9 +755,22 @@ module npu_link #(
           wd_last_d = 1'b0;
           todo_d    = todo_next;
           state_d   = ExLoad;
-        end else if (queued == 2'd2 && rx_probe) begin
-          ij_d    = 1'b1;
-          state_d = ExTxHdr;
+        end else if (waiting && !peek_q) begin
+          fb_wait_d = !fb_wait_q;
+          if (fb_wait_q) begin
+            word_d = fld;
+            ptr_d  = ptr_q + 1'b1;
+            idx_d  = idx_q + 5'd1;
+            if (idx_q[0]) begin
+              peek_d = 1'b1;
+              idx_d  = 5'd0;
+              ptr_d  = {PayW{1'b0}};
+              if (pk_probe) begin
+                ij_d    = 1'b1;
+                state_d = ExTxHdr;
+              end
+            end
+          end
         end
       end
 
@@ -751,8 +778,8 @@ module npu_link #(
         tx_valid = 1'b1;
         case (idx_q[2:0])
           3'd0:    tx_byte = 8'hA5;
-          3'd1:    tx_byte = ij_q ? {1'b1, rx_cmd[6:0]} : {1'b1, cmd_q};
-          3'd2:    tx_byte = ij_q ? rx_seq : seq_q;
+          3'd1:    tx_byte = {1'b1, ij_q ? pk_cmd : cmd_q};
+          3'd2:    tx_byte = ij_q ? word_q[31:24] : seq_q;
           3'd3:    tx_byte = rsp_len16[7:0];
           3'd4:    tx_byte = rsp_len16[15:8];
           default: tx_byte = {5'd0, ij_q ? StatBusy : status_q};
@@ -832,9 +859,10 @@ module npu_link #(
             idx_d   = 5'd0;
             state_d = ExIdle;
             if (ij_q) begin            // back to the run; the probe leaves the queue
-              ij_d        = 1'b0;
-              pop_waiting = 1'b1;
-              state_d     = ExRun;
+              ij_d         = 1'b0;
+              peek_d       = 1'b0;
+              release_bank = 1'b1;
+              state_d      = ExRun;
             end
           end
         end
@@ -867,8 +895,9 @@ module npu_link #(
       wd_last_d = 1'b0;
     end
 
-    // The bank is released when the reply starts: its payload has been used up.
-    if (held_q && state_q[BTxHdr] && !ij_q) begin
+    // The bank is released when the reply starts, or the program: its payload has been
+    // used up (RUN and INFER keep their fields in registers).
+    if (held_q && (state_q[BStart] || (state_q[BTxHdr] && !ij_q))) begin
       release_bank = 1'b1;
       held_d       = 1'b0;
     end
@@ -883,6 +912,7 @@ module npu_link #(
       done_v_q    <= 1'b0;
       wd_last_q   <= 1'b0;
       stop_q      <= 1'b0;
+      peek_q      <= 1'b0;
       crc_clear_q <= 1'b0;
       crc_en_q    <= 1'b0;
     end else begin
@@ -893,6 +923,7 @@ module npu_link #(
       done_v_q    <= done_v_d;
       wd_last_q   <= wd_last_d;
       stop_q      <= stop_d;
+      peek_q      <= peek_d;
       crc_clear_q <= state_q[BTxHdr] && tx_fire && (idx_q == 5'd0);
       crc_en_q    <= crc_en;
     end
@@ -1027,7 +1058,7 @@ module npu_link #(
 
   // bits that only feed checks, or that a configuration does not use
   wire unused_link = ^{addr32[31:24], fld[15:0], fld_cnt[17:CW], data_n[PayW:CW-1],
-                       tp_part_q};
+                       tp_part_q, h_len[14:PayW+1]};
 
 `ifndef SYNTHESIS
   // Interface rules: sizes must fit the 24-bit bus address, payload the 16-bit length,

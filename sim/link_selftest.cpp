@@ -410,6 +410,23 @@ int main(int argc, char **argv) {
     check(zero, "RESET clears the error counters");
   }
 
+  // While the core runs, both banks take the next requests (RUN releases its bank when
+  // the program starts): two frames sent during a run are both answered after it.
+  {
+    tb.request(Write, write_payload(1, 0, std::vector<uint32_t>(16, 0)));
+    tb.request(Write, write_payload(2, 0, long_program(1, 3000, dim)));
+    const Reply before = tb.request(Identify, {});
+    const uint8_t sr = tb.next_seq(), s1 = tb.next_seq(), s2 = tb.next_seq();
+    tb.send(frame(Run, sr, {0}));
+    tb.send(frame(Read, s1, read_payload(0, 100, 1)));
+    tb.send(frame(Read, s2, read_payload(0, 101, 1)));
+    Reply rr = tb.wait_reply(), r1 = tb.wait_reply(), r2 = tb.wait_reply();
+    const Reply after = tb.request(Identify, {});
+    check(rr.ok && rr.seq == sr && rr.status == Ok && get32(rr.body, 0) > 10000 && r1.ok && r1.seq == s1 &&
+              r2.ok && r2.seq == s2 && after.body[35] == before.body[35],
+          "two requests sent during a run wait in both banks and are answered after it");
+  }
+
   // ---- runs that must be stopped
   tb.request(Write, write_payload(0, 8 * sub, {0x5EED5EED}));  // a fence by the program's outputs
   tb.request(Write, write_payload(1, 0, std::vector<uint32_t>(16, 0)));

@@ -32,7 +32,7 @@ export interface CoreConfig {
   dmemWords: number; // 32-bit words
   accDepth: number;
   maxLayers: number;
-  maxPayload: number; // link frame payload bytes (frame buffer = 2 of them)
+  maxPayload: number; // link frame-buffer bank: a request's 4-byte header and payload (2 banks)
 }
 
 export interface BoardSpec {

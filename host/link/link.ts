@@ -2,7 +2,8 @@
 // reply matching, timeouts, retransmission and resynchronisation, over any Transport.
 //
 // Requests are sent in order with at most `window` of them unanswered (the device has
-// two frame banks, so two requests in flight keep the wire busy while it computes).
+// two frame banks, so two requests in flight keep the wire busy; INFER parts may be
+// three, the device taking two while it computes).
 // A reply is matched by seq and cmd; anything else is a stale reply (of an earlier
 // host, or the second answer to a retransmitted request) and is ignored.
 // Retransmission: the same frame (same seq) is sent again when no reply came within the
@@ -37,7 +38,7 @@ export interface LinkOptions {
   hint?: string;
   /**
    * Give a request up when the device has sent nothing for this long (plus the
-   * request's compute allowance), whatever its retries. Default 2500 ms.
+   * request's compute allowance), whatever its retries. Default 2000 ms.
    */
   silenceMs?: number;
   /** BUSY answers to one request before giving up (default 200). */
@@ -74,6 +75,13 @@ export interface RequestOptions {
   /** BUSY answers sent again before the BUSY reply is returned as it is (default: the
    * link's busyRetries, after which the request fails). */
   busyRetries?: number;
+  /**
+   * May go out as a third request in flight (INFER parts): the device stores two frames
+   * besides the one it executes when that one is a run (RUN and INFER release their bank
+   * as the program starts) or is done with its bank by the time the third frame starts
+   * arriving, which the frame before it (at least half as long as the oldest) ensures.
+   */
+  deep?: boolean;
 }
 
 interface Pending {
@@ -125,6 +133,8 @@ export class Link {
   /** Why the link cannot be used any more (the port closed or failed). */
   private broken: Error | null = null;
   private lastRxAt = 0;
+  /** Checks the silence of the device while requests are in flight. */
+  private silenceTimer?: NodeJS.Timeout;
 
   constructor(
     readonly transport: Transport,
@@ -133,7 +143,7 @@ export class Link {
     this.baseTimeoutMs = opts.baseTimeoutMs ?? 500;
     this.msPerByte = opts.msPerByte ?? 0.1;
     this.retries = opts.retries ?? 8;
-    this.silenceMs = opts.silenceMs ?? 2500;
+    this.silenceMs = opts.silenceMs ?? 2000;
     this.busyRetries = opts.busyRetries ?? 200;
     this.window = Math.max(1, Math.min(2, opts.window ?? 2));
     transport.onData((chunk) => this.onData(chunk));
@@ -186,6 +196,26 @@ export class Link {
     await this.transport.close();
   }
 
+  /** How long the device may stay silent while p is in flight. */
+  private silenceLimit(p: Pending): number {
+    // a slow line (or a simulated board on a busy machine) is not a dead one: the
+    // request's own wire allowance counts too
+    const computeMs = p.opts.computeMs ?? 0;
+    return Math.max(this.silenceMs, 2 * (p.timeoutMs - computeMs)) + computeMs;
+  }
+
+  private checkSilence(): void {
+    const now = performance.now();
+    for (const p of this.inflight) {
+      const silentMs = now - Math.max(this.lastRxAt, p.firstSentAt);
+      if (silentMs >= this.silenceLimit(p)) {
+        // nothing at all for that long: none of the requests will be answered
+        this.failAll(this.failure(p, silentMs));
+        return;
+      }
+    }
+  }
+
   private failAll(err: Error): void {
     for (const p of [...this.inflight, ...this.queue, ...this.deferred]) {
       clearTimeout(p.timer);
@@ -194,6 +224,8 @@ export class Link {
     this.inflight.length = 0;
     this.queue.length = 0;
     this.deferred.length = 0;
+    clearInterval(this.silenceTimer);
+    this.silenceTimer = undefined;
   }
 
   private onPortClosed(reason: string): void {
@@ -213,15 +245,32 @@ export class Link {
       this.queue.unshift(p);
     }
     this.queue.sort((a, b) => a.order - b.order);
+    this.armSilence();
     while (this.queue.length > 0) {
       const next = this.queue[0];
-      if (this.inflight.length >= this.window) return;
+      const [oldest, second] = this.inflight;
+      const deep =
+        next.opts.deep &&
+        this.inflight.length === 2 &&
+        second.frame.length >= oldest.frame.length / 2 + 16 &&
+        this.window === 2;
+      if (this.inflight.length >= (deep ? 3 : this.window)) return;
       if (this.inflight.some((p) => p.opts.barrier)) return;
       if (next.opts.barrier && this.inflight.length > 0) return;
       this.queue.shift();
       this.inflight.push(next);
       this.inflight.sort((a, b) => a.order - b.order);
       this.send(next);
+      this.armSilence();
+    }
+  }
+
+  private armSilence(): void {
+    if (this.inflight.length > 0 && !this.silenceTimer) {
+      this.silenceTimer = setInterval(() => this.checkSilence(), 250);
+    } else if (this.inflight.length === 0 && this.silenceTimer) {
+      clearInterval(this.silenceTimer);
+      this.silenceTimer = undefined;
     }
   }
 
@@ -264,17 +313,8 @@ export class Link {
 
   private retransmit(p: Pending): void {
     p.attempts++;
-    const now = performance.now();
-    const silentMs = now - Math.max(this.lastRxAt, p.firstSentAt);
-    // silence counts against the request's own wire allowance too: a slow line (or a
-    // simulated board on a busy machine) is not a dead one
-    const computeMs = p.opts.computeMs ?? 0;
-    const silentTooLong = silentMs >= Math.max(this.silenceMs, 2 * (p.timeoutMs - computeMs)) + computeMs;
-    if (p.attempts > (p.opts.retries ?? this.retries) || silentTooLong) {
-      const err = this.failure(p, silentMs);
-      // Nothing at all for that long: the rest will not be answered either.
-      if (silentTooLong) this.failAll(err);
-      else this.fail(p, err);
+    if (p.attempts > (p.opts.retries ?? this.retries)) {
+      this.fail(p, this.failure(p, performance.now() - Math.max(this.lastRxAt, p.firstSentAt)));
       return;
     }
     this.stats.retransmissions++;
