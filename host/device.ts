@@ -305,10 +305,17 @@ export class Device {
       }
       chunks.push(bytes.subarray(at));
     }
-    if (chunks.length > 32) throw new DeviceError(`input of ${bytes.length} bytes needs ${chunks.length} INFER parts, at most 32 fit the part field`);
+    if (chunks.length > 32)
+      throw new DeviceError(
+        `input of ${bytes.length} bytes needs ${chunks.length} INFER parts, at most 32 fit the part field`,
+      );
     return chunks.map((data, k) => {
       const last = k === chunks.length - 1;
-      const head = [((tag & 3) << 6) | (last ? 0x20 : 0) | k, ...(k === 0 ? inFields : []), ...(last ? outFields : [])];
+      const head = [
+        ((tag & 3) << 6) | (last ? 0x20 : 0) | k,
+        ...(k === 0 ? inFields : []),
+        ...(last ? outFields : []),
+      ];
       const p = new Uint8Array(head.length + data.length);
       p.set(head);
       p.set(data, head.length);

@@ -36,7 +36,10 @@ export function withTarget(cmd: Command): Command {
   return cmd
     .option('--sim', 'run on the simulated board (built if needed, started for this command)')
     .option('--port <PATH>', 'run on a board (or a simulated board from `nnfpga sim`) at this serial port')
-    .option('--baud <N>', `serial baud rate for --port (default: the board's, ${DEFAULT_BAUD} for the iCEBreaker)`)
+    .option(
+      '--baud <N>',
+      `serial baud rate for --port (default: the board's, ${DEFAULT_BAUD} for the iCEBreaker)`,
+    )
     .option('--sim-ber <P>', 'with --sim: flip each UART bit with probability P (link fault test)')
     .option(
       '--board <NAME>',

@@ -169,7 +169,12 @@ export class MockDevice implements Transport {
   }
 
   /** The AMEM host words a packed walk of n bytes from addr touches, or null past the end. */
-  private walk(addr: number, lanes: number, n: number, visit?: (word: number, byte: number, i: number) => void) {
+  private walk(
+    addr: number,
+    lanes: number,
+    n: number,
+    visit?: (word: number, byte: number, i: number) => void,
+  ) {
     const sub = this.dim / 4;
     let a = addr;
     let lane = 0;

@@ -180,7 +180,9 @@ describe('link over a mock device', () => {
     const t0 = Date.now();
     const err = await dev.read(Space.AMEM, 0, 4).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LinkTimeoutError);
-    expect((err as Error).message).toMatch(/answered before but sent nothing for .* s \(frozen, reset or unplugged\?\)/);
+    expect((err as Error).message).toMatch(
+      /answered before but sent nothing for .* s \(frozen, reset or unplugged\?\)/,
+    );
     expect(Date.now() - t0).toBeLessThan(2000);
     await dev.close();
   });
