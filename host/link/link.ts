@@ -114,8 +114,15 @@ export class Link {
     bytesOut: 0,
     bytesIn: 0,
   };
-  private readonly decoder = new FrameDecoder((cmd, seq, len) =>
-    this.inflight.some((p) => p.seq === seq && (p.cmd | 0x80) === cmd && len <= 1 + (p.opts.replyBytes ?? 0)),
+  // A header worth waiting for: a reply to a request in flight, or a short reply of any
+  // command (an earlier host's or another program's: counted as stale, which tells the
+  // user who else is on the port), never a length that garbage made up.
+  private readonly decoder = new FrameDecoder(
+    (cmd, seq, len) =>
+      this.inflight.some(
+        (p) => p.seq === seq && (p.cmd | 0x80) === cmd && len <= 1 + (p.opts.replyBytes ?? 0),
+      ) ||
+      (cmd >= 0x81 && cmd <= 0x86 && len >= 1 && len <= 64),
   );
   private readonly queue: Pending[] = [];
   private readonly inflight: Pending[] = [];

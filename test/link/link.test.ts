@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { Device, Space } from '../../host/device.ts';
 import { DeviceError, LinkTimeoutError, ModelTooLargeError } from '../../host/errors.ts';
-import { Cmd, DeviceStatusError } from '../../host/link/frame.ts';
+import { Cmd, DeviceStatusError, encodeFrame } from '../../host/link/frame.ts';
 import { MockDevice } from '../../host/link/mock.ts';
 import type { DeviceImage } from '../../host/compiler/types.ts';
 
@@ -185,5 +185,28 @@ describe('link over a mock device', () => {
     );
     expect(Date.now() - t0).toBeLessThan(2000);
     await dev.close();
+  });
+
+  it('tells a port whose replies belong to another program from one that is silent', async () => {
+    // answers every request, but with the seq of someone else's
+    const mock = new MockDevice();
+    const write = mock.write.bind(mock);
+    const t = {
+      path: 'shared',
+      write: async (d: Uint8Array) => {
+        const f = d.slice();
+        f[2] = (f[2] + 100) & 0xff;
+        f.set(encodeFrame(f[1], f[2], f.subarray(5, f.length - 2)));
+        return write(f);
+      },
+      onData: (l: (c: Uint8Array) => void) => mock.onData(l),
+      discardInput: async () => {},
+      close: async () => {},
+    };
+    const err = await Device.connect(t, { ...fast, retries: 2 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LinkTimeoutError);
+    expect((err as Error).message).toMatch(
+      /did not answer IDENTIFY .*: it answers only requests this host did not send \(another program is using the port\?\)/,
+    );
   });
 });
