@@ -177,7 +177,7 @@ export async function openDevice(
   if (opts.sim) {
     board = await startBoardSim({ ber, seed: 1, stderr: 'pipe', board: simSpec });
     transport = await SerialTransport.open(board.path, { baudRate: baud });
-    // Simulated time per byte grows with the clocks per bit (8 for the simulation
+    // Simulated time per byte grows with the clocks per bit (4 for the simulation
     // configuration, ClockHz / Baud for a board top).
     const clocksPerBit = simSpec ? boardClocksPerBit(simSpec) : SIM_BOARD_PARAMS.ClksPerBit;
     linkOpts = {
