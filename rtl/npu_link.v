@@ -35,19 +35,20 @@
 // Every other request with the same cmd and seq as the last one answered is validated
 // and answered again but not executed (WRITE data is not written again, RUN does not
 // start the core). RESET (recognised by npu_link_rx without a bank) stops a run at once
-// (core_rst_o: npu_top holds the core in reset for a cycle; its memories keep their
-// contents), drops a frame waiting behind the current one, and forgets the repeat memory,
-// the INFER parts and the error counters. RUN and INFER carry a cycle limit 2^L: a run
-// still going at that many cycles is stopped the same way and answered WATCHDOG. While a
-// program runs, a waiting IDENTIFY or RUN is answered BUSY at once (a host probing a
-// busy device, or a second host); other requests wait for the run.
+// (core_rst_o, held until busy_i falls: npu_top holds the core in reset; its memories
+// keep their contents), drops the frames waiting behind the current one, and forgets the
+// repeat memory, the INFER parts and the error counters. RUN and INFER carry a cycle
+// limit of L * 2^20 cycles (L = 0: none): a run still going then is stopped the same way
+// and answered WATCHDOG. While a program runs, the oldest waiting frame is looked at: an
+// IDENTIFY or RUN is answered BUSY at once (a host probing a busy device, or a second
+// host); other requests wait for the run.
 //
 // Core side: the npu_core host port of ARCHITECTURE section 5 (bus_req_o is a one-cycle
 // strobe; the link waits for bus_ack_i, which must come at least one cycle later).
 // Sizes are in 32-bit host words per space. busy_i and done_i are registered on entry.
 //
-// Timing: the executor's states are one-hot, the waiting request's dispatch is decoded a
-// cycle ahead, reply bytes pass a one-byte buffer on their way to the UART, the core's
+// Timing: the executor's states are one-hot, a request's header is decoded from a
+// register, reply bytes pass a one-byte buffer on their way to the UART, the core's
 // busy/done are registered and the range check takes a cycle.
 module npu_link #(
   parameter integer Version      = 2,
@@ -136,9 +137,9 @@ module npu_link #(
   localparam integer BIdle = 0, BField = 1, BLoad = 2, BWalk = 3, BCheck = 4, BWrFetch = 5,
                      BFill = 6, BWrBus = 7, BStart = 8, BRun = 9, BTxHdr = 10, BTxId = 11,
                      BTxCnt = 12, BTxRdBus = 13, BTxWord = 14, BTxCyc = 15, BTxCrc = 16,
-                     BHdr = 17, BDecode = 18;
-  localparam integer NSt = 19;
-  localparam [NSt-1:0] ExHdr = 1 << BHdr, ExDecode = 1 << BDecode;
+                     BHdr = 17, BDecode = 18, BTag = 19;
+  localparam integer NSt = 20;
+  localparam [NSt-1:0] ExHdr = 1 << BHdr, ExDecode = 1 << BDecode, ExTag = 1 << BTag;
   localparam [NSt-1:0] ExIdle = 1 << BIdle, ExField = 1 << BField, ExLoad = 1 << BLoad,
                        ExWalk = 1 << BWalk, ExCheck = 1 << BCheck, ExWrFetch = 1 << BWrFetch,
                        ExFill = 1 << BFill, ExWrBus = 1 << BWrBus, ExStart = 1 << BStart,
@@ -235,8 +236,7 @@ module npu_link #(
   reg [LaneW-1:0] olm1_q, olm1_d;
   reg [AW:0]   cur_q, cur_d;
   reg [LaneW-1:0] ilm1_q, ilm1_d;
-  reg [CW-1:0] icount_q, icount_d;   // WRITE/INFER: the data bytes of the frame
-  reg [PayW-1:0] dstart_q, dstart_d; // ... and where they start
+  reg [PayW-1:0] dstart_q, dstart_d; // WRITE/INFER: where the frame's data start
   reg [7:0]    limit_q, limit_d;     // run cycle limit in units of 2^20 cycles (0: none)
   // the walk
   reg [AW:0]   addr_q, addr_d;       // host word
@@ -354,14 +354,15 @@ module npu_link #(
   // READ counts words (4 bytes each), INFER counts bytes; beyond a frame's worth they
   // only mark the request BAD_LEN.
   wire [17:0] fld_cnt  = is_read ? {fld[31:16], 2'b00} : {2'b00, fld[31:16]};
-  // INFER: the tag/last/part byte decides what the part is
-  wire [7:0]  tp       = fb_rdata;
-  wire        m_asm    = asm_q && tp[7:6] == asm_tag_q;
-  wire        m_done   = done_v_q && tp[7:6] == done_tag_q;
-  wire        tp_next  = (m_asm && tp[4:0] == exp_q) ||
-                         (!m_asm && !m_done && !asm_q && tp[4:0] == 5'd0);
+  // INFER: the tag/last/part byte (registered in tp_*_q) decides what the part is
+  wire        m_asm    = asm_q && tp_tag_q == asm_tag_q;
+  wire        m_done   = done_v_q && tp_tag_q == done_tag_q;
+  wire        tp_next  = (m_asm && tp_part_q == exp_q) ||
+                         (!m_asm && !m_done && !asm_q && tp_part_q == 5'd0);
   wire [PayW-1:0] ptr_next = ptr_q + {{(PayW - 1){1'b0}}, !f_idle};
-  wire [PayW+1:0] data_n = {1'b0, len_q} - {2'b00, ptr_next};  // bytes after the header
+  // WRITE/INFER: the data bytes after the header (negative: the fields were too long)
+  wire [PayW+1:0] data_n = {1'b0, len_q} - {2'b00, dstart_q};
+  wire            no_data = (data_n == {(PayW + 2){1'b0}});
   wire [4:0]  todo_next = todo_q & (todo_q - 5'd1);          // the lowest bit done
 
   // ---------------------------------------------------------------- walks
@@ -468,7 +469,8 @@ module npu_link #(
   // not remembered, so that its retransmission is executed; INFER parts are told apart
   // by their tags instead).
   wire reply_start = state_q[BTxHdr] && tx_fire && (idx_q == 5'd0) && !ij_q;
-  wire rst_clear   = reply_start && cmd == CmdReset;
+  reg  reply_start_q;                  // ... a cycle later (timing): what follows from it
+  wire rst_clear   = reply_start_q && cmd == CmdReset;
 
   // ---------------------------------------------------------------- executor
   reg part_done;   // an INFER part or a WRITE is written: the request moves on
@@ -493,7 +495,6 @@ module npu_link #(
     olm1_d       = olm1_q;
     cur_d        = cur_q;
     ilm1_d       = ilm1_q;
-    icount_d     = icount_q;
     dstart_d     = dstart_q;
     limit_d      = limit_q;
     addr_d       = addr_q;
@@ -605,40 +606,49 @@ module npu_link #(
           if (f_ilanes) ilm1_d = fb_rdata[LaneW-1:0];
           if (f_olanes) olm1_d = fb_rdata[LaneW-1:0];
           if (f_limit) limit_d = fb_rdata;
-          if (f_tp) begin
-            // What the part is: the next one of the input being written (or part 0 of
-            // a new input), a part written already, the last part of the inference
-            // that ran (answered again from memory), or one that must wait (BUSY).
-            tp_tag_d  = tp[7:6];
-            tp_last_d = tp[5];
-            tp_part_d = tp[4:0];
-            if (tp_next) begin
-              todo_d = {tp[5], tp[5], 1'b1, 1'b1, tp[5]};
-              if (tp[4:0] != 5'd0) begin                         // no input fields
-                idx_d = 5'd6;
-                fin   = !tp[5];                                  // nor output fields
-              end
-            end else if (m_done && tp[5] && !wd_last_q) begin
-              todo_d = 5'b10001;                                 // its outputs again
-              idx_d  = 5'd6;                                     // (not its input fields)
-              if (tp[4:0] == 5'd0) ptr_d = 8;
-            end else begin
-              state_d = ExTxHdr;
-              idx_d   = 5'd0;
-              if (m_done && tp[5])                       status_d = StatWatchdog;
-              else if (!(m_asm && tp[4:0] < exp_q) && !m_done) status_d = StatBusy;
-            end
+          if (f_tp) begin             // what the part is: decided in ExTag
+            tp_tag_d  = fb_rdata[7:6];
+            tp_last_d = fb_rdata[5];
+            tp_part_d = fb_rdata[4:0];
+            state_d   = ExTag;
           end
           if (fin && state_d[BField]) begin
             idx_d    = 5'd0;
             state_d  = ExLoad;
             dstart_d = ptr_next;
-            icount_d = data_n[CW-1:0];
-            if (is_infer) bad_len_d = bad_len_d || data_n[PayW + 1];
             if (is_write) todo_d = {2'b00, !rep_q, 2'b10};
             if (is_read)  todo_d = 5'b10001;
             if (is_run)   todo_d = 5'b01000;
           end
+        end
+      end
+
+      // What an INFER part is: the next one of the input being written (or part 0 of a
+      // new input), a part written already, the last part of the inference that ran
+      // (answered again from memory), or one that must wait (BUSY).
+      state_q[BTag]: begin
+        state_d = ExTxHdr;
+        idx_d   = 5'd0;
+        if (tp_next) begin
+          todo_d  = {tp_last_q, tp_last_q, 1'b1, 1'b1, tp_last_q};
+          state_d = ExField;
+          idx_d   = 5'd1;                                   // the input fields (part 0)
+          if (tp_part_q != 5'd0) begin
+            idx_d = 5'd6;                                   // the output fields (last)
+            if (!tp_last_q) begin                           // neither: the data follow
+              state_d  = ExLoad;
+              dstart_d = ptr_q;
+            end
+          end
+        end else if (m_done && tp_last_q && !wd_last_q) begin
+          todo_d  = 5'b10001;                               // its outputs again
+          state_d = ExField;
+          idx_d   = 5'd6;                                   // (not its input fields)
+          if (tp_part_q == 5'd0) ptr_d = 8;
+        end else if (m_done && tp_last_q) begin
+          status_d = StatWatchdog;
+        end else if (!(m_asm && tp_part_q < exp_q) && !m_done) begin
+          status_d = StatBusy;                              // else: written already
         end
       end
 
@@ -655,14 +665,15 @@ module npu_link #(
           count_d = ocount_q;
           lm1_d   = is_infer ? olm1_q : 3;
         end else begin
-          addr_d  = is_infer ? cur_q : oaddr_q;
-          count_d = icount_q;
-          lm1_d   = is_infer ? ilm1_q : 3;
+          addr_d    = is_infer ? cur_q : oaddr_q;
+          count_d   = data_n[CW-1:0];
+          lm1_d     = is_infer ? ilm1_q : 3;
+          bad_len_d = bad_len_q || data_n[PayW + 1];
         end
         if (todo_q[TOutChk] || todo_q[TInChk]) state_d = ExWalk;
         else if (todo_q[TInWr]) begin
-          if (icount_q == {CW{1'b0}}) part_done = 1'b1;          // nothing to write
-          else                        state_d = ExWrFetch;
+          if (no_data) part_done = 1'b1;                         // nothing to write
+          else         state_d = ExWrFetch;
         end else if (todo_q[TRun])    state_d = ExStart;
         else                          state_d = ExTxHdr;
       end
@@ -914,6 +925,7 @@ module npu_link #(
       stop_q      <= 1'b0;
       peek_q      <= 1'b0;
       crc_clear_q <= 1'b0;
+      reply_start_q <= 1'b0;
       crc_en_q    <= 1'b0;
     end else begin
       state_q     <= state_d;
@@ -925,6 +937,7 @@ module npu_link #(
       stop_q      <= stop_d;
       peek_q      <= peek_d;
       crc_clear_q <= state_q[BTxHdr] && tx_fire && (idx_q == 5'd0);
+      reply_start_q <= reply_start;
       crc_en_q    <= crc_en;
     end
   end
@@ -949,7 +962,6 @@ module npu_link #(
     olm1_q     <= olm1_d;
     cur_q      <= cur_d;
     ilm1_q     <= ilm1_d;
-    icount_q   <= icount_d;
     dstart_q   <= dstart_d;
     limit_q    <= limit_d;
     addr_q     <= addr_d;
@@ -989,8 +1001,8 @@ module npu_link #(
 
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni)          last_valid_q <= 1'b0;
-    else if (reply_start) last_valid_q <= known && cmd != CmdReset && status_q != StatBusy &&
-                                          !is_infer;
+    else if (reply_start_q) last_valid_q <= known && cmd != CmdReset && status_q != StatBusy &&
+                                            !is_infer;
   end
 
   always @(posedge clk_i or negedge rst_ni) begin
