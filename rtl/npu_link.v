@@ -362,7 +362,7 @@ module npu_link #(
   wire [PayW-1:0] ptr_next = ptr_q + {{(PayW - 1){1'b0}}, !f_idle};
   // WRITE/INFER: the data bytes after the header (negative: the fields were too long)
   wire [PayW+1:0] data_n = {1'b0, len_q} - {2'b00, dstart_q};
-  wire            no_data = (data_n == {(PayW + 2){1'b0}});
+  reg             no_data_q;          // data_n is 0, registered (timing; ready by the InWr load)
   wire [4:0]  todo_next = todo_q & (todo_q - 5'd1);          // the lowest bit done
 
   // ---------------------------------------------------------------- walks
@@ -474,6 +474,7 @@ module npu_link #(
 
   // ---------------------------------------------------------------- executor
   reg part_done;   // an INFER part or a WRITE is written: the request moves on
+  reg part_done_q;
   reg fin;         // the header's last field
   always @(*) begin
     state_d      = state_q;
@@ -672,7 +673,7 @@ module npu_link #(
         end
         if (todo_q[TOutChk] || todo_q[TInChk]) state_d = ExWalk;
         else if (todo_q[TInWr]) begin
-          if (no_data) part_done = 1'b1;                         // nothing to write
+          if (no_data_q) part_done = 1'b1;                       // nothing to write
           else         state_d = ExWrFetch;
         end else if (todo_q[TRun])    state_d = ExStart;
         else                          state_d = ExTxHdr;
@@ -882,12 +883,15 @@ module npu_link #(
     endcase
 
     // A WRITE or an INFER part is written. INFER: the cursor moves on (a part ends with
-    // a whole memory word) and the parts' state follows; the last part runs next.
+    // a whole memory word) and, a cycle later (timing), the parts' state follows; the
+    // last part runs next.
     if (part_done) begin
       todo_d  = todo_next;
       state_d = ExLoad;
+      if (is_infer && state_q[BWrBus]) cur_d = addr_inc;
+    end
+    if (part_done_q) begin
       if (is_infer) begin
-        if (state_q[BWrBus]) cur_d = addr_inc;
         if (tp_last_q) begin
           asm_d      = 1'b0;
           done_v_d   = 1'b1;
@@ -926,6 +930,7 @@ module npu_link #(
       peek_q      <= 1'b0;
       crc_clear_q <= 1'b0;
       reply_start_q <= 1'b0;
+      part_done_q   <= 1'b0;
       crc_en_q    <= 1'b0;
     end else begin
       state_q     <= state_d;
@@ -938,6 +943,7 @@ module npu_link #(
       peek_q      <= peek_d;
       crc_clear_q <= state_q[BTxHdr] && tx_fire && (idx_q == 5'd0);
       reply_start_q <= reply_start;
+      part_done_q   <= part_done;
       crc_en_q    <= crc_en;
     end
   end
@@ -979,6 +985,7 @@ module npu_link #(
     exp_q      <= exp_d;
     done_tag_q <= done_tag_d;
     fits_q     <= room[AW+1];
+    no_data_q  <= (data_n == {(PayW + 2){1'b0}});
     rsp_len_q  <= rsp_len;
   end
 
