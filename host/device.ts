@@ -8,6 +8,7 @@ import {
   bytesToWords,
   Cmd,
   DeviceStatusError,
+  PROTOCOL_VERSION,
   readU16,
   readU32,
   Status,
@@ -17,6 +18,7 @@ import {
 } from './link/frame.ts';
 import type { Reply } from './link/link.ts';
 import { Link, type LinkOptions, type LinkStats } from './link/link.ts';
+import { LIMIT_UNIT_CYCLES, limitUnits } from './link/runlimit.ts';
 import type { Transport } from './link/transport.ts';
 import type { ProgressListener } from './progress.ts';
 
@@ -37,7 +39,7 @@ export interface DeviceInfo {
   clocksPerBit: number;
   maxPayload: number;
   maxLayers: number;
-  /** Device-side link error counters since its reset. */
+  /** Device-side link error counters since the last RESET (u16, stopping at 65535). */
   rxCrcErrors: number;
   rxFramingErrors: number;
   rxTimeouts: number;
@@ -50,6 +52,10 @@ export function parseIdentify(body: Uint8Array): DeviceInfo {
   if (body.length < IDENTIFY_BYTES)
     throw new DeviceError(
       `IDENTIFY reply of ${body.length} bytes, expected ${IDENTIFY_BYTES}: not an nnfpga device?`,
+    );
+  if (body[0] !== PROTOCOL_VERSION)
+    throw new DeviceError(
+      `the device speaks link protocol version ${body[0]}, this host version ${PROTOCOL_VERSION}: build and flash the bitstream of this version (nnfpga build, nnfpga flash)`,
     );
   return {
     version: body[0],
@@ -87,10 +93,34 @@ export interface TransferOptions {
   onProgress?: (done: number) => void;
 }
 
+/** An input for INFER: packed wire bytes (host/link/packed.ts) for AMEM at addr. */
+export interface PackedInput {
+  /** AMEM host word of the tensor (a multiple of N/4). */
+  addr: number;
+  /** Bytes per memory word (1..N). */
+  lanes: number;
+  bytes: Uint8Array;
+}
+
+/** Where INFER reads the outputs: count packed bytes of lanes per memory word at addr. */
+export interface PackedOutput {
+  addr: number;
+  lanes: number;
+  count: number;
+}
+
+/** INFER's header bytes: tag/last/part, part 0's input fields, the last part's output fields. */
+const PART_HEAD = 1;
+const PART_IN = 3;
+const PART_OUT = 6;
 export class Device {
   private infoCache: DeviceInfo | null = null;
   /** Wall time of the last program run, for the next run's reply timeout. */
   private lastRunMs = 0;
+  /** Cycles the program in DMEM takes at most (its run watchdog), when known. */
+  private cycleBound: number | null = null;
+  /** INFER tag of the last inference (2 bits). */
+  private tag = 0;
   /** Frame payload the host uses: the device's max_payload, or less on a noisy line. */
   private payloadLimit = Infinity;
 
@@ -101,10 +131,12 @@ export class Device {
   ) {}
 
   /**
-   * Opens a session on a device in any state (fresh, or left mid-request by a host that
-   * was killed): drop stale bytes, IDENTIFY (few retries: a silent port fails fast),
-   * then RESET, which the device answers after anything still queued from before and
-   * which clears its repeated-request memory.
+   * Opens a session on a device in any state (fresh, left mid-request or mid-run by a
+   * host that was killed, or running a program that never ends): drop stale bytes,
+   * IDENTIFY (few retries: a silent port fails fast), RESET (which stops a run, drops
+   * what an earlier host left queued, and clears the repeat memory, the INFER parts and
+   * the error counters), and IDENTIFY again when the first was not answered (both frame
+   * banks may have been taken) or was answered BUSY (a run in progress).
    */
   static async connect(
     transport: Transport,
@@ -113,10 +145,33 @@ export class Device {
     const link = new Link(transport, opts);
     const dev = new Device(link, opts.firstRunMs);
     dev.payloadLimit = opts.payloadLimit ?? Infinity;
+    const retries = opts.identifyRetries ?? 3;
     try {
       await link.drain();
-      await dev.identify(opts.identifyRetries ?? 3);
-      await dev.reset();
+      let first: Reply | null = null;
+      let silent: unknown = null;
+      try {
+        first = await link.request(Cmd.IDENTIFY, undefined, {
+          replyBytes: 1 + IDENTIFY_BYTES,
+          retries,
+          busyRetries: 0,
+        });
+      } catch (err) {
+        silent = err;
+      }
+      try {
+        await dev.reset(silent ? retries : undefined);
+      } catch (err) {
+        if (silent) throw silent; // what IDENTIFY saw says more
+        if (first?.status === Status.BUSY)
+          throw new DeviceError(
+            `device on ${transport.path} is stuck in a previous run and does not answer RESET: power-cycle the board`,
+            { cause: err },
+          );
+        throw err;
+      }
+      if (first?.status === Status.OK) dev.infoCache = parseIdentify(first.body);
+      else await dev.identify(retries);
     } catch (err) {
       await link.close();
       throw err;
@@ -149,8 +204,24 @@ export class Device {
     return this.infoCache;
   }
 
-  async reset(): Promise<void> {
-    this.check(await this.link.request(Cmd.RESET, undefined, { barrier: true }), Cmd.RESET, 'reset');
+  /** RESET: stops a run, drops queued requests, clears the parts and the error counters. */
+  async reset(retries?: number): Promise<void> {
+    this.check(await this.link.request(Cmd.RESET, undefined, { barrier: true, retries }), Cmd.RESET, 'reset');
+    this.tag = 0;
+  }
+
+  /**
+   * The cycles the program in DMEM takes at most (compiler/program.ts programCycleBound), or null when
+   * unknown. RUN and INFER then carry twice that as the run's cycle limit (the device
+   * stops a run that reaches it: WATCHDOG), and the reply timeouts follow from it.
+   */
+  setCycleBound(cycles: number | null): void {
+    this.cycleBound = cycles;
+  }
+
+  /** The cycle limit field of RUN and INFER (units of 2^20 cycles, 0: none). */
+  get limitUnits(): number {
+    return limitUnits(this.cycleBound);
   }
 
   /** Writes words at addr of a space, in max_payload chunks, two frames in flight. */
@@ -201,7 +272,7 @@ export class Device {
   /** Runs the program in DMEM; returns the cycles the device counted. */
   async run(): Promise<number> {
     const t0 = performance.now();
-    const r = await this.link.request(Cmd.RUN, undefined, {
+    const r = await this.link.request(Cmd.RUN, Uint8Array.of(this.limitUnits), {
       replyBytes: 5,
       computeMs: this.computeMs(),
       barrier: true,
@@ -212,45 +283,109 @@ export class Device {
   }
 
   /**
-   * One inference in one exchange when the input fits a frame: INFER writes the input
-   * words at inAddr (AMEM), runs, and returns outCount words at outAddr with the cycles.
-   * A larger input goes first as pipelined WRITEs, its last part inside INFER.
+   * INFER payloads for one input (ARCHITECTURE section 6): part 0 carries the input's
+   * address and lanes, the last part the output's and the cycle limit; every part but
+   * the last holds whole memory words. One part when it all fits one frame.
    */
-  async infer(
-    inAddr: number,
-    input: Uint32Array,
-    outAddr: number,
-    outCount: number,
-  ): Promise<{ output: Uint32Array; cycles: number }> {
-    const maxIn = Math.floor((this.maxPayload - 10) / 4);
-    const maxOut = Math.floor((this.maxPayload - 5) / 4);
-    if (outCount > maxOut) {
-      // outputs larger than one reply: separate WRITE, RUN, READ
-      await this.write(Space.AMEM, inAddr, input);
-      const cycles = await this.run();
-      return { output: await this.read(Space.AMEM, outAddr, outCount), cycles };
+  inferParts(input: PackedInput, out: PackedOutput, tag: number): Uint8Array[] {
+    const max = this.maxPayload;
+    const L = input.lanes;
+    const bytes = input.bytes;
+    const outFields = [out.lanes - 1, ...u16(out.addr), ...u16(out.count), this.limitUnits];
+    const inFields = [L - 1, ...u16(input.addr)];
+    const chunks: Uint8Array[] = [];
+    if (bytes.length + PART_HEAD + PART_IN + PART_OUT <= max) chunks.push(bytes);
+    else {
+      let at = Math.floor((max - PART_HEAD - PART_IN) / L) * L;
+      chunks.push(bytes.subarray(0, at));
+      while (bytes.length - at > max - PART_HEAD - PART_OUT) {
+        const n = Math.floor((max - PART_HEAD) / L) * L;
+        chunks.push(bytes.subarray(at, at + n));
+        at += n;
+      }
+      chunks.push(bytes.subarray(at));
     }
-    const head = Math.max(0, input.length - maxIn);
-    // The head's WRITEs must all be acknowledged before the INFER goes out: pipelined
-    // with it, a WRITE frame lost on the line would let the INFER run on a partly old
-    // input (the WRITE's retransmission lands too late), a silently wrong result.
-    if (head > 0) await this.write(Space.AMEM, inAddr, input.subarray(0, head));
-    const tail = input.subarray(head);
-    const payload = new Uint8Array(10 + tail.length * 4);
-    payload.set([...u32(inAddr + head), ...u32(outAddr), ...u16(outCount)]);
-    payload.set(wordsToBytes(tail), 10);
-    const t0 = performance.now();
-    const r = await this.link.request(Cmd.INFER, payload, {
-      replyBytes: 5 + 4 * outCount,
-      computeMs: this.computeMs(),
+    if (chunks.length > 32)
+      throw new DeviceError(
+        `input of ${bytes.length} bytes needs ${chunks.length} INFER parts, at most 32 fit the part field`,
+      );
+    return chunks.map((data, k) => {
+      const last = k === chunks.length - 1;
+      const head = [
+        ((tag & 3) << 6) | (last ? 0x20 : 0) | k,
+        ...(k === 0 ? inFields : []),
+        ...(last ? outFields : []),
+      ];
+      const p = new Uint8Array(head.length + data.length);
+      p.set(head);
+      p.set(data, head.length);
+      return p;
     });
-    this.check(
-      r,
-      Cmd.INFER,
-      `input at AMEM ${inAddr} (${input.length} words), output at ${outAddr} (${outCount} words)`,
-    );
-    this.lastRunMs = Math.max(0, performance.now() - t0 - this.link.wireMsPerByte * payload.length);
-    return { output: bytesToWords(r.body, 0, outCount), cycles: readU32(r.body, 4 * outCount) };
+  }
+
+  /**
+   * Inferences in a stream: for each input, its INFER parts go out back to back (up to
+   * three requests in flight), so the next input crosses the wire while the device
+   * computes the one before. The device writes parts in order and answers BUSY to a part that
+   * comes early (the link sends it again). Two rules keep every lost or repeated frame
+   * harmless: an input of several parts starts only once the previous input's first part
+   * is answered (so a new input never starts while a lost part 0 of the one before is
+   * still to come), and the last part of an input goes out only once the previous
+   * input's last part is answered (so the device can still answer that one again from
+   * memory). Outputs are packed wire bytes (out.count of them).
+   */
+  async inferStream(
+    inputs: PackedInput[],
+    out: PackedOutput,
+    onResult?: (index: number) => void,
+  ): Promise<{ output: Uint8Array; cycles: number }[]> {
+    if (out.count + 5 > this.maxPayload)
+      throw new DeviceError(
+        `outputs of ${out.count} bytes do not fit one reply of the device's ${this.info.maxPayload}-byte frames`,
+      );
+    const results: { output: Uint8Array; cycles: number }[] = new Array(inputs.length);
+    const jobs: Promise<void>[] = [];
+    let failed = false;
+    const track = (p: Promise<void>): Promise<void> => {
+      p.catch(() => (failed = true)); // handled now; settleAll reports it
+      jobs.push(p);
+      return p;
+    };
+    let prevFirst: Promise<void> = Promise.resolve();
+    let prevLast: Promise<void> = Promise.resolve();
+    const detail = (j: number) =>
+      `input ${j} at AMEM ${inputs[j].addr} (${inputs[j].bytes.length} bytes, ${inputs[j].lanes} per word), output at ${out.addr} (${out.count} bytes)`;
+    for (let j = 0; j < inputs.length && !failed; j++) {
+      this.tag = (this.tag + 1) & 3;
+      const parts = this.inferParts(inputs[j], out, this.tag);
+      if (parts.length > 1) await prevFirst.catch(() => {});
+      let first: Promise<void> | null = null;
+      for (const p of parts.slice(0, -1)) {
+        const r = track(
+          this.link
+            .request(Cmd.INFER, p, { replyBytes: 1, deep: true })
+            .then((r) => this.check(r, Cmd.INFER, detail(j))),
+        );
+        first ??= r;
+      }
+      if (parts.length > 1) await prevLast.catch(() => {});
+      if (failed) break;
+      const t0 = performance.now();
+      const last = parts[parts.length - 1];
+      prevLast = track(
+        this.link
+          .request(Cmd.INFER, last, { replyBytes: 5 + out.count, computeMs: this.computeMs(), deep: true })
+          .then((r) => {
+            this.check(r, Cmd.INFER, detail(j));
+            this.lastRunMs = Math.max(0, performance.now() - t0 - this.link.wireMsPerByte * last.length);
+            results[j] = { output: r.body.slice(0, out.count), cycles: readU32(r.body, out.count) };
+            onResult?.(j);
+          }),
+      );
+      prevFirst = first ?? prevLast;
+    }
+    await settleAll(jobs);
+    return results;
   }
 
   /**
@@ -269,11 +404,26 @@ export class Device {
     await this.link.close();
   }
 
+  /**
+   * Reply allowance for a run: from the program's cycle bound at the wall time per
+   * cycle the link measures (one byte is 10 bit times of clocks_per_bit cycles), else
+   * from the last run.
+   */
   private computeMs(): number {
+    if (this.cycleBound !== null && this.infoCache) {
+      const msPerCycle = this.link.wireMsPerByte / (10 * this.infoCache.clocksPerBit);
+      return 200 + 2 * this.cycleBound * msPerCycle;
+    }
     return this.lastRunMs === 0 ? this.firstRunMs : 1000 + 4 * this.lastRunMs;
   }
 
   private check(r: Reply, cmd: number, detail: string): void {
+    if (r.status === Status.WATCHDOG)
+      throw new DeviceStatusError(
+        cmd,
+        r.status,
+        `the run reached its limit of ${this.limitUnits * LIMIT_UNIT_CYCLES} cycles and the device stopped it (${detail})`,
+      );
     if (r.status !== Status.OK) throw new DeviceStatusError(cmd, r.status, detail);
   }
 }

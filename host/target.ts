@@ -5,13 +5,15 @@
 // path is the same for the simulated board and a board: only the serial device differs.
 // The command-line options themselves are declared in host/commands/target-options.ts.
 import { compile, imageRuns } from './compiler/compile.ts';
+import { programCycleBound } from './compiler/program.ts';
 import { packTensor, unpackTensor } from './compiler/layout.ts';
 import type { DeviceImage } from './compiler/types.ts';
-import { lookupBoard } from './board/boards.ts';
+import { BOARDS, lookupBoard } from './board/boards.ts';
 import { Device, deviceConfig, Space } from './device.ts';
 import { InputError } from './errors.ts';
 import type { LinkOptions, LinkStats } from './link/link.ts';
-import { SerialTransport, type Transport } from './link/transport.ts';
+import { packWire, unpackWire, wireLayout } from './link/packed.ts';
+import { SerialTransport, tuneFtdiLatency, type Transport } from './link/transport.ts';
 import type { ProgressListener } from './progress.ts';
 import type { QModel } from './quant/types.ts';
 import type { InferenceBackend } from './run.ts';
@@ -30,8 +32,8 @@ export interface TargetOptions {
   onProgress?: ProgressListener;
 }
 
-/** The rate the board bitstreams are built for (host/board/boards.ts). */
-export const DEFAULT_BAUD = 1_000_000;
+/** The rate of the default board's bitstream (host/board/boards.ts); --board B picks B's. */
+export const DEFAULT_BAUD = BOARDS.icebreaker.baud;
 
 /** Per-layer performance counters (CNT space, ARCHITECTURE section 3). The run's total is
  * what infer() and the link's RUN return. */
@@ -54,14 +56,9 @@ export class DeviceBackend implements InferenceBackend {
   }
 
   async infer(xq: Int8Array): Promise<{ yq: Int8Array; cycles: number }> {
-    const { input, output } = this.image;
-    const dim = this.image.config.dim;
-    const words = packTensor(xq, input.shape, dim, this.model.inQ.zeroPoint);
-    if (this.image.segments.length === 1) {
-      const r = await this.device.infer(input.addr, words, output.addr, output.words);
-      return { yq: unpackTensor(r.output, output.shape, dim), cycles: r.cycles };
-    }
-    return this.runSegments(words, null);
+    if (this.image.segments.length === 1) return (await this.inferMany([xq]))[0];
+    const { input, config } = this.image;
+    return this.runSegments(packTensor(xq, input.shape, config.dim, this.model.inQ.zeroPoint), null);
   }
 
   /**
@@ -85,28 +82,38 @@ export class DeviceBackend implements InferenceBackend {
   }
 
   /**
-   * Many inferences, streamed: with each input in one INFER frame, two are kept in
-   * flight, so the next input crosses the wire while the device computes. (An input
-   * that needs WRITEs before its INFER is run one at a time: a retransmitted INFER must
-   * not find the next input's head in AMEM.) Reports the inputs done as task 'infer'.
+   * Many inferences, streamed (Device.inferStream): the inputs cross the wire packed
+   * (host/link/packed.ts: only a tensor's real channels) in INFER parts back to back, the
+   * next input while the device computes the one before, also when an input needs
+   * several frames. A program of several segments runs its inputs one at a time
+   * (WRITE input, WRITE + RUN per segment, READ output). Reports the inputs done as task
+   * 'infer'.
    */
   async inferMany(
     xs: Int8Array[],
     opts: { onProgress?: ProgressListener } = {},
   ): Promise<{ yq: Int8Array; cycles: number }[]> {
     let done = 0;
-    const one = async (xq: Int8Array) => {
-      const r = await this.infer(xq);
-      opts.onProgress?.({ task: 'infer', done: ++done, total: xs.length, unit: 'inputs' });
-      return r;
-    };
-    const fits =
-      this.image.segments.length === 1 &&
-      this.image.input.words <= Math.floor((this.device.maxPayload - 10) / 4);
-    if (fits) return await Promise.all(xs.map(one));
-    const out = [];
-    for (const xq of xs) out.push(await one(xq));
-    return out;
+    const tick = () => opts.onProgress?.({ task: 'infer', done: ++done, total: xs.length, unit: 'inputs' });
+    if (this.image.segments.length > 1) {
+      const out = [];
+      for (const xq of xs) {
+        out.push(await this.infer(xq));
+        tick();
+      }
+      return out;
+    }
+    const { input, output } = this.image;
+    const dim = this.image.config.dim;
+    const inL = wireLayout(input.shape, dim);
+    const outL = wireLayout(output.shape, dim);
+    const zp = this.model.inQ.zeroPoint;
+    const rs = await this.device.inferStream(
+      xs.map((xq) => ({ addr: input.addr, lanes: inL.lanes, bytes: packWire(xq, input.shape, dim, zp) })),
+      { addr: output.addr, lanes: outL.lanes, count: outL.bytes },
+      tick,
+    );
+    return rs.map((r) => ({ yq: unpackWire(r.output, output.shape, dim), cycles: r.cycles }));
   }
 
   /**
@@ -213,12 +220,13 @@ export async function openDevice(
   if (opts.sim && opts.port !== undefined) throw new InputError('give either --sim or --port, not both');
   if (!opts.sim && opts.simBer !== undefined) throw new InputError('--sim-ber needs --sim');
   if (opts.port === undefined && opts.baud !== undefined) throw new InputError('--baud needs --port');
-  if (!opts.sim && opts.board !== undefined)
-    throw new InputError('--board needs --sim (a board on --port reports its own configuration)');
+  if (!opts.sim && opts.port === undefined && opts.board !== undefined)
+    throw new InputError('--board needs --sim (its top in simulation) or --port (the board there)');
   const simSpec = opts.board === undefined ? undefined : lookupBoard(opts.board);
   if (!opts.sim && opts.port === undefined) return null;
   const ber = parseNumber(opts.simBer, '--sim-ber', (v) => v >= 0 && v <= 0.5);
-  const baud = parseNumber(opts.baud, '--baud', (v) => Number.isInteger(v) && v > 0) ?? DEFAULT_BAUD;
+  const baud =
+    parseNumber(opts.baud, '--baud', (v) => Number.isInteger(v) && v > 0) ?? simSpec?.baud ?? DEFAULT_BAUD;
 
   let board: SimBoard | null = null;
   let transport: Transport;
@@ -226,18 +234,20 @@ export async function openDevice(
   if (opts.sim) {
     board = await startBoardSim({ ber, seed: opts.berSeed ?? 1, stderr: 'pipe', board: simSpec });
     transport = await SerialTransport.open(board.path, { baudRate: baud });
-    // Simulated time per byte grows with the clocks per bit (8 for the simulation
+    // Simulated time per byte grows with the clocks per bit (4 for the simulation
     // configuration, ClockHz / Baud for a board top).
     const clocksPerBit = simSpec ? boardClocksPerBit(simSpec) : SIM_BOARD_PARAMS.ClksPerBit;
     linkOpts = {
       baseTimeoutMs: 1000,
       msPerByte: 0.05 * (clocksPerBit / 8),
       hint: 'the simulated board stopped answering (run with --verbose)',
-      // Under injected bit errors, frames of ~0.2/(10 P) bytes: most get through first time.
-      ...(ber ? { payloadLimit: Math.max(64, Math.floor(0.2 / (10 * ber))) } : {}),
+      // Under injected bit errors, frames of ~0.2/(10 P) bytes: most get through first
+      // time; a few lost in a row are no sign of a dead board there.
+      ...(ber ? { payloadLimit: Math.max(64, Math.floor(0.2 / (10 * ber))), silenceMs: 30_000 } : {}),
     };
   } else {
     transport = await SerialTransport.open(opts.port!, { baudRate: baud });
+    noteLatency(opts.port!);
     linkOpts = {
       baseTimeoutMs: 400,
       msPerByte: (10 / baud) * 1000 * 1.5,
@@ -252,6 +262,16 @@ export async function openDevice(
   }
 }
 
+let latencyNoted = false;
+/** Sets an FTDI port's latency timer to 1 ms, or says once, in one line, how to. */
+function noteLatency(port: string): void {
+  const t = tuneFtdiLatency(port);
+  if (t.outcome === 'cannot' && !latencyNoted) {
+    latencyNoted = true;
+    process.stderr.write(`nnfpga: note: ${t.advice}\n`);
+  }
+}
+
 /** Opens the device named by the TARGET options and loads the model, or returns null. */
 export async function openTarget(opts: TargetOptions, model: QModel): Promise<DeviceBackend | null> {
   const opened = await openDevice(opts);
@@ -259,6 +279,8 @@ export async function openTarget(opts: TargetOptions, model: QModel): Promise<De
   const { device, board } = opened;
   try {
     const image = compile(model, deviceConfig(device.info));
+    // the run watchdog: no RUN or INFER of this program takes longer than its longest segment
+    device.setCycleBound(Math.max(...imageRuns(image).map((r) => programCycleBound(r.dmem, image.config))));
     await device.upload(image, { onProgress: opts.onProgress });
     return new DeviceBackend(device, image, model, board);
   } catch (err) {

@@ -54,6 +54,8 @@ module npu_top #(
   wire [23:0] bus_addr;
   wire [31:0] bus_wdata, bus_rdata;
   wire        link_idle, link_act, link_err, wd_tick;
+  wire        core_abort;
+  reg         core_rst_nq;   // the core's reset: rst_ni, or a cycle after core_abort
 
   npu_uart_rx #(.ClksPerBit(ClksPerBit)) u_uart_rx (
     .clk_i      (clk_i),
@@ -104,6 +106,7 @@ module npu_top #(
     .start_o       (start),
     .busy_i        (busy),
     .done_i        (done),
+    .core_rst_o    (core_abort),
     .idle_o        (link_idle),
     .act_o         (link_act),
     .err_o         (link_err)
@@ -118,7 +121,7 @@ module npu_top #(
     .MaxLayers(MaxLayers)
   ) u_core (
     .clk_i      (clk_i),
-    .rst_ni     (rst_ni),
+    .rst_ni     (core_rst_nq),
     .bus_req_i  (bus_req),
     .bus_we_i   (bus_we),
     .bus_space_i(bus_space),
@@ -131,6 +134,15 @@ module npu_top #(
     .busy_o     (busy),
     .done_o     (done)
   );
+
+  // The link stops a run (RESET, its run watchdog) by holding the core in reset until its
+  // busy has fallen (a cycle or two): the core's control state clears, its memories
+  // (npu_ram, npu_acc, npu_spram: no reset) keep their contents. Registered, so that the
+  // core's asynchronous reset comes from a flip-flop; released synchronously like rst_ni.
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) core_rst_nq <= 1'b0;
+    else         core_rst_nq <= !core_abort;
+  end
 
   // Prescaler and LED pulse stretchers
   reg [TickW-1:0] tick_q;

@@ -2,8 +2,8 @@
 // bridged, through the UartSim line model, to a pseudo-terminal, so that the host
 // talks to it exactly as to a USB serial port:
 //
-//   board_sim [--trace FILE.fst] [--ber P] [--seed N] [--max-idle S] [--watch-stdin]
-//             [--link PATH] [--quiet] [+verilator+args]
+//   board_sim [--trace FILE.fst] [--ber P] [--ber-out P] [--seed N] [--max-idle S]
+//             [--watch-stdin] [--link PATH] [--quiet] [+verilator+args]
 //
 // The first line on stdout is the slave path of the pty (/dev/pts/N). The board then
 // serves until SIGINT/SIGTERM, until stdin reaches end of file (--watch-stdin: the
@@ -83,6 +83,7 @@ void on_report(int) { g_report = 1; }
 struct Options {
   std::string trace, link;
   double ber = 0.0;
+  double ber_out = -1.0;  // the design-to-host line's own rate (default: --ber)
   uint64_t seed = 1;
   double max_idle = 0.0;
   bool watch_stdin = false;
@@ -91,7 +92,7 @@ struct Options {
 
 [[noreturn]] void usage(const char *msg) {
   std::fprintf(stderr,
-               "board_sim: %s\nusage: board_sim [--trace FILE.fst] [--ber P] [--seed N] "
+               "board_sim: %s\nusage: board_sim [--trace FILE.fst] [--ber P] [--ber-out P] [--seed N] "
                "[--max-idle SECONDS] [--watch-stdin] [--link PATH] [--quiet]\n",
                msg);
   std::exit(1);
@@ -107,6 +108,7 @@ Options parse(int argc, char **argv) {
     };
     if (a == "--trace") o.trace = value();
     else if (a == "--ber") o.ber = std::atof(value().c_str());
+    else if (a == "--ber-out") o.ber_out = std::atof(value().c_str());
     else if (a == "--seed") o.seed = std::strtoull(value().c_str(), nullptr, 0);
     else if (a == "--max-idle") o.max_idle = std::atof(value().c_str());
     else if (a == "--watch-stdin") o.watch_stdin = true;
@@ -116,6 +118,7 @@ Options parse(int argc, char **argv) {
     else usage(("unknown option " + a).c_str());
   }
   if (o.ber < 0.0 || o.ber > 0.5) usage("--ber must be in [0, 0.5]");
+  if (o.ber_out > 0.5) usage("--ber-out must be in [0, 0.5]");
   return o;
 }
 
@@ -180,6 +183,7 @@ int main(int argc, char **argv) {
 #endif
 
   UartSim uart(NPU_CLKS_PER_BIT, opt.ber, opt.seed);
+  if (opt.ber_out >= 0.0) uart.set_ber_out(opt.ber_out);
   int rx_level = 1;
   uint64_t cycles = 0;
   auto tick = [&]() {

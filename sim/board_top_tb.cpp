@@ -1,7 +1,9 @@
 // board_top_tb: a board top (rtl/boards/npu_board_*.v) in Verilator, with the
 // behavioural SB_PLL40 stand-ins of sim/ice40/, talked to over its UART pins through
 // the UartSim line model: reset from the button/PLL lock, IDENTIFY, a WRITE and READ
-// back at the far end of WMEM and AMEM, and the status LEDs.
+// back at the far end of WMEM and AMEM, the status LEDs, and recovery: a program that runs
+// for millions of cycles (and one the controller of today never ends) is stopped by
+// RESET within a second of the board's clock, after which IDENTIFY answers.
 //   board_top_tb [+verilator+args]
 // Built with -DNPU_BOARD_ICEBREAKER or -DNPU_BOARD_HX8K and -DNPU_CLKS_PER_BIT=N.
 // Prints one "ok"/"FAIL" line per check and, last, the IDENTIFY fields as one JSON line;
@@ -82,7 +84,8 @@ class Bench {
   }
   Top &top() { return *top_; }
 
-  Reply request(uint8_t cmd, const Bytes &payload) {
+  // Sends a request frame; returns its seq.
+  uint8_t send(uint8_t cmd, const Bytes &payload) {
     const uint8_t seq = ++seq_;
     Bytes f = {0xA5, cmd, seq, static_cast<uint8_t>(payload.size()), static_cast<uint8_t>(payload.size() >> 8)};
     f.insert(f.end(), payload.begin(), payload.end());
@@ -90,32 +93,40 @@ class Bench {
     f.push_back(c & 0xFF);
     f.push_back(c >> 8);
     uart_.send(f);
-    // Collect bytes until a whole, CRC-clean reply frame is in, or a timeout.
-    Bytes rx;
+    return seq;
+  }
+  // Collects bytes until a whole, CRC-clean reply frame to seq is in, or max_cycles pass.
+  Reply reply(uint8_t seq, uint64_t max_cycles = 20000ull * NPU_CLKS_PER_BIT) {
     Reply r;
-    const uint64_t limit = cycles_ + 20000ull * NPU_CLKS_PER_BIT;
+    const uint64_t limit = cycles_ + max_cycles;
     while (cycles_ < limit && !ctx_->gotFinish()) {
       tick();
       uint8_t b;
-      while (uart_.recv(b)) rx.push_back(b);
-      while (!rx.empty() && rx[0] != 0xA5) rx.erase(rx.begin());
-      if (rx.size() < 5) continue;
-      const size_t len = rx[3] | (rx[4] << 8);
-      if (rx.size() < 7 + len) continue;
-      const uint16_t got = rx[5 + len] | (rx[6 + len] << 8);
-      r.ok = got == crc16(rx.data() + 1, 4 + len) && rx[2] == seq && len >= 1;
-      r.cmd = rx[1];
-      r.status = rx[5];
-      r.body.assign(rx.begin() + 6, rx.begin() + 5 + len);
-      return r;
+      while (uart_.recv(b)) rx_.push_back(b);
+      while (!rx_.empty() && rx_[0] != 0xA5) rx_.erase(rx_.begin());
+      if (rx_.size() < 5) continue;
+      const size_t len = rx_[3] | (rx_[4] << 8);
+      if (rx_.size() < 7 + len) continue;
+      const uint16_t got = rx_[5 + len] | (rx_[6 + len] << 8);
+      const bool mine = rx_[2] == seq;
+      r.ok = got == crc16(rx_.data() + 1, 4 + len) && mine && len >= 1;
+      r.cmd = rx_[1];
+      r.status = rx_[5];
+      r.body.assign(rx_.begin() + 6, rx_.begin() + 5 + len);
+      rx_.erase(rx_.begin(), rx_.begin() + 7 + len);
+      if (mine) return r;
+      r = Reply();
     }
     return r;
   }
+  Reply request(uint8_t cmd, const Bytes &payload) { return reply(send(cmd, payload)); }
+  uint64_t cycles() const { return cycles_; }
 
  private:
   std::unique_ptr<VerilatedContext> ctx_;
   std::unique_ptr<Top> top_;
   UartSim uart_;
+  Bytes rx_;
   uint64_t cycles_ = 0;
   uint8_t seq_ = 0;
 };
@@ -141,6 +152,21 @@ bool write_read(Bench &tb, uint8_t space, uint32_t addr, const std::vector<uint3
   for (size_t i = 0; i < words.size(); ++i)
     if (get32(rd.body, 4 * i) != words[i]) return false;
   return true;
+}
+
+// A one-layer CONV program of millions of cycles: a 255x255 kernel (padding 127) over a
+// 1x1 input, K = 65025 weight tiles for its one output pixel, og output groups; with
+// k_tiles = 0 instead, the controller of today never ends.
+Bytes long_program(uint32_t og, uint32_t k_tiles) {
+  const uint32_t d[15] = {1, 0, 8, 1 | (1u << 16), 1 | (og << 16), 1 | (1u << 16),
+                          255 | (255u << 8) | (1u << 16) | (1u << 24), 127 | (127u << 8), 0,
+                          15 | (15u << 8), 0x7F800000, 1 | (1u << 16), 1 | (1u << 16),
+                          ((0u - 254u) & 0xFFFF) | (k_tiles << 16), 1};
+  Bytes w = {2};  // DMEM
+  put32(w, 0);
+  for (uint32_t v : d) put32(w, v);
+  for (int i = 15; i < 32; ++i) put32(w, 0);  // word 15, then descriptor 1: END
+  return w;
 }
 
 }  // namespace
@@ -173,6 +199,22 @@ int main(int argc, char **argv) {
   check(write_read(tb, 1, wmem - 3, {0xDEADBEEF, 0x01234567, 0x89ABCDEF}), "WRITE/READ the last words of WMEM");
   check(write_read(tb, 0, amem - 2, {0xCAFEF00D, 0x5A5AA5A5}), "WRITE/READ the last words of AMEM");
   check(write_read(tb, 1, 0, {0x11223344}), "WRITE/READ WMEM word 0");
+
+  // Recovery: RUN a program that does not end soon (no cycle limit), RESET it.
+  for (uint32_t k : {65025u, 0u}) {
+    const std::string what = k ? "a run of millions of cycles" : "a CONV descriptor with K = 0";
+    const Reply w = tb.request(0x02, long_program(4, k));
+    tb.send(0x04, Bytes{0});
+    tb.run(20000);
+    const uint8_t rs = tb.send(0x06, {});
+    const uint64_t t0 = tb.cycles();
+    const Reply rst = tb.reply(rs, clock_hz);  // a second of the board's clock
+    const uint64_t took = tb.cycles() - t0;
+    check(w.ok && w.status == 0 && rst.ok && rst.cmd == 0x86 && rst.status == 0,
+          what + ": RESET answered within a second (" + std::to_string(took) + " cycles)");
+    const Reply after = tb.request(0x01, {});
+    check(after.ok && after.status == 0 && after.body.size() == 37, what + ": IDENTIFY after the RESET");
+  }
 
   std::printf(
       "{\"ok\":%s,\"dim\":%u,\"acc_depth\":%u,\"amem\":%u,\"wmem\":%u,\"dmem\":%u,\"clock_hz\":%u,"

@@ -2,10 +2,22 @@
 #include "uartsim.h"
 
 UartSim::UartSim(unsigned clks_per_bit, double ber, uint64_t seed)
-    : cpb_(clks_per_bit), ber_(ber), rng_(seed), coin_(ber > 0.0 ? ber : 0.0) {}
+    : cpb_(clks_per_bit), ber_(ber), rng_(seed), coin_(ber > 0.0 ? ber : 0.0), ber_out_(ber),
+      coin_out_(ber > 0.0 ? ber : 0.0) {}
+
+void UartSim::set_ber_out(double ber) {
+  ber_out_ = ber;
+  coin_out_ = std::bernoulli_distribution(ber > 0.0 ? ber : 0.0);
+}
 
 bool UartSim::flip() {
   if (ber_ <= 0.0 || !coin_(rng_)) return false;
+  ++flips_;
+  return true;
+}
+
+bool UartSim::flip_out() {
+  if (ber_out_ <= 0.0 || !coin_out_(rng_)) return false;
   ++flips_;
   return true;
 }
@@ -69,7 +81,7 @@ int UartSim::tick(int design_tx) {
     case Start:
       if (++rx_count_ == cpb_ / 2) {
         rx_count_ = 0;
-        if ((design_tx ^ flip()) == 0) {
+        if ((design_tx ^ flip_out()) == 0) {
           rx_state_ = Data;
           rx_bit_ = 0;
           rx_byte_ = 0;
@@ -81,7 +93,7 @@ int UartSim::tick(int design_tx) {
     case Data:
       if (++rx_count_ == cpb_) {
         rx_count_ = 0;
-        rx_byte_ |= static_cast<uint8_t>((design_tx ^ flip()) << rx_bit_);
+        rx_byte_ |= static_cast<uint8_t>((design_tx ^ flip_out()) << rx_bit_);
         if (++rx_bit_ == 8) rx_state_ = Stop;
       }
       break;
@@ -89,7 +101,7 @@ int UartSim::tick(int design_tx) {
       if (++rx_count_ == cpb_) {
         rx_count_ = 0;
         ++bytes_received_;
-        if (design_tx ^ flip()) {
+        if (design_tx ^ flip_out()) {
           rx_queue_.push_back(rx_byte_);
           rx_state_ = Idle;
         } else {

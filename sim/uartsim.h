@@ -6,7 +6,8 @@
 //
 // Fault injection: with bit-error rate p, every bit on either line (start, data and
 // stop bits) is inverted with probability p — for the whole bit on the host-to-design
-// line, at the sampling point on the design-to-host line. A bad stop bit on the
+// line, at the sampling point on the design-to-host line. set_ber_out() gives the
+// design-to-host line a rate of its own (a receive line that only delivers garbage). A bad stop bit on the
 // design-to-host line is a framing error: like a Linux tty in raw mode, it delivers 0.
 // The self-checking bench (sim/link_selftest.cpp) and the pseudo-terminal board
 // (sim/board_sim.cpp) share this model.
@@ -20,6 +21,7 @@
 class UartSim {
  public:
   explicit UartSim(unsigned clks_per_bit, double ber = 0.0, uint64_t seed = 1);
+  void set_ber_out(double ber);
 
   void send(const uint8_t *data, size_t n);
   void send(const std::vector<uint8_t> &bytes) { send(bytes.data(), bytes.size()); }
@@ -39,11 +41,14 @@ class UartSim {
  private:
   enum State { Idle, Start, Data, Stop, WaitHigh };
   bool flip();
+  bool flip_out();
 
   unsigned cpb_;
   double ber_;
   std::mt19937_64 rng_;
   std::bernoulli_distribution coin_;
+  double ber_out_;
+  std::bernoulli_distribution coin_out_;
 
   // host -> design
   std::deque<uint8_t> tx_queue_;

@@ -9,9 +9,9 @@
 //   latency) for one inference end to end and per inference streamed, against the UART
 //   bound. The 8x8 simulation configuration, and each board's own top (rtl/boards/, at
 //   its clocks per bit and frame size) where cnn_a fits it.
-// - Per board: peak MACs/s beside cnn_a inferences/s at the board's baud rate, measured
-//   on its top as above (clock / streamed cycles per inference); resources and Fmax of
-//   the last `nnfpga build` when there is one.
+// - Per board: peak MACs/s beside cnn_a's and mlp's inferences/s at the board's baud
+//   rate, measured on its top as above (clock / streamed cycles per inference);
+//   resources and Fmax of the last `nnfpga build` when there is one.
 // - Simulation speed: simulated clock cycles per second of wall time.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -72,23 +72,28 @@ export interface InferenceFigures {
   retransmissions: number;
 }
 
+/** A model streamed through a board's top in simulation, at the board's clock and baud. */
+export interface BoardModelFigures {
+  compute_cycles: number;
+  wire_bytes_out: number;
+  wire_bytes_in: number;
+  /** Measured on the board's top in simulation, per inference streamed. */
+  streaming_cycles: number;
+  inferences_per_s: number;
+  bound: 'compute' | 'uart';
+  /** Achieved MACs/s over the peak. */
+  macs_fraction_of_peak: number;
+}
+
 export interface BoardFigures {
   board: string;
   array: string;
   clock_mhz: number;
   baud: number;
   peak_macs_per_s: number;
-  cnn_a: {
-    compute_cycles: number;
-    wire_bytes_out: number;
-    wire_bytes_in: number;
-    /** Measured on the board's top in simulation, per inference streamed. */
-    streaming_cycles: number;
-    inferences_per_s: number;
-    bound: 'compute' | 'uart';
-    /** Achieved MACs/s over the peak. */
-    macs_fraction_of_peak: number;
-  } | null;
+  cnn_a: BoardModelFigures | null;
+  /** mlp likewise (null where it does not fit). */
+  mlp: BoardModelFigures | null;
   /** Why cnn_a has no figure (it does not fit this board's memories). */
   cnn_a_note: string | null;
   build: {
@@ -238,13 +243,16 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
     say(`simulated board: ${name}, one inference then ${streamed} streamed`);
     report.inference.push(await measureInference(name, f.model, f.input, streamed));
   }
-  const onBoardTop: Record<string, InferenceFigures> = {};
+  const onBoardTop: Record<string, Record<string, InferenceFigures>> = {};
   for (const b of Object.values(BOARDS)) {
-    if (boardCompute[b.name].cnn_a === undefined) continue;
-    say(`${b.name} board top in simulation: cnn_a, one inference then ${streamed} streamed`);
-    const fig = await measureInference('cnn_a', fixtures.cnn_a.model, fixtures.cnn_a.input, streamed, b);
-    report.inference.push(fig);
-    onBoardTop[b.name] = fig;
+    onBoardTop[b.name] = {};
+    for (const [name, f] of Object.entries(fixtures)) {
+      if (boardCompute[b.name][name] === undefined) continue;
+      say(`${b.name} board top in simulation: ${name}, one inference then ${streamed} streamed`);
+      const fig = await measureInference(name, f.model, f.input, streamed, b);
+      report.inference.push(fig);
+      onBoardTop[b.name][name] = fig;
+    }
   }
 
   for (const b of Object.values(BOARDS)) {
@@ -252,19 +260,12 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
     const clock = b.targetMhz * 1e6;
     const cpb = Math.round(clock / b.baud);
     const peak = config.dim * config.dim * clock;
-    const compute = boardCompute[b.name].cnn_a;
-    let cnn: BoardFigures['cnn_a'] = null;
-    let note: string | null = null;
-    if (compute === undefined) {
-      try {
-        compile(fixtures.cnn_a.model, config);
-      } catch (err) {
-        note = err instanceof Error ? err.message : String(err);
-      }
-    } else {
-      const fig = onBoardTop[b.name];
+    const figures = (name: 'cnn_a' | 'mlp'): BoardModelFigures | null => {
+      const compute = boardCompute[b.name][name];
+      const fig = onBoardTop[b.name][name];
+      if (compute === undefined || !fig) return null;
       const ips = clock / fig.streaming_cycles;
-      cnn = {
+      return {
         compute_cycles: compute,
         wire_bytes_out: fig.wire_bytes_out,
         wire_bytes_in: fig.wire_bytes_in,
@@ -272,8 +273,17 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
         inferences_per_s: ips,
         bound: Math.max(fig.wire_bytes_out, fig.wire_bytes_in) * 10 * cpb > compute ? 'uart' : 'compute',
         macs_fraction_of_peak:
-          (ips * compile(fixtures.cnn_a.model, config).layers.reduce((a, l) => a + l.macs, 0)) / peak,
+          (ips * compile(fixtures[name].model, config).layers.reduce((a, l) => a + l.macs, 0)) / peak,
       };
+    };
+    const cnn = figures('cnn_a');
+    let note: string | null = null;
+    if (!cnn) {
+      try {
+        compile(fixtures.cnn_a.model, config);
+      } catch (err) {
+        note = err instanceof Error ? err.message : String(err);
+      }
     }
     const built = readBuild(b.name);
     report.boards.push({
@@ -283,6 +293,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
       baud: b.baud,
       peak_macs_per_s: peak,
       cnn_a: cnn,
+      mlp: figures('mlp'),
       cnn_a_note: note,
       build: built
         ? {

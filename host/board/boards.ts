@@ -32,7 +32,7 @@ export interface CoreConfig {
   dmemWords: number; // 32-bit words
   accDepth: number;
   maxLayers: number;
-  maxPayload: number; // link frame payload bytes (frame buffer = 2 of them)
+  maxPayload: number; // link frame-buffer bank: a request's 4-byte header and payload (2 banks)
 }
 
 export interface BoardSpec {
@@ -69,10 +69,11 @@ export const BOARDS: Record<string, BoardSpec> = {
     // The clock the design meets today (issue 5 targets 48 MHz; README "Boards"): the UP5K
     // design (5,192 of 5,280 logic cells) routes at 33.67 MHz. A bitstream built for a
     // clock it does not meet would misbehave on the board; the build gate in `make test`
-    // keeps this one. 30 clocks per bit at 1,000,000 baud.
+    // keeps this one.
     targetMhz: 30,
     pll: { divr: 0, divf: 79, divq: 5, filterRange: 1 }, // icepll -i 12 -o 30
-    baud: 1_000_000,
+    // The FT2232H's 3 Mbaud (its 12 MHz clock / 4, exact): 10 clocks per bit at 30 MHz.
+    baud: 3_000_000,
     hardBlocks: true,
     // host/compiler/configs.ts BOARD_CONFIG: WMEM is the four SPRAMs (128 KiB)
     core: {
@@ -100,7 +101,7 @@ export const BOARDS: Record<string, BoardSpec> = {
     // Its best clock with margin: the design routes at 79.2 MHz.
     targetMhz: 72,
     pll: { divr: 0, divf: 47, divq: 3, filterRange: 1 }, // icepll -i 12 -o 72
-    baud: 1_000_000,
+    baud: 3_000_000, // the FT2232H's 3 Mbaud: 24 clocks per bit at 72 MHz
     hardBlocks: false,
     // No SPRAM and 32 EBRs (16 KiB) for every memory: accumulators 8, DMEM 2,
     // CNT 2, frame buffer 1, leaving AMEM 8 (4 KiB) and WMEM 8 (4 KiB) of the 32.

@@ -96,7 +96,7 @@ export function formatBench(r: BenchReport, c: Colors = plain): string {
     ),
   );
   out.push(
-    'Boards (peak MACs/s = PEs x clock; cnn_a measured on the board top at its baud rate, two inferences in flight)',
+    'Boards (peak MACs/s = PEs x clock; cnn_a and mlp streamed through the board top in simulation at its baud rate)',
   );
   out.push(
     table(
@@ -106,6 +106,7 @@ export function formatBench(r: BenchReport, c: Colors = plain): string {
         'clock',
         'peak MACs/s',
         'cnn_a inf/s',
+        'mlp inf/s',
         'bound',
         'of peak',
         'LCs',
@@ -120,6 +121,7 @@ export function formatBench(r: BenchReport, c: Colors = plain): string {
         `${b.clock_mhz} MHz`,
         si(b.peak_macs_per_s),
         b.cnn_a ? b.cnn_a.inferences_per_s.toFixed(0) : 'does not fit',
+        b.mlp ? b.mlp.inferences_per_s.toFixed(0) : 'does not fit',
         b.cnn_a ? `${b.cnn_a.bound} (${int(b.cnn_a.compute_cycles)} cyc)` : '-',
         b.cnn_a ? pct(b.cnn_a.macs_fraction_of_peak) : '-',
         b.build?.logic_cells ?? '-',

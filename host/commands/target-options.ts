@@ -5,6 +5,7 @@
 import { Option, type Command, type OptionValues } from '@commander-js/extra-typings';
 import { boardNames } from '../board/boards.ts';
 import { DEFAULT_BAUD } from '../target.ts';
+import { UsageError } from '../errors.ts';
 import { requireTogether } from './common.ts';
 import { integer, probability } from './parse.ts';
 
@@ -34,9 +35,10 @@ export function addTargetOptions<A extends unknown[], O extends OptionValues, G 
       ),
     )
     .addOption(
-      new Option('--baud <N>', `with --port: serial baud rate (default ${DEFAULT_BAUD})`).argParser(
-        integer(1),
-      ),
+      new Option(
+        '--baud <N>',
+        `with --port: serial baud rate (default: the board's, ${DEFAULT_BAUD} for the iCEBreaker)`,
+      ).argParser(integer(1)),
     )
     .addOption(
       new Option(
@@ -52,15 +54,17 @@ export function addTargetOptions<A extends unknown[], O extends OptionValues, G 
     .addOption(
       new Option(
         '--board <NAME>',
-        "with --sim: simulate this board's top (its clock, UART rate and memories) instead of the 8x8 simulation configuration",
+        "with --sim: simulate this board's top (its clock, UART rate and memories) instead of the 8x8 simulation configuration; with --port: the board there (its baud rate)",
       ).choices(boardNames()),
     )
-    .hook('preAction', (_cmd, action) =>
-      requireTogether(action.opts(), [
+    .hook('preAction', (_cmd, action) => {
+      const o = action.opts() as TargetOptionValues;
+      if (o.board !== undefined && o.sim === undefined && o.port === undefined)
+        throw new UsageError('--board needs --sim (its top in simulation) or --port (the board there)');
+      requireTogether(o, [
         ['simBer', 'sim', '--sim-ber', '--sim'],
         ['berSeed', 'simBer', '--ber-seed', '--sim-ber'],
         ['baud', 'port', '--baud', '--port'],
-        ['board', 'sim', '--board', '--sim (a board on --port reports its own configuration)'],
-      ]),
-    ) as unknown as Command<A, O & TargetOptionValues, G>; // the same type, spelt out for declarations
+      ]);
+    }) as unknown as Command<A, O & TargetOptionValues, G>; // the same type, spelt out for declarations
 }

@@ -26,7 +26,12 @@ export const Status = {
   BAD_LEN: 3,
   BUSY: 4,
   BAD_SPACE: 5,
+  /** The run reached its cycle limit and was stopped (RUN, INFER). */
+  WATCHDOG: 6,
 } as const;
+
+/** The link protocol version this host speaks (IDENTIFY's first byte). */
+export const PROTOCOL_VERSION = 2;
 
 export function cmdName(cmd: number): string {
   const name = Object.entries(Cmd).find(([, v]) => v === (cmd & 0x7f));

@@ -1,7 +1,9 @@
-// MockDevice: an in-process model of the device end of the link, as a Transport, for
-// unit tests of the host side without Verilator. It follows the same rules as
-// rtl/npu_link.v (statuses, range checks, repeated-request replay) and can be told to
-// lose or corrupt frames in either direction.
+// MockDevice: an in-process model of the device end of the link (protocol version 2),
+// as a Transport, for unit tests of the host side without Verilator. It follows the same
+// rules as rtl/npu_link.v (statuses, range checks, repeated-request replay, packed INFER
+// parts with their tags) and can be told to lose or corrupt frames in either direction.
+// Its program does nothing: a run leaves AMEM as it is (outputs read where the inputs
+// were written come back unchanged).
 import {
   bytesToWords,
   Cmd,
@@ -32,13 +34,21 @@ export class MockDevice implements Transport {
   readonly executed: Record<number, number> = {};
   readonly mem: Uint32Array[];
   private listeners: ((c: Uint8Array) => void)[] = [];
+  private closeListeners: ((reason: string) => void)[] = [];
   private readonly decoder = new FrameDecoder();
   private last: { cmd: number; seq: number; reply: Uint8Array } | null = null;
+  /** INFER parts: the input being written, and the inference that ran. */
+  private asm: { tag: number; next: number } | null = null;
+  private done: number | null = null;
+  private cursor = { addr: 0, lanes: 1 };
   runCycles = 1234;
+  /** The program: what a run does to AMEM (its bytes); nothing by default. */
+  onRun?: (amem: Uint8Array) => void;
 
   constructor(
     readonly sizes = { amem: 4096, wmem: 8192, dmem: 256, cnt: 33 },
     readonly maxPayload = 256,
+    readonly dim = 8,
   ) {
     this.mem = [
       new Uint32Array(sizes.amem),
@@ -57,12 +67,13 @@ export class MockDevice implements Transport {
       }
       const { cmd, seq, payload } = ev.frame;
       let reply: Uint8Array;
-      if (this.last && this.last.cmd === cmd && this.last.seq === seq) {
+      if (cmd !== Cmd.INFER && this.last && this.last.cmd === cmd && this.last.seq === seq) {
         reply = this.last.reply;
       } else {
         this.executed[cmd] = (this.executed[cmd] ?? 0) + 1;
-        reply = encodeFrame(cmd | 0x80, seq, this.execute(cmd, payload));
-        this.last = cmd === Cmd.RESET ? null : { cmd, seq, reply };
+        const body = this.execute(cmd, payload);
+        reply = encodeFrame(cmd | 0x80, seq, body);
+        this.last = cmd === Cmd.RESET || body[0] === Status.BUSY ? null : { cmd, seq, reply };
       }
       this.deliver(reply);
     }
@@ -70,6 +81,13 @@ export class MockDevice implements Transport {
 
   onData(listener: (chunk: Uint8Array) => void): void {
     this.listeners.push(listener);
+  }
+  onClose(listener: (reason: string) => void): void {
+    this.closeListeners.push(listener);
+  }
+  /** The port goes away (a USB cable pulled, the simulated board killed). */
+  unplug(): void {
+    for (const l of this.closeListeners) l('closed');
   }
   async discardInput(): Promise<void> {}
   async close(): Promise<void> {}
@@ -98,8 +116,8 @@ export class MockDevice implements Transport {
         const { amem, wmem, dmem, cnt } = this.sizes;
         return status(
           Status.OK,
-          1,
-          8,
+          2,
+          this.dim,
           ...u16(1024),
           ...u32(amem),
           ...u32(wmem),
@@ -136,26 +154,91 @@ export class MockDevice implements Transport {
         return status(Status.OK, ...wordsToBytes(this.mem[space].subarray(addr, addr + n)));
       }
       case Cmd.RUN:
-        return p.length ? status(Status.BAD_LEN) : status(Status.OK, ...u32(this.runCycles));
-      case Cmd.INFER: {
-        if (p.length < 10 || (p.length - 10) % 4) return status(Status.BAD_LEN);
-        const inAddr = readU32(p, 0),
-          outAddr = readU32(p, 4),
-          n = readU16(p, 8),
-          words = bytesToWords(p, 10);
-        if (4 * n + 5 > this.maxPayload) return status(Status.BAD_LEN);
-        if (!fits(0, inAddr, words.length) || !fits(0, outAddr, n)) return status(Status.BAD_ADDR);
-        this.mem[0].set(words, inAddr);
-        return status(
-          Status.OK,
-          ...wordsToBytes(this.mem[0].subarray(outAddr, outAddr + n)),
-          ...u32(this.runCycles),
-        );
-      }
+        if (p.length !== 1) return status(Status.BAD_LEN);
+        this.onRun?.(new Uint8Array(this.mem[0].buffer));
+        return status(Status.OK, ...u32(this.runCycles));
+      case Cmd.INFER:
+        return this.infer(p);
       case Cmd.RESET:
+        this.asm = null;
+        this.done = null;
         return status(Status.OK);
       default:
         return status(Status.BAD_CMD);
     }
+  }
+
+  /** The AMEM host words a packed walk of n bytes from addr touches, or null past the end. */
+  private walk(
+    addr: number,
+    lanes: number,
+    n: number,
+    visit?: (word: number, byte: number, i: number) => void,
+  ) {
+    const sub = this.dim / 4;
+    let a = addr;
+    let lane = 0;
+    for (let i = 0; i < n; i++) {
+      visit?.(a, lane % 4, i);
+      const end = lane === lanes - 1;
+      if (end || lane % 4 === 3) a = end ? (a | (sub - 1)) + 1 : a + 1;
+      lane = end ? 0 : lane + 1;
+    }
+    return { end: a + (lane % 4 !== 0 ? 1 : 0), lane };
+  }
+
+  private infer(p: Uint8Array): Uint8Array {
+    const st = (s: number, ...body: number[]) => new Uint8Array([s, ...body]);
+    if (p.length < 1) return st(Status.BAD_LEN);
+    const tag = p[0] >> 6,
+      last = (p[0] & 0x20) !== 0,
+      part = p[0] & 0x1f;
+    let action: 'exec' | 'replay' | 'ok' | 'busy';
+    if (this.asm && this.asm.tag === tag)
+      action = part < this.asm.next ? 'ok' : part === this.asm.next ? 'exec' : 'busy';
+    else if (this.done === tag) action = last ? 'replay' : 'ok';
+    else action = !this.asm && part === 0 ? 'exec' : 'busy';
+    if (action === 'ok') return st(Status.OK);
+    if (action === 'busy') return st(Status.BUSY);
+    let off = 1;
+    let inField: { lanes: number; addr: number } | null = null;
+    if (part === 0) {
+      inField = { lanes: p[1] + 1, addr: readU16(p, 2) };
+      off += 3;
+    }
+    let out: { lanes: number; addr: number; count: number } | null = null;
+    if (last) {
+      out = { lanes: p[off] + 1, addr: readU16(p, off + 1), count: readU16(p, off + 3) };
+      off += 6;
+    }
+    if (off > p.length) return st(Status.BAD_LEN);
+    const amem = this.mem[0];
+    const bytes = new Uint8Array(amem.buffer);
+    const readOut = () => {
+      const r: number[] = [];
+      this.walk(out!.addr, out!.lanes, out!.count, (w, b) => r.push(bytes[4 * w + b]));
+      return st(Status.OK, ...r, ...u32(this.runCycles));
+    };
+    if (out) {
+      if (out.lanes > this.dim || out.count + 5 > this.maxPayload) return st(Status.BAD_LEN);
+      if (this.walk(out.addr, out.lanes, out.count).end > amem.length) return st(Status.BAD_ADDR);
+    }
+    if (action === 'replay') return readOut();
+    const cur = inField ?? this.cursor;
+    const data = p.subarray(off);
+    if (cur.lanes > this.dim) return st(Status.BAD_LEN);
+    const w = this.walk(cur.addr, cur.lanes, data.length);
+    if (!last && w.lane !== 0) return st(Status.BAD_LEN);
+    if (w.end > amem.length) return st(Status.BAD_ADDR);
+    this.walk(cur.addr, cur.lanes, data.length, (word, b, i) => (bytes[4 * word + b] = data[i]));
+    this.cursor = { addr: w.end, lanes: cur.lanes };
+    if (!last) {
+      this.asm = { tag, next: part + 1 };
+      return st(Status.OK);
+    }
+    this.asm = null;
+    this.done = tag;
+    this.onRun?.(bytes);
+    return readOut();
   }
 }

@@ -13,14 +13,14 @@ import { coreParams, SIM_CONFIG } from '../compiler/configs.ts';
 import { buildVerilator, REPO_ROOT } from './verilator.ts';
 
 /**
- * The simulated board's configuration (ARCHITECTURE section 3, `sim8`), with a short
- * bit time (8 clocks per bit) so that simulated UART time stays small. ClockHz is
- * nominal: what IDENTIFY reports, not wall-clock speed.
+ * The simulated board's configuration (ARCHITECTURE section 3, `sim8`), at the fewest
+ * clocks per bit npu_uart_rx takes (4), so that simulated UART time stays small.
+ * ClockHz is nominal: what IDENTIFY reports, not wall-clock speed.
  */
 export const SIM_BOARD_PARAMS = {
   ...coreParams(SIM_CONFIG),
   ClockHz: 12_000_000,
-  ClksPerBit: 8,
+  ClksPerBit: 4,
   MaxPayload: 8192,
 };
 
@@ -32,12 +32,14 @@ export function rtlSources(): string[] {
 }
 
 /**
- * Builds (or finds cached) the simulated board; returns the executable. With a board,
+ * Builds (or finds cached) the simulated board; returns the executable. With `trace`,
+ * the build that can write an FST waveform (slower to simulate even when not tracing,
+ * so only built when asked for). With a board,
  * the simulated design is that board's top (rtl/boards/, with the behavioural SB_PLL40
  * of sim/ice40/ passing its oscillator through): the bitstream's pins, reset, memory
  * sizes and UART rate (ClockHz / Baud clocks per bit), one simulated cycle per clock.
  */
-export function buildBoardSim(board?: BoardSpec): Promise<string> {
+export function buildBoardSim(board?: BoardSpec, trace = false): Promise<string> {
   if (board) {
     const params = topParams(board);
     return buildVerilator({
@@ -47,7 +49,7 @@ export function buildBoardSim(board?: BoardSpec): Promise<string> {
       cppSources: ['sim/board_sim.cpp', 'sim/uartsim.cpp'],
       params,
       defines: { [`NPU_BOARD_${board.name.toUpperCase()}`]: 1, NPU_CLKS_PER_BIT: boardClocksPerBit(board) },
-      trace: true,
+      trace,
     });
   }
   return buildVerilator({
@@ -57,7 +59,7 @@ export function buildBoardSim(board?: BoardSpec): Promise<string> {
     cppSources: ['sim/board_sim.cpp', 'sim/uartsim.cpp'],
     params: { ...SIM_BOARD_PARAMS },
     defines: { NPU_CLKS_PER_BIT: SIM_BOARD_PARAMS.ClksPerBit },
-    trace: true,
+    trace,
   });
 }
 
@@ -92,6 +94,8 @@ export interface SimBoardOptions {
   trace?: string;
   /** Bit-error rate on both UART lines. */
   ber?: number;
+  /** Bit-error rate of the board-to-host line alone (default: ber). */
+  berOut?: number;
   seed?: number;
   /** Exit after this many seconds without a byte (a safety net for tests). */
   maxIdle?: number;
@@ -127,10 +131,11 @@ function killAllOnExit(): void {
 }
 
 export async function startBoardSim(opts: SimBoardOptions = {}, exe?: string): Promise<SimBoard> {
-  const binary = exe ?? (await buildBoardSim(opts.board));
+  const binary = exe ?? (await buildBoardSim(opts.board, opts.trace !== undefined));
   const args = ['--watch-stdin'];
   if (opts.trace) args.push('--trace', path.resolve(opts.trace));
   if (opts.ber !== undefined) args.push('--ber', String(opts.ber));
+  if (opts.berOut !== undefined) args.push('--ber-out', String(opts.berOut));
   if (opts.seed !== undefined) args.push('--seed', String(opts.seed));
   if (opts.maxIdle !== undefined) args.push('--max-idle', String(opts.maxIdle));
   const child = spawn(binary, args, { stdio: ['pipe', 'pipe', opts.stderr ?? 'inherit'] });

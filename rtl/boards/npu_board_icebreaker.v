@@ -19,9 +19,9 @@ module npu_board_icebreaker #(
   parameter integer DmemWords   = 256,
   parameter integer AccDepth    = 256,
   parameter integer MaxLayers   = 16,
-  parameter integer MaxPayload  = 1024,
+  parameter integer MaxPayload  = 256,    // link frame-buffer bank (header + payload)
   parameter integer ClockHz     = 30000000,
-  parameter integer Baud        = 1000000,
+  parameter integer Baud        = 3000000,
   // SB_PLL40 dividers: Fout = 12 MHz * (DivF + 1) / ((DivR + 1) * 2^DivQ)
   parameter integer PllDivR     = 0,
   parameter integer PllDivF     = 79,

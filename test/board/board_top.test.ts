@@ -55,7 +55,7 @@ describe('board tops in Verilator', () => {
           dmem: c.dmemWords,
           clock_hz: params.ClockHz,
           clocks_per_bit: cpb,
-          max_payload: c.maxPayload,
+          max_payload: c.maxPayload - 4, // a bank holds the request's 4-byte header too
         });
       },
     );

@@ -20,10 +20,11 @@ describe('nnfpga bench --json', () => {
       expect(l.utilization).toBeLessThanOrEqual(1);
     }
     expect(b.models.every((m) => m.bit_exact)).toBe(true);
-    // the 8x8 simulation configuration for both fixtures, and cnn_a on the iCEBreaker's top
+    // the 8x8 simulation configuration and the iCEBreaker's top, for both fixtures
     expect(b.inference.map((i) => `${i.model} ${i.target}`).sort()).toEqual([
       'cnn_a icebreaker top 4x4',
       'cnn_a simulated board 8x8',
+      'mlp icebreaker top 4x4',
       'mlp simulated board 8x8',
     ]);
     for (const i of b.inference) {
@@ -34,8 +35,8 @@ describe('nnfpga bench --json', () => {
       // measured board cycles: one inference takes at least its input bytes on the wire
       // and its compute one after the other (replies travel on the other line, partly
       // while requests still arrive); streamed, at least the bound and at most one alone
-      // (the iCEBreaker's 256-byte frames carry cnn_a's input in several WRITEs, which
-      // are not overlapped with the previous inference: host/target.ts inferMany)
+      // (also on the iCEBreaker's 256-byte frames, whose INFER parts overlap the run
+      // before: host/device.ts inferStream)
       expect(i.single_cycles).toBeGreaterThanOrEqual(
         i.wire_bytes_out * 10 * i.clocks_per_bit + i.compute_cycles,
       );
@@ -44,7 +45,9 @@ describe('nnfpga bench --json', () => {
       expect(i.streaming_cycles).toBeLessThanOrEqual(i.single_cycles);
     }
     const ib = b.boards.find((x) => x.board === 'icebreaker')!;
-    const top = b.inference.find((i) => i.target.startsWith('icebreaker'))!;
+    const top = b.inference.find((i) => i.model === 'cnn_a' && i.target.startsWith('icebreaker'))!;
+    const topMlp = b.inference.find((i) => i.model === 'mlp' && i.target.startsWith('icebreaker'))!;
+    expect(ib.mlp?.streaming_cycles).toBe(topMlp.streaming_cycles);
     expect(top.clocks_per_bit).toBe((ib.clock_mhz * 1e6) / ib.baud);
     expect(ib.peak_macs_per_s).toBe(16 * ib.clock_mhz * 1e6);
     expect(ib.cnn_a?.streaming_cycles).toBe(top.streaming_cycles);

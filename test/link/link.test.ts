@@ -2,8 +2,8 @@
 // retransmission after corrupted and missing replies, and the counts it reports.
 import { describe, expect, it } from 'vitest';
 import { Device, Space } from '../../host/device.ts';
-import { LinkTimeoutError, ModelTooLargeError } from '../../host/errors.ts';
-import { Cmd, DeviceStatusError } from '../../host/link/frame.ts';
+import { DeviceError, LinkTimeoutError, ModelTooLargeError } from '../../host/errors.ts';
+import { Cmd, DeviceStatusError, encodeFrame } from '../../host/link/frame.ts';
 import { MockDevice } from '../../host/link/mock.ts';
 import type { DeviceImage } from '../../host/compiler/types.ts';
 
@@ -89,26 +89,128 @@ describe('link over a mock device', () => {
     await dev.close();
   });
 
-  it('sends an input larger than a frame as WRITEs then INFER, and returns outputs and cycles', async () => {
+  it('sends an input larger than a frame packed, in INFER parts, and returns outputs and cycles', async () => {
     const mock = new MockDevice();
     const dev = await Device.connect(mock, fast);
-    const input = Uint32Array.from({ length: 300 }, (_, i) => i + 1);
-    const { output, cycles } = await dev.infer(100, input, 100, 10);
-    expect([...output]).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-    expect(cycles).toBe(1234);
-    expect(mock.executed[Cmd.INFER]).toBe(1);
-    expect(mock.mem[0].subarray(100, 400)).toEqual(input);
+    const bytes = Uint8Array.from({ length: 700 }, (_, i) => (i * 7 + 1) & 0xff);
+    const [r] = await dev.inferStream([{ addr: 100, lanes: 1, bytes }], { addr: 100, lanes: 1, count: 10 });
+    expect([...r.output]).toEqual([...bytes.subarray(0, 10)]);
+    expect(r.cycles).toBe(1234);
+    // 700 bytes in 256-byte frames: parts of 252, 255 and the rest
+    expect(mock.executed[Cmd.INFER]).toBe(3);
+    // one byte per memory word of 8 lanes (2 host words): lane 0 of words 50, 51, ...
+    const amem = new Uint8Array(mock.mem[0].buffer);
+    for (let k = 0; k < 700; k++) expect(amem[4 * (100 + 2 * k)]).toBe(bytes[k]);
     await dev.close();
   });
-  it('sends the INFER only after every WRITE of its input was acknowledged, so a lost WRITE cannot leave an old input', async () => {
+
+  it('streams many inputs, each in parts, and gets every output in order', async () => {
     const mock = new MockDevice();
     const dev = await Device.connect(mock, fast);
-    const input = Uint32Array.from({ length: 300 }, (_, i) => i + 1);
-    mock.faults.dropRequests = 1; // the first WRITE of the input's head is lost on the line
-    const { output } = await dev.infer(100, input, 100, 10);
-    expect([...output]).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-    expect(dev.stats.retransmissions).toBeGreaterThanOrEqual(1);
-    expect(mock.executed[Cmd.INFER]).toBe(1);
+    const inputs = Array.from({ length: 6 }, (_, j) => ({
+      addr: 0,
+      lanes: 3,
+      bytes: Uint8Array.from({ length: 600 }, (_, i) => (i + 13 * j) & 0xff),
+    }));
+    const rs = await dev.inferStream(inputs, { addr: 0, lanes: 3, count: 12 });
+    rs.forEach((r, j) => expect([...r.output]).toEqual([...inputs[j].bytes.subarray(0, 12)]));
+    expect(dev.stats.retransmissions).toBe(0);
     await dev.close();
+  });
+
+  it('writes a lost part after its retransmission: the part behind it is BUSY and sent again', async () => {
+    const mock = new MockDevice();
+    const dev = await Device.connect(mock, fast);
+    const bytes = Uint8Array.from({ length: 700 }, (_, i) => (i * 3) & 0xff);
+    mock.faults.dropRequests = 1; // part 0 is lost on the line
+    const [r] = await dev.inferStream([{ addr: 0, lanes: 1, bytes }], { addr: 0, lanes: 1, count: 16 });
+    expect([...r.output]).toEqual([...bytes.subarray(0, 16)]);
+    expect(dev.stats.busyReplies).toBeGreaterThanOrEqual(1);
+    expect(dev.stats.timeouts).toBeGreaterThanOrEqual(1);
+    const amem = new Uint8Array(mock.mem[0].buffer);
+    for (let k = 0; k < 700; k++) expect(amem[8 * k]).toBe(bytes[k]);
+    await dev.close();
+  });
+
+  it('answers a last part whose reply was lost from memory, while the next input is being written', async () => {
+    const mock = new MockDevice();
+    const dev = await Device.connect(mock, fast);
+    const inputs = [0, 1].map((j) => ({
+      addr: 0,
+      lanes: 1,
+      bytes: Uint8Array.from({ length: 500 }, (_, i) => (i + 100 * j) & 0xff),
+    }));
+    // the program copies the first 4 input bytes (lane 0 of words 0..3) to the outputs
+    mock.onRun = (amem) => {
+      for (let k = 0; k < 4; k++) amem[4 * (1000 + 2 * k)] = amem[8 * k];
+    };
+    // parts: [0a, 0b, 1a, 1b]; the reply of 0b (the first inference's last part) is lost
+    let sent = 0;
+    const write = mock.write.bind(mock);
+    mock.write = async (d: Uint8Array) => {
+      if (d[1] === Cmd.INFER && ++sent === 2) mock.faults.dropReplies = 1;
+      return write(d);
+    };
+    const rs = await dev.inferStream(inputs, { addr: 1000, lanes: 1, count: 4 });
+    // the first inference's outputs, although the second input's part 0 was written by then
+    expect(rs.map((r) => [...r.output])).toEqual([
+      [0, 1, 2, 3],
+      [100, 101, 102, 103],
+    ]);
+    expect(dev.stats.timeouts).toBeGreaterThanOrEqual(1);
+    await dev.close();
+  });
+
+  it('fails every pending request at once, in one line, when the port goes away', async () => {
+    const mock = new MockDevice();
+    const dev = await Device.connect(mock, { ...fast, retries: 50 });
+    mock.faults.dropReplies = 1000;
+    const t0 = Date.now();
+    const pending = dev.read(Space.AMEM, 0, 4).catch((e: unknown) => e);
+    setTimeout(() => mock.unplug(), 50);
+    const err = await pending;
+    expect(err).toBeInstanceOf(DeviceError);
+    expect((err as Error).message).toMatch(/serial port mock closed: the board was unplugged or reset/);
+    expect((err as Error).message).not.toContain('\n');
+    expect(Date.now() - t0).toBeLessThan(1000);
+    await expect(dev.read(Space.AMEM, 0, 1)).rejects.toThrow(/closed/);
+    await dev.close();
+  });
+
+  it('gives up soon on a device that stops answering, saying it answered before', async () => {
+    const mock = new MockDevice();
+    const dev = await Device.connect(mock, { ...fast, retries: 1000, silenceMs: 400 });
+    mock.faults.dropReplies = 100000;
+    const t0 = Date.now();
+    const err = await dev.read(Space.AMEM, 0, 4).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LinkTimeoutError);
+    expect((err as Error).message).toMatch(
+      /answered before but sent nothing for .* s \(frozen, reset or unplugged\?\)/,
+    );
+    expect(Date.now() - t0).toBeLessThan(2000);
+    await dev.close();
+  });
+
+  it('tells a port whose replies belong to another program from one that is silent', async () => {
+    // answers every request, but with the seq of someone else's
+    const mock = new MockDevice();
+    const write = mock.write.bind(mock);
+    const t = {
+      path: 'shared',
+      write: async (d: Uint8Array) => {
+        const f = d.slice();
+        f[2] = (f[2] + 100) & 0xff;
+        f.set(encodeFrame(f[1], f[2], f.subarray(5, f.length - 2)));
+        return write(f);
+      },
+      onData: (l: (c: Uint8Array) => void) => mock.onData(l),
+      discardInput: async () => {},
+      close: async () => {},
+    };
+    const err = await Device.connect(t, { ...fast, retries: 2 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LinkTimeoutError);
+    expect((err as Error).message).toMatch(
+      /did not answer IDENTIFY .*: it answers only requests this host did not send \(another program is using the port\?\)/,
+    );
   });
 });

@@ -8,12 +8,37 @@ import { Device, Space } from '../../host/device.ts';
 import { DeviceError, LinkTimeoutError } from '../../host/errors.ts';
 import { Cmd, encodeFrame, FrameDecoder, Status, u16, u32, type Frame } from '../../host/link/frame.ts';
 import { SerialTransport } from '../../host/link/transport.ts';
-import { buildBoardSim, buildLinkSelftest, startBoardSim, type SimBoard } from '../../host/sim/board.ts';
+import {
+  buildBoardSim,
+  buildLinkSelftest,
+  SIM_BOARD_PARAMS,
+  startBoardSim,
+  type SimBoard,
+} from '../../host/sim/board.ts';
 import { REPO_ROOT } from '../../host/sim/verilator.ts';
 import { openDevice } from '../../host/target.ts';
 
 const run = promisify(execFile);
 const linkOpts = { baseTimeoutMs: 500, msPerByte: 0.05, firstRunMs: 5000 };
+
+/**
+ * A one-layer CONV program that runs for millions of cycles: a 255x255 kernel (padding
+ * 127) over a 1x1 input, K = 65025 weight tiles for its one output pixel, `og` output
+ * groups. With k = 0 in word 13, the controller of today never ends.
+ */
+function longProgram(og: number, k = 65025): Uint32Array {
+  const d = new Uint32Array(32);
+  d.set([1, 0, 8, 1 | (1 << 16), 1 | (og << 16), 1 | (1 << 16)]);
+  d[6] = (255 | (255 << 8) | (1 << 16) | (1 << 24)) >>> 0;
+  d[7] = 127 | (127 << 8);
+  d[9] = 15 | (15 << 8); // requantizer Steps 16
+  d[10] = 0x7f800000; // lo -128, hi 127
+  d[11] = 1 | (1 << 16);
+  d[12] = 1 | (1 << 16);
+  d[13] = (((0 - 254) & 0xffff) | (k << 16)) >>> 0;
+  d[14] = 1;
+  return d;
+}
 
 /** Sends hand-made frames on a transport and collects the replies (bypassing Link). */
 class Raw {
@@ -60,13 +85,13 @@ describe('simulated board over a pty', () => {
   it('answers IDENTIFY with its configuration, clock and clocks per bit', () => {
     const i = dev.info;
     expect(i).toMatchObject({
-      version: 1,
+      version: 2,
       dim: 8,
       accDepth: 1024,
       dmemWords: 256,
       maxLayers: 16,
-      clocksPerBit: 8,
-      maxPayload: 8192,
+      clocksPerBit: SIM_BOARD_PARAMS.ClksPerBit,
+      maxPayload: SIM_BOARD_PARAMS.MaxPayload - 4,
     });
     expect(i.amemWords).toBe(32768);
     expect(i.wmemWords).toBe(131072);
@@ -160,13 +185,23 @@ describe('simulated board over a pty', () => {
     }
   });
 
-  it('runs the (empty) program with RUN and INFER, two requests in flight', async () => {
+  it('runs the (empty) program with RUN, and streams packed INFERs in parts, three in flight', async () => {
     await dev.write(Space.DMEM, 0, new Uint32Array(16)); // descriptor 0: END
     expect(await dev.run()).toBeGreaterThan(0);
-    const input = Uint32Array.from({ length: 3000 }, (_, k) => k * 3);
-    const r = await dev.infer(1000, input, 1000, 8); // larger than one frame: WRITE + INFER
-    expect([...r.output]).toEqual([...input.subarray(0, 8)]);
-    expect(r.cycles).toBeGreaterThan(0);
+    // the empty program leaves AMEM alone: outputs read where the input was written
+    const inputs = [0, 1, 2, 3].map((j) => ({
+      addr: 1000,
+      lanes: 3,
+      bytes: Uint8Array.from({ length: 9000 + 3 * j }, (_, k) => (k * 5 + j) & 0xff),
+    }));
+    const rs = await dev.inferStream(inputs, { addr: 1000, lanes: 3, count: 30 });
+    rs.forEach((r, j) => {
+      expect([...r.output]).toEqual([...inputs[j].bytes.subarray(0, 30)]);
+      expect(r.cycles).toBeGreaterThan(0);
+    });
+    // 9000 bytes are more than one frame (8188 bytes of payload): two parts each, three
+    // requests in flight, and not a frame dropped for want of a bank
+    expect((await dev.identify()).rxDropped).toBe(0);
   });
 
   it('is usable by a new host after a host was killed mid-transfer', async () => {
@@ -189,6 +224,43 @@ describe('simulated board over a pty', () => {
     const w = Uint32Array.from({ length: 300 }, (_, k) => k + 0xabc);
     await dev.write(Space.WMEM, 500, w);
     expect(await dev.read(Space.WMEM, 500, 300)).toEqual(w);
+  });
+});
+
+describe('runs that must be stopped', () => {
+  for (const [what, program] of [
+    ['a program that runs for millions of cycles', longProgram(4)],
+    ['a CONV descriptor with K = 0 (today a controller hang)', longProgram(1, 0)],
+  ] as const) {
+    it(`${what}: a new host's RESET stops it within a second, and IDENTIFY answers`, async () => {
+      await dev.write(Space.DMEM, 0, program);
+      // a host starts the run and goes away without its answer
+      const first = dev.link.request(Cmd.RUN, Uint8Array.of(0), { barrier: true }).catch((e: unknown) => e);
+      await new Promise((r) => setTimeout(r, 300));
+      await dev.close();
+      await first;
+      const t0 = Date.now();
+      dev = await connect(board.path);
+      expect(Date.now() - t0).toBeLessThan(1000);
+      expect(dev.info.version).toBe(2);
+      const w = Uint32Array.of(7, 8, 9);
+      await dev.write(Space.AMEM, 40, w);
+      expect(await dev.read(Space.AMEM, 40, 3)).toEqual(w);
+      await dev.write(Space.DMEM, 0, new Uint32Array(16));
+      expect(await dev.run()).toBeGreaterThan(0);
+    });
+  }
+
+  it('stops a run past its cycle limit (the watchdog) and says so in one line', async () => {
+    await dev.write(Space.DMEM, 0, longProgram(4));
+    dev.setCycleBound(100_000); // limit 2^20 cycles; the program needs over 2 M
+    const err = await dev.run().catch((e: unknown) => e);
+    dev.setCycleBound(null);
+    expect(err).toBeInstanceOf(DeviceError);
+    expect((err as Error).message).toMatch(
+      /device refused RUN with WATCHDOG: the run reached its limit of 1048576 cycles and the device stopped it/,
+    );
+    expect((await dev.identify()).version).toBe(2);
   });
 });
 
@@ -245,9 +317,61 @@ describe('link faults', () => {
     }
   });
 
+  // A board that dies or freezes during a run, and one that answers garbage: each is
+  // reported in one line within 5 s.
+  const midRun = async (fault: (b: SimBoard) => void) => {
+    const b = await startBoardSim({ stderr: 'pipe', maxIdle: 60 }, exe);
+    const d = await connect(b.path);
+    try {
+      await d.write(Space.DMEM, 0, longProgram(4));
+      d.setCycleBound(50_000); // what the host believes: a short run
+      const t0 = Date.now();
+      const running = d.run().catch((e: unknown) => e);
+      await new Promise((r) => setTimeout(r, 100));
+      fault(b);
+      const err = await running;
+      return { err: err as Error, ms: Date.now() - t0 };
+    } finally {
+      b.process.kill('SIGCONT');
+      await d.close();
+      await b.stop();
+    }
+  };
+
+  it('reports a board killed during a run at once: its port closed', async () => {
+    const { err, ms } = await midRun((b) => b.process.kill('SIGKILL'));
+    expect(err).toBeInstanceOf(DeviceError);
+    expect(err.message).toMatch(/^serial port \/dev\/pts\/\d+ closed: the board was unplugged or reset/);
+    expect(err.message).not.toContain('\n');
+    expect(ms).toBeLessThan(5000);
+  });
+
+  it('reports a board frozen during a run within 5 s: it answered before and then nothing', async () => {
+    const { err, ms } = await midRun((b) => b.process.kill('SIGSTOP'));
+    expect(err).toBeInstanceOf(LinkTimeoutError);
+    expect(err.message).toMatch(/did not answer RUN within .*: it answered before but sent nothing for .* s/);
+    expect(err.message).not.toContain('\n');
+    expect(ms).toBeLessThan(5000);
+  });
+
+  it('tells a port that answers garbage from one that answers nothing', async () => {
+    const noisy = await startBoardSim({ berOut: 0.5, stderr: 'pipe', maxIdle: 60 }, exe);
+    try {
+      const t0 = Date.now();
+      const err = await openDevice({ port: noisy.path, baud: 115200 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(LinkTimeoutError);
+      expect((err as Error).message).toMatch(
+        /did not answer IDENTIFY within .*: \d+ bytes came back but no valid reply \(garbage: the wrong baud rate, or another program on the port\?\)/,
+      );
+      expect(Date.now() - t0).toBeLessThan(10_000);
+    } finally {
+      await noisy.stop();
+    }
+  });
+
   it('passes the self-checking C++ bench of the link (uartsim line model, no pty)', async () => {
     const bench = await buildLinkSelftest();
-    const { stdout } = await run(bench, [], { timeout: 60_000 });
+    const { stdout } = await run(bench, [], { timeout: 300_000 });
     expect(stdout).toMatch(/^PASS: 0 failure\(s\)/m);
     expect(stdout).not.toMatch(/^FAIL/m);
   });

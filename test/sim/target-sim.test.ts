@@ -9,6 +9,7 @@ import { quantizeInput, runInt } from '../../host/quant/intref.ts';
 import type { QModel } from '../../host/quant/types.ts';
 import { REPO_ROOT } from '../../host/sim/verilator.ts';
 import { openTarget, type DeviceBackend } from '../../host/target.ts';
+import { programCycleBound } from '../../host/compiler/program.ts';
 
 const fixtures = path.resolve(REPO_ROOT, 'examples');
 let q: QModel;
@@ -40,9 +41,20 @@ describe('openTarget --sim', () => {
     const one = await backend.infer(xs[0]);
     expect([...one.yq]).toEqual([...ref[0]]);
     expect(one.cycles).toBeGreaterThan(0);
+    const out0 = backend.linkStats.bytesOut;
     const many = await backend.inferMany(xs);
     many.forEach((r, i) => expect([...r.yq]).toEqual([...ref[i]]));
     expect(backend.linkStats.retransmissions).toBe(0);
+    // packed: a 28x28 one-channel input crosses the wire as its 784 bytes and 17 of
+    // framing and INFER fields, not as 784 words of 8 lanes
+    expect((backend.linkStats.bytesOut - out0) / xs.length).toBe(784 + 17);
+  });
+
+  it('runs within the cycle bound its watchdog limit comes from, and not far from it', async () => {
+    const bound = programCycleBound(backend.image.dmem, backend.image.config);
+    const { cycles } = await backend.infer(xs[3]);
+    expect(cycles).toBeLessThanOrEqual(bound);
+    expect(bound).toBeLessThan(8 * cycles);
   });
 
   it('reads back every layer’s activations and restores the program', async () => {
