@@ -7,8 +7,8 @@ import { SIM_CONFIG } from '../../host/compiler/configs.ts';
 import { wireBytes } from '../../host/compiler/estimate.ts';
 import type { Profile } from '../../host/profile.ts';
 import { prepareModel, type RunReport } from '../../host/run.ts';
-import { join } from 'node:path';
-import { fixture, repoRoot } from '../host/helpers.ts';
+import { attr, fixture, tempDir, writeModel } from '../host/helpers.ts';
+import { Builder } from '../host/mlperf.ts';
 import { firstInputs, nnfpga } from './cli.ts';
 
 describe('nnfpga run --profile', () => {
@@ -56,8 +56,18 @@ describe('nnfpga run --profile', () => {
     expect(p.worst_layer).toMatch(/Gemm/);
   });
 
-  it('a program of two segments (the PyTorch ResNet fixture on sim8): every layer counted, residual adds included, the bytes of its WRITEs, RUNs and READ', async () => {
-    const model = join(repoRoot, 'test/fixtures/pytorch/resnet.onnx');
+  it('a program of two segments (a residual net of 20 descriptors on sim8): every layer counted, residual adds included, the bytes of its WRITEs, RUNs and READ', async () => {
+    // stem conv 3x3 s2 1->8 (14x14), six residual blocks [conv 3x3, ReLU, conv 3x3, Add,
+    // ReLU], average pool, dense 8->10: more descriptors than sim8's 16 per program
+    const b = new Builder(7);
+    let x = b.relu(b.conv('input', 'stem', 1, 8, [3, 3], { stride: 2, pads: [1, 1, 1, 1] }), 'stem_relu');
+    for (let i = 1; i <= 6; i++) {
+      const y = b.relu(b.conv(x, `b${i}_conv1`, 8, 8, [3, 3], { pads: [1, 1, 1, 1] }), `b${i}_relu1`);
+      const z = b.conv(y, `b${i}_conv2`, 8, 8, [3, 3], { pads: [1, 1, 1, 1] });
+      x = b.relu(b.op('Add', [z, x], `b${i}_add`), `b${i}_relu`);
+    }
+    x = b.op('Flatten', [b.op('AveragePool', [x], 'pool', [attr.ints('kernel_shape', [14, 14])])], 'flatten');
+    const model = writeModel(tempDir(), 'deep_residual', b.spec([1, 1, 28, 28], b.gemm(x, 'fc', 8, 10)));
     const r = await nnfpga(
       'run',
       model,
@@ -73,7 +83,7 @@ describe('nnfpga run --profile', () => {
     const out = JSON.parse(r.stdout) as RunReport & { profile: Profile };
     const p = out.profile;
     expect(out.summary.mismatches).toBe(0);
-    expect(p.layers.filter((l) => l.kind === 'add')).toHaveLength(2);
+    expect(p.layers.filter((l) => l.kind === 'add')).toHaveLength(6);
     // the first segment's layers too: the device keeps only the last RUN's counters
     for (const l of p.layers) {
       expect(l.cycles, l.name).toBeGreaterThan(0);
