@@ -39,6 +39,11 @@ export interface VerilatorBuild {
   trace?: boolean;
   /** Extra include folders for Verilog (-I); rtl/ is always one. */
   includeDirs?: string[];
+  /**
+   * Sources not written to this project's lint rules (a yosys netlist, yosys's cell
+   * models): warnings are not fatal and lint/style warnings are off instead of -Wall.
+   */
+  thirdParty?: boolean;
 }
 
 let versionCache: string | undefined;
@@ -69,6 +74,7 @@ export async function buildVerilator(opts: VerilatorBuild): Promise<string> {
       params: opts.params,
       defines: opts.defines,
       trace: !!opts.trace,
+      thirdParty: !!opts.thirdParty,
     }),
   );
   for (const f of [...sources, ...cppSources]) {
@@ -102,7 +108,9 @@ export async function buildVerilator(opts: VerilatorBuild): Promise<string> {
     '--x-initial',
     'fast',
     '--noassert',
-    '-Wall',
+    ...(opts.thirdParty
+      ? ['-Wno-fatal', '-Wno-lint', '-Wno-style', '-Wno-UNOPTFLAT', '-Wno-TIMESCALEMOD']
+      : ['-Wall']),
     '--top-module',
     opts.top,
     '--Mdir',
