@@ -2,14 +2,18 @@
 // per-layer counters beside the compiler's estimate and the ideal, SQNR per layer, and one
 // inference's split into wire out, compute and wire in from the link's own byte counts.
 import { describe, expect, it } from 'vitest';
+import { fixtureModel } from '../../host/bench/core.ts';
 import { compile } from '../../host/compiler/compile.ts';
 import { SIM_CONFIG } from '../../host/compiler/configs.ts';
 import { wireBytes } from '../../host/compiler/estimate.ts';
 import type { Profile } from '../../host/profile.ts';
 import { prepareModel, type RunReport } from '../../host/run.ts';
-import { attr, fixture, tempDir, writeModel } from '../host/helpers.ts';
+import { SIM_BOARD_PARAMS } from '../../host/sim/board.ts';
+import { attr, fixture, fixtures, tempDir, writeModel } from '../host/helpers.ts';
 import { Builder } from '../host/mlperf.ts';
 import { firstInputs, nnfpga } from './cli.ts';
+
+const simLink = { maxPayload: 8192, clocksPerBit: SIM_BOARD_PARAMS.ClksPerBit, clockHz: 12e6 };
 
 describe('nnfpga run --profile', () => {
   it('mlp --sim: counters, estimates within 10 %, SQNR per layer, wire/compute split from the bytes on the wire', async () => {
@@ -47,11 +51,15 @@ describe('nnfpga run --profile', () => {
       expect(l.sqnr_db).toBeGreaterThan(20);
       expect(l.max_error_lsb).toBeGreaterThan(0);
     }
-    // one INFER each way on the simulated board's 8 KiB frames; bytes x 10 x 8 clocks per bit
-    const bytes = wireBytes(196, 4, { maxPayload: 8192, clocksPerBit: 8, clockHz: 12e6 });
+    // one INFER each way on the simulated board's 8 KiB frames: the 784 input bytes and 17
+    // of framing and fields out, the 10 outputs, the cycle count and 8 of framing back;
+    // bytes x 10 bits x the simulated board's clocks per bit
+    const cpb = SIM_BOARD_PARAMS.ClksPerBit;
+    const bytes = wireBytes(compile(fixtureModel('mlp', fixtures).model, SIM_CONFIG), simLink);
+    expect(bytes).toEqual({ out: 784 + 17, in: 10 + 4 + 8 });
     expect([p.wire_bytes_out, p.wire_bytes_in]).toEqual([bytes.out, bytes.in]);
-    expect(p.wire_out_cycles).toBe(bytes.out * 10 * 8);
-    expect(p.wire_in_cycles).toBe(bytes.in * 10 * 8);
+    expect(p.wire_out_cycles).toBe(bytes.out * 10 * cpb);
+    expect(p.wire_in_cycles).toBe(bytes.in * 10 * cpb);
     expect(p.compute_cycles).toBe(out.summary.cycles_per_inference);
     expect(p.worst_layer).toMatch(/Gemm/);
   });
@@ -100,13 +108,7 @@ describe('nnfpga run --profile', () => {
     );
     const image = compile(q, SIM_CONFIG);
     expect(image.segments).toHaveLength(2);
-    const link = { maxPayload: 8192, clocksPerBit: 8, clockHz: 12e6 };
-    const bytes = wireBytes(
-      image.input.words,
-      image.output.words,
-      link,
-      image.segments.map((s) => s.length),
-    );
+    const bytes = wireBytes(image, simLink);
     expect([p.wire_bytes_out, p.wire_bytes_in]).toEqual([bytes.out, bytes.in]);
   });
 
