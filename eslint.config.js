@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'build/', 'coverage/'] },
+  { ignores: ['node_modules/', 'build/', 'dist/', 'coverage/'] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -2,7 +2,6 @@
 // transfers are chunked to the device's max_payload and pipelined; a refused request
 // becomes a DeviceStatusError; a model image is checked against the sizes IDENTIFY
 // reports before anything is written.
-import cliProgress from 'cli-progress';
 import { DeviceError, ModelTooLargeError } from './errors.ts';
 import type { DeviceConfig, DeviceImage } from './compiler/types.ts';
 import {
@@ -21,6 +20,7 @@ import type { Reply } from './link/link.ts';
 import { Link, type LinkOptions, type LinkStats } from './link/link.ts';
 import { LIMIT_UNIT_CYCLES, limitUnits } from './link/runlimit.ts';
 import type { Transport } from './link/transport.ts';
+import type { ProgressListener } from './progress.ts';
 
 export const Space = { AMEM: 0, WMEM: 1, DMEM: 2, CNT: 3 } as const;
 export type SpaceCode = (typeof Space)[keyof typeof Space];
@@ -211,7 +211,7 @@ export class Device {
   }
 
   /**
-   * The cycles the program in DMEM takes at most (host/link/runlimit.ts), or null when
+   * The cycles the program in DMEM takes at most (compiler/program.ts programCycleBound), or null when
    * unknown. RUN and INFER then carry twice that as the run's cycle limit (the device
    * stops a run that reaches it: WATCHDOG), and the reply timeouts follow from it.
    */
@@ -388,17 +388,16 @@ export class Device {
     return results;
   }
 
-  /** Checks the image against the device's memories, then writes WMEM and DMEM. */
-  async upload(image: DeviceImage, opts: { progress?: boolean } = {}): Promise<void> {
+  /**
+   * Checks the image against the device's memories, then writes WMEM and DMEM, reporting
+   * the words written as task 'upload'.
+   */
+  async upload(image: DeviceImage, opts: { onProgress?: ProgressListener } = {}): Promise<void> {
     checkFits(image, this.info);
     const total = image.wmem.length + image.dmem.length;
-    const bar = opts.progress ? progressBar('upload', total, 'words') : null;
-    try {
-      await this.write(Space.WMEM, 0, image.wmem, { onProgress: (d) => bar?.update(d) });
-      await this.write(Space.DMEM, 0, image.dmem, { onProgress: (d) => bar?.update(image.wmem.length + d) });
-    } finally {
-      bar?.stop();
-    }
+    const report = (done: number) => opts.onProgress?.({ task: 'upload', done, total, unit: 'words' });
+    await this.write(Space.WMEM, 0, image.wmem, { onProgress: report });
+    await this.write(Space.DMEM, 0, image.dmem, { onProgress: (d) => report(image.wmem.length + d) });
   }
 
   async close(): Promise<void> {
@@ -444,9 +443,10 @@ export function checkFits(image: DeviceImage, info: DeviceInfo): void {
       );
     }
   }
-  if (image.layers.length > info.maxLayers) {
+  const most = Math.max(...image.segments.map((s) => s.length / 16));
+  if (most > info.maxLayers) {
     throw new ModelTooLargeError(
-      `model too large for the device: ${image.layers.length} layers, the device runs at most ${info.maxLayers}`,
+      `model too large for the device: a program segment of ${most} descriptors, the device runs at most ${info.maxLayers}`,
     );
   }
   if (image.config.dim !== info.dim) {
@@ -454,24 +454,6 @@ export function checkFits(image: DeviceImage, info: DeviceInfo): void {
       `image compiled for a ${image.config.dim}x${image.config.dim} array, the device has ${info.dim}x${info.dim}`,
     );
   }
-}
-
-/** A progress bar on standard error (silent when stderr is not a terminal). */
-export function progressBar(
-  label: string,
-  total: number,
-  unit: string,
-): { update(n: number): void; stop(): void } {
-  const bar = new cliProgress.SingleBar(
-    {
-      stream: process.stderr,
-      format: `${label} |{bar}| {percentage}% {value}/{total} ${unit}`,
-      hideCursor: true,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  bar.start(total, 0);
-  return { update: (n) => bar.update(n), stop: () => bar.stop() };
 }
 
 /** Waits for every job, then throws the first error (no unhandled rejections). */

@@ -10,7 +10,7 @@ import { InputError } from './errors.ts';
 import type { Samples } from './data/npy.ts';
 import { readSamples } from './data/npy.ts';
 import type { FloatModel } from './ir.ts';
-import { numel } from './ir.ts';
+import { applyHostStep, numel } from './ir.ts';
 import { loadModel } from './model.ts';
 import { calibrate, quantizeModel } from './quant/quantize.ts';
 import { dequantize, quantizeInput, runInt, type RoundingRule } from './quant/intref.ts';
@@ -77,11 +77,11 @@ export function prepareModel(
 /** One sample through every reference and the device. */
 export interface Inference {
   index: number;
-  /** Device output, dequantized (null without a device). */
+  /** Device output, dequantized, the model's host step applied (null without a device). */
   output: number[] | null;
   deviceQ: Int8Array | null;
   cycles: number | null;
-  /** Integer reference, int8 and dequantized. */
+  /** Integer reference, int8 and dequantized (host step applied). */
   referenceQ: Int8Array;
   reference: number[];
   /** Float reference (null when unavailable). */
@@ -124,7 +124,7 @@ export async function runSamples(
           deviceQ: null,
           cycles: null,
           referenceQ: refQ,
-          reference: Array.from(dequantize(refQ, prep.q.outQ)),
+          reference: Array.from(applyHostStep(prep.q.hostStep, dequantize(refQ, prep.q.outQ), prep.q.output)),
           float: prep.float ? Array.from(inferFloat(prep.float, x)) : null,
           mismatches: null,
         },
@@ -138,7 +138,7 @@ export async function runSamples(
         const { yq, cycles } = ys[k];
         r.deviceQ = yq;
         r.cycles = cycles;
-        r.output = Array.from(dequantize(yq, prep.q.outQ));
+        r.output = Array.from(applyHostStep(prep.q.hostStep, dequantize(yq, prep.q.outQ), prep.q.output));
         let mm = 0;
         for (let e = 0; e < r.referenceQ.length; e++) if (yq[e] !== r.referenceQ[e]) mm++;
         r.mismatches = mm;
@@ -270,12 +270,20 @@ export interface RunReport {
     cycles_per_inference: number | null;
     /** Link counters over the whole command (upload included). */
     link: LinkSummary | null;
-    /** Inputs whose integer-reference class equals the float reference's. */
+    /** Fraction of the inputs whose integer-reference class equals the float reference's. */
     int8_float_agreement: number | null;
     /** Largest |integer reference - float reference| over all outputs. */
     int8_float_max_abs_error: number | null;
     calibration: string;
   };
+}
+
+/** Per-input results as they come, for a stream (--jsonl) that need not hold them all. */
+export interface ResultStream<R> {
+  /** Called with each input's result, in input order, as soon as it is known. */
+  onResult?: (result: R) => void;
+  /** Keep the results in the report (default true; a stream may set false). */
+  keepResults?: boolean;
 }
 
 export async function runModel(
@@ -285,6 +293,7 @@ export async function runModel(
   openBackend: BackendFactory,
   warn: (message: string) => void,
   progress?: (done: number, total: number) => void,
+  stream: ResultStream<RunResult> = {},
 ): Promise<RunReport> {
   // The input shape is known only after loading the model; read the inputs once.
   let samples: Samples | undefined;
@@ -321,7 +330,7 @@ export async function runModel(
       }
       cycles += r.cycles ?? 0;
       progress?.(r.index + 1, all.count);
-      results.push({
+      const result: RunResult = {
         index: r.index,
         output: r.output,
         prediction: r.output ? argmax(r.output) : refPred,
@@ -332,7 +341,9 @@ export async function runModel(
         output_q: r.deviceQ ? Array.from(r.deviceQ) : null,
         reference_output_q: Array.from(r.referenceQ),
         cycles: r.cycles,
-      });
+      };
+      stream.onResult?.(result);
+      if (stream.keepResults !== false) results.push(result);
     });
     if (backend && firstBad >= 0) divergence = await diagnose(prep.q, backend, all, firstBad);
     link = linkSummary(backend);
@@ -348,7 +359,7 @@ export async function runModel(
       first_divergence: divergence,
       cycles_per_inference: backend ? cycles / samples.count : null,
       link,
-      int8_float_agreement: prep.float ? agree : null,
+      int8_float_agreement: prep.float ? agree / samples.count : null,
       int8_float_max_abs_error: prep.float ? maxErr : null,
       calibration: prep.q.source.calibration,
     },
@@ -365,9 +376,18 @@ export interface EvalReport {
     mismatched_inputs: number | null;
     first_divergence: Divergence | null;
     link: LinkSummary | null;
-    /** Inputs where the integer reference and the float reference pick the same class. */
+    /** Fraction of the inputs where the integer and the float reference pick the same class. */
     int8_float_agreement: number | null;
     cycles_per_inference: number | null;
+    /**
+     * Accuracy per class (null for a class with no inputs), and the confusion matrix:
+     * rows the true label, columns the device's prediction (the integer reference's
+     * without a device).
+     */
+    per_class: (number | null)[];
+    confusion: number[][];
+    /** Whose predictions per_class and confusion count. */
+    predictions_of: 'device' | 'int8';
     dataset: string;
     calibration: string;
   };
@@ -383,6 +403,18 @@ export interface LabelledSamples extends Samples {
   name: string;
 }
 
+/** One input of an evaluation (a line of eval --jsonl). */
+export interface EvalResult {
+  index: number;
+  label: number;
+  /** The device's class, or the integer reference's without a device. */
+  prediction: number;
+  int8_prediction: number;
+  float_prediction: number | null;
+  /** Output elements where the device differs from the integer reference (null without a device). */
+  mismatches: number | null;
+}
+
 export async function evalModel(
   modelPath: string,
   data: LabelledSamples,
@@ -391,6 +423,7 @@ export async function evalModel(
   warn: (message: string) => void,
   progress?: (done: number) => void,
   compareRules?: Record<string, RoundingRule>,
+  stream: Pick<ResultStream<EvalResult>, 'onResult'> = {},
 ): Promise<EvalReport> {
   const prep = prepareModel(modelPath, calibPath, () => data, warn);
   if (numel(prep.q.input) !== data.data.length / data.count) {
@@ -398,6 +431,15 @@ export async function evalModel(
       `${modelPath}: the model input [${prep.q.input.join(', ')}] does not take ${data.name} samples of ${data.data.length / data.count} values`,
     );
   }
+  const classes = numel(prep.q.output);
+  for (let i = 0; i < data.count; i++) {
+    const label = data.labels[i];
+    if (!Number.isInteger(label) || label < 0 || label >= classes)
+      throw new InputError(
+        `${data.name}: label ${label} at index ${i} is not a class of the model (its output has ${classes} classes: 0 to ${classes - 1})`,
+      );
+  }
+  const confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
   const backend = await openBackend(prep.q);
   let okFloat = 0;
   let okInt = 0;
@@ -432,12 +474,20 @@ export async function evalModel(
       }
       const pi = argmax(r.referenceQ); // dequantization is monotonic: same argmax as int8
       if (pi === label) okInt++;
-      if (r.float) {
-        const pf = argmax(r.float);
-        if (pf === label) okFloat++;
-        if (pf === pi) agree++;
-      }
-      if (r.deviceQ && argmax(r.deviceQ) === label) okDev++;
+      const pf = r.float ? argmax(r.float) : null;
+      if (pf === label) okFloat++;
+      if (pf === pi) agree++;
+      const pd = r.deviceQ ? argmax(r.deviceQ) : null;
+      if (pd === label) okDev++;
+      confusion[label][pd ?? pi]++;
+      stream.onResult?.({
+        index: r.index,
+        label,
+        prediction: pd ?? pi,
+        int8_prediction: pi,
+        float_prediction: pf,
+        mismatches: r.mismatches,
+      });
       mismatches += r.mismatches ?? 0;
       if (r.mismatches) {
         mismatchedInputs++;
@@ -466,6 +516,12 @@ export async function evalModel(
       link,
       int8_float_agreement: prep.float ? agree / n : null,
       cycles_per_inference: backend ? cycles / n : null,
+      per_class: confusion.map((row, c) => {
+        const total = row.reduce((a, b) => a + b, 0);
+        return total === 0 ? null : row[c] / total;
+      }),
+      confusion,
+      predictions_of: backend ? 'device' : 'int8',
       dataset: data.name,
       calibration: prep.q.source.calibration,
     },

@@ -1,19 +1,20 @@
-// TARGET options of `run` and `eval` (SPEC section 2): --sim, --port PATH [--baud N],
-// --sim-ber P, and --sim --board NAME (the board's own top in simulation). openTarget()
+// The TARGET of `run` and `eval` (SPEC section 2): the simulated board (--sim, with
+// --sim-ber P and --board NAME), or a serial port (--port PATH [--baud N]). openTarget()
 // opens the device (starting the simulated board for --sim), compiles the model for the
-// configuration the device reports, uploads it and returns an InferenceBackend. The code path is the same for the simulated board and a board:
-// only the serial device differs.
-import type { Command } from 'commander';
-import { compile } from './compiler/compile.ts';
+// configuration the device reports, uploads it and returns an InferenceBackend. The code
+// path is the same for the simulated board and a board: only the serial device differs.
+// The command-line options themselves are declared in host/commands/target-options.ts.
+import { compile, imageRuns } from './compiler/compile.ts';
+import { programCycleBound } from './compiler/program.ts';
 import { packTensor, unpackTensor } from './compiler/layout.ts';
 import type { DeviceImage } from './compiler/types.ts';
-import { BOARDS, boardNames, lookupBoard } from './board/boards.ts';
-import { Device, deviceConfig, progressBar, Space } from './device.ts';
+import { BOARDS, lookupBoard } from './board/boards.ts';
+import { Device, deviceConfig, Space } from './device.ts';
 import { InputError } from './errors.ts';
 import type { LinkOptions, LinkStats } from './link/link.ts';
 import { packWire, unpackWire, wireLayout } from './link/packed.ts';
-import { runCycleBound } from './link/runlimit.ts';
 import { SerialTransport, tuneFtdiLatency, type Transport } from './link/transport.ts';
+import type { ProgressListener } from './progress.ts';
 import type { QModel } from './quant/types.ts';
 import type { InferenceBackend } from './run.ts';
 import { boardClocksPerBit, SIM_BOARD_PARAMS, startBoardSim, type SimBoard } from './sim/board.ts';
@@ -25,27 +26,14 @@ export interface TargetOptions {
   simBer?: string | number;
   /** With --sim: simulate this board's top (host/board/boards.ts). */
   board?: string;
-  /** Progress bar for the upload (stderr, terminals only). */
-  progress?: boolean;
+  /** Seed of the bit-error generator of --sim-ber (default 1). */
+  berSeed?: number;
+  /** Progress of the upload (task 'upload'). */
+  onProgress?: ProgressListener;
 }
 
 /** The rate of the default board's bitstream (host/board/boards.ts); --board B picks B's. */
 export const DEFAULT_BAUD = BOARDS.icebreaker.baud;
-
-export function withTarget(cmd: Command): Command {
-  return cmd
-    .option('--sim', 'run on the simulated board (built if needed, started for this command)')
-    .option('--port <PATH>', 'run on a board (or a simulated board from `nnfpga sim`) at this serial port')
-    .option(
-      '--baud <N>',
-      `serial baud rate for --port (default: the board's, ${DEFAULT_BAUD} for the iCEBreaker)`,
-    )
-    .option('--sim-ber <P>', 'with --sim: flip each UART bit with probability P (link fault test)')
-    .option(
-      '--board <NAME>',
-      `with --sim: simulate this board's top (${boardNames().join(', ')}: its clock, UART rate and memories) instead of the 8x8 simulation configuration; with --port: the board there (its baud rate)`,
-    );
-}
 
 /** Per-layer performance counters (CNT space, ARCHITECTURE section 3). The run's total is
  * what infer() and the link's RUN return. */
@@ -68,72 +56,141 @@ export class DeviceBackend implements InferenceBackend {
   }
 
   async infer(xq: Int8Array): Promise<{ yq: Int8Array; cycles: number }> {
-    return (await this.inferMany([xq], { progress: false }))[0];
+    if (this.image.segments.length === 1) return (await this.inferMany([xq]))[0];
+    const { input, config } = this.image;
+    return this.runSegments(packTensor(xq, input.shape, config.dim, this.model.inQ.zeroPoint), null);
+  }
+
+  /**
+   * A program longer than one DMEM load: its segments one RUN after another, with the
+   * CNT words read after each into `counters` when given.
+   */
+  private async runSegments(
+    words: Uint32Array,
+    counters: Counters | null,
+  ): Promise<{ yq: Int8Array; cycles: number }> {
+    const { input, output } = this.image;
+    await this.device.write(Space.AMEM, input.addr, words);
+    let cycles = 0;
+    for (const run of imageRuns(this.image)) {
+      await this.device.write(Space.DMEM, 0, run.dmem);
+      cycles += await this.device.run();
+      if (counters) await this.addCounters(counters, run.first, run.count);
+    }
+    const out = await this.device.read(Space.AMEM, output.addr, output.words);
+    return { yq: unpackTensor(out, output.shape, this.image.config.dim), cycles };
   }
 
   /**
    * Many inferences, streamed (Device.inferStream): the inputs cross the wire packed
    * (host/link/packed.ts: only a tensor's real channels) in INFER parts back to back, the
    * next input while the device computes the one before, also when an input needs
-   * several frames. Progress bar on stderr.
+   * several frames. A program of several segments runs its inputs one at a time
+   * (WRITE input, WRITE + RUN per segment, READ output). Reports the inputs done as task
+   * 'infer'.
    */
   async inferMany(
     xs: Int8Array[],
-    opts: { progress?: boolean } = {},
+    opts: { onProgress?: ProgressListener } = {},
   ): Promise<{ yq: Int8Array; cycles: number }[]> {
+    let done = 0;
+    const tick = () => opts.onProgress?.({ task: 'infer', done: ++done, total: xs.length, unit: 'inputs' });
+    if (this.image.segments.length > 1) {
+      const out = [];
+      for (const xq of xs) {
+        out.push(await this.infer(xq));
+        tick();
+      }
+      return out;
+    }
     const { input, output } = this.image;
     const dim = this.image.config.dim;
     const inL = wireLayout(input.shape, dim);
     const outL = wireLayout(output.shape, dim);
     const zp = this.model.inQ.zeroPoint;
-    const bar = opts.progress ? progressBar('infer', xs.length, 'inputs') : null;
-    let done = 0;
-    try {
-      const rs = await this.device.inferStream(
-        xs.map((xq) => ({ addr: input.addr, lanes: inL.lanes, bytes: packWire(xq, input.shape, dim, zp) })),
-        { addr: output.addr, lanes: outL.lanes, count: outL.bytes },
-        () => bar?.update(++done),
-      );
-      return rs.map((r) => ({ yq: unpackWire(r.output, output.shape, dim), cycles: r.cycles }));
-    } finally {
-      bar?.stop();
-    }
+    const rs = await this.device.inferStream(
+      xs.map((xq) => ({ addr: input.addr, lanes: inL.lanes, bytes: packWire(xq, input.shape, dim, zp) })),
+      { addr: output.addr, lanes: outL.lanes, count: outL.bytes },
+      tick,
+    );
+    return rs.map((r) => ({ yq: unpackWire(r.output, output.shape, dim), cycles: r.cycles }));
   }
 
   /**
    * Every layer's int8 output for one input, to find the first layer where the device
-   * and the integer reference part. Buffers may be reused by later layers, so layer L's
-   * output is read after a run of the program truncated after layer L (the next
-   * descriptor's op set to END), and the program is restored afterwards.
+   * and the integer reference part. Later layers may reuse a layer's memory, so the
+   * program runs one layer at a time (its descriptors written to DMEM, RUN) and each
+   * output is read right after its layer; the program is restored afterwards.
    */
   async layerActivations(xq: Int8Array): Promise<Int8Array[]> {
-    const { input, layers, dmem, config } = this.image;
+    const { input, layers, config } = this.image;
     const words = packTensor(xq, input.shape, config.dim, this.model.inQ.zeroPoint);
     const out: Int8Array[] = [];
+    const runs = imageRuns(this.image, true);
     try {
-      for (let l = 0; l < layers.length; l++) {
-        const next = (l + 1) * 16;
-        if (next < dmem.length) await this.device.write(Space.DMEM, next, Uint32Array.of(0));
-        await this.device.write(Space.AMEM, input.addr, words);
-        await this.device.run();
-        const o = layers[l].output;
-        out.push(unpackTensor(await this.device.read(Space.AMEM, o.addr, o.words), o.shape, config.dim));
-        if (next < dmem.length) await this.device.write(Space.DMEM, next, dmem.subarray(next, next + 1));
+      await this.device.write(Space.AMEM, input.addr, words);
+      let r = 0;
+      for (const l of layers) {
+        for (const end = l.steps.first + l.steps.count; r < runs.length && runs[r].first < end; r++) {
+          await this.device.write(Space.DMEM, 0, runs[r].dmem);
+          await this.device.run();
+        }
+        out.push(
+          unpackTensor(
+            await this.device.read(Space.AMEM, l.output.addr, l.output.words),
+            l.output.shape,
+            config.dim,
+          ),
+        );
       }
     } finally {
-      await this.device.write(Space.DMEM, 0, dmem);
+      await this.device.write(Space.DMEM, 0, this.image.dmem);
     }
     return out;
   }
 
-  /** The performance counters of the last run. */
+  /**
+   * The performance counters of the last inference, per layer (the sum of its
+   * descriptors'). The device keeps the counters of its last RUN only, so a program of
+   * several segments needs inferWithCounters().
+   */
   async counters(): Promise<Counters> {
-    const n = this.device.info.cntWords;
-    const w = await this.device.read(Space.CNT, 0, n);
-    const layers = [];
-    for (let l = 0; l < this.image.layers.length; l++)
-      layers.push({ cycles: w[2 * l], activeCycles: w[2 * l + 1] });
-    return { layers };
+    if (this.image.segments.length > 1)
+      throw new Error(
+        `counters(): a program of ${this.image.segments.length} segments keeps only its last segment's counters; use inferWithCounters()`,
+      );
+    return this.addCounters(this.emptyCounters(), 0, this.image.stepLayers.length);
+  }
+
+  /**
+   * One inference with every layer's counters: the program's segments run one after
+   * another as in infer(), and CNT is read after each (so the link carries those reads
+   * too: measure wire time with infer()).
+   */
+  async inferWithCounters(xq: Int8Array): Promise<{ yq: Int8Array; cycles: number; counters: Counters }> {
+    if (this.image.segments.length === 1) {
+      const r = await this.infer(xq);
+      return { ...r, counters: await this.counters() };
+    }
+    const { input, config } = this.image;
+    const counters = this.emptyCounters();
+    const words = packTensor(xq, input.shape, config.dim, this.model.inQ.zeroPoint);
+    return { ...(await this.runSegments(words, counters)), counters };
+  }
+
+  private emptyCounters(): Counters {
+    return { layers: this.image.layers.map(() => ({ cycles: 0, activeCycles: 0 })) };
+  }
+
+  /** Adds the CNT words of the last RUN, which ran descriptors first .. first + count - 1. */
+  private async addCounters(c: Counters, first: number, count: number): Promise<Counters> {
+    const w = await this.device.read(Space.CNT, 0, Math.min(2 * count, this.device.info.cntWords));
+    for (let d = 0; 2 * d < w.length; d++) {
+      const l = c.layers[this.image.stepLayers[first + d]];
+      l.cycles += w[2 * d];
+      l.activeCycles += w[2 * d + 1];
+    }
+    return c;
   }
 
   async close(): Promise<void> {
@@ -175,7 +232,7 @@ export async function openDevice(
   let transport: Transport;
   let linkOpts: LinkOptions & { payloadLimit?: number };
   if (opts.sim) {
-    board = await startBoardSim({ ber, seed: 1, stderr: 'pipe', board: simSpec });
+    board = await startBoardSim({ ber, seed: opts.berSeed ?? 1, stderr: 'pipe', board: simSpec });
     transport = await SerialTransport.open(board.path, { baudRate: baud });
     // Simulated time per byte grows with the clocks per bit (4 for the simulation
     // configuration, ClockHz / Baud for a board top).
@@ -222,8 +279,9 @@ export async function openTarget(opts: TargetOptions, model: QModel): Promise<De
   const { device, board } = opened;
   try {
     const image = compile(model, deviceConfig(device.info));
-    device.setCycleBound(runCycleBound(model, image.config.dim));
-    await device.upload(image, { progress: opts.progress ?? true });
+    // the run watchdog: no RUN or INFER of this program takes longer than its longest segment
+    device.setCycleBound(Math.max(...imageRuns(image).map((r) => programCycleBound(r.dmem, image.config))));
+    await device.upload(image, { onProgress: opts.onProgress });
     return new DeviceBackend(device, image, model, board);
   } catch (err) {
     await device.close();

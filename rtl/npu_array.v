@@ -4,19 +4,23 @@
 //
 //   out_psum_o[j] (cycle t + Latency) = sum_i W[j][i] * in_x_i[i] (cycle t)
 //
-// Row i is an input-channel lane, column j an output-channel lane. in_x_i lane i enters
-// PE(i, 0) after i skew registers and flows east; partial sums flow south and column j
-// leaves PE(Rows-1, j) through Cols-1-j deskew registers, so Latency = Rows + Cols - 1.
-// in_valid_i / in_tag_i ride a delay line of the same length (out_valid_o, out_tag_o):
-// the controller's per-activation bookkeeping (accumulator address, first/last tile,
-// output address) comes out beside the matching sums.
+// Row i is an input-channel lane, column j an output-channel lane. The inputs are
+// registered once; then in_x_i lane i enters PE(i, 0) after i skew registers and flows
+// east; partial sums flow south and column j leaves PE(Rows-1, j) through Cols-1-j
+// deskew registers, so Latency = Rows + Cols here. in_valid_i / in_tag_i ride a delay
+// line of the same length (out_valid_o, out_tag_o): the controller's per-activation
+// bookkeeping (accumulator entry, first/last tile) comes out beside the matching sums.
+// busy_o: a valid activation is inside. The iCE40 variants (rtl/ice40/) have other
+// latencies: a driver that needs it waits for out_valid_o / busy_o, never counts cycles.
 //
-// Weight tiles: w_load_i writes w_data_i (byte j = weight of column j) into the shadow
-// registers of row w_row_i. in_swap_i marks the first activation of a new tile; it
-// travels with the data (skewed like it), and each PE switches to its shadow weight
-// when the token passes. Rule for the driver (docs/ARCHITECTURE.md section 1): tile k's
-// row r is loaded in cycle t_k - 1 + r, where t_k is the cycle its first activation is
-// presented here, and t_(k+1) - t_k >= Cols (tiles at least Cols cycles apart).
+// Weight tiles: in_swap_i marks the first activation of a new tile; w_load_i writes
+// w_data_i (byte j = weight of column j) into the shadow registers of row w_row_i; the
+// token travels with the data (skewed like it), and each PE switches to its shadow
+// weight when the token passes. Rule for the driver (docs/ARCHITECTURE.md section 1):
+// row r of tile k is presented (w_load_i, w_row_i = r) in cycle t_k + r, where t_k is
+// the cycle its first activation is presented here, and t_(k+1) - t_k >= Cols >= Rows
+// (tiles at least Cols cycles apart). The iCE40 variants keep no shadow registers: a
+// row takes its weights from w_data_i in exactly that cycle.
 module npu_array #(
   parameter integer Rows      = 8,
   parameter integer Cols      = 8,
@@ -38,9 +42,29 @@ module npu_array #(
   // sums out (south edge, after deskew)
   output wire                      out_valid_o,
   output wire [TagWidth-1:0]       out_tag_o,
-  output wire [PsumWidth*Cols-1:0] out_psum_o
+  output wire [PsumWidth*Cols-1:0] out_psum_o,
+  output wire                      busy_o        // a valid activation is inside
 );
-  localparam integer Latency = Rows + Cols - 1;
+  localparam integer Latency = Rows + Cols;
+
+  // Input register (the rule gives row r's weights in the cycle its activation enters;
+  // the shadow written then is read by the PEs one cycle later).
+  reg                in_valid_q, in_swap_q;
+  reg [TagWidth-1:0] in_tag_q;
+  reg [8*Rows-1:0]   in_x_q;
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      in_valid_q <= 1'b0;
+      in_swap_q  <= 1'b0;
+    end else begin
+      in_valid_q <= in_valid_i;
+      in_swap_q  <= in_swap_i;
+    end
+  end
+  always @(posedge clk_i) begin
+    in_tag_q <= in_tag_i;
+    in_x_q   <= in_x_i;
+  end
 
   // Inter-PE wires: x/swap indexed [row][col+1] (col 0 = skewed input), psums
   // [row+1][col] (row 0 = zero).
@@ -53,14 +77,14 @@ module npu_array #(
     // Input skew: row i delayed by i cycles (token with it).
     for (i = 0; i < Rows; i = i + 1) begin : g_skew
       if (i == 0) begin : g_direct
-        assign x_w[0][0]    = in_x_i[7:0];
-        assign swap_w[0][0] = in_swap_i;
+        assign x_w[0][0]    = in_x_q[7:0];
+        assign swap_w[0][0] = in_swap_q;
       end else begin : g_delay
         // i-stage shift registers, flat so that synthesis sees plain flip-flops
         reg  [8*i-1:0]   xd_q;
         reg  [i-1:0]     sd_q;
-        wire [8*i+7:0]   xd_next = {xd_q, in_x_i[8*i +: 8]};
-        wire [i:0]       sd_next = {sd_q, in_swap_i};
+        wire [8*i+7:0]   xd_next = {xd_q, in_x_q[8*i +: 8]};
+        wire [i:0]       sd_next = {sd_q, in_swap_q};
         always @(posedge clk_i or negedge rst_ni) begin
           if (!rst_ni) sd_q <= {i{1'b0}};
           else         sd_q <= sd_next[i-1:0];
@@ -111,59 +135,55 @@ module npu_array #(
     end
   endgenerate
 
-  // Bookkeeping delay line, Latency stages (Latency >= 1).
-  reg  [TagWidth*Latency-1:0]     tag_q;
-  reg  [Latency-1:0]              valid_q;
-  wire [TagWidth*(Latency+1)-1:0] tag_next   = {tag_q, in_tag_i};
-  wire [Latency:0]                valid_next = {valid_q, in_valid_i};
+  // Bookkeeping delay line: the input register and Latency - 1 stages.
+  localparam integer DL = Latency - 1;
+  reg  [TagWidth*DL-1:0]     tag_q;
+  reg  [DL-1:0]              valid_q;
+  wire [TagWidth*(DL+1)-1:0] tag_next   = {tag_q, in_tag_q};
+  wire [DL:0]                valid_next = {valid_q, in_valid_q};
   always @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) valid_q <= {Latency{1'b0}};
-    else         valid_q <= valid_next[Latency-1:0];
+    if (!rst_ni) valid_q <= {DL{1'b0}};
+    else         valid_q <= valid_next[DL-1:0];
   end
-  always @(posedge clk_i) tag_q <= tag_next[TagWidth*Latency-1:0];
-  assign out_valid_o = valid_q[Latency-1];
-  assign out_tag_o   = tag_q[TagWidth*Latency-1 -: TagWidth];
-  wire unused_dl = ^{tag_next[TagWidth*(Latency+1)-1 -: TagWidth], valid_next[Latency]};
+  always @(posedge clk_i) tag_q <= tag_next[TagWidth*DL-1:0];
+  assign out_valid_o = valid_q[DL-1];
+  assign busy_o      = in_valid_q || (|valid_q);
+  assign out_tag_o   = tag_q[TagWidth*DL-1 -: TagWidth];
+  wire unused_dl = ^{tag_next[TagWidth*(DL+1)-1 -: TagWidth], valid_next[DL]};
 
 `ifndef SYNTHESIS
-  // Interface rule (double buffering): tiles start at least Cols cycles apart, otherwise
-  // a row's shadow register would be overwritten before its last PE swapped it in.
-  // Reported always; fatal with +npu_strict (the core benches; an equivalence bench that
-  // drives random tokens on purpose runs without it).
+  // Interface rule (double buffering, rtl/ice40/ variants): tiles start at least Cols
+  // cycles apart, and row r of a tile whose token came at cycle t is loaded in cycle
+  // t + r. Reported always (the first violation of each); fatal with +npu_strict (the
+  // core benches; an equivalence bench that drives random tokens on purpose runs without
+  // it).
   integer since_swap;
-  reg     reported;   // report the first violation only
+  reg     reported, reported_load;
+  reg  [Rows-2:0] swap_hist;                       // swap_hist[k]: token k+1 cycles ago
+  wire [Rows-1:0] hist_now = {swap_hist, in_swap_i};
+  integer lr;
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      since_swap <= Cols;
-      reported   <= 1'b0;
-    end else if (in_swap_i) begin
-      if (since_swap < Cols) begin
-        if (!reported) $display("npu_array: weight tiles %0d cycles apart, need >= %0d", since_swap, Cols);
-        reported <= 1'b1;
-        if ($test$plusargs("npu_strict")) $stop;
-      end
-      since_swap <= 1;
-    end else if (since_swap < Cols) since_swap <= since_swap + 1;
-  end
-
-  // Loads (implied by the rule above; the iCE40 arrays in rtl/ice40/ rely on exactly
-  // this): row r is not written in cycles t + r .. t + r + Cols - 2 after a token at
-  // cycle t, so that every PE of the row swaps in the same weights. Reported and fatal
-  // like the spacing.
-  reg  [Rows+Cols-3:0] swap_hist;                  // swap_hist[k]: token k+1 cycles ago
-  wire [Rows+Cols-2:0] hist_now = {swap_hist, in_swap_i};
-  wire [Rows+Cols-2:0] hist_win = {{Rows{1'b0}}, {(Cols-1){1'b1}}};
-  reg                  reported_load;
-  always @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      swap_hist     <= {(Rows+Cols-2){1'b0}};
+      since_swap    <= Cols;
+      reported      <= 1'b0;
       reported_load <= 1'b0;
+      swap_hist     <= {(Rows-1){1'b0}};
     end else begin
-      swap_hist <= hist_now[Rows+Cols-3:0];
-      if (w_load_i && ((hist_now >> w_row_i) & hist_win) != {(Rows+Cols-1){1'b0}}) begin
-        if (!reported_load) $display("npu_array: row %0d loaded while its PEs swap tiles", w_row_i);
-        reported_load <= 1'b1;
-        if ($test$plusargs("npu_strict")) $stop;
+      swap_hist <= hist_now[Rows-2:0];
+      if (in_swap_i) begin
+        if (since_swap < Cols) begin
+          if (!reported) $display("npu_array: weight tiles %0d cycles apart, need >= %0d", since_swap, Cols);
+          reported <= 1'b1;
+          if ($test$plusargs("npu_strict")) $stop;
+        end
+        since_swap <= 1;
+      end else if (since_swap < Cols) since_swap <= since_swap + 1;
+      for (lr = 0; lr < Rows; lr = lr + 1) begin
+        if (hist_now[lr] && !(w_load_i && w_row_i == lr[RowAw-1:0])) begin
+          if (!reported_load) $display("npu_array: row %0d of a tile not loaded %0d cycles after its token", lr, lr);
+          reported_load <= 1'b1;
+          if ($test$plusargs("npu_strict")) $stop;
+        end
       end
     end
   end

@@ -4,17 +4,24 @@
 //   host port --> AMEM (activations) / WMEM (weights + params) / DMEM (descriptors)
 //                 CNT (performance counters, read-only); DMEM and CNT are words of the
 //                 accumulator RAM (npu_acc's word port)
-//   npu_ctrl: descriptor fetch, sliding-window conv and max-pool loops, im2col address
+//   npu_ctrl: descriptor fetch, the sliding-window loops of every layer (max pooling is a
+//             convolution whose accumulators take the maximum), im2col address
 //             generation, requantizer pacing
-//   AMEM word --(pad mux)--> npu_array (Dim x Dim, weight-stationary) --> npu_acc
-//     --(last tile)--> npu_requant --> AMEM;   AMEM word --> npu_pool (max) --> npu_requant
+//   AMEM word --(pad mux)--> npu_array (Dim x Dim, weight-stationary) --> npu_acc (sum
+//     or max) --(last tile)--> npu_requant --> AMEM
 //
-// Host port (ARCHITECTURE section 5): a one-cycle bus_req_i with space/addr/we/wdata;
-// bus_ack_o pulses three cycles later (with bus_rdata_o for a read). Addresses are
+// Host port (ARCHITECTURE section 5): a one-cycle bus_req_i with space/addr/we/wdata,
+// which stay as they are until bus_ack_o; bus_ack_o pulses three cycles after the request
+// (with bus_rdata_o for a read). Addresses are
 // 32-bit words in every space; host word a of AMEM/WMEM is byte lanes 4(a mod Dim/4)..+3
-// of memory word a div (Dim/4). Requests outside a space, writes to CNT and any request
-// while busy_o is high are acknowledged without effect (reads return 0).
-// start_i runs the program in DMEM; busy_o is high until done_o pulses.
+// of memory word a div (Dim/4). The core does not range-check (npu_link refuses
+// requests outside a space before they get here): address bits above a space's size
+// are ignored. Writes to CNT and any request while busy_o is high are acknowledged
+// without effect (reads return 0).
+// start_i runs the program in DMEM; busy_o is high until done_o pulses. abort_i ends a
+// run: busy_o falls within the datapath's depth (a few tens of cycles) with no done_o;
+// AMEM keeps the outputs written so far, WMEM and DMEM are untouched, and the next
+// start_i runs the program from its first layer.
 module npu_core #(
   parameter integer Dim       = 8,      // array side N, power of two >= 4
   parameter integer AmemWords = 16384,  // AMEM words of Dim bytes
@@ -33,6 +40,7 @@ module npu_core #(
   output wire        bus_ack_o,
   output wire [31:0] bus_rdata_o,
   input  wire        start_i,
+  input  wire        abort_i,
   output wire        busy_o,
   output wire        done_o
 );
@@ -48,27 +56,23 @@ module npu_core #(
   // |w*x| <= 127*128 < 2^14 (weights are int8 in [-127, 127], SPEC section 3; the
   // compiler refuses -128), so a column sum of Dim products fits 15 + log2(Dim) bits.
   localparam integer PsumWidth = 15 + $clog2(Dim);
-  localparam integer TagWidth  = 3 + RowAw;   // first, last, accumulator entry, first output
-  localparam [31:0] AmemHost = AmemWords * Sub;
-  localparam [31:0] WmemHost = WmemWords * Sub;
-  localparam [31:0] DmemHost = DmemWords;
-  localparam [31:0] CntHost  = CntWords;
+  localparam integer TagWidth  = 2 + RowAw;   // first, last, accumulator entry
   localparam [1:0] SpAmem = 2'd0, SpWmem = 2'd1, SpDmem = 2'd2, SpCnt = 2'd3;
 
   // ---------------------------------------------------------------- controller
   wire              busy;
+  wire              pipe_busy;
   wire              c_dmem_re;
   wire [DmAw-1:0]   c_dmem_raddr;
   wire [AmAw-1:0]   c_amem_raddr;
   wire [WmAw-1:0]   c_wmem_raddr;
   wire              f_valid, f_pad, f_swap, f_first, f_last, f_wload, f_param;
-  wire [3:0]        f_pidx;
+  wire [2:0]        f_pidx;
   wire [RowAw-1:0]  f_p;
-  wire              f_q0;
   wire [AmAw-1:0]   obase, ostep;
   wire [RowAw-1:0]  f_wrow;
-  wire [1:0]        mode;
-  wire [7:0]        x_zp, y_zp, lo, hi;
+  wire              is_max;
+  wire [7:0]        pad_v, y_zp, lo, hi;
   wire [3:0]        rq_steps_m1;   // npu_requant Steps - 1, per layer (descriptor word 9)
   wire              cnt_we;
   wire [CntAw-1:0]  cnt_waddr;
@@ -77,54 +81,43 @@ module npu_core #(
 
   npu_ctrl #(
     .Dim(Dim), .AmemWords(AmemWords), .WmemWords(WmemWords), .DmemWords(DmemWords),
-    .AccDepth(AccDepth), .MaxLayers(MaxLayers)
+    .MaxLayers(MaxLayers)
   ) u_ctrl (
-    .clk_i(clk_i), .rst_ni(rst_ni), .start_i(start_i), .busy_o(busy), .done_o(done_o),
+    .clk_i(clk_i), .rst_ni(rst_ni), .start_i(start_i), .abort_i(abort_i),
+    .pipe_busy_i(pipe_busy), .busy_o(busy), .done_o(done_o),
     .dmem_re_o(c_dmem_re), .dmem_raddr_o(c_dmem_raddr), .dmem_rdata_i(dmem_rdata),
     .amem_raddr_o(c_amem_raddr), .wmem_raddr_o(c_wmem_raddr),
     .f_valid_o(f_valid), .f_pad_o(f_pad), .f_swap_o(f_swap), .f_first_o(f_first),
-    .f_last_o(f_last), .f_p_o(f_p), .f_q0_o(f_q0), .obase_o(obase), .ostep_o(ostep),
-    .f_wload_o(f_wload), .f_wrow_o(f_wrow),
-    .f_param_o(f_param), .f_pidx_o(f_pidx),
-    .mode_o(mode), .x_zp_o(x_zp), .y_zp_o(y_zp), .lo_o(lo), .hi_o(hi),
+    .f_last_o(f_last), .f_p_o(f_p), .f_wload_o(f_wload), .f_wrow_o(f_wrow),
+    .f_param_o(f_param), .f_pidx_o(f_pidx), .obase_o(obase), .ostep_o(ostep),
+    .max_o(is_max), .pad_o(pad_v), .y_zp_o(y_zp), .lo_o(lo), .hi_o(hi),
     .rq_steps_m1_o(rq_steps_m1),
     .cnt_we_o(cnt_we), .cnt_waddr_o(cnt_waddr), .cnt_wdata_o(cnt_wdata)
   );
   assign busy_o = busy;
 
-  wire is_conv = (mode == 2'd1);
-  wire is_max  = (mode == 2'd2);
-
   // ---------------------------------------------------------------- host port
-  reg        h1_req_q, h1_we_q, h1_in_q;
-  reg [1:0]  h1_space_q;
-  reg [23:0] h1_addr_q;
-  reg [31:0] h1_wdata_q;
-  wire [31:0] b_addr32 = {8'd0, bus_addr_i};
-  wire        b_in     = (bus_space_i == SpAmem) ? (b_addr32 < AmemHost) :
-                         (bus_space_i == SpWmem) ? (b_addr32 < WmemHost) :
-                         (bus_space_i == SpDmem) ? (b_addr32 < DmemHost) : (b_addr32 < CntHost);
+  // The request is taken in the cycle after bus_req_i (the memories' ports are free then),
+  // from the request fields, which the requester holds until the acknowledge.
+  reg        h1_req_q;
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) h1_req_q <= 1'b0;
     else         h1_req_q <= bus_req_i;
   end
-  always @(posedge clk_i) begin
-    h1_we_q    <= bus_we_i;
-    h1_space_q <= bus_space_i;
-    h1_addr_q  <= bus_addr_i;
-    h1_wdata_q <= bus_wdata_i;
-    h1_in_q    <= b_in;   // the range check, registered (timing)
-  end
-  wire [31:0] h_addr32 = {8'd0, h1_addr_q};
-  wire        h_bytes  = (h1_space_q == SpAmem) || (h1_space_q == SpWmem);
+  wire        h_we    = bus_we_i;
+  wire [1:0]  h_space = bus_space_i;
+  wire [23:0] h_addr  = bus_addr_i;
+  wire [31:0] h_wdata32 = bus_wdata_i;
+  wire [31:0] h_addr32 = {8'd0, h_addr};
+  wire        h_bytes  = (h_space == SpAmem) || (h_space == SpWmem);
   wire [31:0] h_word   = h_bytes ? h_addr32 / Sub : h_addr32;  // DMEM/CNT: 32-bit words
   wire [31:0] h_lane32 = h_addr32 % Sub;
   wire [LaneW-1:0] h_lane = h_lane32[LaneW-1:0];
-  wire        h_ok     = h1_req_q && !busy && h1_in_q;
-  wire        h_wr     = h_ok && h1_we_q;
+  wire        h_ok     = h1_req_q && !busy;
+  wire        h_wr     = h_ok && h_we;
   wire [31:0]      h_mask32 = 32'hF << (4 * h_lane);   // Dim <= 32
   wire [Dim-1:0]   h_mask   = h_mask32[Dim-1:0];
-  wire [8*Dim-1:0] h_wdata = {Sub{h1_wdata_q}};
+  wire [8*Dim-1:0] h_wdata = {Sub{h_wdata32}};
 
   reg             h2_ack_q, h2_rd_q;
   reg [1:0]       h2_space_q;
@@ -134,22 +127,20 @@ module npu_core #(
     else         h2_ack_q <= h1_req_q;
   end
   always @(posedge clk_i) begin
-    h2_rd_q    <= h_ok && !h1_we_q;
-    h2_space_q <= h1_space_q;
+    h2_rd_q    <= h_ok && !h_we;
+    h2_space_q <= h_space;
     h2_lane_q  <= h_lane;
   end
 
   // ---------------------------------------------------------------- memories
   wire [8*Dim-1:0] amem_rdata, wmem_rdata;
-  wire [31:0]      cnt_rdata;
   wire             rq_valid;
-  wire             rq_q0;
   wire [AmAw-1:0]  rq_addr;
   wire [8*Dim-1:0] rq_y;
 
   npu_ram #(.Width(8 * Dim), .Depth(AmemWords)) u_amem (
     .clk_i  (clk_i),
-    .we_i   (busy ? rq_valid : (h_wr && h1_space_q == SpAmem)),
+    .we_i   (busy ? rq_valid : (h_wr && h_space == SpAmem)),
     .waddr_i(busy ? rq_addr : h_word[AmAw-1:0]),
     .wdata_i(busy ? rq_y : h_wdata),
     .wmask_i(busy ? {Dim{1'b1}} : h_mask),
@@ -159,7 +150,7 @@ module npu_core #(
 
   npu_ram #(.Width(8 * Dim), .Depth(WmemWords)) u_wmem (
     .clk_i  (clk_i),
-    .we_i   (h_wr && h1_space_q == SpWmem),
+    .we_i   (h_wr && h_space == SpWmem),
     .waddr_i(h_word[WmAw-1:0]),
     .wdata_i(h_wdata),
     .wmask_i(h_mask),
@@ -169,32 +160,34 @@ module npu_core #(
 
   // DMEM and CNT live in the accumulator RAM (npu_acc's word port): word address
   // DmemBase + a and CntBase + a, entries the sums (0 .. Dim-1) and the bias (Dim) never
-  // use. They are only accessed while no sum is in flight: descriptor fetch and counter
-  // writes between layers, the host while the core is idle.
+  // use. They are only accessed while no sum is in flight: descriptor fetches and counter
+  // writes while the datapath is empty, the host while the core is idle. Both bases are
+  // powers of two above their space's size, so the sums are concatenations.
   localparam integer WpAw = AccAw + RowAw;
   localparam [31:0] DmemBase32 = DmemWords;          // entries DmemWords/Dim ..
   localparam [31:0] CntBase32  = 2 * Dim * Dim;       // entries 2*Dim ..
   localparam [WpAw-1:0] DmemBase = DmemBase32[WpAw-1:0];
   localparam [WpAw-1:0] CntBase  = CntBase32[WpAw-1:0];
-  wire            h_word_sp = (h1_space_q == SpDmem) || (h1_space_q == SpCnt);
-  wire [WpAw-1:0] h_wp_a    = ((h1_space_q == SpCnt) ? CntBase : DmemBase) + h_word[WpAw-1:0];
-  wire            wp_we     = busy ? cnt_we : (h_wr && h1_space_q == SpDmem);
-  wire            wp_re     = busy ? c_dmem_re : (h_ok && !h1_we_q && h_word_sp);
+  wire [WpAw-1:0] h_dmem_a  = DmemBase | {{(WpAw-DmAw){1'b0}}, h_word[DmAw-1:0]};
+  wire [WpAw-1:0] h_cnt_a   = CntBase | {{(WpAw-CntAw){1'b0}}, h_word[CntAw-1:0]};
+  wire            h_word_sp = (h_space == SpDmem) || (h_space == SpCnt);
+  wire [WpAw-1:0] h_wp_a    = (h_space == SpCnt) ? h_cnt_a : h_dmem_a;
+  wire            wp_we     = busy ? cnt_we : (h_wr && h_space == SpDmem);
+  wire            wp_re     = busy ? c_dmem_re : (h_ok && !h_we && h_word_sp);
   wire [WpAw-1:0] wp_addr   = !busy  ? h_wp_a :
-                              cnt_we ? CntBase + {{(WpAw-CntAw){1'b0}}, cnt_waddr}
-                                     : DmemBase + {{(WpAw-DmAw){1'b0}}, c_dmem_raddr};
-  wire [31:0]     wp_wdata  = busy ? cnt_wdata : h1_wdata_q;
+                              cnt_we ? CntBase | {{(WpAw-CntAw){1'b0}}, cnt_waddr}
+                                     : DmemBase | {{(WpAw-DmAw){1'b0}}, c_dmem_raddr};
+  wire [31:0]     wp_wdata  = busy ? cnt_wdata : h_wdata32;
   wire [31:0]     wp_rdata;
   assign dmem_rdata = wp_rdata;
-  wire [31:0]     cnt_rdata = wp_rdata;
 
 `ifndef SYNTHESIS
   initial begin
-    if (CntBase32 + CntWords > DmemBase32 || 2 * DmemWords > AccDepth * Dim) begin
-      $display("npu_core: DMEM/CNT do not fit the accumulator RAM (Dim %0d, DmemWords %0d, AccDepth %0d)",
-               Dim, DmemWords, AccDepth);
-      $stop;
-    end
+    if (CntBase32 < CntWords || DmemBase32 < CntBase32 + CntWords ||
+        2 * DmemWords > AccDepth * Dim || (DmemWords & (DmemWords - 1)) != 0 ||
+        (CntWords & (CntWords - 1)) != 0 || DmemWords < 16 * MaxLayers || MaxLayers > 16)
+      $fatal(1, "npu_core: DMEM/CNT do not fit the accumulator RAM (Dim %0d, DmemWords %0d, AccDepth %0d, MaxLayers %0d)",
+             Dim, DmemWords, AccDepth, MaxLayers);
   end
 `endif
 
@@ -212,9 +205,7 @@ module npu_core #(
       case (h2_space_q)
         SpAmem:  rdata_q <= amem_sh[31:0];
         SpWmem:  rdata_q <= wmem_sh[31:0];
-        SpDmem:  rdata_q <= dmem_rdata;
-        SpCnt:   rdata_q <= cnt_rdata;
-        default: rdata_q <= 32'd0;
+        default: rdata_q <= wp_rdata;           // DMEM, CNT
       endcase
     end
   end
@@ -222,36 +213,18 @@ module npu_core #(
   assign bus_rdata_o = rdata_q;
 
   // ---------------------------------------------------------------- activation feed
-  wire [8*Dim-1:0] pad_vec = is_max ? {Dim{8'h80}} : {Dim{x_zp}};
-  wire [8*Dim-1:0] x_mux   = f_pad ? pad_vec : amem_rdata;
+  wire [8*Dim-1:0] x_mux = f_pad ? {Dim{pad_v}} : amem_rdata;
 
-  // One register between the AMEM/pad mux and the array or the pool (timing); weight
-  // rows go to the array straight from WMEM, which keeps the load-before-token rule of
-  // npu_array.
-  reg                arr_valid_q, arr_swap_q;
-  reg [8*Dim-1:0]    arr_x_q;
-  reg [TagWidth-1:0] arr_tag_q;
-  always @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      arr_valid_q <= 1'b0;
-      arr_swap_q  <= 1'b0;
-    end else begin
-      arr_valid_q <= f_valid;   // the array's in conv layers, the pool's in max pools
-      arr_swap_q  <= f_swap;
-    end
-  end
-  always @(posedge clk_i) begin
-    arr_x_q   <= x_mux;
-    arr_tag_q <= {f_first, f_last, f_p, f_q0};
-  end
+  // The AMEM word (or the pad value) goes to the array in the cycle the controller's
+  // read returns, as does the weight row it reads in step (the array's driver rule).
+  wire [TagWidth-1:0] arr_tag = {f_first, f_last, f_p};
 
-  // Per-output-group parameters: 12 WMEM words, little-endian int32 lanes:
-  // bias[Dim] (words 0-3) | M0[Dim] (4-7) | s[Dim] (8-11), s the requantizer's window
-  // shift S - 1 - 2*Steps; word k holds lanes (k mod 4)*Dim/4 .. +Dim/4-1 of its field.
-  // Each word goes straight to its lanes; only the bits used are kept (M0 < 2^31, s 5
-  // bits).
-  reg  [31*Dim-1:0] m0_q;
-  reg  [5*Dim-1:0]  s_q;
+  // Per-output-group parameters: 8 WMEM words, little-endian int32 lanes:
+  // bias[Dim] (words 0-3) | m[Dim] + s[Dim] << 16 (words 4-7), m the requantizer's 16-bit
+  // multiplier (M0 = m * 2^15) and s its window shift; word k holds lanes
+  // (k mod 4)*Dim/4 .. +Dim/4-1 of its field. Each word goes straight to its lanes.
+  reg  [16*Dim-1:0] m_q;
+  reg  [4*Dim-1:0]  s_q;
   wire [8*Dim-1:0]  param_w = wmem_rdata;
   genvar pj, pt;
   generate
@@ -259,15 +232,17 @@ module npu_core #(
       for (pt = 0; pt < Sub; pt = pt + 1) begin : g_plane
         localparam integer Ln = pj * Sub + pt;
         always @(posedge clk_i) begin
-          if (f_param && f_pidx == pj + 4) m0_q[31*Ln +: 31]   <= param_w[32*pt +: 31];
-          if (f_param && f_pidx == pj + 8) s_q[5*Ln +: 5]      <= param_w[32*pt +: 5];
+          if (f_param && f_pidx == pj + 4) begin
+            m_q[16*Ln +: 16] <= param_w[32*pt +: 16];
+            s_q[4*Ln +: 4]   <= param_w[32*pt + 16 +: 4];
+          end
         end
       end
     end
   endgenerate
 
   // ---------------------------------------------------------------- array, accumulator
-  wire                      a_valid;
+  wire                      a_valid, a_busy;
   wire [TagWidth-1:0]       a_tag;
   wire [PsumWidth*Dim-1:0]  a_psum;
 
@@ -279,30 +254,30 @@ module npu_core #(
     .w_load_i   (f_wload),
     .w_row_i    (f_wrow),
     .w_data_i   (wmem_rdata),
-    .in_valid_i (arr_valid_q && is_conv),
-    .in_swap_i  (arr_swap_q),
-    .in_tag_i   (arr_tag_q),
-    .in_x_i     (arr_x_q),
+    .in_valid_i (f_valid),
+    .in_swap_i  (f_swap),
+    .in_tag_i   (arr_tag),
+    .in_x_i     (x_mux),
     .out_valid_o(a_valid),
     .out_tag_o  (a_tag),
-    .out_psum_o (a_psum)
+    .out_psum_o (a_psum),
+    .busy_o     (a_busy)
   );
 
-  wire             acc_valid;
-  wire             acc_q0;
+  wire              acc_valid, acc_busy;
   wire [32*Dim-1:0] acc_sum;
   npu_acc #(
-    .Lanes(Dim), .PsumWidth(PsumWidth), .AccDepth(AccDepth), .QWidth(1)
+    .Lanes(Dim), .PsumWidth(PsumWidth), .AccDepth(AccDepth)
   ) u_acc (
     .clk_i      (clk_i),
     .rst_ni     (rst_ni),
+    .max_i      (is_max),
     .in_valid_i (a_valid),
     .in_first_i (a_tag[TagWidth-1]),
     .in_last_i  (a_tag[TagWidth-2]),
-    .in_p_i     ({{(AccAw-RowAw){1'b0}}, a_tag[1 +: RowAw]}),   // the sliding window: Dim entries
-    .in_q_i     (a_tag[0]),
+    .in_p_i     ({{(AccAw-RowAw){1'b0}}, a_tag[RowAw-1:0]}),   // the sliding window: Dim entries
     .in_psum_i  (a_psum),
-    .bias_we_i  (f_param && f_pidx[3:2] == 2'd0),   // words 0-3: bias, into npu_acc
+    .bias_we_i  (f_param && !f_pidx[2]),   // words 0-3: bias, into npu_acc
     .bias_idx_i (f_pidx[1:0]),
     .bias_word_i(wmem_rdata),
     .wp_we_i    (wp_we),
@@ -311,66 +286,40 @@ module npu_core #(
     .wp_wdata_i (wp_wdata),
     .wp_rdata_o (wp_rdata),
     .out_valid_o(acc_valid),
-    .out_q_o    (acc_q0),
-    .out_sum_o  (acc_sum)
-  );
-
-  // ---------------------------------------------------------------- pooling (max)
-  wire              pool_valid;
-  wire              pool_q0;
-  wire [8*Dim-1:0]  pool_max;
-  npu_pool #(.Lanes(Dim), .QWidth(1)) u_pool (
-    .clk_i      (clk_i),
-    .rst_ni     (rst_ni),
-    .in_valid_i (arr_valid_q && !is_conv),
-    .in_first_i (arr_tag_q[TagWidth-1]),
-    .in_last_i  (arr_tag_q[TagWidth-2]),
-    .in_q_i     (arr_tag_q[0]),
-    .in_x_i     (arr_x_q),
-    .out_valid_o(pool_valid),
-    .out_q_o    (pool_q0),
-    .out_max_o  (pool_max)
+    .out_sum_o  (acc_sum),
+    .busy_o     (acc_busy)
   );
 
   // ---------------------------------------------------------------- requantization
-  wire [32*Dim-1:0] rq_m0;
-  wire [5*Dim-1:0]  rq_s;
-  genvar l;
-  generate
-    for (l = 0; l < Dim; l = l + 1) begin : g_rq_lane
-      assign rq_m0[32*l +: 32] = {1'b0, m0_q[31*l +: 31]};
-      assign rq_s[5*l +: 5]    = s_q[5*l +: 5];
-    end
-  endgenerate
-
-  npu_requant #(.Lanes(Dim), .TagWidth(1)) u_requant (
+  wire rq_busy;
+  npu_requant #(.Lanes(Dim)) u_requant (
     .clk_i      (clk_i),
     .rst_ni     (rst_ni),
-    .in_valid_i (is_conv ? acc_valid : pool_valid),
-    .in_bypass_i(is_max),
-    .in_tag_i   (is_conv ? acc_q0 : pool_q0),
+    .in_valid_i (acc_valid),
     .acc_i      (acc_sum),
-    .byp_i      (pool_max),   // max pooling bypasses the multiplier (M = 1)
-    .m0_i       (rq_m0),
-    .s_i        (rq_s),
+    .m_i        (m_q),
+    .s_i        (s_q),
     .steps_m1_i (rq_steps_m1),
-    .zp_i       (is_max ? 8'd0 : y_zp),
+    .zp_i       (y_zp),
     .lo_i       (lo),
     .hi_i       (hi),
     .out_valid_o(rq_valid),
-    .out_tag_o  (rq_q0),
-    .y_o        (rq_y)
+    .y_o        (rq_y),
+    .busy_o     (rq_busy)
   );
 
-  // Output words: outputs leave in address order, from obase (the og's first, tagged)
-  // in steps of ostep + 1.
+  // Output words: outputs leave in address order, from obase (loaded with the og's
+  // parameters, while nothing is in flight) in steps of ostep + 1.
   reg  [AmAw-1:0] onext_q;
-  assign rq_addr = rq_q0 ? obase : onext_q;
+  assign rq_addr = onext_q;
   always @(posedge clk_i) begin
-    if (rq_valid) onext_q <= rq_addr + ostep + 1'b1;
+    if (f_param)       onext_q <= obase;
+    else if (rq_valid) onext_q <= onext_q + ostep + 1'b1;
   end
 
-  // Word addresses past the memory sizes never reach the RAMs (h_ok checks them).
+  assign pipe_busy = a_busy || acc_busy || rq_busy;
+
   wire unused_core = ^{param_w, h_word[31:AmAw], h_lane32[31:LaneW], amem_sh[8*Dim+31:32],
                        wmem_sh[8*Dim+31:32], h_mask32};
 endmodule
+`default_nettype wire

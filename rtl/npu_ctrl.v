@@ -1,47 +1,54 @@
 `default_nettype none
 // npu_ctrl: the sequencer of npu_core (docs/ARCHITECTURE.md sections 1, 3, 4).
 //
-// After start_i it fetches 16-word descriptors from DMEM (layer l at word 16 l) and
-// runs each layer until op = 0 END (or MaxLayers / the end of DMEM), then pulses done_o.
-// Per cycle it issues at most one AMEM read (an activation word, i.e. im2col done as
-// address generation) and one WMEM read (a weight-tile row or a parameter word). The
-// f_* outputs describe what the RAM read data of the NEXT cycle is (they are the issue
-// signals delayed by the one-cycle RAM latency), so the datapath consumes rdata and
-// f_* together.
+// After start_i it fetches the descriptors from DMEM (layer l at word 16 l) and runs
+// each layer until an op other than CONV or MAXPOOL (or MaxLayers, or the end of DMEM),
+// then pulses done_o. abort_i ends a run: nothing more is issued from the next period
+// boundary on (a period already begun finishes its Dim beats, so that every weight tile
+// in the array is whole), and busy_o falls as soon as the datapath behind has emptied
+// (pipe_busy_i low), without done_o and without the unfinished layer's counters; the
+// memories keep what they hold.
 //
-// CONV schedule (ARCHITECTURE section 1): for og: load 12 param words, then periods of
-// Dim beats. Period j uses weight tile t = j mod K (K = KH*KW*CG tiles (ky, kx, cg));
-// beat b reads weight row b of it (the first beat carries the swap token: tiles are
-// Dim beats apart, the array's double-buffering rule) and feeds pixel s_j + b of a
-// sliding window of W = min(K, Dim) consecutive output pixels (pad -> x_zp; pixels
+// Every layer is a convolution (ARCHITECTURE section 1): MAXPOOL is one whose
+// accumulators take the maximum (mode_o) over identity weight tiles. For each output
+// group og: 8 parameter words from WMEM (while the og's start values come again from
+// DMEM words 12-14), then periods of Dim beats. Period j uses weight tile t = j mod K
+// (K = KH*KW*CG' tiles (ky, kx, cg), CG' the cg loop: CG, or 1 for a grouped layer whose
+// output group og reads input group og only); beat b reads weight row b of it (the
+// first beat carries the swap token) and feeds pixel s_j + b of a sliding window of
+// W = min(K, Dim) consecutive output pixels (pad -> the descriptor's pad value; pixels
 // outside [0, P) are bubbles). Pixel q is in the window for exactly K periods, so it
 // meets every tile once: it enters at period floor(q*K/W) (its first tile: bias + psum)
 // and leaves after K periods (its last tile: the sum goes to the requantizer). The
 // window slides by at most one pixel per period (Bresenham: x += W, slide when x >= 0,
-// x -= K), so outputs are spread evenly, at most one per period, on average one per K
-// periods * Dim/W, and the requantizer (one vector per max(Steps, Dim) cycles, word 9)
-// only stalls the period start of a leaving pixel when outputs come closer than that. Accumulator
-// entry of pixel q: q mod Dim. After each og the pipeline drains before the next og's
+// x -= K), so outputs are spread evenly and the requantizer (one vector per
+// max(Steps, Dim) cycles, descriptor word 9) only stalls the first beat of a period
+// whose pixel leaves when outputs come closer than that. Accumulator entry of pixel q:
+// q mod Dim. After each og the datapath drains (pipe_busy_i) before the next og's
 // parameters replace the current ones.
-// Addresses, all kept incrementally (no multiplier; the per-layer products W*CG, sw*CG,
-// sh*W*CG, OH*OW, P(0, 0) and K come computed in descriptor words 11-13):
-//   AMEM  = in_base + ((oy*sh - pt + ky) * W + (ox*sw - pl + kx)) * CG + cg
-//         = P(oy, ox) + koff(ky, kx, cg),  koff = (ky*W + kx)*CG + cg
-//   pad   = input row/column outside [0, H) x [0, W)
-//   out   = out_base + (oy*OW + ox) * OG + og
-//   WMEM  = w_base + og*(12 + K*Dim) + 12 + ((ky*KW + kx)*CG + cg)*Dim + row
-// POOL loop: for pixel: for g: for ky, kx: one beat (AMEM = P + (ky*W + kx)*CG + g);
-//   out = out_base + pixel*CG + g.
-// Counters (CNT space): per layer total cycles and array-feed cycles.
+//
+// Every loop counts to a bound that the descriptor states as a count minus one, so
+// every field value makes a program that ends (ARCHITECTURE section 4: malformed
+// descriptors); nothing here depends on the fields being consistent.
+//
+// Addresses, kept incrementally (no multiplier; the products come computed in the
+// descriptor):
+//   AMEM  = pp(oy, ox) + koff(ky, kx, cg) (+ og for a grouped layer: koff starts there)
+//           pp   = in_base + ((oy*sh - pt) * W + ox*sw - pl) * CG
+//           koff = ky * W*CG + kx * CG + cg
+//   pad   = input row iy = oy*sh - pt + ky outside [0, H), or column ix likewise
+//   out   = out_base + og + pixel * OG  (counted by npu_core at the requantizer's output)
+//   WMEM  = one pointer: the og's 8 parameter words, then its K tiles of Dim rows; it
+//           steps every beat and returns to the og's first tile after the last
+// The f_* outputs describe the RAM read data of the NEXT cycle (the issue signals
+// delayed by the one-cycle RAM latency), so the datapath consumes rdata and f_*
+// together. Counters (CNT space): per layer total cycles and array-feed cycles.
 module npu_ctrl #(
   parameter integer Dim       = 8,
   parameter integer AmemWords = 16384,
   parameter integer WmemWords = 65536,
   parameter integer DmemWords = 256,
-  parameter integer AccDepth  = 1024,
   parameter integer MaxLayers = 16,
-  parameter integer RqInterval = 17 + Dim,   // npu_requant: latency bound (Steps <= 16)
-  parameter integer DrainCycles = 3 * Dim + RqInterval + 10,
   parameter integer AmAw  = $clog2(AmemWords),
   parameter integer WmAw  = $clog2(WmemWords),
   parameter integer DmAw  = $clog2(DmemWords),
@@ -51,6 +58,8 @@ module npu_ctrl #(
   input  wire              clk_i,
   input  wire              rst_ni,
   input  wire              start_i,
+  input  wire              abort_i,     // end the run (ignored while idle)
+  input  wire              pipe_busy_i, // a vector is in the datapath behind f_valid_o
   output wire              busy_o,
   output wire              done_o,
   // memories (read addresses; data comes back one cycle later)
@@ -60,22 +69,21 @@ module npu_ctrl #(
   output wire [AmAw-1:0]   amem_raddr_o,
   output wire [WmAw-1:0]   wmem_raddr_o,
   // what this cycle's AMEM/WMEM read data is
-  output wire              f_valid_o,   // an activation beat (conv or pool)
+  output wire              f_valid_o,   // an activation beat
   output wire              f_pad_o,     // ... outside the input: substitute the pad value
   output wire              f_swap_o,    // first beat of a weight tile
-  output wire              f_first_o,   // conv: first tile of the pixel; pool: window start
-  output wire              f_last_o,    // conv: last tile; pool: window end
+  output wire              f_first_o,   // first tile of the pixel
+  output wire              f_last_o,    // last tile of the pixel
   output wire [RowAw-1:0]  f_p_o,       // accumulator entry (pixel mod Dim)
-  output wire              f_q0_o,      // the og's (pool: layer's) first output: at obase_o
-  output wire [AmAw-1:0]   obase_o,     // AMEM word of the og's first output (out_base + og)
-  output wire [AmAw-1:0]   ostep_o,     // AMEM words from one output to the next, minus 1 (OG-1; 0)
   output wire              f_wload_o,   // WMEM data is weight row f_wrow_o of a tile
   output wire [RowAw-1:0]  f_wrow_o,
   output wire              f_param_o,   // WMEM data is parameter word f_pidx_o
-  output wire [3:0]        f_pidx_o,
+  output wire [2:0]        f_pidx_o,
+  output wire [AmAw-1:0]   obase_o,     // AMEM word of the og's first output
+  output wire [AmAw-1:0]   ostep_o,     // AMEM words from one output to the next, minus 1
   // layer configuration
-  output wire [1:0]        mode_o,      // 1 conv, 2 maxpool (= op)
-  output wire [7:0]        x_zp_o,
+  output wire              max_o,       // MAXPOOL: the accumulators take the maximum
+  output wire [7:0]        pad_o,       // padding value (int8)
   output wire [7:0]        y_zp_o,
   output wire [7:0]        lo_o,
   output wire [7:0]        hi_o,
@@ -85,410 +93,265 @@ module npu_ctrl #(
   output wire [CntAw-1:0]  cnt_waddr_o,
   output wire [31:0]       cnt_wdata_o
 );
-  // op 0 (END) and unknown ops (3, the former AVGPOOL, included) end the program.
-  localparam [3:0] OpConv = 4'd1, OpMax = 4'd2;   // 3 (AVGPOOL) is compiled to CONV
+  localparam [1:0] OpConv = 2'd1, OpMax = 2'd2;
   localparam integer LayerLimit = (MaxLayers < DmemWords / 16) ? MaxLayers : DmemWords / 16;
-  // Between output groups only the parameters must outlive the group's last beat: that
-  // beat (issued in cycle c) reaches the requantizer in cycle c + 2*Dim + 2 (AMEM read,
-  // input register, array latency 2*Dim-1, accumulator), which reads M0/S until cycle
-  // c + 2*Dim + 2 + RqInterval; the next group's first parameter word is written at the
-  // end of cycle c + OgDrain + 3, so OgDrain >= 2*Dim + RqInterval; one cycle of margin.
-  // The og's last output is written with obase_q of its og (when it is the og's only
-  // output: a dense layer), 7 cycles after the requantizer has read M0/S (its window
-  // and clamp pipeline): 6 more.
-  localparam [31:0] OgDrain32 = 2 * Dim + RqInterval + 7;
-  localparam [31:0] ByGap32 = Dim - 1;
-  localparam [4:0]  ByGap = ByGap32[4:0];
-  localparam [31:0] Drain32 = DrainCycles;
-  localparam [31:0] LayerLimit32 = LayerLimit;
-  localparam [7:0] OgDrain8 = OgDrain32[7:0];
-  localparam [7:0] Drain8 = Drain32[7:0];
-  localparam [7:0] LayerLimit8 = LayerLimit32[7:0];
-  // Datapath widths: AMEM/WMEM address arithmetic is modulo the memory size (addresses
-  // only ever leave through the RAM ports, truncated), pixel coordinates are signed.
+  localparam [31:0] LayerLast32 = LayerLimit - 1;
+  localparam [3:0]  LayerLast = LayerLast32[3:0];
+  localparam integer ExtW = 8;                 // H, W, OW, kernel, stride, pads <= 255
   localparam integer AW = AmAw;
   localparam integer WW = WmAw;
-  // Every extent the loops count (H, W, OH, OW, CG, OG, pixels) fits in AMEM, so AW
-  // bits hold it (the descriptor fields are truncated to that); input coordinates
-  // oy*sh - pt + ky are signed and may reach W + 255: CW = AW + 2.
-  localparam integer DW = AW;
-  localparam integer CW = AW + 2;
-  localparam integer PW = AW + 1;                              // pixel counts
-  localparam integer SW = PW + 1;                              // window start, signed
-  localparam integer XW = WW + 2;                              // Bresenham term, signed
-  localparam [31:0] Dim32 = Dim;
-  localparam [WW-1:0] DimW = Dim32[WW-1:0];
-  localparam [RowAw:0] DimR = Dim32[RowAw:0];
+  localparam integer CW = ExtW + 2;            // input coordinates, two's complement
+  localparam integer RW = AW + 1;              // pixels left in the window
+  // Bresenham term: K*Dim <= WMEM words, so -K <= x < Dim fits XW bits signed.
+  localparam integer XW = WW - RowAw + 2;
 
   // ---------------------------------------------------------------- FSM
-  localparam [3:0] StIdle    = 4'd0,
-                   StFetch   = 4'd1,
-                   StDecode  = 4'd2,
-                   StParam   = 4'd5,
-                   StConv    = 4'd6,
-                   StOgDrain = 4'd7,
-                   StPool    = 4'd8,
-                   StDrain   = 4'd9,
-                   StCnt0    = 4'd10,
-                   StCnt1    = 4'd11,
-                   StFinish  = 4'd12,
-                   StSetup3  = 4'd13;
+  localparam [3:0] StIdle  = 4'd0,
+                   StFetch = 4'd1,   // descriptor words 0-11
+                   StDec   = 4'd2,   // op: run the layer or end the program
+                   StParam = 4'd3,   // 8 parameter words; og start values (words 12-14)
+                   StConv  = 4'd4,   // the periods of one og
+                   StDrain = 4'd5,   // datapath empties; next og or the counters
+                   StCnt0  = 4'd6,
+                   StCnt1  = 4'd7,
+                   StDone  = 4'd8,
+                   StAbort = 4'd9;   // abort_i: the datapath empties, then idle
+  reg [3:0] state_q, state_d;
 
-  reg [3:0]  state_q, state_d;
+  // ---------------------------------------------------------------- descriptor fields
+  reg  [1:0]      op_q;
+  reg             grp_q;                // grouped: og reads input group og only
+  reg  [ExtW-1:0] in_h_q, in_w_q;
+  reg  [AW-1:0]   cgm1_q, ogm1_q;       // cg loop and OG, minus one
+  reg  [ExtW-1:0] khm1_q, kwm1_q, sh_q, sw_q;
+  reg  [AW-1:0]   rowstr_q, kxstep_q;   // koff per ky (W*CG), per kx after the cg loop
+  reg  [AW-1:0]   pxstep_q, rowjmp_q;   // pp per pixel (sw*CG), per row end
+  reg  [WW-1:0]   ogstr_q;              // WMEM words of an og's tiles (K*Dim)
+  reg  [3:0]      steps_m1_q;
+  reg  [4:0]      rq_gap_q;             // requantizer interval max(Steps, Dim) - 1
+  reg  [7:0]      pad_q, y_zp_q, lo_q, hi_q;
+  reg  [XW-1:0]   wmk_q;                // W - K: the Bresenham step of a sliding period
+  reg  [RowAw-1:0] wm1_q;               // W - 1
+  reg  [CW-1:0]   ixrow_q;              // ix of a row's first pixel (-pl)
+  reg  [ExtW-1:0] owm1_q;               // OW - 1
 
-  // descriptor fields
-  reg [3:0]  op_q;
-  reg [AW-1:0] out_base_q;
-  reg [DW-1:0] in_h_q, in_w_q, og_m1_q, out_w_q;
-  reg [7:0]  sh_q, sw_q, pt_q, pl_q;
-  // CG, OG, KH and KW minus one (decremented at the fetch): the loop ends compare the
-  // counters themselves, no incrementer before the compare (timing)
-  reg [DW-1:0] cg_m1_q;
-  reg [7:0]  kh_m1_q, kw_m1_q;
-  reg [7:0]  x_zp_q, y_zp_q, lo_q, hi_q;
-  // requantizer: Steps - 1 and the cycles between two of its vectors minus one,
-  // max(Steps, Dim) - 1 (descriptor word 9, from the compiler's accumulator bound)
-  reg [3:0]  rq_steps_m1_q;
-  reg [4:0]  rq_gap_q;
-
-  // layer constants, computed by the compiler (descriptor words 11-13)
-  reg [AW-1:0] wcg_q;      // W*CG: AMEM words per input row
-  reg [AW-1:0] swcg_q;     // sw*CG: step of P per output column
-  reg [PW-1:0] npix_m1_q;  // OH*OW - 1 (decremented at the fetch: the last pixel)
-  reg [AW-1:0] stepy_q;    // sh*W*CG: step of P per output row
-  reg [AW-1:0] p_init_q;   // P at (oy, ox) = (0, 0)
-  reg [WW-1:0] kt_q;       // K = KH*KW*CG: weight tiles per output pixel
-
-  // loop counters
-  reg [4:0]  fidx_q;                 // descriptor word being fetched
-  reg [7:0]    layer_q;
-  reg [DW-1:0] og_q;
-  // WMEM per og: 12 parameter words, then the K tiles; wt_base walks both, og_wbase is
-  // the og's first tile
-  reg [WW-1:0] og_wbase_q, wt_base_q;
-  reg [7:0]    ky_q, kx_q;
-  reg [DW-1:0] cg_q;
-  reg [AW-1:0] koff_q, koff_row_q;
-  reg [RowAw-1:0] b_q;               // beat in period
-  reg [SW-1:0] s_q;                  // conv: window start (signed); pool: pixel
-  reg [XW-1:0] x_q;                  // Bresenham term: the window slides when x >= 0
-  reg          dprev_q;              // it slid after the previous period
-  reg [4:0]    gap_q;                // cycles until the requantizer takes a vector
-  reg [3:0]    pidx_q;               // parameter word
-  reg [7:0]    drain_q;
-  // pixel position (current) and the saved one of the window start (pixel max(s, 0)):
-  // ox counts the columns left in the row, OW - ox (down to 1: no adder before the
-  // row-end compare), oxs = ox*sw - pl, oys = oy*sh - pt (signed), pp = AMEM word of
-  // (oys, oxs, channel 0), prow = pp at the row's first column
-  reg [DW-1:0] ox_q, ps_ox_q;
-  reg [CW-1:0] oxs_q, oys_q, ps_oxs_q, ps_oys_q;
-  reg [AW-1:0] pp_q, prow_q, ps_pp_q, ps_prow_q;
-  // outputs leave in address order: npu_core counts their AMEM words from obase
-  reg [AW-1:0] obase_q;
-  reg          ofirst_q;               // no output of this og (pool: layer) issued yet
-  // counters
-  reg [31:0] cyc_layer_q, cyc_feed_q;
+  // ---------------------------------------------------------------- loop state
+  reg  [4:0]      fidx_q;               // descriptor word being fetched
+  reg  [3:0]      layer_q;
+  reg  [2:0]      pidx_q;               // parameter word
+  reg  [AW-1:0]   og_q, obase_q;
+  reg  [WW-1:0]   wp_q, og_wbase_q;     // WMEM pointer; the og's first tile
+  reg  [ExtW-1:0] ky_q, kx_q;
+  reg  [AW-1:0]   cg_q, koff_q, krow_q;
+  reg  [RowAw-1:0] b_q;                 // beat in period
+  reg  [RowAw-1:0] sq_q;                // window start s mod Dim
+  reg  [RowAw-1:0] neg_q;               // max(0, -s): beats before pixel 0
+  reg  [RW-1:0]   rem_q;                // P - 1 - s: pixels after the window start
+  reg  [XW-1:0]   x_q;                  // Bresenham term: the window slides when x >= 0
+  reg             dprev_q;              // it slid after the previous period
+  reg  [4:0]      gap_q;                // cycles until the requantizer takes a vector
+  // pixel walker: the beat's pixel (ox counts down to 0 at the row end, iy/ix the input
+  // coordinates of tap (0, 0), pp its AMEM word) and the same for the window start
+  // (max(s, 0)), where each period's walk begins
+  reg  [ExtW-1:0] ox_q, sox_q;
+  reg  [CW-1:0]   iy_q, ix_q, siy_q, six_q;
+  reg  [AW-1:0]   pp_q, spp_q;
+  reg  [31:0]     cyc_layer_q, cyc_feed_q;
+  // issue -> data stage
+  reg             f_valid_q, f_swap_q, f_wload_q, f_param_q;
+  reg             f_pad_q, f_first_q, f_last_q;
+  reg [2:0]       f_pidx_q;
+  reg [RowAw-1:0] f_p_q, f_wrow_q;
 
   // ---------------------------------------------------------------- per-beat datapath
-  wire        is_conv = (op_q == OpConv);
-  wire [CW-1:0] ky_c  = {{(CW-8){1'b0}}, ky_q};
-  wire [CW-1:0] kx_c  = {{(CW-8){1'b0}}, kx_q};
-  wire [CW-1:0] iy    = oys_q + ky_c;
-  wire [CW-1:0] ix    = oxs_q + kx_c;
-  wire        pad     = iy[CW-1] || (iy[CW-2:0] >= {1'b0, in_h_q}) ||
-                        ix[CW-1] || (ix[CW-2:0] >= {1'b0, in_w_q});
-  wire [31:0]   b32   = {{(32-RowAw){1'b0}}, b_q};
-  wire [AW-1:0] cg_a  = cg_q;
-  wire [AW-1:0] cgm1_a = cg_m1_q;
-  wire [AW-1:0] ogm1_a = og_m1_q;
-  wire [AW-1:0] amem_a = pp_q + koff_q;   // pool: koff includes g (timing: one adder)
-  // next counter values (the loop ends compare the counters with CG-1, KH-1, KW-1)
-  wire [7:0]    ky_inc  = ky_q + 8'd1;
-  wire [7:0]    kx_inc  = kx_q + 8'd1;
-  wire [DW-1:0] cg_inc  = cg_q + 1'b1;
-  wire [DW-1:0] og_inc  = og_q + 1'b1;
-  wire [DW-1:0] ox_dec  = ox_q - 1'b1;
-  wire [SW-1:0] s_inc   = s_q + 1'b1;
-  wire        kx_end  = (kx_q == kw_m1_q);
-  wire        k_last  = (ky_q == kh_m1_q) && kx_end;
-  wire        k_first = (ky_q == 8'd0) && (kx_q == 8'd0);
-  wire        cg_last = (cg_q == cg_m1_q);
-  wire        t_last  = k_last && cg_last;
-  // sliding window (see the header): K tiles per pixel, W pixels per period
-  wire [WW-1:0] kt     = kt_q;
-  wire [WW-1:0] og_wstr = kt_q << RowAw;                       // WMEM words per og
-  // W = min(K, Dim), registered when the descriptor is decoded (timing)
-  wire [RowAw:0] wwin_d = (kt < {{(WW-RowAw-1){1'b0}}, DimR}) ? kt[RowAw:0] : DimR;
-  reg  [RowAw:0] wwin_q;
-  always @(posedge clk_i) if (state_q == StDecode) wwin_q <= wwin_d;
-  wire [RowAw:0] wwin  = wwin_q;
-  wire [RowAw-1:0] qpix_lo = s_q[RowAw-1:0] + b_q;             // pixel of this beat mod Dim
-  wire        slide    = !x_q[XW-1];                           // pixel s leaves after this period
-  // Whether this beat's pixel s + b is real (b < W, 0 <= s + b < P) comes registered
-  // (timing): in StConv real_q is computed for the beat after this one (b + 1, or b = 0
-  // and s + slide after the period's last beat) and taken when the beat goes. A group
-  // starts with s = 1 - W, b = 0: real iff W = 1 (P >= 1).
-  wire [RowAw:0] b_up  = {1'b0, b_q} + 1'b1;
-  wire [RowAw:0] b_ev  = p_end ? {(RowAw+1){1'b0}} : b_up;
-  wire [RowAw:0] d_ev  = p_end ? {{RowAw{1'b0}}, slide} : b_up;
-  // s + d <= P - 1 as (P - 1 - s) - d >= 0: the first subtraction starts from registers
-  // while d is still being selected (timing); s + d < 0 only when s < 0 (s >= 1 - Dim):
-  // a few low bits decide it.
-  wire [SW:0]   rem_s  = {2'b00, npix_m1_q} - {s_q[SW-1], s_q};
-  wire [SW:0]   rem_d  = rem_s - {{(SW-RowAw){1'b0}}, d_ev};
-  wire [RowAw+1:0] q_lo = s_q[RowAw+1:0] + {1'b0, d_ev};
-  wire        real_ev  = (b_ev < wwin) && !(s_q[SW-1] && q_lo[RowAw+1]) && !rem_d[SW];
-  reg         real_q;
-  always @(posedge clk_i) begin
-    if (state_q != StConv) real_q <= (wwin == {{RowAw{1'b0}}, 1'b1});
-    else if (conv_go)      real_q <= real_ev;
-  end
-  wire        real_px  = real_q;
-  wire        p_end    = (b_q == {RowAw{1'b1}});              // last beat of the period
-  wire        c_first  = ({1'b0, b_q} == wwin - 1'b1) && dprev_q;
-  wire        c_last   = (b_q == {RowAw{1'b0}}) && slide;
-  // a leaving pixel's beat waits until the requantizer can take its sum
-  wire        c_stall  = c_last && !s_q[SW-1] && (gap_q != 5'd0);
-  wire        p_stall  = (state_q == StPool) && k_last && (gap_q != 5'd0);
-  wire        conv_go  = (state_q == StConv) && !c_stall;
-  wire        feed     = (state_q == StConv) ? (real_px && !c_stall) : ((state_q == StPool) && !p_stall);
-  wire        wload    = conv_go;
-  wire        rq_issue = (state_q == StConv) ? (c_last && !s_q[SW-1] && !c_stall)
-                                             : ((state_q == StPool) && k_last && !p_stall);
-  wire        og_end   = conv_go && p_end && slide && (s_q == {1'b0, npix_m1_q});
-  wire        last_og  = (og_q == og_m1_q);         // the layer ends: full drain
-  wire        pool_end = !p_stall && k_last && cg_last && (s_q[PW-1:0] == npix_m1_q);
+  wire        in_conv = (state_q == StConv);
+  wire        slide   = !x_q[XW-1];                    // pixel s leaves after this period
+  wire        b_zero  = (b_q == {RowAw{1'b0}});
+  wire        p_end   = (b_q == {RowAw{1'b1}});        // last beat of the period
+  wire        s_pos   = (neg_q == {RowAw{1'b0}});      // s >= 0: pixel s is real
+  wire        rem_big = |rem_q[RW-1:RowAw];
+  // beat b is pixel s + b: real iff b < W and 0 <= s + b <= P - 1
+  wire        real_px = (b_q <= wm1_q) && (b_q >= neg_q) && (rem_big || b_q <= rem_q[RowAw-1:0]);
+  wire        c_last  = b_zero && slide;               // pixel s: its last tile
+  wire        c_first = (b_q == wm1_q) && dprev_q;     // pixel s + W - 1: its first tile
+  wire        rq_want = c_last && s_pos;
+  wire        c_stall = rq_want && (gap_q != 5'd0);    // wait until the requantizer is free
+  reg         abort_q;                                 // abort_i seen during this run
+  wire        stop    = abort_q && (!in_conv || b_zero); // at a period boundary
+  wire        go      = in_conv && !c_stall && !stop;
+  wire        feed    = go && real_px;
+  wire        rq_issue = go && rq_want;
+  wire        og_end  = go && p_end && slide && (rem_q == {RW{1'b0}});
+  wire        last_og = (og_q == ogm1_q);
+  wire        drained = !pipe_busy_i && !f_valid_q;
 
-  // next pixel position (raster order)
-  wire [CW-1:0] pl_c   = {{(CW-8){1'b0}}, pl_q};
-  wire [CW-1:0] pt_c   = {{(CW-8){1'b0}}, pt_q};
-  wire        row_end  = (ox_q == {{(DW-1){1'b0}}, 1'b1});   // a constant compare (timing)
-  wire [DW-1:0] nx_ox   = row_end ? out_w_q : ox_dec;
-  wire [CW-1:0] nx_oxs  = row_end ? {CW{1'b0}} - pl_c : oxs_q + {{(CW-8){1'b0}}, sw_q};
-  wire [CW-1:0] nx_oys  = row_end ? oys_q + {{(CW-8){1'b0}}, sh_q} : oys_q;
-  wire [AW-1:0] nx_prow = row_end ? prow_q + stepy_q : prow_q;
-  wire [AW-1:0] nx_pp   = row_end ? prow_q + stepy_q : pp_q + swcg_q;
-  // pixel position after this beat (conv: only feed beats move it)
-  wire        mv       = (state_q == StConv) && feed;
-  wire [XW-1:0] x_step = {{(XW-RowAw-1){1'b0}}, wwin} - (slide ? {2'b00, kt} : {XW{1'b0}});
-  wire [XW-1:0] x_init = {{(XW-RowAw-2){1'b0}}, wwin, 1'b0} - 1'b1 - {2'b00, kt};  // 2W-1-K
-  wire [SW-1:0] s_init = {{(SW-1){1'b0}}, 1'b1} - {{(SW-RowAw-1){1'b0}}, wwin};   // 1-W
-  wire [DW-1:0] av_ox   = mv ? nx_ox   : ox_q;
-  wire [CW-1:0] av_oxs  = mv ? nx_oxs  : oxs_q;
-  wire [CW-1:0] av_oys  = mv ? nx_oys  : oys_q;
-  wire [AW-1:0] av_prow = mv ? nx_prow : prow_q;
-  wire [AW-1:0] av_pp   = mv ? nx_pp   : pp_q;
+  // tile loop: cg innermost, then kx, then ky
+  wire        cg_end  = (cg_q == cgm1_q);
+  wire        kx_end  = (kx_q == kwm1_q);
+  wire        ky_end  = (ky_q == khm1_q);
+  wire        t_last  = cg_end && kx_end && ky_end;
+  wire [AW-1:0] kbase = grp_q ? og_q : {AW{1'b0}};
+
+  // pad: the tap's input row and column, as unsigned numbers (a negative one is large)
+  wire [CW-1:0] iy    = iy_q + {{(CW-ExtW){1'b0}}, ky_q};
+  wire [CW-1:0] ix    = ix_q + {{(CW-ExtW){1'b0}}, kx_q};
+  wire          pad   = (iy >= {{(CW-ExtW){1'b0}}, in_h_q}) || (ix >= {{(CW-ExtW){1'b0}}, in_w_q});
+
+  // the walker's next pixel (raster order)
+  wire        row_end = (ox_q == {ExtW{1'b0}});
+  wire [ExtW-1:0] nx_ox = row_end ? owm1_q : ox_q - 1'b1;
+  wire [CW-1:0]   nx_ix = row_end ? ixrow_q : ix_q + {{(CW-ExtW){1'b0}}, sw_q};
+  wire [CW-1:0]   nx_iy = iy_q + (row_end ? {{(CW-ExtW){1'b0}}, sh_q} : {CW{1'b0}});
+  wire [AW-1:0]   nx_pp = pp_q + (row_end ? rowjmp_q : pxstep_q);
 
   // ---------------------------------------------------------------- FSM next state
   always @* begin
     state_d = state_q;
     case (state_q)
-      StIdle:    if (start_i) state_d = StFetch;
-      StFetch:   if (fidx_q == 5'd16) state_d = StDecode;
-      StDecode:  begin
-        if (op_q == OpConv || op_q == OpMax) state_d = StSetup3;
-        else state_d = StFinish;
-      end
-      StSetup3:  state_d = is_conv ? StParam : StPool;
-      StParam:   if (pidx_q == 4'd11) state_d = StConv;
-      StConv:    if (og_end) state_d = StOgDrain;
-      StOgDrain: begin
-        if (last_og ? (drain_q == Drain8) : (drain_q == OgDrain8)) state_d = last_og ? StCnt0 : StParam;
-      end
-      StPool:    if (pool_end) state_d = StDrain;
-      StDrain:   if (drain_q == Drain8) state_d = StCnt0;
-      StCnt0:    state_d = StCnt1;
-      StCnt1:    state_d = (layer_q == LayerLimit8 - 8'd1) ? StFinish : StFetch;
-      StFinish:  state_d = StIdle;
-      default:   state_d = StIdle;
+      StIdle:  if (start_i) state_d = StFetch;
+      StFetch: if (fidx_q == 5'd12) state_d = StDec;
+      StDec:   state_d = (op_q == OpConv || op_q == OpMax) ? StParam : StDone;
+      StParam: if (pidx_q == 3'd7) state_d = StConv;
+      StConv:  if (og_end) state_d = StDrain;
+      StDrain: if (drained) state_d = last_og ? StCnt0 : StParam;
+      StCnt0:  state_d = StCnt1;
+      StCnt1:  state_d = (layer_q == LayerLast) ? StDone : StFetch;
+      StDone:  state_d = StIdle;
+      StAbort: if (drained) state_d = StIdle;
+      default: state_d = StIdle;
     endcase
+    if (stop) state_d = drained ? StIdle : StAbort;
   end
 
   always @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) state_q <= StIdle;
-    else         state_q <= state_d;
+    if (!rst_ni) begin
+      state_q <= StIdle;
+      abort_q <= 1'b0;
+    end else begin
+      state_q <= state_d;
+      abort_q <= (abort_q || abort_i) && (state_d != StIdle) && (state_q != StIdle);
+    end
   end
 
   // ---------------------------------------------------------------- descriptor fetch
-  // Word fidx-1 arrives while word fidx is being addressed.
+  // Word k arrives while fidx = k + 1. In StParam words 12-14 (the og's start values)
+  // are read again: word 12 + k arrives while pidx = k + 1.
+  wire        fetching = (state_q == StFetch);
+  wire [4:0]  fword    = fidx_q - 5'd1;
+  wire [31:0] d        = dmem_rdata_i;
   always @(posedge clk_i) begin
-    if (state_q == StIdle) fidx_q <= 5'd0;
-    else if (state_q == StFetch) fidx_q <= fidx_q + 5'd1;
-    else if (state_q == StCnt1) fidx_q <= 5'd0;
-    if (state_q == StFetch && fidx_q != 5'd0) begin
-      case (fidx_q - 5'd1)
-        5'd0:  op_q <= dmem_rdata_i[3:0];
-        5'd2:  out_base_q <= dmem_rdata_i[AW-1:0];
-        5'd3:  begin in_h_q <= dmem_rdata_i[DW-1:0]; in_w_q <= dmem_rdata_i[16 +: DW]; end
-        5'd4:  begin cg_m1_q <= dmem_rdata_i[DW-1:0] - 1'b1; og_m1_q <= dmem_rdata_i[16 +: DW] - 1'b1; end
-        5'd5:  out_w_q <= dmem_rdata_i[16 +: DW];   // out_h: only in npix
-        5'd6:  begin
-          kh_m1_q <= dmem_rdata_i[7:0] - 8'd1;  kw_m1_q <= dmem_rdata_i[15:8] - 8'd1;
-          sh_q <= dmem_rdata_i[23:16]; sw_q <= dmem_rdata_i[31:24];
+    fidx_q <= fetching ? fidx_q + 5'd1 : 5'd0;
+    if (fetching) begin
+      case (fword)
+        // op: 1 CONV, 2 MAXPOOL; anything else (bits 3:2 included) ends the program
+        5'd0:  begin op_q <= (d[3:2] == 2'd0) ? d[1:0] : 2'd0; grp_q <= d[4]; end
+        5'd3:  begin in_h_q <= d[ExtW-1:0]; in_w_q <= d[16 +: ExtW]; end
+        5'd4:  begin cgm1_q <= d[AW-1:0]; ogm1_q <= d[16 +: AW]; end
+        5'd5:  begin
+          khm1_q <= d[ExtW-1:0];  kwm1_q <= d[8 +: ExtW];
+          sh_q   <= d[16 +: ExtW]; sw_q  <= d[24 +: ExtW];
         end
-        5'd7:  begin pt_q <= dmem_rdata_i[7:0]; pl_q <= dmem_rdata_i[15:8]; end
-        // word 8 (w_base) goes straight to the WMEM pointer (below)
-        5'd9:  begin rq_steps_m1_q <= dmem_rdata_i[3:0]; rq_gap_q <= dmem_rdata_i[12:8]; end
-        5'd10: begin
-          x_zp_q <= dmem_rdata_i[7:0];   y_zp_q <= dmem_rdata_i[15:8];
-          lo_q   <= dmem_rdata_i[23:16]; hi_q   <= dmem_rdata_i[31:24];
-        end
-        5'd11: begin wcg_q <= dmem_rdata_i[AW-1:0];   swcg_q <= dmem_rdata_i[16 +: AW]; end
-        5'd12: begin stepy_q <= dmem_rdata_i[AW-1:0]; npix_m1_q <= dmem_rdata_i[16 +: PW] - 1'b1; end
-        5'd13: begin p_init_q <= dmem_rdata_i[AW-1:0]; kt_q <= dmem_rdata_i[16 +: WW]; end
+        5'd6:  begin rowstr_q <= d[AW-1:0]; kxstep_q <= d[16 +: AW]; end
+        5'd7:  begin pxstep_q <= d[AW-1:0]; rowjmp_q <= d[16 +: AW]; end
+        5'd9:  begin steps_m1_q <= d[3:0]; rq_gap_q <= d[12:8]; ogstr_q <= d[16 +: WW]; end
+        5'd10: begin pad_q <= d[7:0]; y_zp_q <= d[15:8]; lo_q <= d[23:16]; hi_q <= d[31:24]; end
+        5'd11: begin wmk_q <= d[XW-1:0]; wm1_q <= d[16 +: RowAw]; end
         default: ;
       endcase
     end
   end
-  // (fidx = 16, the cycle after the last word, reads word 0 again: not used)
-  wire [31:0] dmem_a = {20'd0, layer_q, fidx_q[3:0]};
+  wire [1:0]  dw_lo  = fetching ? fidx_q[1:0] : pidx_q[1:0];
+  wire        dw_hi  = fetching ? fidx_q[3] : 1'b1;
+  wire        dw_mid = fetching ? fidx_q[2] : 1'b1;
+  wire [31:0] dmem_a = {24'd0, layer_q, dw_hi, dw_mid, dw_lo};
   assign dmem_raddr_o = dmem_a[DmAw-1:0];
-  assign dmem_re_o    = (state_q == StFetch);
+  assign dmem_re_o    = fetching || (state_q == StParam);
 
   // ---------------------------------------------------------------- loops
-
+  wire restore = go && p_end;                          // back to the window start
   always @(posedge clk_i) begin
-    case (state_q)
-      StIdle: begin
-        layer_q <= 8'd0;
-      end
-      StFetch: begin
-        // descriptor word k arrives while fidx = k + 1
-        if (fidx_q == 5'd9) wt_base_q <= dmem_rdata_i[WW-1:0];
-      end
-      StSetup3: begin
-        og_q       <= {DW{1'b0}};
-        pidx_q     <= 4'd0;
-        // restart: window before pixel 0, tile 0, position of pixel 0
-        ky_q <= 8'd0;  kx_q <= 8'd0;  cg_q <= {DW{1'b0}};
-        koff_q <= {AW{1'b0}};  koff_row_q <= {AW{1'b0}};
-        b_q <= {RowAw{1'b0}};
-        s_q <= is_conv ? s_init : {SW{1'b0}};
-        x_q <= x_init;
-        dprev_q <= 1'b1;
-        drain_q <= 8'd0;
-        ox_q   <= out_w_q;            ps_ox_q   <= out_w_q;
-        oxs_q  <= {CW{1'b0}} - pl_c;  ps_oxs_q  <= {CW{1'b0}} - pl_c;
-        oys_q  <= {CW{1'b0}} - pt_c;  ps_oys_q  <= {CW{1'b0}} - pt_c;
-        pp_q   <= p_init_q;           ps_pp_q   <= p_init_q;
-        prow_q <= p_init_q;           ps_prow_q <= p_init_q;
-        obase_q <= out_base_q;
-      end
-      StParam: begin
-        pidx_q <= pidx_q + 4'd1;
-        wt_base_q <= wt_base_q + 1'b1;           // after 12 words: the og's first tile
-        if (pidx_q == 4'd11) og_wbase_q <= wt_base_q + 1'b1;
-        drain_q <= 8'd0;
-      end
-      StConv: if (conv_go) begin
-        if (mv) begin
-          ox_q <= nx_ox;  oxs_q <= nx_oxs;  oys_q <= nx_oys;
-          prow_q <= nx_prow;  pp_q <= nx_pp;
+    if (state_q == StIdle) layer_q <= 4'd0;
+    if (state_q == StCnt1) layer_q <= layer_q + 4'd1;
+
+    // og and its output base
+    if (fetching && fword == 5'd2) obase_q <= d[AW-1:0];
+    if (state_q == StDec) og_q <= {AW{1'b0}};
+    if (state_q == StDrain && drained && !last_og) begin
+      og_q    <= og_q + 1'b1;
+      obase_q <= obase_q + 1'b1;
+    end
+
+    // WMEM pointer: w_base, then every parameter word and beat
+    if (fetching && fword == 5'd8) wp_q <= d[WW-1:0];
+    else if (state_q == StDrain) wp_q <= og_wbase_q + ogstr_q;   // the next og's parameters
+    else if (state_q == StParam || go) wp_q <= (restore && t_last) ? og_wbase_q : wp_q + 1'b1;
+    if (state_q == StParam) og_wbase_q <= wp_q + 1'b1;          // after the 8th word: tile 0
+
+    // parameter words and the og's start values
+    if (state_q == StParam) pidx_q <= pidx_q + 3'd1;
+    else pidx_q <= 3'd0;
+    if (state_q == StParam) begin
+      case (pidx_q)
+        3'd1: begin spp_q <= d[AW-1:0]; rem_q <= d[16 +: RW]; end
+        3'd2: begin siy_q <= d[CW-1:0]; six_q <= d[16 +: CW]; ixrow_q <= d[16 +: CW]; end
+        3'd3: begin x_q <= d[XW-1:0]; sox_q <= d[16 +: ExtW]; owm1_q <= d[16 +: ExtW]; end
+        default: ;
+      endcase
+      ky_q <= {ExtW{1'b0}};  kx_q <= {ExtW{1'b0}};  cg_q <= {AW{1'b0}};
+      koff_q <= kbase;  krow_q <= kbase;
+      b_q <= {RowAw{1'b0}};
+      neg_q <= wm1_q;
+      sq_q <= {RowAw{1'b0}} - wm1_q;                    // (1 - W) mod Dim
+      dprev_q <= 1'b1;
+    end
+
+    if (go) begin
+      b_q <= b_q + 1'b1;
+      if (p_end) begin
+        x_q <= x_q + (slide ? wmk_q : {{(XW-RowAw){1'b0}}, wm1_q} + 1'b1);
+        dprev_q <= slide;
+        if (slide) begin
+          rem_q <= rem_q - 1'b1;
+          sq_q  <= sq_q + 1'b1;
+          if (!s_pos) neg_q <= neg_q - 1'b1;
         end
-        // the window start moves on to the pixel after beat 0's
-        if (c_last) begin
-          ps_ox_q <= av_ox;  ps_oxs_q <= av_oxs;  ps_oys_q <= av_oys;
-          ps_prow_q <= av_prow;  ps_pp_q <= av_pp;
-        end
-        b_q <= b_q + 1'b1;
-        if (p_end) begin
-          if (slide) s_q <= s_inc;
-          x_q <= x_q + x_step;
-          dprev_q <= slide;
-          // next tile, back to tile 0 after the last
-          if (t_last) begin
-            wt_base_q <= og_wbase_q;
-            ky_q <= 8'd0;  kx_q <= 8'd0;  cg_q <= {DW{1'b0}};
-            koff_q <= {AW{1'b0}};  koff_row_q <= {AW{1'b0}};
-          end else begin
-            wt_base_q <= wt_base_q + DimW;
-            if (cg_last) begin
-              cg_q <= {DW{1'b0}};
-              if (kx_end) begin
-                kx_q <= 8'd0;
-                ky_q <= ky_inc;
-                koff_row_q <= koff_row_q + wcg_q;
-                koff_q <= koff_row_q + wcg_q;
-              end else begin
-                kx_q <= kx_inc;
-                koff_q <= koff_q + 1'b1;
-              end
-            end else begin
-              cg_q <= cg_inc;
-              koff_q <= koff_q + 1'b1;
-            end
-          end
-          // the walk restarts at the window start (moved on at beat 0 if it slid)
-          ox_q <= ps_ox_q;  oxs_q <= ps_oxs_q;  oys_q <= ps_oys_q;
-          prow_q <= ps_prow_q;  pp_q <= ps_pp_q;
-        end
-      end
-      StOgDrain: begin
-        drain_q <= drain_q + 8'd1;
-        if (!last_og && drain_q == OgDrain8) begin
-          // next output group: back to the first pixel
-          og_q       <= og_inc;
-          wt_base_q  <= og_wbase_q + og_wstr;      // the next og's parameters
-          pidx_q     <= 4'd0;
-          // restart: window before pixel 0, tile 0, position of pixel 0
-          ky_q <= 8'd0;  kx_q <= 8'd0;  cg_q <= {DW{1'b0}};
-          koff_q <= {AW{1'b0}};  koff_row_q <= {AW{1'b0}};
-          b_q <= {RowAw{1'b0}};
-          s_q <= is_conv ? s_init : {SW{1'b0}};
-          x_q <= x_init;
-          dprev_q <= 1'b1;
-          drain_q <= 8'd0;
-          ox_q   <= out_w_q;            ps_ox_q   <= out_w_q;
-          oxs_q  <= {CW{1'b0}} - pl_c;  ps_oxs_q  <= {CW{1'b0}} - pl_c;
-          oys_q  <= {CW{1'b0}} - pt_c;  ps_oys_q  <= {CW{1'b0}} - pt_c;
-          pp_q   <= p_init_q;           ps_pp_q   <= p_init_q;
-          prow_q <= p_init_q;           ps_prow_q <= p_init_q;
-          obase_q <= out_base_q + og_inc;
-        end
-      end
-      StPool: if (!p_stall) begin
-        if (!k_last) begin
+        // next tile; back to tile 0 after the last
+        if (cg_end) begin
+          cg_q <= {AW{1'b0}};
           if (kx_end) begin
-            kx_q <= 8'd0;
-            ky_q <= ky_inc;
-            koff_row_q <= koff_row_q + wcg_q;
-            koff_q <= koff_row_q + wcg_q;
+            kx_q <= {ExtW{1'b0}};
+            ky_q <= ky_end ? {ExtW{1'b0}} : ky_q + 1'b1;
+            koff_q <= ky_end ? kbase : krow_q + rowstr_q;
+            krow_q <= ky_end ? kbase : krow_q + rowstr_q;
           end else begin
-            kx_q <= kx_inc;
-            koff_q <= koff_q + cgm1_a + 1'b1;   // + CG
+            kx_q <= kx_q + 1'b1;
+            koff_q <= koff_q + kxstep_q;
           end
         end else begin
-          ky_q <= 8'd0;  kx_q <= 8'd0;
-          // the next window's koff starts at its group g
-          koff_q <= cg_last ? {AW{1'b0}} : cg_a + 1'b1;
-          koff_row_q <= cg_last ? {AW{1'b0}} : cg_a + 1'b1;
-          if (cg_last) begin
-            cg_q <= {DW{1'b0}};
-            s_q <= s_inc;
-            ox_q <= nx_ox;  oxs_q <= nx_oxs;  oys_q <= nx_oys;
-            prow_q <= nx_prow;  pp_q <= nx_pp;
-          end else begin
-            cg_q <= cg_inc;
-          end
+          cg_q <= cg_q + 1'b1;
+          koff_q <= koff_q + 1'b1;
         end
-        drain_q <= 8'd0;
       end
-      StDrain: drain_q <= drain_q + 8'd1;
-      StCnt1: layer_q <= layer_q + 8'd1;
-      default: ;
-    endcase
+    end
+
+    // the walker: the og's start (the window start's position, loaded above), each
+    // real beat the next pixel, each period's end back to the window start
+    if ((state_q == StParam && pidx_q == 3'd7) || restore) begin
+      ox_q <= sox_q;  iy_q <= siy_q;  ix_q <= six_q;  pp_q <= spp_q;
+    end else if (feed) begin
+      ox_q <= nx_ox;  iy_q <= nx_iy;  ix_q <= nx_ix;  pp_q <= nx_pp;
+    end
+    // the window start moves on with pixel s (after beat 0 walked past it)
+    if (go && b_q == {{(RowAw-1){1'b0}}, 1'b1} && slide && s_pos) begin
+      sox_q <= ox_q;  siy_q <= iy_q;  six_q <= ix_q;  spp_q <= pp_q;
+    end
   end
 
-  // The requantizer takes a vector every RqInterval cycles (a max-pool bypass vector:
-  // every Dim cycles); its inputs come a fixed number of cycles after the issue.
-  always @(posedge clk_i) begin
-    if (state_q == StSetup3 || (state_q == StOgDrain && drain_q == OgDrain8)) ofirst_q <= 1'b1;
-    else if (rq_issue) ofirst_q <= 1'b0;
-  end
-
+  // The requantizer takes a vector every max(Steps, Dim) cycles; its inputs come a fixed
+  // number of cycles after the issue.
   always @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni)       gap_q <= 5'd0;
-    else if (rq_issue) gap_q <= (op_q == OpMax) ? ByGap : rq_gap_q;
+    if (!rst_ni)            gap_q <= 5'd0;
+    else if (rq_issue)      gap_q <= rq_gap_q;
     else if (gap_q != 5'd0) gap_q <= gap_q - 5'd1;
   end
 
@@ -502,27 +365,19 @@ module npu_ctrl #(
       cyc_feed_q  <= 32'd0;
     end else begin
       cyc_layer_q <= cyc_layer_q + 32'd1;
-      if (state_q == StConv && feed) cyc_feed_q <= cyc_feed_q + 32'd1;
+      if (feed) cyc_feed_q <= cyc_feed_q + 32'd1;
     end
   end
-  // (No run total here: the link counts the run, npu_link cycles_q, as does the core
-  // bench; it equals sum(layer cycles) + 2 per layer + 19.)
-  wire [31:0] cnt_a = {23'd0, layer_q, state_q == StCnt1};
+  wire [31:0] cnt_a = {27'd0, layer_q, state_q == StCnt1};
   assign cnt_we_o    = (state_q == StCnt0) || (state_q == StCnt1);
   assign cnt_waddr_o = cnt_a[CntAw-1:0];
   assign cnt_wdata_o = (state_q == StCnt0) ? cyc_layer_q : cyc_feed_q;
 
   // ---------------------------------------------------------------- read issue
-  wire [WW-1:0] wmem_a = wt_base_q + b32[WW-1:0];   // b = 0 while loading parameters
-  assign amem_raddr_o = amem_a;
-  assign wmem_raddr_o = wmem_a;
+  assign amem_raddr_o = pp_q + koff_q;
+  assign wmem_raddr_o = wp_q;
 
   // Issue -> data stage (one-cycle RAM latency).
-  reg             f_valid_q, f_pad_q, f_swap_q, f_first_q, f_last_q, f_wload_q, f_param_q;
-  reg [3:0]       f_pidx_q;
-  reg [RowAw-1:0] f_p_q;
-  reg             f_q0_q;
-  reg [RowAw-1:0] f_wrow_q;
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       f_valid_q <= 1'b0;
@@ -531,18 +386,17 @@ module npu_ctrl #(
       f_swap_q  <= 1'b0;
     end else begin
       f_valid_q <= feed;
-      f_wload_q <= wload;
+      f_wload_q <= go;
       f_param_q <= (state_q == StParam);
-      f_swap_q  <= conv_go && (b_q == {RowAw{1'b0}});
+      f_swap_q  <= go && b_zero;
     end
   end
   always @(posedge clk_i) begin
     f_pad_q   <= pad;
-    f_first_q <= is_conv ? c_first : k_first;
-    f_last_q  <= is_conv ? c_last : k_last;
-    f_p_q     <= qpix_lo;           // pixel mod Dim
-    f_q0_q    <= ofirst_q;
-    f_wrow_q  <= b_q[RowAw-1:0];
+    f_first_q <= c_first;
+    f_last_q  <= c_last;
+    f_p_q     <= sq_q + b_q;           // pixel mod Dim
+    f_wrow_q  <= b_q;
     f_pidx_q  <= pidx_q;
   end
   assign f_valid_o = f_valid_q;
@@ -551,36 +405,22 @@ module npu_ctrl #(
   assign f_first_o = f_first_q;
   assign f_last_o  = f_last_q;
   assign f_p_o     = f_p_q;
-  assign f_q0_o    = f_q0_q;
-  assign obase_o   = obase_q;
-  assign ostep_o   = is_conv ? ogm1_a : {AW{1'b0}};
   assign f_wload_o = f_wload_q;
   assign f_wrow_o  = f_wrow_q;
   assign f_param_o = f_param_q;
   assign f_pidx_o  = f_pidx_q;
+  assign obase_o   = obase_q;
+  assign ostep_o   = ogm1_q;
 
-`ifndef SYNTHESIS
-  // Descriptor rules (ARCHITECTURE section 4) the compiler guarantees.
-  localparam [31:0] AccDepth32 = AccDepth;
-  always @(posedge clk_i) begin
-    if (state_q == StParam && pidx_q == 4'd0 &&
-        (cg_m1_q == {DW{1'b1}} || og_m1_q == {DW{1'b1}} || AccDepth32 < Dim32)) begin
-      $display("npu_ctrl: layer %0d: bad CONV descriptor (AccDepth %0d, CG %0d, OG %0d)",
-               layer_q, AccDepth, cg_m1_q + 1'b1, og_m1_q + 1'b1);
-      $stop;
-    end
-  end
-`endif
+  assign busy_o        = (state_q != StIdle);
+  assign done_o        = (state_q == StDone);
+  assign max_o         = (op_q == OpMax);
+  assign pad_o         = pad_q;
+  assign y_zp_o        = y_zp_q;
+  assign lo_o          = lo_q;
+  assign hi_o          = hi_q;
+  assign rq_steps_m1_o = steps_m1_q;
 
-  assign busy_o     = (state_q != StIdle);
-  assign done_o     = (state_q == StFinish);
-  assign mode_o     = op_q[1:0];
-  assign x_zp_o     = x_zp_q;
-  assign y_zp_o     = y_zp_q;
-  assign lo_o       = lo_q;
-  assign hi_o       = hi_q;
-  assign rq_steps_m1_o = rq_steps_m1_q;
-
-  // Address bits above the memory sizes (the compiler keeps addresses in range).
-  wire unused_ctrl = ^{op_q[3:2], dmem_a[31:DmAw], cnt_a[31:CntAw], b32[31:WW]};
+  wire unused_ctrl = ^{cnt_a[31:CntAw], dmem_a[31:DmAw]};
 endmodule
+`default_nettype wire

@@ -43,12 +43,15 @@ module npu_ram #(
   assign rdata_o = rdata_q;
 
 `ifndef SYNTHESIS
-  // Interface rule: the owner range-checks addresses (no wrap-around writes).
+  // A write past Depth (only a malformed descriptor program makes one: docs/ARCHITECTURE.md
+  // section 4) is dropped, here as in the block RAMs; reported once.
   wire [31:0] waddr32 = {{(32-AddrWidth){1'b0}}, waddr_i};
+  reg         reported;
+  initial reported = 1'b0;
   always @(posedge clk_i) begin
-    if (we_i && (waddr32 >= Depth)) begin
-      $display("npu_ram: write address %0d past Depth %0d", waddr_i, Depth);
-      $stop;
+    if (we_i && (waddr32 >= Depth) && !reported) begin
+      $display("npu_ram: write address %0d past Depth %0d dropped", waddr_i, Depth);
+      reported <= 1'b1;
     end
   end
 `endif

@@ -130,6 +130,7 @@ module npu_top #(
     .bus_ack_o  (bus_ack),
     .bus_rdata_o(bus_rdata),
     .start_i    (start),
+    .abort_i    (1'b0),
     .busy_o     (busy),
     .done_o     (done)
   );

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what nnfpga needs on a fresh Debian machine, and nothing that is already there:
-# the open FPGA tools and Verilator (apt-get), the Fashion-MNIST data set (apt-get) and
+# the open FPGA tools and Verilator (apt-get; icetime's chip database, which the build's
+# timing sign-off reads, is its own package), the Fashion-MNIST data set (apt-get) and
 # the node packages (npm ci). Called by `make deps`, which `make test` and `make demo` run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,10 +11,12 @@ command -v verilator >/dev/null || need+=(verilator)
 command -v yosys >/dev/null || need+=(yosys)
 command -v nextpnr-ice40 >/dev/null || need+=(nextpnr-ice40)
 command -v icepack >/dev/null || need+=(fpga-icestorm)
+[ -e /usr/share/fpga-icestorm/chipdb/chipdb-5k.txt ] || need+=(fpga-icestorm-chipdb)
 command -v openFPGALoader >/dev/null || need+=(openfpgaloader)
 [ -e /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ] || need+=(dataset-fashion-mnist)
 command -v g++ >/dev/null || need+=(g++)
 command -v make >/dev/null || need+=(make)
+command -v chromium >/dev/null || need+=(chromium) # the report's browser test (playwright-core drives it)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

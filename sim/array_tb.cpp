@@ -1,7 +1,7 @@
 // Self-checking bench of npu_array alone: random weight tiles of random lengths
 // (including single-activation tiles, the dense case) streamed back to back with the
 // double-buffering rule of the npu_array header (row r of tile k loaded in cycle
-// t_k - 1 + r, tiles >= Cols cycles apart), every output compared with a software
+// t_k + r, tiles >= Cols cycles apart), every output compared with a software
 // matrix product. Usage: array_tb [seed] [tiles]. Prints "PASS <n> vectors" or the
 // first mismatch, exit 0 / 1.
 #include <cstdio>
@@ -75,8 +75,8 @@ int main(int argc, char** argv) {
       b.index = static_cast<int>(i);
     }
     for (int r = 0; r < ROWS; r++) {
-      wl_tile[tl.start - 1 + r] = k;
-      wl_row[tl.start - 1 + r] = r;
+      wl_tile[tl.start + r] = k;
+      wl_row[tl.start + r] = r;
     }
   }
 

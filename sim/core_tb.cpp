@@ -1,16 +1,24 @@
 // Verilator bench of npu_core: drives the host port (docs/ARCHITECTURE.md section 5)
 // from a binary command file and writes what it reads back to a binary result file.
 //
-//   core_tb CMDS OUT [+timeout=CYCLES] [+trace=FILE.fst]
+//   core_tb CMDS OUT [+timeout=CYCLES] [+trace=FILE.fst|FILE.vcd]
+//                    [+trace_from=C +trace_cycles=N] [+trace_scopes=SCOPE:LEVELS,...]
 //
 // CMDS is a sequence of little-endian u32 records:
 //   1 space addr count word*count    WRITE through the bus, one request per word
 //   2                                RUN: pulse start_i, wait for done_o -> OUT gets cycles
 //   3 space addr count               READ through the bus -> OUT gets count words
-// A RUN that does not finish within the timeout (default 200,000,000 cycles per run)
-// prints a message and exits with status 3. On success a summary line goes to stderr:
+//   4 n                              RUN, and abort_i after n cycles unless done_o came
+//                                    first -> OUT gets {cycles to done_o or n, cycles
+//                                    from abort_i to busy_o low (0 if it ended itself)}
+// A RUN that does not finish within the timeout (default 200,000,000 cycles per run), or
+// an abort that does not bring busy_o low within 1,000 cycles, prints a message and
+// exits with status 3. On success a summary line goes to stderr:
 // "core_tb: <cycles> cycles in <s> s (<rate> cycles/s)". Tracing needs a build with
-// trace enabled (host/sim/verilator.ts) and +trace=FILE.
+// trace enabled (host/sim/verilator.ts: FST, or VCD when built with NNFPGA_TRACE_VCD)
+// and +trace=FILE. A window (+trace_from, +trace_cycles: clock cycles counted from the
+// first RUN's start pulse) dumps only those cycles; +trace_scopes limits the dump to
+// scopes ($dumpvars-style: TOP.npu_core.u_array:99 is the array and everything below).
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -21,8 +29,12 @@
 #include <vector>
 #include "Vnpu_core.h"
 #include "verilated.h"
-#ifdef NNFPGA_TRACE
+#if defined(NNFPGA_TRACE_VCD)
+#include "verilated_vcd_c.h"
+using TraceFile = VerilatedVcdC;
+#elif defined(NNFPGA_TRACE)
 #include "verilated_fst_c.h"
+using TraceFile = VerilatedFstC;
 #endif
 
 namespace {
@@ -31,21 +43,33 @@ struct Bench {
   std::unique_ptr<VerilatedContext> ctx;
   std::unique_ptr<Vnpu_core> top;
 #ifdef NNFPGA_TRACE
-  std::unique_ptr<VerilatedFstC> tfp;
+  std::unique_ptr<TraceFile> tfp;
 #endif
   uint64_t cycles = 0;
+  // trace window, in cycles from the first RUN's start pulse (windowed: nothing before it)
+  bool windowed = false;
+  uint64_t runStart = UINT64_MAX;
+  uint64_t traceFrom = 0, traceCycles = 0;
+
+  bool dumping() const {
+    if (!windowed) return true;
+    if (runStart == UINT64_MAX || cycles < runStart) return false;
+    const uint64_t c = cycles - runStart;
+    return c >= traceFrom && c < traceFrom + traceCycles;
+  }
 
   void tick() {
     top->clk_i = 0;
     top->eval();
 #ifdef NNFPGA_TRACE
-    if (tfp) tfp->dump(ctx->time());
+    const bool d = tfp && dumping();
+    if (d) tfp->dump(ctx->time());
 #endif
     ctx->timeInc(1);
     top->clk_i = 1;
     top->eval();
 #ifdef NNFPGA_TRACE
-    if (tfp) tfp->dump(ctx->time());
+    if (d) tfp->dump(ctx->time());
 #endif
     ctx->timeInc(1);
     cycles++;
@@ -94,24 +118,46 @@ int main(int argc, char** argv) {
   b.ctx->commandArgs(argc, argv);
   b.top = std::make_unique<Vnpu_core>(b.ctx.get());
   if (argc < 3) {
-    std::fprintf(stderr, "usage: core_tb CMDS OUT [+timeout=CYCLES] [+trace=FILE.fst]\n");
+    std::fprintf(stderr, "usage: core_tb CMDS OUT [+timeout=CYCLES] [+trace=FILE] [+trace_from=C +trace_cycles=N]\n");
     return 2;
   }
   uint64_t timeout = 200000000ULL;
   if (const char* t = b.ctx->commandArgsPlusMatch("timeout=")) {
     if (*t) timeout = std::strtoull(t + std::strlen("+timeout="), nullptr, 10);
   }
-  if (const char* t = b.ctx->commandArgsPlusMatch("trace=")) {
-    if (*t) {
+  // (commandArgsPlusMatch returns a buffer that its next call overwrites: copy)
+  const std::string traceArg = b.ctx->commandArgsPlusMatch("trace=");
+  if (!traceArg.empty()) {
 #ifdef NNFPGA_TRACE
-      b.ctx->traceEverOn(true);
-      b.tfp = std::make_unique<VerilatedFstC>();
-      b.top->trace(b.tfp.get(), 99);
-      b.tfp->open(t + std::strlen("+trace="));
-#else
-      std::fprintf(stderr, "core_tb: +trace given but this build has no tracing (NNFPGA_TRACE=1)\n");
-#endif
+    b.ctx->traceEverOn(true);
+    b.tfp = std::make_unique<TraceFile>();
+    b.top->trace(b.tfp.get(), 99);
+    const std::string w = b.ctx->commandArgsPlusMatch("trace_cycles=");
+    if (!w.empty()) {
+      b.windowed = true;
+      b.traceCycles = std::strtoull(w.c_str() + std::strlen("+trace_cycles="), nullptr, 10);
+      const std::string f = b.ctx->commandArgsPlusMatch("trace_from=");
+      if (!f.empty()) b.traceFrom = std::strtoull(f.c_str() + std::strlen("+trace_from="), nullptr, 10);
     }
+    const std::string sc = b.ctx->commandArgsPlusMatch("trace_scopes=");
+    if (!sc.empty()) {
+      // SCOPE:LEVELS,SCOPE:LEVELS,...
+      const std::string list = sc.substr(std::strlen("+trace_scopes="));
+      size_t at = 0;
+      while (at < list.size()) {
+        size_t end = list.find(',', at);
+        if (end == std::string::npos) end = list.size();
+        const std::string item = list.substr(at, end - at);
+        const size_t colon = item.rfind(':');
+        if (colon != std::string::npos)
+          b.tfp->dumpvars(std::atoi(item.c_str() + colon + 1), item.substr(0, colon));
+        at = end + 1;
+      }
+    }
+    b.tfp->open(traceArg.c_str() + std::strlen("+trace="));
+#else
+    std::fprintf(stderr, "core_tb: +trace given but this build has no tracing (NNFPGA_TRACE=1)\n");
+#endif
   }
   std::vector<uint32_t> cmds;
   if (!readFile(argv[1], cmds)) {
@@ -122,6 +168,7 @@ int main(int argc, char** argv) {
 
   // A real falling edge on rst_ni (the asynchronous resets react to the edge).
   b.top->start_i = 0;
+  b.top->abort_i = 0;
   b.top->bus_req_i = 0;
   b.top->rst_ni = 1;
   b.top->clk_i = 0;
@@ -145,6 +192,7 @@ int main(int argc, char** argv) {
         else out.push_back(b.bus(false, space, addr + k, 0));
       }
     } else if (op == 2) {
+      if (b.runStart == UINT64_MAX) b.runStart = b.cycles;
       b.top->start_i = 1;
       b.tick();
       b.top->start_i = 0;
@@ -164,6 +212,51 @@ int main(int argc, char** argv) {
       b.tick();
       runCycles += n;
       out.push_back(static_cast<uint32_t>(n));
+    } else if (op == 4) {
+      if (i + 1 > cmds.size()) break;
+      const uint64_t limit = cmds[i++];
+      b.top->start_i = 1;
+      b.tick();
+      b.top->start_i = 0;
+      uint64_t n = 1;
+      bool done = false;
+      while (n < limit) {
+        b.top->clk_i = 0;
+        b.top->eval();
+        if (b.top->done_o) {
+          done = true;
+          break;
+        }
+        b.tick();
+        n++;
+      }
+      uint32_t toIdle = 0;
+      if (done) {
+        b.tick();
+      } else {
+        b.top->abort_i = 1;
+        b.tick();
+        b.top->abort_i = 0;
+        toIdle = 1;
+        while (true) {
+          b.top->clk_i = 0;
+          b.top->eval();
+          if (!b.top->busy_o) break;
+          if (b.top->done_o) {
+            std::fprintf(stderr, "core_tb: done_o after abort_i\n");
+            return 3;
+          }
+          if (toIdle >= 1000) {
+            std::fprintf(stderr, "core_tb: busy_o still high 1000 cycles after abort_i\n");
+            return 3;
+          }
+          b.tick();
+          toIdle++;
+        }
+      }
+      runCycles += n + toIdle;
+      out.push_back(static_cast<uint32_t>(n));
+      out.push_back(toIdle);
     } else {
       std::fprintf(stderr, "core_tb: bad command %u at word %zu\n", op, i - 1);
       return 2;

@@ -1,9 +1,10 @@
 // Bench of npu_requant (Lanes = 4): streams vectors from a file and writes the int8
-// results. Every vector has its own Steps/M0/s/zp/lo/hi, which npu_requant reads until
+// results. Every vector has its own Steps/m/s/zp/lo/hi, which npu_requant reads until
 // its output leaves (at most 16 + 4 + 5 cycles after the load), so vectors go one every
 // 27 cycles (max(Steps, Lanes) is the rate for vectors that share them; npu_core runs at
 // that rate, see the core tests). Input: u32 records per vector {zp | lo << 8 | hi << 16
-// | (Steps - 1) << 24, then per lane acc (i32), m0 (u32), s (u32, the window shift)};
+// | (Steps - 1) << 24, then per lane acc (i32), m (u32: M0 / 2^15), s (u32, the window
+// shift)};
 // output: 4 bytes per vector, in order. Usage: requant_tb IN OUT [INTERVAL]: with an
 // interval (cycles from one load to the next), the vectors go back to back at that rate
 // and must share their Steps/M0/s/zp/lo/hi (the overlap of one vector's window with the
@@ -44,16 +45,14 @@ int main(int argc, char** argv) {
     if (c % interval == 0 && c / interval < n) {
       const uint32_t* v = &in[(c / interval) * per];
       top->in_valid_i = 1;
-      top->in_bypass_i = 0;
-      top->in_tag_i = static_cast<uint32_t>(c / interval);
       top->zp_i = v[0] & 0xff;
       top->lo_i = (v[0] >> 8) & 0xff;
       top->hi_i = (v[0] >> 16) & 0xff;
       top->steps_m1_i = (v[0] >> 24) & 0xf;
       for (int l = 0; l < 4; l++) {
         vbitsSet(top->acc_i, 32 * l, 32, v[1 + 3 * l]);
-        vbitsSet(top->m0_i, 32 * l, 32, v[2 + 3 * l]);
-        vbitsSet(top->s_i, 5 * l, 5, v[3 + 3 * l]);
+        vbitsSet(top->m_i, 16 * l, 16, v[2 + 3 * l]);
+        vbitsSet(top->s_i, 4 * l, 4, v[3 + 3 * l]);
       }
     } else {
       top->in_valid_i = 0;
@@ -61,10 +60,6 @@ int main(int argc, char** argv) {
     top->clk_i = 0;
     top->eval();
     if (top->out_valid_o) {
-      if (top->out_tag_o != out.size() / 4) {
-        std::fprintf(stderr, "requant_tb: out of order (tag %u)\n", top->out_tag_o);
-        return 1;
-      }
       for (int l = 0; l < 4; l++) out.push_back(static_cast<uint8_t>(vbitsGet(top->y_o, 8 * l, 8)));
     }
     top->clk_i = 1;

@@ -23,7 +23,7 @@ import type { DeviceConfig } from '../compiler/types.ts';
 import { NnfpgaError } from '../errors.ts';
 import { runInt } from '../quant/intref.ts';
 import type { QModel } from '../quant/types.ts';
-import { REPO_ROOT } from '../sim/verilator.ts';
+import { buildDir, PACKAGE_ROOT } from '../paths.ts';
 import { openTarget } from '../target.ts';
 import { benchModel, convModel, fixtureModel, type BenchLayer, type CoreBench } from './core.ts';
 
@@ -102,6 +102,8 @@ export interface BoardFigures {
     ebr: string;
     spram: string;
     fmax_mhz: number;
+    /** icetime's figure (null for a build.json from before the icetime sign-off). */
+    icetime_mhz: number | null;
     target_mhz: number;
   } | null;
   build_note: string | null;
@@ -148,7 +150,7 @@ async function measureInference(
   streamed: number,
   board?: BoardSpec,
 ): Promise<InferenceFigures> {
-  const backend = (await openTarget({ sim: true, progress: false, board: board?.name }, model))!;
+  const backend = (await openTarget({ sim: true, board: board?.name }, model))!;
   try {
     const sim = backend.simBoard!;
     const info = backend.device.info;
@@ -191,7 +193,7 @@ async function measureInference(
 }
 
 function readBuild(board: string): BuildResult | null {
-  const file = path.join(REPO_ROOT, 'build', board, 'build.json');
+  const file = path.join(buildDir(board), 'build.json');
   if (!existsSync(file)) return null;
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as BuildResult;
@@ -201,7 +203,7 @@ function readBuild(board: string): BuildResult | null {
 }
 
 export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
-  const fixturesDir = opts.fixturesDir ?? path.resolve(REPO_ROOT, 'examples');
+  const fixturesDir = opts.fixturesDir ?? path.resolve(PACKAGE_ROOT, 'examples');
   const say = opts.progress ?? (() => {});
   const report: BenchReport = { layers: [], models: [], inference: [], boards: [], simulation: [] };
   const addCore = (model: string, config: string, b: CoreBench) => {
@@ -300,6 +302,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
             ebr: `${built.resources.ebr.used}/${built.resources.ebr.available}`,
             spram: `${built.resources.spram.used}/${built.resources.spram.available}`,
             fmax_mhz: built.fmax_mhz,
+            icetime_mhz: built.icetime_mhz ?? null,
             target_mhz: built.target_mhz,
           }
         : null,

@@ -17,7 +17,7 @@ import { readNpy } from '../data/npy.ts';
 import { loadOnnx } from '../onnx/import.ts';
 import { quantizeInput, runInt } from '../quant/intref.ts';
 import { calibrate, quantizeModel } from '../quant/quantize.ts';
-import { encodeMultiplier } from '../quant/requant.ts';
+import { DEVICE_M0_BITS, encodeMultiplier } from '../quant/requant.ts';
 import type { QConv, QModel } from '../quant/types.ts';
 import { runCore } from '../sim/core.ts';
 import { REPO_ROOT } from '../sim/verilator.ts';
@@ -111,6 +111,8 @@ export function convModel(cin: number, cout: number, k: number, h: number, w: nu
   const conv: QConv = {
     kind: 'conv',
     name: `conv${cin}to${cout}_${k}x${k}_${h}x${w}`,
+    inputs: [-1],
+    group: 1,
     input: [cin, h, w],
     output: [cout, h, w],
     inQ: q,
@@ -123,12 +125,13 @@ export function convModel(cin: number, cout: number, k: number, h: number, w: nu
     weights,
     bias: Int32Array.from({ length: cout }, (_, i) => i * 100 - 1000),
     weightScale: new Float64Array(cout).fill(0.01),
-    mult: Array.from({ length: cout }, () => encodeMultiplier(1 / (Math.sqrt(kk) * 110))),
+    mult: Array.from({ length: cout }, () => encodeMultiplier(1 / (Math.sqrt(kk) * 110), DEVICE_M0_BITS)),
   };
   return {
     format: 'nnfpga-qmodel',
-    version: 1,
+    version: 2,
     source: { model: 'synthetic', calibration: 'none', calibrationSamples: 0 },
+    m0Bits: DEVICE_M0_BITS,
     input: conv.input,
     inQ: q,
     layers: [conv],

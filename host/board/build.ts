@@ -1,10 +1,12 @@
-// The open iCE40 flow for one board: yosys synth_ice40 -> nextpnr-ice40 -> icepack,
-// with every output and log in build/BOARD/. The result is SPEC section 2's build JSON:
-// resources used and available (from nextpnr's --report) and Fmax against the target.
+// The open iCE40 flow for one board: yosys synth_ice40 -> nextpnr-ice40 -> icepack, and
+// icetime's timing sign-off of the routed design, with every output and log in
+// build/BOARD/ (host/paths.ts buildDir). The result is SPEC section 2's build JSON:
+// resources used and available (from nextpnr's --report), Fmax from nextpnr and from
+// icetime against the target.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative } from 'node:path';
 import { NnfpgaError } from '../errors.ts';
+import { buildDir, PACKAGE_ROOT } from '../paths.ts';
 import { type BoardSpec, pllOutMhz, topParams } from './boards.ts';
 import { runTool } from './tools.ts';
 
@@ -19,9 +21,15 @@ export interface ResourceUse {
 export interface BuildResult {
   board: string;
   device: string;
-  bitstream: string; // path of the .bin, relative to the repository root
-  fmax_mhz: number; // of the core clock (the slowest clock domain)
+  bitstream: string; // path of the .bin, relative to the package root when inside it
+  fmax_mhz: number; // nextpnr's, of the core clock (the slowest clock domain)
+  /**
+   * icetime's estimate for the routed design (fpga-icestorm-chipdb's timing model,
+   * which covers the SB_MAC16 that nextpnr does not time).
+   */
+  icetime_mhz: number;
   target_mhz: number;
+  /** Both nextpnr's and icetime's figures reach target_mhz. */
   timing_met: boolean;
   resources: {
     logic_cells: ResourceUse;
@@ -35,14 +43,14 @@ export interface BuildResult {
   core: BoardSpec['core'];
   clock_mhz: number;
   peak_macs_per_s: number; // N^2 MACs per cycle at the target clock
-  seconds: { synth: number; pnr: number; pack: number; total: number };
-  logs: { yosys: string; nextpnr: string; report: string };
+  seconds: { synth: number; pnr: number; pack: number; icetime: number; total: number };
+  logs: { yosys: string; nextpnr: string; report: string; icetime: string };
 }
 
 export interface BuildOptions {
   /** Repository root (where rtl/ and constraints/ are). Default: this checkout. */
   root?: string;
-  /** Output folder. Default: ROOT/build/BOARD. */
+  /** Output folder. Default: build/BOARD in a clone, else the user's cache (host/paths.ts). */
   outDir?: string;
   /** One line per stage, for standard error. */
   progress?: (line: string) => void;
@@ -50,7 +58,7 @@ export interface BuildOptions {
   seed?: number;
 }
 
-export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
+export const REPO_ROOT = PACKAGE_ROOT;
 
 /**
  * rtl/ice40/ variants built on the UP5K's SB_MAC16s. (npu_spram.v, the SPRAM helper, is
@@ -88,20 +96,36 @@ export function boardSources(board: BoardSpec, root: string = REPO_ROOT): string
   return files.sort();
 }
 
+/**
+ * synth_ice40's options for every board. Never -dsp: its DSP mapping (ice40_dsp) also
+ * takes the SB_MAC16s that rtl/ice40/npu_array.v instantiates and rewrites them, clearing
+ * their 8x8 mode and input/product registers (yosys 0.23 left 6 of the UP5K's 8 on a
+ * netlist that no longer computes the array); the design has no multiplier for it to
+ * map anyway, the only ones are those hand-placed SB_MAC16 pairs. test/board/build.test.ts
+ * checks the synthesised cells keep their parameters.
+ */
+export const SYNTH_OPTIONS: readonly string[] = [];
+
 /** The yosys script: read, set the board's parameters, synthesise for iCE40. */
 export function yosysScript(board: BoardSpec, sources: string[], root: string, jsonOut: string): string {
   const params = Object.entries(topParams(board))
     .map(([k, v]) => `-set ${k} ${v}`)
     .join(' ');
   const rel = (p: string) => relative(root, p);
+  if (SYNTH_OPTIONS.includes('-dsp'))
+    throw new Error('synth_ice40 -dsp rewrites the SB_MAC16 array (see SYNTH_OPTIONS)');
   return [
     `read_verilog -Irtl ${sources.map(rel).join(' ')}`,
     `chparam ${params} ${board.top}`,
-    // No -dsp: yosys would map every multiplier it sees to SB_MAC16 (16 PEs alone would
-    // need 16 of the UP5K's 8); the iCE40 variants in rtl/ice40/ instantiate them instead.
-    `synth_ice40 -top ${board.top} -json ${rel(jsonOut)}`,
+    `synth_ice40 ${[...SYNTH_OPTIONS, '-top', board.top, '-json', rel(jsonOut)].join(' ')}`,
     '',
   ].join('\n');
+}
+
+/** icetime's figure from its report: "Total path delay: 30.63 ns (32.65 MHz)". */
+export function icetimeMhz(report: string): number | undefined {
+  const m = report.match(/Total path delay:\s*[\d.]+\s*ns\s*\(([\d.]+)\s*MHz\)/);
+  return m ? Number(m[1]) : undefined;
 }
 
 interface NextpnrReport {
@@ -166,8 +190,10 @@ export function criticalPathSummary(log: string): string | undefined {
 /** Runs the whole flow for one board. Throws BuildError when it does not fit or misses timing. */
 export async function buildBoard(board: BoardSpec, opts: BuildOptions = {}): Promise<BuildResult> {
   const root = opts.root ?? REPO_ROOT;
-  const out = opts.outDir ?? join(root, 'build', board.name);
+  const out = opts.outDir ?? buildDir(board.name);
   const progress = opts.progress ?? (() => {});
+  // Paths in messages and in the result: relative to the root when inside it.
+  const shown = (p: string) => (relative(root, p).startsWith('..') ? p : relative(root, p));
   mkdirSync(out, { recursive: true });
   const pll = pllOutMhz(board);
   if (Math.abs(pll - board.targetMhz) > 1e-6) {
@@ -183,6 +209,7 @@ export async function buildBoard(board: BoardSpec, opts: BuildOptions = {}): Pro
     yosysLog: join(out, 'yosys.log'),
     pnrLog: join(out, 'nextpnr.log'),
     report: join(out, 'report.json'),
+    icetimeLog: join(out, 'icetime.log'),
   };
   const sources = boardSources(board, root);
   writeFileSync(files.ys, yosysScript(board, sources, root, files.json));
@@ -204,7 +231,7 @@ export async function buildBoard(board: BoardSpec, opts: BuildOptions = {}): Pro
   if (synth.code !== 0) {
     const log = existsSync(files.yosysLog) ? readFileSync(files.yosysLog, 'utf8') : synth.stderr;
     const err = firstError(log) ?? firstError(synth.stderr) ?? `exit code ${synth.code}`;
-    throw new BuildError(`${board.name}: synthesis failed: ${err} (log: ${relative(root, files.yosysLog)})`);
+    throw new BuildError(`${board.name}: synthesis failed: ${err} (log: ${shown(files.yosysLog)})`);
   }
 
   // 2. Place and route at the target clock; timing is judged here, from the report.
@@ -237,11 +264,9 @@ export async function buildBoard(board: BoardSpec, opts: BuildOptions = {}): Pro
   const pnrLog = existsSync(files.pnrLog) ? readFileSync(files.pnrLog, 'utf8') : pnr.stderr;
   if (pnr.code !== 0) {
     const over = overusedFromLog(pnrLog);
-    if (over.length > 0) throw new BuildError(doesNotFit(board, over, relative(root, files.pnrLog)));
+    if (over.length > 0) throw new BuildError(doesNotFit(board, over, shown(files.pnrLog)));
     const err = firstError(pnrLog) ?? firstError(pnr.stderr) ?? `exit code ${pnr.code}`;
-    throw new BuildError(
-      `${board.name}: place and route failed: ${err} (log: ${relative(root, files.pnrLog)})`,
-    );
+    throw new BuildError(`${board.name}: place and route failed: ${err} (log: ${shown(files.pnrLog)})`);
   }
   const report = JSON.parse(readFileSync(files.report, 'utf8')) as NextpnrReport;
   const clocks = Object.entries(report.fmax ?? {});
@@ -259,14 +284,51 @@ export async function buildBoard(board: BoardSpec, opts: BuildOptions = {}): Pro
     throw new BuildError(`${board.name}: icepack failed: ${pack.stderr.trim().split('\n')[0] ?? pack.code}`);
   }
 
+  // 4. Timing sign-off of the routed design with icetime (its chip database models the
+  // SB_MAC16 paths that nextpnr 0.4 leaves untimed).
+  progress(`${tag} timing sign-off (icetime -d ${board.device} -P ${board.package} -c ${board.targetMhz})`);
+  const icetime = await runTool(
+    'icetime',
+    [
+      '-d',
+      board.device,
+      '-P',
+      board.package,
+      '-p',
+      board.pcf,
+      '-c',
+      String(board.targetMhz),
+      '-t',
+      '-r',
+      relative(root, files.icetimeLog),
+      relative(root, files.asc),
+    ],
+    { cwd: root },
+  );
+  const tIcetime = Date.now();
+  const icetimeLog = existsSync(files.icetimeLog) ? readFileSync(files.icetimeLog, 'utf8') : '';
+  if (/Can't (find|open) chipdb/.test(icetime.stderr + icetime.stdout)) {
+    throw new BuildError(
+      `${board.name}: icetime has no chip database: apt-get install fpga-icestorm-chipdb (make deps installs it)`,
+    );
+  }
+  const icetimeFmax = icetimeMhz(icetimeLog) ?? icetimeMhz(icetime.stdout);
+  if (icetimeFmax === undefined) {
+    const why = (icetime.stderr.trim().split('\n').at(-1) ?? '') || `exit code ${icetime.code}`;
+    throw new BuildError(
+      `${board.name}: icetime gave no timing estimate (${why}; log: ${shown(files.icetimeLog)})`,
+    );
+  }
+
   const a = board.available;
   const result: BuildResult = {
     board: board.name,
     device: `iCE40${board.device.toUpperCase()}-${board.package.toUpperCase()}`,
-    bitstream: relative(root, files.bin),
+    bitstream: shown(files.bin),
     fmax_mhz: Math.round(fmax * 100) / 100,
+    icetime_mhz: icetimeFmax,
     target_mhz: board.targetMhz,
-    timing_met: fmax >= board.targetMhz,
+    timing_met: fmax >= board.targetMhz && icetimeFmax >= board.targetMhz,
     resources: {
       logic_cells: use(report, 'ICESTORM_LC', a.logicCells),
       dsp: use(report, 'ICESTORM_DSP', a.dsp),
@@ -283,19 +345,26 @@ export async function buildBoard(board: BoardSpec, opts: BuildOptions = {}): Pro
       synth: (tSynth - t0) / 1000,
       pnr: (tPnr - tSynth) / 1000,
       pack: (tPack - tPnr) / 1000,
-      total: (tPack - t0) / 1000,
+      icetime: (tIcetime - tPack) / 1000,
+      total: (tIcetime - t0) / 1000,
     },
     logs: {
-      yosys: relative(root, files.yosysLog),
-      nextpnr: relative(root, files.pnrLog),
-      report: relative(root, files.report),
+      yosys: shown(files.yosysLog),
+      nextpnr: shown(files.pnrLog),
+      report: shown(files.report),
+      icetime: shown(files.icetimeLog),
     },
   };
   writeFileSync(join(out, 'build.json'), `${JSON.stringify(result, null, 2)}\n`);
-  if (!result.timing_met) {
+  if (fmax < board.targetMhz) {
     const path = criticalPathSummary(pnrLog);
     throw new BuildError(
-      `${board.name}: timing not met: Fmax ${result.fmax_mhz} MHz < target ${board.targetMhz} MHz${path ? ` (critical path ${path})` : ''} (log: ${relative(root, files.pnrLog)})`,
+      `${board.name}: timing not met: nextpnr Fmax ${result.fmax_mhz} MHz < target ${board.targetMhz} MHz${path ? ` (critical path ${path})` : ''} (log: ${shown(files.pnrLog)})`,
+    );
+  }
+  if (icetimeFmax < board.targetMhz) {
+    throw new BuildError(
+      `${board.name}: timing not met: icetime ${icetimeFmax} MHz < target ${board.targetMhz} MHz (nextpnr ${result.fmax_mhz} MHz; report: ${shown(files.icetimeLog)})`,
     );
   }
   return result;

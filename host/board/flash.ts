@@ -6,6 +6,7 @@ import { isAbsolute, join, relative } from 'node:path';
 import { InputError, ToolError } from '../errors.ts';
 import type { BoardSpec } from './boards.ts';
 import { REPO_ROOT } from './build.ts';
+import { buildDir, IS_CLONE } from '../paths.ts';
 import { runTool } from './tools.ts';
 
 export interface FlashResult {
@@ -16,7 +17,7 @@ export interface FlashResult {
 }
 
 export interface FlashOptions {
-  bitstream?: string; // default: build/BOARD/BOARD.bin
+  bitstream?: string; // default: BOARD/BOARD.bin in the build folder (host/paths.ts buildDir)
   root?: string;
   progress?: (line: string) => void;
 }
@@ -33,13 +34,13 @@ export function loaderFailure(output: string): string {
 
 export async function flashBoard(board: BoardSpec, opts: FlashOptions = {}): Promise<FlashResult> {
   const root = opts.root ?? REPO_ROOT;
-  const file = opts.bitstream ?? join(root, 'build', board.name, `${board.name}.bin`);
+  const file = opts.bitstream ?? join(buildDir(board.name), `${board.name}.bin`);
   const path = isAbsolute(file) ? file : join(process.cwd(), file);
   if (!existsSync(path)) {
     throw new InputError(
       opts.bitstream
         ? `bitstream ${file} not found`
-        : `no bitstream for ${board.name} at ${relative(root, path)}: run make bitstream BOARD=${board.name} first`,
+        : `no bitstream for ${board.name} at ${relative(root, path).startsWith('..') ? path : relative(root, path)}: run ${IS_CLONE ? `make bitstream BOARD=${board.name}` : `nnfpga build --board ${board.name}`} first`,
     );
   }
   const args = [...board.programmer, path];

@@ -1,7 +1,8 @@
 // Runs the external FPGA tools (yosys, nextpnr-ice40, icepack, openFPGALoader) as child
-// processes, capturing their output; a missing tool is a ToolError naming the fix.
+// processes, capturing their output; a missing tool is a MissingToolError (exit code 1,
+// not a device failure) naming the package to install.
 import { spawn } from 'node:child_process';
-import { ToolError } from '../errors.ts';
+import { MissingToolError } from '../errors.ts';
 
 export interface ToolRun {
   code: number;
@@ -13,6 +14,7 @@ const PACKAGES: Record<string, string> = {
   yosys: 'yosys',
   'nextpnr-ice40': 'nextpnr-ice40',
   icepack: 'fpga-icestorm',
+  icetime: 'fpga-icestorm fpga-icestorm-chipdb',
   openFPGALoader: 'openfpgaloader',
 };
 
@@ -26,7 +28,11 @@ export function runTool(cmd: string, args: string[], opts: { cwd?: string } = {}
     child.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') {
         const pkg = PACKAGES[cmd] ?? cmd;
-        reject(new ToolError(`${cmd} not found: run make deps (or apt-get install ${pkg})`));
+        reject(
+          new MissingToolError(
+            `${cmd} not found on PATH: install it (apt-get install ${pkg}; in a clone, make deps installs every tool)`,
+          ),
+        );
       } else reject(err);
     });
     child.on('close', (code) => resolvePromise({ code: code ?? 1, stdout, stderr }));

@@ -1,8 +1,11 @@
 // nnfpga bench [--json]: the performance figures of SPEC section 6 (host/bench/bench.ts).
-import type { Command } from 'commander';
+import { Option } from '@commander-js/extra-typings';
 import Table from 'cli-table3';
 import { runBench, type BenchReport } from '../bench/bench.ts';
-import { emit, log, withCommon, type CommonOptions, type Register } from './common.ts';
+import { plain, type Colors } from './color.ts';
+import { emit, type Register } from './common.ts';
+import { integer } from './parse.ts';
+import { createProgress } from './progress.ts';
 
 const int = (v: number): string => Math.round(v).toLocaleString('en-US');
 const pct = (v: number): string => `${(100 * v).toFixed(1)} %`;
@@ -21,7 +24,7 @@ function table(head: string[], rows: (string | number)[][]): string {
   return t.toString();
 }
 
-export function formatBench(r: BenchReport): string {
+export function formatBench(r: BenchReport, c: Colors = plain): string {
   const out: string[] = [];
   out.push('Per layer (hardware counters; ideal = MACs / PEs; utilization = ideal / cycles)');
   out.push(
@@ -53,7 +56,7 @@ export function formatBench(r: BenchReport): string {
         int(m.ideal_cycles),
         pct(m.utilization),
         `${m.ideal_ratio.toFixed(2)}x`,
-        m.bit_exact ? 'yes' : 'NO',
+        m.bit_exact ? c.green('yes') : c.red('NO'),
       ]),
     ),
   );
@@ -88,7 +91,7 @@ export function formatBench(r: BenchReport): string {
         int(i.single_cycles),
         `${int(i.streaming_cycles)} (${int(i.streaming_bound_cycles)})`,
         i.streamed_per_second_wall.toFixed(1),
-        i.exact ? 'yes' : 'NO',
+        i.exact ? c.green('yes') : c.red('NO'),
       ]),
     ),
   );
@@ -110,7 +113,7 @@ export function formatBench(r: BenchReport): string {
         'DSP',
         'EBR',
         'SPRAM',
-        'Fmax',
+        'Fmax (nextpnr / icetime / target)',
       ],
       r.boards.map((b) => [
         b.board,
@@ -125,7 +128,9 @@ export function formatBench(r: BenchReport): string {
         b.build?.dsp ?? '-',
         b.build?.ebr ?? '-',
         b.build?.spram ?? '-',
-        b.build ? `${b.build.fmax_mhz.toFixed(1)} / ${b.build.target_mhz} MHz` : '-',
+        b.build
+          ? `${b.build.fmax_mhz.toFixed(1)}${b.build.icetime_mhz === null ? '' : ` / ${b.build.icetime_mhz.toFixed(1)}`} / ${b.build.target_mhz} MHz`
+          : '-',
       ]),
     ),
   );
@@ -139,14 +144,18 @@ export function formatBench(r: BenchReport): string {
   return out.join('\n');
 }
 
-export const registerBench: Register = (program: Command) => {
-  withCommon(
-    program
-      .command('bench')
-      .description('performance figures: per-layer utilization, per-inference cycles and bytes, boards')
-      .option('--streamed <N>', 'inputs streamed per model on the simulated board', '16'),
-  ).action(async (opts: CommonOptions & { streamed: string }) => {
-    const report = await runBench({ progress: log, streamed: Math.max(1, Number(opts.streamed) || 16) });
-    emit(opts, report, () => formatBench(report));
-  });
+export const registerBench: Register = (program) => {
+  program
+    .command('bench')
+    .description('performance figures: per-layer utilization, per-inference cycles and bytes, boards')
+    .addOption(
+      new Option('--streamed <N>', 'inputs streamed per model on the simulated board')
+        .argParser(integer(1))
+        .default(16),
+    )
+    .action(async (opts, cmd) => {
+      const progress = createProgress();
+      const report = await runBench({ progress: progress.log, streamed: opts.streamed });
+      emit(cmd.optsWithGlobals(), report, (c) => formatBench(report, c));
+    });
 };

@@ -8,6 +8,7 @@ import { registerFlash } from './flash.ts';
 import { registerSim } from './sim.ts';
 import { registerPorts } from './ports.ts';
 import { registerBench } from './bench.ts';
+import { registerReport } from './report-html.ts';
 
 // Each command module registers itself; the order is the order in --help.
 export const commands: Register[] = [
@@ -20,4 +21,5 @@ export const commands: Register[] = [
   registerSim,
   registerPorts,
   registerBench,
+  registerReport,
 ];

@@ -1,11 +1,10 @@
 // nnfpga ports: the serial ports a board may be on. node-serialport's list() needs
 // udevadm on Linux; without it the /dev/ttyUSB*, /dev/ttyACM* and /dev/serial/by-id
 // entries are scanned instead.
-import type { Command } from 'commander';
 import { autoDetect } from '@serialport/bindings-cpp';
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import path from 'node:path';
-import { emit, withCommon, type CommonOptions, type Register } from './common.ts';
+import { emit, type Register } from './common.ts';
 
 export interface PortInfo {
   path: string;
@@ -71,22 +70,24 @@ export async function listPorts(): Promise<{ source: 'serialport' | 'scan'; port
   }
 }
 
-export const registerPorts: Register = (program: Command) => {
-  withCommon(
-    program.command('ports').description('list serial ports (boards appear as /dev/ttyUSB* or /dev/ttyACM*)'),
-  ).action(async (opts: CommonOptions) => {
-    const { source, ports } = await listPorts();
-    emit(opts, { source, ports }, () => {
-      if (ports.length === 0)
-        return 'no serial ports found (is the board plugged in? the simulated board is `nnfpga sim`)';
-      const rows = ports.map((p) => {
-        const usb = p.vendorId ? ` ${p.vendorId}:${p.productId}` : '';
-        const who = p.manufacturer ? ` ${p.manufacturer}` : '';
-        return `${p.path}${usb}${who}${p.byId ? `  (${p.byId})` : ''}`;
-      });
-      return [...rows, source === 'scan' ? '(udevadm not available: listed from /dev)' : '']
-        .filter(Boolean)
-        .join('\n');
-    });
+export function formatPorts(source: 'serialport' | 'scan', ports: PortInfo[]): string {
+  if (ports.length === 0)
+    return 'no serial ports found (is the board plugged in? the simulated board is `nnfpga sim`)';
+  const rows = ports.map((p) => {
+    const usb = p.vendorId ? ` ${p.vendorId}:${p.productId}` : '';
+    const who = p.manufacturer ? ` ${p.manufacturer}` : '';
+    return `${p.path}${usb}${who}${p.byId ? `  (${p.byId})` : ''}`;
   });
+  if (source === 'scan') rows.push('(udevadm not available: listed from /dev)');
+  return rows.join('\n');
+}
+
+export const registerPorts: Register = (program) => {
+  program
+    .command('ports')
+    .description('list serial ports (boards appear as /dev/ttyUSB* or /dev/ttyACM*)')
+    .action(async (_opts, cmd) => {
+      const { source, ports } = await listPorts();
+      emit(cmd.optsWithGlobals(), { source, ports }, () => formatPorts(source, ports));
+    });
 };

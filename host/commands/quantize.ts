@@ -1,6 +1,5 @@
 // nnfpga quantize MODEL --calib CALIB.npy -o OUT: post-training int8 quantization
 // (host/quant/quantize.ts), written as a versioned quantized model (host/quant/qmodel-io.ts).
-import type { Command } from 'commander';
 import { dirname, relative, resolve } from 'node:path';
 import { InputError } from '../errors.ts';
 import { readSamples } from '../data/npy.ts';
@@ -9,11 +8,16 @@ import { loadModel } from '../model.ts';
 import { saveQModel } from '../quant/qmodel-io.ts';
 import { calibrate, quantizeModel } from '../quant/quantize.ts';
 import type { QModel } from '../quant/types.ts';
-import { emit, log, withCommon, type CommonOptions, type Register } from './common.ts';
+import { formatSqnr, layerSqnr, type SqnrReport } from '../quant/sqnr.ts';
+import { emit, type Register } from './common.ts';
+import { createProgress } from './progress.ts';
 
-interface QuantizeOptions extends CommonOptions {
-  calib: string;
-  output: string;
+/** SQNR per layer (host/quant/sqnr.ts) of a quantized model over its calibration samples. */
+export function quantizeReport(modelPath: string, q: QModel, calibPath: string): SqnrReport {
+  const m = loadModel(modelPath);
+  if (m.kind !== 'onnx') throw new InputError(`${modelPath}: --report needs the ONNX model`);
+  const calib = readSamples(calibPath, m.float.input, 'calibration data');
+  return layerSqnr(q, m.float, calib.data, calib.count);
 }
 
 /** Calibrates `float` on the samples of `calibPath` and quantizes it. */
@@ -35,40 +39,45 @@ export function quantizeFile(modelPath: string, calibPath: string, outPath: stri
   return q;
 }
 
-export const registerQuantize: Register = (program: Command) => {
-  withCommon(
-    program
-      .command('quantize')
-      .description('post-training int8 quantization (per-channel weights, per-tensor min/max activations)')
-      .argument('<MODEL>', 'an .onnx model')
-      .requiredOption('--calib <CALIB.npy>', 'calibration samples, float32 [N, ...input shape]')
-      .requiredOption('-o, --output <OUT>', 'quantized model to write (e.g. build/model.nnq.json)'),
-  ).action((model: string, opts: QuantizeOptions) => {
-    const q = quantizeFile(model, opts.calib, opts.output);
-    log(`quantized ${model} with ${q.source.calibrationSamples} calibration samples -> ${opts.output}`);
-    emit(
-      opts,
-      {
-        output: opts.output,
-        layers: q.layers.map((l) => ({
-          name: l.name,
-          kind: l.kind,
-          input_scale: l.inQ.scale,
-          input_zero_point: l.inQ.zeroPoint,
-          output_scale: l.outQ.scale,
-          output_zero_point: l.outQ.zeroPoint,
-          lo: l.lo,
-          hi: l.hi,
-        })),
-        calibration: { file: opts.calib, samples: q.source.calibrationSamples, method: 'minmax' },
-      },
-      () =>
-        q.layers
-          .map(
-            (l) =>
-              `${l.name.padEnd(24)} ${l.kind.padEnd(8)} out scale ${l.outQ.scale.toPrecision(6)} zp ${l.outQ.zeroPoint} clamp [${l.lo}, ${l.hi}]`,
-          )
-          .join('\n'),
-    );
-  });
+export const registerQuantize: Register = (program) => {
+  program
+    .command('quantize')
+    .description('post-training int8 quantization (per-channel weights, per-tensor min/max activations)')
+    .argument('<MODEL>', 'an .onnx model')
+    .requiredOption('--calib <CALIB.npy>', 'calibration samples, float32 [N, ...input shape]')
+    .requiredOption('-o, --output <OUT>', 'quantized model to write (e.g. build/model.nnq.json)')
+    .option('--report', 'also: SQNR and max error per layer, int8 against float, on the calibration samples')
+    .action((model, opts, cmd) => {
+      const q = quantizeFile(model, opts.calib, opts.output);
+      createProgress().log(
+        `quantized ${model} with ${q.source.calibrationSamples} calibration samples -> ${opts.output}`,
+      );
+      const sqnr = opts.report ? quantizeReport(model, q, opts.calib) : null;
+      emit(
+        cmd.optsWithGlobals(),
+        {
+          output: opts.output,
+          layers: q.layers.map((l) => ({
+            name: l.name,
+            kind: l.kind,
+            input_scale: l.inQ.scale,
+            input_zero_point: l.inQ.zeroPoint,
+            output_scale: l.outQ.scale,
+            output_zero_point: l.outQ.zeroPoint,
+            lo: l.lo,
+            hi: l.hi,
+          })),
+          calibration: { file: opts.calib, samples: q.source.calibrationSamples, method: 'minmax' },
+          ...(sqnr ? { sqnr } : {}),
+        },
+        () =>
+          [
+            ...q.layers.map(
+              (l) =>
+                `${l.name.padEnd(24)} ${l.kind.padEnd(8)} out scale ${l.outQ.scale.toPrecision(6)} zp ${l.outQ.zeroPoint} clamp [${l.lo}, ${l.hi}]`,
+            ),
+            ...(sqnr ? ['', formatSqnr(sqnr)] : []),
+          ].join('\n'),
+      );
+    });
 };

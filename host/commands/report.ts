@@ -1,23 +1,28 @@
 // Lines shared by the run and eval reports: the device-versus-reference verdict, the
 // first diverging layer, and the link counters.
 import type { Divergence, LinkSummary } from '../run.ts';
+import { plain, type Colors } from './color.ts';
 
-export function verdictLines(s: {
-  inputs: number;
-  mismatches: number | null;
-  mismatched_inputs: number | null;
-  first_divergence: Divergence | null;
-  link: LinkSummary | null;
-}): string[] {
+/** The verdict lines, the verdict itself in colour when `c` has colour. */
+export function verdictLines(
+  s: {
+    inputs: number;
+    mismatches: number | null;
+    mismatched_inputs: number | null;
+    first_divergence: Divergence | null;
+    link: LinkSummary | null;
+  },
+  c: Colors = plain,
+): string[] {
   if (s.mismatches === null) return ['device: none (give --sim or --port PATH to run on the accelerator)'];
   const lines: string[] = [];
   if (s.mismatches === 0) {
     lines.push(
-      `device = integer reference, bit for bit, on all ${s.inputs} inputs (0 mismatching output elements)`,
+      `${c.green(c.bold('device = integer reference, bit for bit'))}, on all ${s.inputs} inputs (0 mismatching output elements)`,
     );
   } else {
     lines.push(
-      `device DIFFERS from the integer reference: ${s.mismatches} output elements on ${s.mismatched_inputs} of ${s.inputs} inputs`,
+      `${c.red(c.bold('device DIFFERS from the integer reference'))}: ${s.mismatches} output elements on ${s.mismatched_inputs} of ${s.inputs} inputs`,
     );
     const d = s.first_divergence;
     lines.push(
@@ -28,10 +33,12 @@ export function verdictLines(s: {
     );
   }
   const l = s.link;
-  if (l)
+  if (l) {
+    const retx = `${l.retransmissions} retransmissions`;
     lines.push(
       `link: ${l.frames} frames, ${l.bytes_out} bytes out, ${l.bytes_in} bytes in, ` +
-        `${l.retransmissions} retransmissions (${l.corrupt_replies} corrupt replies, ${l.timeouts} timeouts)`,
+        `${l.retransmissions ? c.yellow(retx) : retx} (${l.corrupt_replies} corrupt replies, ${l.timeouts} timeouts)`,
     );
+  }
   return lines;
 }

@@ -1,31 +1,35 @@
-// nnfpga sim [--trace FILE] [--ber P] [--seed N] [--board NAME]: starts the simulated
+// nnfpga sim [--trace FILE] [--ber P] [--ber-seed N] [--board NAME]: starts the simulated
 // board, prints its pseudo-terminal, serves until interrupted. Other commands reach it
 // with --port PATH. With --board, the simulated design is that board's top (its clock,
-// UART rate and memories) rather than the 8x8 simulation configuration.
-import type { Command } from 'commander';
+// UART rate and memories) rather than the 8x8 simulation configuration. The bit-error
+// rate is --ber P (SPEC) or, spelt as in run and eval, --sim-ber P.
+import { Option } from '@commander-js/extra-typings';
 import { boardNames, lookupBoard, topParams } from '../board/boards.ts';
 import { SIM_CONFIG } from '../compiler/configs.ts';
-import { InputError } from '../errors.ts';
 import { boardClocksPerBit, SIM_BOARD_PARAMS, startBoardSim } from '../sim/board.ts';
-import { emit, log, withCommon, type CommonOptions, type Register } from './common.ts';
+import { emit, type CommonOptions, type Register } from './common.ts';
+import { integer, probability } from './parse.ts';
+import { createProgress } from './progress.ts';
 
-interface SimOptions extends CommonOptions {
+export interface SimOptions extends CommonOptions {
   trace?: string;
-  ber?: string;
-  seed?: string;
+  /** Bit-error rate on both UART lines. */
+  ber?: number;
+  berSeed?: number;
   board?: string;
 }
 
 export async function serveSim(opts: SimOptions): Promise<void> {
-  const ber = opts.ber === undefined ? 0 : Number(opts.ber);
-  if (!Number.isFinite(ber) || ber < 0 || ber > 0.5)
-    throw new InputError(`--ber ${opts.ber}: give a probability in [0, 0.5]`);
-  const seed = opts.seed === undefined ? 1 : Number(opts.seed);
-  if (!Number.isInteger(seed) || seed < 0)
-    throw new InputError(`--seed ${opts.seed}: give a non-negative integer`);
+  const ber = opts.ber ?? 0;
   const spec = opts.board === undefined ? undefined : lookupBoard(opts.board);
-  log('nnfpga sim: building the simulated board (cached after the first time)...');
-  const board = await startBoardSim({ trace: opts.trace, ber, seed, stderr: 'inherit', board: spec });
+  createProgress().log('nnfpga sim: building the simulated board (cached after the first time)...');
+  const board = await startBoardSim({
+    trace: opts.trace,
+    ber,
+    seed: opts.berSeed ?? 1,
+    stderr: 'inherit',
+    board: spec,
+  });
   const p = spec
     ? { ClockHz: topParams(spec).ClockHz, ClksPerBit: boardClocksPerBit(spec), Dim: spec.core.dim }
     : { ClockHz: SIM_BOARD_PARAMS.ClockHz, ClksPerBit: SIM_BOARD_PARAMS.ClksPerBit, Dim: SIM_CONFIG.dim };
@@ -56,19 +60,27 @@ export async function serveSim(opts: SimOptions): Promise<void> {
   await board.stop();
 }
 
-export const registerSim: Register = (program: Command) => {
-  withCommon(
-    program
-      .command('sim')
-      .description(
-        'start the simulated board (Verilator) behind a pseudo-terminal and serve until interrupted',
-      )
-      .option('--trace <FILE>', 'write an FST waveform of the whole session to FILE')
-      .option('--ber <P>', 'flip each bit on both UART lines with probability P')
-      .option('--seed <N>', 'seed of the bit-error generator')
-      .option(
-        '--board <NAME>',
-        `simulate this board's top (${boardNames().join(', ')}) instead of the 8x8 simulation configuration`,
+export const registerSim: Register = (program) => {
+  program
+    .command('sim')
+    .description('start the simulated board (Verilator) behind a pseudo-terminal and serve until interrupted')
+    .option('--trace <FILE>', 'write an FST waveform of the whole session to FILE')
+    .addOption(
+      new Option('--ber <P>', 'flip each bit on both UART lines with probability P (also --sim-ber P)')
+        .argParser(probability)
+        .conflicts('simBer'),
+    )
+    .addOption(new Option('--sim-ber <P>', 'the same as --ber').argParser(probability).hideHelp())
+    .addOption(
+      new Option('--ber-seed <N>', 'seed of the bit-error generator (default 1)').argParser(
+        integer(0, 2 ** 32 - 1),
       ),
-  ).action((opts: SimOptions) => serveSim(opts));
+    )
+    .addOption(
+      new Option(
+        '--board <NAME>',
+        "simulate this board's top instead of the 8x8 simulation configuration",
+      ).choices(boardNames()),
+    )
+    .action((opts, cmd) => serveSim({ ...cmd.optsWithGlobals(), ber: opts.ber ?? opts.simBer }));
 };

@@ -1,217 +1,777 @@
-// The compiler: QModel → DeviceImage (docs/ARCHITECTURE.md sections 1, 3, 4).
+// The compiler: QModel graph → DeviceImage (docs/ARCHITECTURE.md sections 1, 3, 4).
 //
-// - Dense layers become convolutions: dense over an input [C,H,W] is an HxW conv over C
-//   channels giving [Nout,1,1]; its [Nout][C*H*W] weights are exactly OIHW [Nout][C][H][W]
-//   (CHW flattening), so they go through the same tile packing as conv weights. Dense
-//   over a vector [M] is a 1x1 conv over [M,1,1]. When the first layer is dense, the
-//   host-written input is laid out as the vector [M] instead of [C,H,W] (same CHW-flat
-//   data, all N lanes busy even when C < N).
-// - Zero points fold into the bias: bias_folded = bias − x_zp·Σw (int32, wrapping);
-//   padding reads as x_zp, so the fold is exact at the borders too.
-// - WMEM: per conv layer, per og: 12 parameter words (bias_folded[N], M0[N], s[N] as
-//   little-endian int32, s the window shift below), then its tiles for ky, kx, cg (N
-//   words each, word r byte j = W[og·N+j][cg·N+r][ky][kx]); the controller reads it all
-//   with one pointer.
-// - AMEM: every tensor in its own region when that fits ('auto', so every layer's
-//   output stays readable), otherwise ping-pong between two regions.
-// - Average pooling becomes a convolution too: weight 1 from channel c to channel c
-//   (0 elsewhere), bias 0, the pool's multiplier. The bias fold gives −kh·kw·x_zp and
-//   padding reads x_zp, so acc = Σ (x_q − x_zp) over the window exactly as the pool
-//   defines it (count_include_pad). The hardware has no averaging unit (area).
-// - The requantizer runs Steps radix-4 Booth digits of the accumulator (word 9): the
-//   fewest that hold every accumulator the layer can produce, bounded from its weights,
-//   folded bias and the int8 input range (requantSteps); its S words hold the window
-//   shift S - 1 - 2*Steps (at most 31, which already gives the result of any larger one).
-// - Descriptor word 14 (T) is still written (T = ceil(P / ceil(P / AccDepth))) but the
-//   controller no longer uses it (sliding window of N pixels, ARCHITECTURE section 1).
+// Every layer is lowered onto the two descriptor ops the accelerator has, CONV and
+// MAXPOOL (a convolution whose accumulators take the maximum); one layer may take several
+// descriptors ("steps"). The steps run in the QModel's (topological) order, in segments
+// of MaxLayers descriptors (the host runs the segments one after another). Activations
+// are placed in AMEM by liveness: a tensor lives from the step that first writes it to
+// the last that reads it, and two tensors share memory only when their lives do not
+// overlap. program.ts encodes the descriptors (encodeDescriptor, from each step's
+// LayerFields) and checks every program segment (checkProgram).
+//
+// Every tensor is in the usual layout (channel groups innermost). A descriptor reads its
+// input through a view (View below: where tap (ky, kx) of output pixel (oy, ox) is, and
+// the extents of the pad test), so that the lowerings below need no layout of their own.
+// A step is "grouped" when output group og reads input group og only (descriptor word 0
+// bit 4: the controller adds og to the input address and runs a cg loop of one); its
+// weight tiles connect lanes of the same group only.
+//
+// Lowerings (all exact; a copy is a 1x1 identity conv with M = 1 and the same zero point,
+// y = zp + (x - zp)):
+// - conv, group 1: one CONV. Depthwise convs, and group convs whose groups lie inside the
+//   array's channel groups, are one grouped CONV (lowerGroupedConv: the one place that
+//   lowers depthwise); other group convs are CONVs with block-diagonal weights.
+// - dense over [C,H,W]: an HxW conv over C channels giving [Nout,1,1] ([Nout][C*H*W]
+//   weights are OIHW [Nout][C][H][W]); over a vector [M]: a 1x1 conv over [M,1,1]. When
+//   only dense layers read the model input, the host writes it as the vector [M] (same
+//   CHW-flat data, all N lanes busy even when C < N).
+// - max pooling: one grouped MAXPOOL with identity tiles (weight 1 from channel c to
+//   channel c), padding reading -128, bias -128 and M = 1 (M0 = 2^30, S = 30): the
+//   accumulator keeps the window's maximum, the requantizer passes it through.
+// - average pooling with count_include_pad: one grouped CONV with identity tiles, bias 0
+//   (folded to -kh*kw*x_zp) and the pool's multiplier; padding reads x_zp, so acc =
+//   Σ (x_q - x_zp) over the window. Without count_include_pad it is two passes of such
+//   convs (ARCHITECTURE section 2): a 1-D pool along the rows, written transposed
+//   ([C, OW, H]), then one along its rows (the original columns) written back in place
+//   order; each pass in bands of output rows that share an in-bounds count, so one
+//   multiplier 1/count per descriptor. Transposing costs nothing: a view's steps are free.
+// - residual add: CONVs with a 2x1 kernel over a stacked view whose two kernel rows are
+//   the two operands (the kernel-row step is the distance from a to b in AMEM, so the
+//   operands may lie anywhere), every word of them a pixel of one channel group (the add
+//   is elementwise: every channel has the same weights and multiplier), the words laid
+//   out as rows of at most 255 pixels (stackedPieces). Weights w_a (kernel row 0) and
+//   w_b (row 1) on the diagonal of one tile each, bias_folded = -(a_zp*w_a + b_zp*w_b).
+// - concat: the same stacked view over its inputs (copied into one block when there are
+//   more than two or their channel groups differ), weight 1 from input k's channel c to
+//   output channel offset_k + c, each output channel its input's multiplier.
+// - pad: a grouped 1x1 identity conv with the pads (padding reads x_zp, i.e. writes y_zp).
+// Zero points fold into the bias: bias_folded = bias - x_zp*Σw (int32, wrapping); padding
+// reads as x_zp, so the fold is exact at the borders too.
+// WMEM: per descriptor, per og: 8 parameter words (bias_folded[N], then m | s << 16 as
+// little-endian int32, m = M0 / 2^15 and s the window shift below), then its tiles for
+// ky, kx, cg (N words each, word r byte j = W[og*N+j][cg*N+r][ky][kx], the cg loop of one
+// reading lanes og*N + r when grouped); the controller reads it all with one pointer.
+// The requantizer (16-bit M0, ARCHITECTURE section 2) runs Steps radix-4 Booth digits of
+// the accumulator (word 9): the fewest that hold every accumulator the descriptor can
+// produce, bounded from its weights, folded bias and the int8 input range, unless a
+// channel's shift S - 16 leaves fewer bits; then a lane whose accumulator is wider
+// saturates, which is exact when its window shift S - 16 - 2*Steps is at most 5
+// (requantPlan).
 
 import { ModelTooLargeError, UnsupportedOpError } from '../errors.ts';
-import { encodeMultiplier } from '../quant/requant.ts';
-import type { Multiplier, QConv, QLayer, QModel, QPool } from '../quant/types.ts';
-import { shape3, tensorMemWords } from './layout.ts';
-import type { CompiledLayer, DeviceConfig, DeviceImage, TensorPlacement } from './types.ts';
+import { DEVICE_M0_BITS, encodeMultiplier } from '../quant/requant.ts';
+import type { ActQuant, Multiplier, QConv, QLayer, QModel, QPool } from '../quant/types.ts';
+import { MODEL_INPUT } from '../quant/types.ts';
+import { shape3 } from './layout.ts';
+import {
+  DESC_WORDS,
+  EXTENT_MAX,
+  OP_CONV,
+  OP_MAXPOOL,
+  PARAM_WORDS,
+  checkProgram,
+  encodeDescriptor,
+  type LayerFields,
+} from './program.ts';
+import type { CompiledLayer, DeviceConfig, DeviceImage, MemoryNeeds, TensorPlacement } from './types.ts';
 
-export const OP_END = 0;
-export const OP_CONV = 1;
-export const OP_MAXPOOL = 2;
-/** Reserved: average pooling is compiled to OP_CONV. */
-export const OP_AVGPOOL = 3;
-export const DESC_WORDS = 16;
+export { DESC_WORDS, OP_CONV, OP_END, OP_MAXPOOL } from './program.ts';
 
 export interface CompileOptions {
-  /** 'auto' (default): distinct regions if they fit, else ping-pong. */
-  allocation?: 'auto' | 'distinct' | 'pingpong';
+  /** 'liveness' (default): memory reused once a tensor is dead; 'distinct': never reused. */
+  allocation?: 'liveness' | 'distinct';
 }
 
-/** A layer as the hardware runs it. */
-interface HwLayer {
-  op: number;
-  src: QLayer;
-  inShape: [number, number, number];
-  outShape: [number, number, number];
+/** M = 1 (M0 = 2^30, S = 30): a copy, and max pooling's requantization (r = x). */
+const ONE: Multiplier = { m0: 2 ** 30, s: 30 };
+
+/** A tensor in AMEM, in the usual layout. */
+interface DevTensor {
+  shape: [number, number, number];
+  q: ActQuant;
+  words: number; // memory words
+  first: number; // first step writing it (-1: written by the host)
+  last: number; // last step reading it (Infinity: read by the host at the end)
+  base: number; // memory word, once allocated
+}
+
+/**
+ * A tensor as a descriptor reads it (program.ts LayerFields): tap (ky, kx) of output
+ * pixel (oy, ox) at t.base + offset + oy*pyStep + ox*pxStep + (ky - pt)*rowStep +
+ * (kx - pl)*colStep (+ cg, + og when grouped), padding where the pad test's input row or
+ * column falls outside h, w.
+ */
+interface View {
+  t: DevTensor;
+  offset: number; // memory words from t.base
+  h: number; // extents of the pad test
+  w: number;
+  cg: number; // channel groups of the tile loop (1 for a grouped step)
+  rowStep: number; // words per kernel row (W*CG for the usual layout)
+  /** With `rowTo`, the kernel-row step is the distance from t to rowTo (stacked operands). */
+  rowTo?: DevTensor;
+  colStep: number; // words per kernel column (CG for the usual layout)
+  /** Words per output row and per output pixel; default stride * rowStep, stride * colStep. */
+  pyStep?: number;
+  pxStep?: number;
+}
+
+/**
+ * One descriptor. Weights are over channel lanes: o in [0, og*N) the output lane, c the
+ * input lane, in [0, cg*N), or in [og*N, og*N + N) for output group og of a grouped step.
+ */
+interface Step {
+  op: typeof OP_CONV | typeof OP_MAXPOOL;
+  grouped: boolean;
+  layer: number; // QModel layer it belongs to
+  src: View;
+  dst: DevTensor;
+  dstOffset: number;
+  og: number;
+  outH: number;
+  outW: number;
   kernel: [number, number];
   stride: [number, number];
-  pads: [number, number, number, number];
-  /** conv only: OIHW weights over inShape's channels. */
-  weights?: Int8Array;
-  /** conv from an average pool: per-channel bias and multipliers (else the source's). */
-  bias?: ArrayLike<number>;
-  mults?: Multiplier[];
-  macs: number;
+  pads: [number, number]; // top, left (bottom/right follow from the output size)
+  padValue: number; // what padded taps read (int8)
+  xzp: number; // the zero point folded into the bias (bias - xzp * Σw)
+  yzp: number;
+  lo: number;
+  hi: number;
+  /** Lanes with a real output channel; the others get m = 0 (output y_zp). */
+  realOut: number;
+  w: (o: number, c: number, ky: number, kx: number) => number;
+  /** The bias before the zero-point fold, and the multiplier, of output lane o. */
+  bias: (o: number) => number;
+  mult: (o: number) => Multiplier;
 }
 
 const fmt = (n: number) => n.toLocaleString('en-US');
-
-function lower(model: QModel): HwLayer[] {
-  return model.layers.map((l, i): HwLayer => {
-    const out = shape3(l.output);
-    if (l.kind === 'conv') {
-      const inS = shape3(l.input);
-      return {
-        op: OP_CONV,
-        src: l,
-        inShape: inS,
-        outShape: out,
-        kernel: l.kernel,
-        stride: l.stride,
-        pads: l.pads,
-        weights: l.weights,
-        macs: out[0] * out[1] * out[2] * inS[0] * l.kernel[0] * l.kernel[1],
-      };
-    }
-    if (l.kind === 'dense') {
-      const m = l.input.reduce((a, b) => a * b, 1);
-      // First layer on a 3-D input: the host writes it as the vector [M].
-      const inS: [number, number, number] = i === 0 || l.input.length === 1 ? [m, 1, 1] : shape3(l.input);
-      const n = out[0] * out[1] * out[2];
-      return {
-        op: OP_CONV,
-        src: l,
-        inShape: inS,
-        outShape: [n, 1, 1],
-        kernel: [inS[1], inS[2]],
-        stride: [1, 1],
-        pads: [0, 0, 0, 0],
-        weights: l.weights,
-        macs: n * m,
-      };
-    }
-    if (l.kind === 'avgpool') {
-      const p = l as QPool;
-      const inS = shape3(l.input);
-      const [c] = inS;
-      const [kh, kw] = p.kernel;
-      const weights = new Int8Array(c * c * kh * kw);
-      for (let o = 0; o < c; o++) weights.fill(1, (o * c + o) * kh * kw, (o * c + o + 1) * kh * kw);
-      const mult = p.mult ?? encodeMultiplier(1 / (kh * kw));
-      return {
-        op: OP_CONV,
-        src: l,
-        inShape: inS,
-        outShape: out,
-        kernel: p.kernel,
-        stride: p.stride,
-        pads: p.pads,
-        weights,
-        bias: new Int32Array(c),
-        mults: Array.from({ length: c }, () => mult),
-        macs: 0,
-      };
-    }
-    if (l.kind === 'maxpool') {
-      const p = l as QPool;
-      return {
-        op: OP_MAXPOOL,
-        src: l,
-        inShape: shape3(l.input),
-        outShape: out,
-        kernel: p.kernel,
-        stride: p.stride,
-        pads: p.pads,
-        macs: 0,
-      };
-    }
-    throw new UnsupportedOpError(
-      `layer '${(l as QLayer).name}': kind ${(l as QLayer).kind} has no hardware mapping`,
-    );
-  });
-}
 
 function check(cond: boolean, msg: string): void {
   if (!cond) throw new UnsupportedOpError(msg);
 }
 
-/** Multiplier of output channel o of a hardware conv layer. */
-function multOf(hw: HwLayer, o: number): Multiplier {
-  return (hw.mults ?? (hw.src as QConv).mult)[o];
+/** MACs of a QModel layer (host/info.ts): conv K·(C/G)·kh·kw·OH·OW, dense N·M, else 0. */
+function layerMacs(l: QLayer): number {
+  if (l.kind === 'conv') return l.weights.length * l.output[1] * l.output[2];
+  if (l.kind === 'dense') return l.weights.length;
+  return 0;
 }
 
 /**
- * Requantizer steps of a hardware conv layer: the fewest radix-4 digits (2..16) that
- * hold, as signed 2*Steps-bit numbers, every accumulator bias + sum(w * (x - x_zp)) the
- * layer can produce for int8 inputs x (the hardware's int32 sums equal it: the bias fold
- * is exact). The window shift S - 1 - 2*Steps must not be negative: a multiplier that
- * large (M >= 2^(2*Steps - 31)) with accumulators that wide is refused.
+ * A group conv whose every group lies inside one of the array's channel groups (C/group
+ * input and output channels per group, dividing N): output group og then reads input
+ * group og only, so it runs grouped. Depthwise convs (one channel per group) are the
+ * usual case.
  */
-function requantSteps(hw: HwLayer): number {
-  const l = hw.src as QConv;
-  const w = hw.weights!;
-  const oc = hw.outShape[0];
-  const kk = w.length / oc;
-  const xzp = l.inQ.zeroPoint;
-  const bias = hw.bias ?? l.bias;
-  let steps = 2;
-  for (let o = 0; o < oc; o++) {
-    let hi = bias[o];
-    let lo = bias[o];
-    for (let k = 0; k < kk; k++) {
-      const v = w[o * kk + k];
-      // x - x_zp spans [-128 - x_zp, 127 - x_zp]
-      hi += v > 0 ? v * (127 - xzp) : v * (-128 - xzp);
-      lo += v > 0 ? v * (-128 - xzp) : v * (127 - xzp);
-    }
-    let need = 2;
-    while (need < 16 && (hi > 2 ** (2 * need - 1) - 1 || lo < -(2 ** (2 * need - 1)))) need++;
-    steps = Math.max(steps, need);
-  }
-  for (let o = 0; o < oc; o++) {
-    const { m0, s } = multOf(hw, o);
-    check(
-      m0 === 0 || s - 1 >= 2 * steps,
-      `layer '${l.name}': requantizer multiplier too large for its accumulator range ` +
-        `(channel ${o}: S = ${s} < ${2 * steps + 1}, accumulators need ${2 * steps} bits); ` +
-        `use a coarser output scale`,
-    );
-  }
-  return steps;
+function groupAligned(l: QConv, n: number): boolean {
+  const cpg = l.input[0] / l.group;
+  return l.group > 1 && l.output[0] / l.group === cpg && n % cpg === 0;
 }
 
-/** Conv weight tiles + params for one hardware conv layer, in memory-word bytes. */
-function convImage(hw: HwLayer, dim: number, steps: number): Int8Array {
-  const l = hw.src as QConv; // conv or dense: same fields used
-  const [ic] = hw.inShape;
-  const oc = hw.outShape[0];
-  const [kh, kw] = hw.kernel;
-  const cgN = Math.ceil(ic / dim);
-  const ogN = Math.ceil(oc / dim);
-  const ogWords = 12 + kh * kw * cgN * dim; // params, then tiles
-  const bytes = new Int8Array(ogN * ogWords * dim);
-  const w = hw.weights!;
-  // The array's column sums are sized for |w| <= 127 (SPEC section 3: weights in
-  // [-127, 127]); a -128 could overflow them.
-  check(!w.includes(-128), `layer '${l.name}': weight -128 (weights must be in [-127, 127])`);
-  for (let og = 0; og < ogN; og++) {
+/**
+ * Pieces of `count` pixels laid out as rows for a stacked view of `k` kernel rows:
+ * [first pixel, rows, pixels per row], with rows + k - 1 (the pad test's extent) and the
+ * pixels per row at most 255; rows of `rowLen` pixels when that fits, else one piece
+ * when `count` has a divisor that allows it, else full rows of 255 and the rest.
+ */
+function stackedPieces(count: number, k: number, rowLen?: number): [number, number, number][] {
+  const maxRows = EXTENT_MAX + 1 - k;
+  if (rowLen !== undefined && rowLen <= EXTENT_MAX && count / rowLen <= maxRows)
+    return [[0, count / rowLen, rowLen]];
+  for (let c = Math.min(EXTENT_MAX, count); c >= 1 && count / c <= maxRows; c--)
+    if (count % c === 0) return [[0, count / c, c]];
+  const pieces: [number, number, number][] = [];
+  for (let p0 = 0; p0 < count; p0 += maxRows * EXTENT_MAX) {
+    const left = Math.min(count - p0, maxRows * EXTENT_MAX);
+    const rows = Math.floor(left / EXTENT_MAX);
+    if (rows > 0) pieces.push([p0, rows, EXTENT_MAX]);
+    if (left > rows * EXTENT_MAX) pieces.push([p0 + rows * EXTENT_MAX, 1, left - rows * EXTENT_MAX]);
+  }
+  return pieces;
+}
+
+class Lowering {
+  readonly steps: Step[] = [];
+  readonly tensors: DevTensor[] = [];
+  /** Device tensor of each QModel tensor: [0] the input, [k + 1] layer k's output. */
+  readonly qt: DevTensor[] = [];
+  /** Steps of each QModel layer: [first, end). */
+  readonly ranges: [number, number][] = [];
+
+  constructor(
+    private model: QModel,
+    private n: number,
+  ) {}
+
+  private groups(t: DevTensor): number {
+    return Math.ceil(t.shape[0] / this.n);
+  }
+
+  private tensor(shape: [number, number, number], q: ActQuant): DevTensor {
+    const g = Math.ceil(shape[0] / this.n);
+    const t: DevTensor = { shape, q, words: shape[1] * shape[2] * g, first: Infinity, last: -1, base: 0 };
+    this.tensors.push(t);
+    return t;
+  }
+
+  private push(s: Step): void {
+    const i = this.steps.length;
+    this.steps.push(s);
+    s.src.t.last = Math.max(s.src.t.last, i);
+    if (s.src.rowTo) s.src.rowTo.last = Math.max(s.src.rowTo.last, i);
+    s.dst.first = Math.min(s.dst.first, i);
+  }
+
+  /** The usual view of a tensor: the tile loop over its groups, or one loop step when grouped. */
+  private view(t: DevTensor, grouped = false): View {
+    const g = this.groups(t);
+    return {
+      t,
+      offset: 0,
+      h: t.shape[1],
+      w: t.shape[2],
+      cg: grouped ? 1 : g,
+      rowStep: t.shape[2] * g,
+      colStep: g,
+    };
+  }
+
+  /** A copy step: identity on the real channels, M = 1, the same zero point. */
+  private copy(
+    layer: number,
+    src: View,
+    dst: DevTensor,
+    dstOffset: number,
+    og: number,
+    out: [number, number],
+    realOut: number,
+    grouped: boolean,
+    pads: [number, number] = [0, 0],
+  ): void {
+    const zp = src.t.q.zeroPoint;
+    this.push({
+      op: OP_CONV,
+      grouped,
+      layer,
+      src,
+      dst,
+      dstOffset,
+      og,
+      outH: out[0],
+      outW: out[1],
+      kernel: [1, 1],
+      stride: [1, 1],
+      pads,
+      padValue: zp,
+      xzp: zp,
+      yzp: zp,
+      lo: -128,
+      hi: 127,
+      realOut,
+      w: (o, c) => (o === c && o < realOut ? 1 : 0),
+      bias: () => 0,
+      mult: () => ONE,
+    });
+  }
+
+  run(): void {
+    const { model } = this;
+    const L = model.layers.length;
+    const readers: number[][] = Array.from({ length: L + 1 }, () => []);
+    model.layers.forEach((l, i) => l.inputs.forEach((t) => readers[t + 1].push(i)));
+    // The host writes the input as the vector [M] when only dense layers read it.
+    const inShape =
+      readers[0].every((i) => model.layers[i].kind === 'dense') && model.input.length === 3
+        ? ([model.input.reduce((a, b) => a * b, 1), 1, 1] as [number, number, number])
+        : shape3(model.input);
+    const input = this.tensor(inShape, model.inQ);
+    input.first = -1;
+    this.qt.push(input);
+    model.layers.forEach((l, i) => {
+      const start = this.steps.length;
+      const out = this.tensor(shape3(l.output), l.outQ);
+      this.qt.push(out);
+      this.lower(l, i, out);
+      this.ranges.push([start, this.steps.length]);
+    });
+    this.qt[this.qt.length - 1].last = Infinity;
+  }
+
+  private lower(l: QLayer, i: number, out: DevTensor): void {
+    const n = this.n;
+    const ins = l.inputs.map((t) => this.qt[t - MODEL_INPUT]);
+    const zps = {
+      padValue: l.inQ.zeroPoint,
+      xzp: l.inQ.zeroPoint,
+      yzp: l.outQ.zeroPoint,
+      lo: l.lo,
+      hi: l.hi,
+    };
+    const [oc, oh, ow] = out.shape;
+    const pads = (p: number[]): [number, number] => [p[0], p[1]];
+    switch (l.kind) {
+      case 'conv': {
+        if (groupAligned(l, n)) {
+          this.lowerGroupedConv(l, i, ins[0], out);
+          return;
+        }
+        const [c] = shape3(l.input);
+        const [kh, kw] = l.kernel;
+        const cpg = c / l.group;
+        const kpg = oc / l.group;
+        this.push({
+          op: OP_CONV,
+          grouped: false,
+          layer: i,
+          src: this.view(ins[0]),
+          dst: out,
+          dstOffset: 0,
+          og: this.groups(out),
+          outH: oh,
+          outW: ow,
+          kernel: l.kernel,
+          stride: l.stride,
+          pads: pads(l.pads),
+          ...zps,
+          realOut: oc,
+          // block-diagonal when grouped (group 1: one block)
+          w: (o, ci, ky, kx) => {
+            if (o >= oc || ci >= c) return 0;
+            const cc = ci - Math.floor(o / kpg) * cpg;
+            return cc < 0 || cc >= cpg ? 0 : l.weights[((o * cpg + cc) * kh + ky) * kw + kx];
+          },
+          bias: (o) => l.bias[o],
+          mult: (o) => l.mult[o],
+        });
+        return;
+      }
+      case 'dense': {
+        const src = ins[0];
+        const [c, h, w] = src.shape;
+        const m = c * h * w;
+        this.push({
+          op: OP_CONV,
+          grouped: false,
+          layer: i,
+          src: this.view(src),
+          dst: out,
+          dstOffset: 0,
+          og: this.groups(out),
+          outH: 1,
+          outW: 1,
+          kernel: [h, w],
+          stride: [1, 1],
+          pads: [0, 0],
+          ...zps,
+          realOut: oc,
+          w: (o, ci, ky, kx) => (o < oc && ci < c ? l.weights[o * m + (ci * h + ky) * w + kx] : 0),
+          bias: (o) => l.bias[o],
+          mult: (o) => l.mult[o],
+        });
+        return;
+      }
+      case 'maxpool': {
+        this.push({
+          op: OP_MAXPOOL,
+          grouped: true,
+          layer: i,
+          src: this.view(ins[0], true),
+          dst: out,
+          dstOffset: 0,
+          og: this.groups(out),
+          outH: oh,
+          outW: ow,
+          kernel: l.kernel,
+          stride: l.stride,
+          pads: pads(l.pads),
+          padValue: -128,
+          xzp: 0,
+          yzp: 0,
+          lo: l.lo,
+          hi: l.hi,
+          realOut: oc,
+          w: (o, c) => (o === c && o < oc ? 1 : 0),
+          bias: () => -128,
+          mult: () => ONE,
+        });
+        return;
+      }
+      case 'avgpool': {
+        if (l.excludePad) {
+          this.excludePadPool(l, i, ins[0], out);
+          return;
+        }
+        const mult = l.mult ?? encodeMultiplier(1 / (l.kernel[0] * l.kernel[1]), DEVICE_M0_BITS);
+        this.push({
+          op: OP_CONV,
+          grouped: true,
+          layer: i,
+          src: this.view(ins[0], true),
+          dst: out,
+          dstOffset: 0,
+          og: this.groups(out),
+          outH: oh,
+          outW: ow,
+          kernel: l.kernel,
+          stride: l.stride,
+          pads: pads(l.pads),
+          ...zps,
+          realOut: oc,
+          w: (o, c) => (o === c && o < oc ? 1 : 0),
+          bias: () => 0,
+          mult: () => mult,
+        });
+        return;
+      }
+      case 'add': {
+        // Elementwise, with the same weights and multiplier on every channel: the
+        // operands' words are read as one-group pixels (CG = OG = 1 whatever C).
+        const [a, b] = ins;
+        const [wa, wb] = l.weights;
+        const lanes = Math.min(n, oc); // with several groups every lane of a word is a channel
+        for (const [p0, rows, cols] of stackedPieces(a.words, 2)) {
+          this.push({
+            op: OP_CONV,
+            grouped: false,
+            layer: i,
+            src: {
+              t: a,
+              offset: p0,
+              rowTo: b,
+              h: rows + 1,
+              w: cols,
+              cg: 1,
+              rowStep: 0,
+              colStep: 1,
+              pyStep: cols,
+            },
+            dst: out,
+            dstOffset: p0,
+            og: 1,
+            outH: rows,
+            outW: cols,
+            kernel: [2, 1],
+            stride: [1, 1],
+            pads: [0, 0],
+            ...zps,
+            realOut: lanes,
+            w: (o, c, ky) => (o === c && o < lanes ? (ky === 0 ? wa : wb) : 0),
+            // folded: bias - a_zp (w_a + w_b) = -(a_zp w_a + b_zp w_b)
+            bias: () => (l.inQ.zeroPoint - l.inQB.zeroPoint) * wb,
+            mult: () => l.mult,
+          });
+        }
+        return;
+      }
+      case 'concat': {
+        const gMax = Math.max(...ins.map((t) => this.groups(t)));
+        const px = oh * ow;
+        const k = ins.length;
+        // the first input's pixel q at base + q*gMax, input j's at that + j*dist
+        let first: DevTensor;
+        let rowTo: DevTensor | undefined;
+        let dist = 0;
+        if (k === 2 && ins.every((t) => this.groups(t) === gMax)) {
+          [first, rowTo] = ins;
+        } else {
+          // Copies into one block, equally spaced rows of gMax groups, one per input.
+          first = this.tensor([gMax * n, k * oh, ow], ins[0].q);
+          ins.forEach((t, j) =>
+            this.copy(i, this.view(t), first, j * px * gMax, gMax, [oh, ow], t.shape[0], false),
+          );
+          dist = px * gMax;
+        }
+        const offsets: number[] = [];
+        let acc = 0;
+        for (const s of l.inputShapes) {
+          offsets.push(acc);
+          acc += s[0];
+        }
+        const which = (o: number) => {
+          let j = offsets.length - 1;
+          while (offsets[j] > o) j--;
+          return j;
+        };
+        const zp0 = l.inQs[0].zeroPoint;
+        const og = this.groups(out);
+        for (const [p0, rows, cols] of stackedPieces(px, k, ow)) {
+          this.push({
+            op: OP_CONV,
+            grouped: false,
+            layer: i,
+            src: {
+              t: first,
+              offset: p0 * gMax,
+              ...(rowTo ? { rowTo } : {}),
+              h: rows - 1 + k,
+              w: cols,
+              cg: gMax,
+              rowStep: dist,
+              colStep: gMax,
+              pyStep: cols * gMax,
+            },
+            dst: out,
+            dstOffset: p0 * og,
+            og,
+            outH: rows,
+            outW: cols,
+            kernel: [k, 1],
+            stride: [1, 1],
+            pads: [0, 0],
+            ...zps,
+            padValue: zp0,
+            xzp: zp0,
+            realOut: oc,
+            w: (o, ci, ky) => {
+              if (o >= oc) return 0;
+              const j = which(o);
+              return ky === j && ci === o - offsets[j] ? 1 : 0;
+            },
+            // folded: bias - zp_0 = -zp_j for the channels of input j
+            bias: (o) => zp0 - l.inQs[which(o)].zeroPoint,
+            mult: (o) => l.mults[which(o)],
+          });
+        }
+        return;
+      }
+      case 'pad': {
+        this.copy(i, this.view(ins[0], true), out, 0, this.groups(out), [oh, ow], oc, true, pads(l.pads));
+        // the copy's clamp is the layer's (a pad keeps its input quantization)
+        const s = this.steps[this.steps.length - 1];
+        s.lo = l.lo;
+        s.hi = l.hi;
+        return;
+      }
+    }
+  }
+
+  /**
+   * Depthwise convs, and group convs whose groups lie inside the array's channel groups
+   * (groupAligned): one grouped CONV, output group og reading input group og only; its
+   * tiles are block-diagonal (diagonal for depthwise), K = KH*KW per pixel.
+   */
+  private lowerGroupedConv(l: QConv, i: number, src: DevTensor, out: DevTensor): void {
+    const [c] = shape3(l.input);
+    const [oc, oh, ow] = out.shape;
+    const [kh, kw] = l.kernel;
+    const cpg = c / l.group;
+    this.push({
+      op: OP_CONV,
+      grouped: true,
+      layer: i,
+      src: this.view(src, true),
+      dst: out,
+      dstOffset: 0,
+      og: this.groups(out),
+      outH: oh,
+      outW: ow,
+      kernel: l.kernel,
+      stride: l.stride,
+      pads: [l.pads[0], l.pads[1]],
+      padValue: l.inQ.zeroPoint,
+      xzp: l.inQ.zeroPoint,
+      yzp: l.outQ.zeroPoint,
+      lo: l.lo,
+      hi: l.hi,
+      realOut: oc,
+      w: (o, ci, ky, kx) => {
+        if (o >= oc || ci >= c) return 0;
+        const cc = ci - Math.floor(o / cpg) * cpg;
+        return cc < 0 || cc >= cpg ? 0 : l.weights[((o * cpg + cc) * kh + ky) * kw + kx];
+      },
+      bias: (o) => l.bias[o],
+      mult: (o) => l.mult[o],
+    });
+  }
+
+  /**
+   * Average pool without count_include_pad: along the rows into T = [C, OW, H] (written
+   * transposed), then along T's rows into the output; each pass in bands of output rows
+   * with one in-bounds count (one multiplier 1/count per descriptor), grouped.
+   */
+  private excludePadPool(l: QPool, i: number, src: DevTensor, out: DevTensor): void {
+    const [c, h, w] = src.shape;
+    const [, oh, ow] = out.shape;
+    const g = this.groups(src);
+    const [kh, kw] = l.kernel;
+    const [sh, sw] = l.stride;
+    const [pt, pl] = l.pads;
+    const zp = l.inQ.zeroPoint;
+    const t = this.tensor([c, ow, h], l.inQ);
+    // count of in-bounds taps of output position o along an axis of length len
+    const count = (o: number, k: number, s: number, p: number, len: number) =>
+      Math.min(len, o * s - p + k) - Math.max(0, o * s - p);
+    const bands = (
+      outLen: number,
+      k: number,
+      s: number,
+      p: number,
+      len: number,
+    ): [number, number, number][] => {
+      const b: [number, number, number][] = [];
+      for (let o = 0; o < outLen; o++) {
+        const cnt = count(o, k, s, p, len);
+        if (b.length && b[b.length - 1][2] === cnt) b[b.length - 1][1] = o + 1;
+        else b.push([o, o + 1, cnt]);
+      }
+      return b;
+    };
+    const pass = (
+      view: View,
+      dst: DevTensor,
+      dstOffset: number,
+      outHW: [number, number],
+      k: number,
+      s: number,
+      pad: number,
+      cnt: number,
+      clamp: [number, number],
+    ) =>
+      this.push({
+        op: OP_CONV,
+        grouped: true,
+        layer: i,
+        src: view,
+        dst,
+        dstOffset,
+        og: g,
+        outH: outHW[0],
+        outW: outHW[1],
+        kernel: [k, 1],
+        stride: [s, 1],
+        pads: [pad, 0],
+        padValue: zp,
+        xzp: zp,
+        yzp: zp,
+        lo: clamp[0],
+        hi: clamp[1],
+        realOut: c,
+        w: (o, ci) => (o === ci && o < c ? 1 : 0),
+        bias: () => 0,
+        mult: () => encodeMultiplier(1 / cnt, DEVICE_M0_BITS),
+      });
+    // Pass 1: the descriptor's rows are the input's columns (row step g, column step
+    // w*g), its output rows T's rows.
+    for (const [r0, r1, cnt] of bands(ow, kw, sw, pl, w)) {
+      const c0 = r0 * sw - pl; // first input column of the band's first window
+      const skip = Math.max(0, c0);
+      const view: View = { t: src, offset: skip * g, h: w - skip, w: h, cg: 1, rowStep: g, colStep: w * g };
+      pass(view, t, r0 * h * g, [r1 - r0, h], kw, sw, Math.max(0, -c0), cnt, [-128, 127]);
+    }
+    // Pass 2: the descriptor's rows are T's columns (the input's rows: step g), its
+    // columns T's rows (step h*g); its output rows are the output's rows.
+    for (const [r0, r1, cnt] of bands(oh, kh, sh, pt, h)) {
+      const y0 = r0 * sh - pt;
+      const skip = Math.max(0, y0);
+      const view: View = { t, offset: skip * g, h: h - skip, w: ow, cg: 1, rowStep: g, colStep: h * g };
+      pass(view, out, r0 * ow * g, [r1 - r0, ow], kh, sh, Math.max(0, -y0), cnt, [l.lo, l.hi]);
+    }
+  }
+}
+
+/** The input lanes output lane o of a step reads. */
+function inLanes(s: Step, n: number, o: number): [number, number] {
+  if (s.grouped) {
+    const base = Math.floor(o / n) * n;
+    return [base, base + n];
+  }
+  return [0, s.src.cg * n];
+}
+
+/** Σ over the taps of output lane o's weights. */
+function weightSum(s: Step, n: number, o: number): number {
+  const [c0, c1] = inLanes(s, n, o);
+  let sum = 0;
+  for (let c = c0; c < c1; c++)
+    for (let ky = 0; ky < s.kernel[0]; ky++)
+      for (let kx = 0; kx < s.kernel[1]; kx++) sum += s.w(o, c, ky, kx);
+  return sum;
+}
+
+/** The requantizer's setting of a step: Steps, and each channel's window shift. */
+interface RequantPlan {
+  steps: number;
+  shifts: number[];
+}
+
+/**
+ * Requantizer steps of a descriptor (ARCHITECTURE section 2). A channel o needs need_o
+ * radix-4 digits: the fewest (>= 2) that hold, as signed 2*need_o-bit numbers, every
+ * accumulator bias_folded + Σ w*x it can produce for int8 inputs x (padding reads an int8
+ * too; a max pool's accumulators are int8 values: 4). Its window shift s_o = S_o - 16 -
+ * 2*Steps must not be negative, so Steps is at most floor((S_o - 16) / 2) for every
+ * channel with M0 != 0. Steps = the largest need_o within that; a channel whose
+ * accumulators may then be wider than 2*Steps bits saturates, which is its exact result
+ * when s_o <= 5 (|acc * M| >= 512); otherwise the layer is refused.
+ */
+function requantPlan(s: Step, n: number, folded: Int32Array, name: string): RequantPlan {
+  const need: number[] = [];
+  for (let o = 0; o < s.realOut; o++) {
+    if (s.op === OP_MAXPOOL) {
+      need.push(4);
+      continue;
+    }
+    let hi = folded[o];
+    let lo = folded[o];
+    const [c0, c1] = inLanes(s, n, o);
+    for (let c = c0; c < c1; c++)
+      for (let ky = 0; ky < s.kernel[0]; ky++)
+        for (let kx = 0; kx < s.kernel[1]; kx++) {
+          const v = s.w(o, c, ky, kx);
+          hi += v > 0 ? 127 * v : -128 * v;
+          lo += v > 0 ? -128 * v : 127 * v;
+        }
+    let d = 2;
+    while (d < 16 && (hi > 2 ** (2 * d - 1) - 1 || lo < -(2 ** (2 * d - 1)))) d++;
+    need.push(d);
+  }
+  let steps = Math.max(...need);
+  for (let o = 0; o < s.realOut; o++) {
+    const { m0, s: sh } = s.mult(o);
+    if (m0 === 0) continue;
+    check(
+      sh >= 18,
+      `layer '${name}': requantizer multiplier too large (channel ${o}: M0·2^-${sh} >= 2^${30 - sh + 1}; ` +
+        `the device needs S >= 18); use a coarser output scale`,
+    );
+    steps = Math.min(steps, Math.floor((sh - 16) / 2));
+  }
+  const shifts = need.map((d, o) => {
+    const { m0, s: sh } = s.mult(o);
+    if (m0 === 0) return 15;
+    const shift = sh - 16 - 2 * steps;
+    check(
+      d <= steps || shift <= 5,
+      `layer '${name}': requantizer: channel ${o} needs ${2 * d}-bit accumulators but its ` +
+        `multiplier (S = ${sh}) leaves ${2 * steps} bits to the layer; re-quantize with a coarser output scale`,
+    );
+    return Math.min(shift, 15);
+  });
+  return { steps, shifts };
+}
+
+/** Parameter words and weight tiles of one descriptor (ARCHITECTURE section 3). */
+function convImage(s: Step, n: number, plan: RequantPlan, folded: Int32Array, name: string): Int8Array {
+  const [kh, kw] = s.kernel;
+  const cgN = s.src.cg;
+  const ogWords = PARAM_WORDS + kh * kw * cgN * n; // params, then tiles
+  const bytes = new Int8Array(s.og * ogWords * n);
+  for (let og = 0; og < s.og; og++) {
     for (let ky = 0; ky < kh; ky++) {
       for (let kx = 0; kx < kw; kx++) {
         for (let cg = 0; cg < cgN; cg++) {
-          const tile = og * ogWords + 12 + ((ky * kw + kx) * cgN + cg) * dim;
-          for (let r = 0; r < dim; r++) {
-            const c = cg * dim + r;
-            if (c >= ic) continue;
-            for (let j = 0; j < dim; j++) {
-              const o = og * dim + j;
-              if (o >= oc) continue;
-              bytes[(tile + r) * dim + j] = w[((o * ic + c) * kh + ky) * kw + kx];
+          const tile = og * ogWords + PARAM_WORDS + ((ky * kw + kx) * cgN + cg) * n;
+          const c0 = (s.grouped ? og : cg) * n;
+          for (let r = 0; r < n; r++) {
+            for (let j = 0; j < n; j++) {
+              const o = og * n + j;
+              if (o >= s.realOut) continue;
+              const v = s.w(o, c0 + r, ky, kx);
+              // The array's column sums are sized for |w| <= 127 (SPEC section 3).
+              check(v !== -128, `layer '${name}': weight -128 (weights must be in [-127, 127])`);
+              bytes[(tile + r) * n + j] = v;
             }
           }
         }
@@ -219,167 +779,325 @@ function convImage(hw: HwLayer, dim: number, steps: number): Int8Array {
     }
   }
   const params = new DataView(bytes.buffer);
-  const xzp = l.inQ.zeroPoint;
-  const kk = ic * kh * kw;
-  for (let o = 0; o < ogN * dim; o++) {
-    const og = Math.floor(o / dim);
-    const j = o % dim;
-    const base = og * ogWords * dim;
+  for (let o = 0; o < s.og * n; o++) {
+    const base = Math.floor(o / n) * ogWords * n;
+    const j = o % n;
     let bias = 0;
-    let m0 = 0;
-    let s = 0; // window shift (0 for unused lanes: M0 = 0 gives 0 whatever it is)
-    if (o < oc) {
-      let sw = 0;
-      for (let k = 0; k < kk; k++) sw += w[o * kk + k];
-      bias = ((hw.bias ?? l.bias)[o] - xzp * sw) | 0;
-      m0 = multOf(hw, o).m0;
-      s = m0 === 0 ? 0 : Math.min(multOf(hw, o).s - 1 - 2 * steps, 31);
+    let m = 0;
+    let sh = 15; // unused lanes: m = 0 gives the zero point whatever the shift
+    if (o < s.realOut) {
+      bias = folded[o];
+      m = s.mult(o).m0 / 2 ** 15;
+      check(Number.isInteger(m), `layer '${name}': channel ${o}: M0 has more than 16 significant bits`);
+      sh = plan.shifts[o];
     }
     params.setInt32(base + 4 * j, bias, true);
-    params.setUint32(base + 4 * dim + 4 * j, m0, true);
-    params.setUint32(base + 8 * dim + 4 * j, s, true);
+    params.setUint32(base + 4 * n + 4 * j, m | (sh << 16), true);
   }
   return bytes;
 }
 
+/** The descriptor fields of a step, once its tensors and weights are placed. */
+function fieldsOf(s: Step, wBase: number, steps: number): LayerFields {
+  const v = s.src;
+  const rowStep = v.rowTo ? v.rowTo.base - v.t.base : v.rowStep;
+  const [sh, sw] = s.stride;
+  return {
+    op: s.op,
+    grouped: s.grouped,
+    inBase: v.t.base + v.offset,
+    outBase: s.dst.base + s.dstOffset,
+    cg: v.cg,
+    h: v.h,
+    w: v.w,
+    og: s.og,
+    oh: s.outH,
+    ow: s.outW,
+    kh: s.kernel[0],
+    kw: s.kernel[1],
+    sh,
+    sw,
+    pt: s.pads[0],
+    pl: s.pads[1],
+    rowStep,
+    colStep: v.colStep,
+    pxStep: v.pxStep ?? sw * v.colStep,
+    pyStep: v.pyStep ?? sh * rowStep,
+    wBase,
+    steps,
+    padValue: s.padValue,
+    yZp: s.yzp,
+    lo: s.lo,
+    hi: s.hi,
+  };
+}
+
+/** Descriptor field limits (ARCHITECTURE section 4) of one step, named after its layer. */
+function checkFields(s: Step, n: number, name: string): void {
+  const v = s.src;
+  const ext = (what: string, x: number) =>
+    check(
+      x <= EXTENT_MAX,
+      `layer '${name}': ${what} ${x} exceeds ${EXTENT_MAX}, the largest the device runs`,
+    );
+  ext('input height', v.h);
+  ext('input width', v.w);
+  ext('output height', s.outH);
+  ext('output width', s.outW);
+  ext('kernel height', s.kernel[0]);
+  ext('kernel width', s.kernel[1]);
+  ext('padding', Math.max(...s.pads));
+  check(s.stride[0] >= 1 && s.stride[1] >= 1, `layer '${name}': stride out of range`);
+  ext('stride', Math.max(...s.stride));
+  // input coordinates are 10-bit two's complement in the controller
+  const reach = (out: number, st: number, pad: number, k: number) => (out - 1) * st - pad + k;
+  check(
+    reach(s.outH, s.stride[0], s.pads[0], s.kernel[0]) <= 512 &&
+      reach(s.outW, s.stride[1], s.pads[1], s.kernel[1]) <= 512,
+    `layer '${name}': its windows reach past the 512 input rows and columns the controller addresses`,
+  );
+  const k = s.kernel[0] * s.kernel[1] * v.cg;
+  check(
+    k * n < 65536,
+    `layer '${name}': ${fmt(k)} weight tiles per output pixel, the device runs fewer than ${fmt(65536 / n)}`,
+  );
+}
+
+/**
+ * Liveness allocation, greedy by size (as TFLite's arena planner): the largest tensors
+ * first, each at the lowest address free of every placed tensor whose life overlaps its
+ * own. Returns the extent.
+ */
+function allocate(tensors: DevTensor[], distinct: boolean): number {
+  const order = [...tensors].sort((a, b) => b.words - a.words || a.first - b.first);
+  const placed: DevTensor[] = [];
+  let extent = 0;
+  for (const t of order) {
+    const busy = placed
+      .filter((p) => distinct || (p.first <= t.last && t.first <= p.last))
+      .sort((a, b) => a.base - b.base);
+    let base = 0;
+    for (const p of busy) {
+      if (base + t.words <= p.base) break;
+      base = Math.max(base, p.base + p.words);
+    }
+    t.base = base;
+    placed.push(t);
+    extent = Math.max(extent, base + t.words);
+  }
+  return extent;
+}
+
+interface Planned {
+  low: Lowering;
+  /** Per step: its weight image and requantizer steps. */
+  images: { bytes: Int8Array; steps: number }[];
+  amemExtent: number;
+  needs: MemoryNeeds;
+}
+
+function planModel(model: QModel, config: DeviceConfig, options: CompileOptions): Planned {
+  const n = config.dim;
+  if (model.layers.length === 0) throw new UnsupportedOpError('the model has no layers');
+  if ((model.m0Bits ?? 31) !== DEVICE_M0_BITS) {
+    throw new UnsupportedOpError(
+      `the model's multipliers have ${model.m0Bits ?? 31}-bit M0, the device runs ${DEVICE_M0_BITS}-bit ones: re-quantize it with 'nnfpga quantize'`,
+    );
+  }
+  const low = new Lowering(model, n);
+  low.run();
+  const name = (s: Step) => model.layers[s.layer].name;
+  for (const s of low.steps) checkFields(s, n, name(s));
+  const amemExtent = allocate(
+    low.tensors.filter((t) => t.first <= t.last),
+    options.allocation === 'distinct',
+  );
+  const images = low.steps.map((s) => {
+    const folded = new Int32Array(s.realOut);
+    for (let o = 0; o < s.realOut; o++) folded[o] = (s.bias(o) - s.xzp * weightSum(s, n, o)) | 0;
+    const plan = requantPlan(s, n, folded, name(s));
+    return { bytes: convImage(s, n, plan, folded, name(s)), steps: plan.steps };
+  });
+  // AMEM at a step: the extent of the tensors alive then.
+  const live = (i: number) =>
+    Math.max(0, ...low.tensors.filter((t) => t.first <= i && i <= t.last).map((t) => t.base + t.words));
+  const layers = model.layers.map((l, k) => {
+    const [a, b] = low.ranges[k];
+    let amem = 0;
+    let wmem = 0;
+    for (let i = a; i < b; i++) {
+      amem = Math.max(amem, live(i));
+      wmem += images[i].bytes.length;
+    }
+    return { name: l.name, amem: amem * n, wmem, descriptors: b - a };
+  });
+  const wTotal = images.reduce((s, im) => s + im.bytes.length, 0);
+  const perRun = Math.min(config.maxLayers, Math.floor(config.dmemWords / DESC_WORDS));
+  const descs = low.steps.length;
+  const dmem = Math.min(descs + 1, perRun) * DESC_WORDS * 4;
+  return {
+    low,
+    images,
+    amemExtent,
+    needs: { layers, peak: { amem: amemExtent * n, wmem: wTotal, dmem } },
+  };
+}
+
+/**
+ * Per-layer and peak memory needs of a model on a configuration, in bytes, and whether
+ * it fits (for `info --board`): AMEM by liveness, WMEM for the weights, DMEM for the
+ * largest program segment.
+ */
+export function plan(
+  model: QModel,
+  config: DeviceConfig,
+): MemoryNeeds & {
+  fits: boolean;
+  fitReason: string | null;
+  available: { amem: number; wmem: number; dmem: number };
+} {
+  const p = planModel(model, config, {});
+  const available = {
+    amem: config.amemWords * 4,
+    wmem: config.wmemWords * 4,
+    dmem: config.dmemWords * 4,
+  };
+  let fitReason: string | null = null;
+  try {
+    checkCapacity(model, config, p);
+  } catch (err) {
+    if (!(err instanceof ModelTooLargeError)) throw err;
+    fitReason = err.message;
+  }
+  return { ...p.needs, fits: fitReason === null, fitReason, available };
+}
+
+/** One line naming the layer, the memory, what it needs and what the configuration has. */
+function checkCapacity(model: QModel, config: DeviceConfig, p: Planned): void {
+  const n = config.dim;
+  const { low, images } = p;
+  const amemMem = config.amemWords / (n / 4);
+  if (p.amemExtent > amemMem) {
+    // the first step whose live tensors reach past the memory
+    const k = low.ranges.findIndex(([a, b]) => {
+      for (let i = a; i < b; i++) {
+        const over = low.tensors.some((t) => t.first <= i && i <= t.last && t.base + t.words > amemMem);
+        if (over) return true;
+      }
+      return false;
+    });
+    const l = model.layers[Math.max(0, k)];
+    throw new ModelTooLargeError(
+      `layer '${l.name}' (${l.kind}): AMEM needs ${fmt(p.needs.layers[Math.max(0, k)].amem)} bytes for the activations alive while it runs, the configuration has ${fmt(amemMem * n)}`,
+    );
+  }
+  const wmemMem = (config.wmemWords / (n / 4)) * n;
+  let w = 0;
+  for (let i = 0; i < images.length; i++) {
+    w += images[i].bytes.length;
+    if (w > wmemMem) {
+      const l = model.layers[low.steps[i].layer];
+      throw new ModelTooLargeError(
+        `layer '${l.name}' (${l.kind}): WMEM needs ${fmt(p.needs.peak.wmem)} bytes for the weights and parameters (${fmt(w)} up to this layer), the configuration has ${fmt(wmemMem)}`,
+      );
+    }
+  }
+}
+
 /** Compiles a QModel for a device configuration. */
 export function compile(model: QModel, config: DeviceConfig, options: CompileOptions = {}): DeviceImage {
-  const dim = config.dim;
-  const sub = dim / 4;
-  const hw = lower(model);
-  if (hw.length === 0) throw new UnsupportedOpError('the model has no layers');
-  if (hw.length > config.maxLayers || DESC_WORDS * hw.length > config.dmemWords) {
-    const most = Math.min(config.maxLayers, Math.floor(config.dmemWords / DESC_WORDS));
-    throw new ModelTooLargeError(`model has ${hw.length} layers, the device runs at most ${most}`);
-  }
-  for (const h of hw) {
-    const name = h.src.name;
-    check(
-      h.inShape[1] < 65536 && h.inShape[2] < 65536 && h.inShape[0] < 65536 * dim,
-      `layer '${name}': input too large for the descriptor fields`,
-    );
-    check(
-      h.kernel[0] <= 255 && h.kernel[1] <= 255,
-      `layer '${name}': kernel ${h.kernel.join('x')} exceeds 255`,
-    );
-    check(
-      h.stride[0] >= 1 && h.stride[0] <= 255 && h.stride[1] >= 1 && h.stride[1] <= 255,
-      `layer '${name}': stride out of range`,
-    );
-    check(h.pads[0] <= 255 && h.pads[1] <= 255, `layer '${name}': padding exceeds 255`);
-    if (h.op !== OP_CONV || h.src.kind === 'avgpool')
-      check(h.inShape[0] === h.outShape[0], `layer '${name}': pooling must keep the channel count`);
-  }
+  const n = config.dim;
+  const sub = n / 4;
+  const p = planModel(model, config, options);
+  checkCapacity(model, config, p);
+  const { low, images } = p;
 
   // ---- WMEM
-  const wChunks: { layer: number; bytes: Int8Array; wBase: number; steps: number }[] = [];
-  let wWords = 0; // memory words
-  hw.forEach((h, i) => {
-    if (h.op !== OP_CONV) return;
-    const steps = requantSteps(h);
-    const bytes = convImage(h, dim, steps);
-    const words = bytes.length / dim;
-    wChunks.push({ layer: i, bytes, wBase: wWords, steps });
-    wWords += words;
-  });
-  const wmemMem = config.wmemWords / sub;
-  if (wWords > wmemMem) {
-    throw new ModelTooLargeError(
-      `model needs ${fmt(wWords * dim)} WMEM bytes, device has ${fmt(wmemMem * dim)}`,
-    );
+  const wBase: number[] = [];
+  let wWords = 0;
+  for (const im of images) {
+    wBase.push(wWords);
+    wWords += im.bytes.length / n;
   }
-  const wBytes = new Int8Array(wWords * dim);
-  for (const c of wChunks) wBytes.set(c.bytes, c.wBase * dim);
-  const wmem = new Uint32Array(wBytes.buffer);
+  const wBytes = new Int8Array(wWords * n);
+  images.forEach((im, i) => wBytes.set(im.bytes, wBase[i] * n));
 
-  // ---- AMEM: tensor t = 0 (input), t = i+1 (output of layer i)
-  const tShapes: [number, number, number][] = [hw[0].inShape, ...hw.map((h) => h.outShape)];
-  const tWords = tShapes.map((s) => tensorMemWords(s, dim));
-  const amemMem = config.amemWords / sub;
-  const distinctTotal = tWords.reduce((a, b) => a + b, 0);
-  const ping = [0, 1].map((par) => Math.max(0, ...tWords.filter((_, t) => t % 2 === par)));
-  const pingTotal = ping[0] + ping[1];
-  const alloc = options.allocation ?? 'auto';
-  let tBase: number[];
-  let used: number;
-  if (alloc === 'distinct' || (alloc === 'auto' && distinctTotal <= amemMem)) {
-    if (distinctTotal > amemMem) {
-      throw new ModelTooLargeError(
-        `model needs ${fmt(distinctTotal * dim)} AMEM bytes with every tensor kept, device has ${fmt(amemMem * dim)}`,
-      );
-    }
-    tBase = [];
-    let a = 0;
-    for (const w of tWords) {
-      tBase.push(a);
-      a += w;
-    }
-    used = distinctTotal;
-  } else {
-    if (pingTotal > amemMem) {
-      throw new ModelTooLargeError(
-        `model needs ${fmt(pingTotal * dim)} AMEM bytes, device has ${fmt(amemMem * dim)}`,
-      );
-    }
-    tBase = tWords.map((_, t) => (t % 2 === 0 ? 0 : ping[0]));
-    used = pingTotal;
-  }
+  // ---- DMEM: every descriptor, then the program in segments of what one RUN executes
+  const descriptors = new Uint32Array(low.steps.length * DESC_WORDS);
+  low.steps.forEach((s, i) =>
+    descriptors.set(encodeDescriptor(fieldsOf(s, wBase[i], images[i].steps), n), i * DESC_WORDS),
+  );
+  const segments = programRuns({ config, descriptors, ranges: [[0, low.steps.length]] }).map((r) => r.dmem);
+  // Every segment is a well-formed program (ARCHITECTURE section 4). Only configurations
+  // whose AMEM the descriptor's 16-bit fields address are devices; larger ones are the
+  // unbounded memories of an estimate (fit.ts), never run.
+  if (config.amemWords / sub <= 32768) for (const seg of segments) checkProgram(seg, config);
 
-  // ---- DMEM
-  const nDesc = Math.min(hw.length + 1, Math.floor(config.dmemWords / DESC_WORDS));
-  const dmem = new Uint32Array(nDesc * DESC_WORDS); // trailing descriptor: op 0 END
-  const layers: CompiledLayer[] = [];
-  hw.forEach((h, i) => {
-    const d = dmem.subarray(i * DESC_WORDS, (i + 1) * DESC_WORDS);
-    const [ic, ih, iw] = h.inShape;
-    const [oc, oh, ow] = h.outShape;
-    const cgN = Math.ceil(ic / dim);
-    const ogN = Math.ceil(oc / dim);
-    const l = h.src;
-    const u8 = (v: number) => v & 0xff;
-    d[0] = h.op;
-    d[1] = tBase[i];
-    d[2] = tBase[i + 1];
-    d[3] = (ih | (iw << 16)) >>> 0;
-    d[4] = (cgN | (ogN << 16)) >>> 0;
-    d[5] = (oh | (ow << 16)) >>> 0;
-    d[6] = (h.kernel[0] | (h.kernel[1] << 8) | (h.stride[0] << 16) | (h.stride[1] << 24)) >>> 0;
-    d[7] = h.pads[0] | (h.pads[1] << 8);
-    if (h.op === OP_CONV) {
-      const c = wChunks.find((w) => w.layer === i)!;
-      d[8] = c.wBase;
-      // requantizer Steps - 1, and its interval max(Steps, N) minus one (the controller
-      // spaces the vectors it sends by that)
-      d[9] = (c.steps - 1) | ((Math.max(c.steps, dim) - 1) << 8);
-      const npix = oh * ow;
-      const nt = Math.ceil(npix / config.accDepth);
-      d[14] = Math.ceil(npix / nt);
-    }
-    d[10] = (u8(l.inQ.zeroPoint) | (u8(l.outQ.zeroPoint) << 8) | (u8(l.lo) << 16) | (u8(l.hi) << 24)) >>> 0;
-    // Layer constants the controller would otherwise multiply (AMEM arithmetic is modulo
-    // the memory size, so 16-bit residues are enough): W*CG, sw*CG, sh*W*CG, OH*OW,
-    // P(0, 0) = in_base - (pt*W + pl)*CG, K = KH*KW*CG.
-    const lo16 = (v: number) => ((v % 65536) + 65536) % 65536;
-    const hw16 = (a: number, b: number) => (lo16(a) | (lo16(b) << 16)) >>> 0;
-    d[11] = hw16(iw * cgN, h.stride[1] * cgN);
-    d[12] = hw16(h.stride[0] * iw * cgN, oh * ow);
-    d[13] = hw16(tBase[i] - (h.pads[0] * iw + h.pads[1]) * cgN, h.kernel[0] * h.kernel[1] * cgN);
-    const out: TensorPlacement = {
-      addr: tBase[i + 1] * sub,
-      words: tWords[i + 1] * sub,
-      shape: [...l.output],
-    };
-    layers.push({ name: l.name, kind: l.kind, output: out, macs: h.macs });
+  const place = (t: DevTensor, shape: number[]): TensorPlacement => ({
+    addr: t.base * sub,
+    words: t.words * sub,
+    shape,
   });
-
-  const inShape = model.layers[0].kind === 'dense' ? [hw[0].inShape[0]] : [...model.layers[0].input];
+  const layers: CompiledLayer[] = model.layers.map((l, k) => ({
+    name: l.name,
+    kind: l.kind,
+    output: place(low.qt[k + 1], [...l.output]),
+    macs: layerMacs(l),
+    steps: { first: low.ranges[k][0], count: low.ranges[k][1] - low.ranges[k][0] },
+  }));
+  const inT = low.qt[0];
   return {
     config,
-    dmem,
-    wmem,
-    amemWordsUsed: used * sub,
-    input: { addr: tBase[0] * sub, words: tWords[0] * sub, shape: inShape },
+    dmem: segments[0],
+    segments,
+    wmem: new Uint32Array(wBytes.buffer),
+    amemWordsUsed: p.amemExtent * sub,
+    input: place(
+      inT,
+      inT.shape[1] * inT.shape[2] === 1 && model.input.length === 3 ? [inT.shape[0]] : [...model.input],
+    ),
     output: layers[layers.length - 1].output,
     layers,
+    descriptors,
+    stepLayers: low.steps.map((s) => s.layer),
+    needs: p.needs,
   };
+}
+
+/** One RUN: its DMEM image and which descriptors of the program it holds. */
+export interface ProgramRun {
+  dmem: Uint32Array;
+  first: number;
+  count: number;
+}
+
+/**
+ * The descriptors of `ranges` (each [first, end) of the program) cut into RUNs of at
+ * most MaxLayers descriptors, none spanning two ranges; each DMEM image ends with END
+ * unless full. With the layers' step ranges, every layer's output can be read right after
+ * its last RUN (the host's per-layer read-back).
+ */
+export function programRuns(
+  image: Pick<DeviceImage, 'config' | 'descriptors'> & { ranges: [number, number][] },
+): ProgramRun[] {
+  const { config, descriptors } = image;
+  const perRun = Math.min(config.maxLayers, Math.floor(config.dmemWords / DESC_WORDS));
+  const runs: ProgramRun[] = [];
+  for (const [a, b] of image.ranges) {
+    for (let first = a; first < b; first += perRun) {
+      const count = Math.min(perRun, b - first);
+      const dmem = new Uint32Array(Math.min(count + 1, perRun) * DESC_WORDS);
+      dmem.set(descriptors.subarray(first * DESC_WORDS, (first + count) * DESC_WORDS));
+      runs.push({ dmem, first, count });
+    }
+  }
+  return runs;
+}
+
+/** The RUNs of the whole program (the image's segments), or one layer after another. */
+export function imageRuns(image: DeviceImage, perLayer = false): ProgramRun[] {
+  const ranges: [number, number][] = perLayer
+    ? image.layers.map((l) => [l.steps.first, l.steps.first + l.steps.count])
+    : [[0, image.stepLayers.length]];
+  return programRuns({ config: image.config, descriptors: image.descriptors, ranges });
 }

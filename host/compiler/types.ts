@@ -18,19 +18,49 @@ export interface TensorPlacement {
   shape: number[]; // [C, H, W] or [M] as in the QModel
 }
 
+/** A QModel layer as compiled: the descriptors that run it and where its output is. */
 export interface CompiledLayer {
   name: string;
   kind: string;
+  /** Where the layer's output is right after its last descriptor (later ones may reuse it). */
   output: TensorPlacement;
   macs: number; // useful MACs of this layer
+  /** Its descriptors: program steps first .. first + count - 1. */
+  steps: { first: number; count: number };
+}
+
+/** AMEM, WMEM and DMEM needs of a layer, and of the whole model, in bytes (plan()). */
+export interface MemoryNeeds {
+  layers: {
+    name: string;
+    /** Activations alive while the layer runs (its inputs, outputs, temporaries, and
+     * tensors kept for later layers), at the worst of its descriptors. */
+    amem: number;
+    /** Its weights and per-channel parameters. */
+    wmem: number;
+    /** Its descriptors (16 words each; a program runs MaxLayers of them per RUN). */
+    descriptors: number;
+  }[];
+  peak: { amem: number; wmem: number; dmem: number };
 }
 
 export interface DeviceImage {
   config: DeviceConfig;
-  dmem: Uint32Array; // the descriptor program, from DMEM word 0
+  /** The first program segment (all of the program when it has at most MaxLayers steps). */
+  dmem: Uint32Array;
+  /**
+   * The program in segments of at most MaxLayers descriptors, each ended by END unless
+   * full: the host runs them one after another (write the segment to DMEM, RUN).
+   */
+  segments: Uint32Array[];
   wmem: Uint32Array; // from WMEM word 0
   amemWordsUsed: number;
   input: TensorPlacement;
   output: TensorPlacement;
   layers: CompiledLayer[];
+  /** Every descriptor of the program, 16 words each, in order (no END). */
+  descriptors: Uint32Array;
+  /** Per descriptor: the QModel layer it belongs to (index into layers). */
+  stepLayers: number[];
+  needs: MemoryNeeds;
 }

@@ -113,10 +113,14 @@ export function parseNpy(bytes: Uint8Array, where: string): NpyArray {
   return { dtype: kind.dtype, shape, data };
 }
 
-/** Encodes a float32 array as a version 1 .npy file. */
-export function encodeNpyFloat32(data: Float32Array, shape: number[]): Buffer {
+/** Encodes a typed array as a version 1 .npy file of dtype `descr` (e.g. '<f4', '<i8'). */
+export function encodeNpy(
+  data: Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array,
+  descr: string,
+  shape: number[],
+): Buffer {
   const dims = shape.length === 1 ? `${shape[0]},` : shape.join(', ');
-  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${dims}), }`;
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${dims}), }`;
   // Header padded with spaces and ended by \n so that the data starts on a 64-byte boundary.
   const total = Math.ceil((10 + header.length + 1) / 64) * 64;
   header = header.padEnd(total - 10 - 1, ' ') + '\n';
@@ -130,17 +134,59 @@ export function encodeNpyFloat32(data: Float32Array, shape: number[]): Buffer {
   return out;
 }
 
+/** Encodes a float32 array as a version 1 .npy file. */
+export function encodeNpyFloat32(data: Float32Array, shape: number[]): Buffer {
+  return encodeNpy(data, '<f4', shape);
+}
+
 /** A batch of float32 samples for a model whose per-sample shape is `shape`. */
 export interface Samples {
   data: Float32Array;
   count: number;
 }
 
+/** The multi-dimensional index of flat (C-order) index `flat` in an array of `shape`. */
+export function unravelIndex(flat: number, shape: number[]): number[] {
+  const idx = new Array<number>(shape.length).fill(0);
+  for (let d = shape.length - 1, r = flat; d >= 0; d--) {
+    idx[d] = r % shape[d];
+    r = Math.floor(r / shape[d]);
+  }
+  return idx;
+}
+
+/**
+ * Refuses NaN and +-Inf: they would quantize to arbitrary int8 values (calibration) or
+ * saturate silently (inputs). The message names the file, the first such value's flat
+ * index and its index in the array's shape, and how many there are.
+ */
+export function checkFinite(
+  a: { shape: number[]; data: ArrayLike<number> },
+  path: string,
+  what: string,
+): void {
+  const d = a.data;
+  let first = -1;
+  let count = 0;
+  for (let i = 0; i < d.length; i++) {
+    const v = d[i];
+    if (v - v !== 0) {
+      if (first < 0) first = i;
+      count++;
+    }
+  }
+  if (first < 0) return;
+  throw new InputError(
+    `${path}: ${what} hold ${d[first]} at flat index ${first}, index [${unravelIndex(first, a.shape).join(', ')}]` +
+      `${count > 1 ? ` (${count} non-finite values in all)` : ''}; nnfpga needs finite values: clean the data (e.g. np.nan_to_num)`,
+  );
+}
+
 /**
  * Reads X.npy as samples of `shape`: float32 of shape [N, ...shape] or one sample
  * (`shape` itself, or [1, ...shape] collapsed), as SPEC section 2 says.
  */
-export function readSamples(path: string, shape: number[], what: string): Samples {
+export function readSamples(path: string, shape: number[], what = 'samples'): Samples {
   const a = readNpy(path);
   if (a.dtype !== 'float32') {
     throw new InputError(
@@ -157,5 +203,51 @@ export function readSamples(path: string, shape: number[], what: string): Sample
     );
   }
   if (count === 0) throw new InputError(`${path}: ${what} holds no samples`);
+  checkFinite(a, path, what);
   return { data: a.data as Float32Array, count };
+}
+
+const INTEGER_DTYPES: NpyDtype[] = ['int64', 'int32', 'uint8', 'int8'];
+
+/**
+ * Labelled inputs of the user's own for `eval --inputs X.npy --labels Y.npy`: X float32
+ * [N, ...] and finite, Y integers of shape [N]; the first `limit` of them. The label
+ * range is checked against the model's classes later (host/run.ts evalModel).
+ */
+export function readLabelledNpy(
+  inputsPath: string,
+  labelsPath: string,
+  limit?: number,
+): Samples & { labels: ArrayLike<number> } {
+  const x = readNpy(inputsPath);
+  if (x.dtype !== 'float32') {
+    throw new InputError(
+      `${inputsPath}: inputs must be float32 (.npy '<f4'), got ${x.dtype}; convert with x.astype(np.float32)`,
+    );
+  }
+  if (x.shape.length < 2 || x.shape[0] === 0) {
+    throw new InputError(
+      `${inputsPath}: inputs have shape (${x.shape.join(', ')}); eval needs [N, ...input shape] with N >= 1`,
+    );
+  }
+  checkFinite(x, inputsPath, 'inputs');
+  const y = readNpy(labelsPath);
+  if (!INTEGER_DTYPES.includes(y.dtype)) {
+    throw new InputError(
+      `${labelsPath}: labels must be integers (int64, int32, uint8 or int8), got ${y.dtype}; save them with y.astype(np.int64)`,
+    );
+  }
+  const n = x.shape[0];
+  if (y.shape.length !== 1 || y.shape[0] !== n) {
+    throw new InputError(
+      `${labelsPath}: labels have shape (${y.shape.join(', ')}${y.shape.length === 1 ? ',' : ''}); ${inputsPath} holds ${n} inputs, so the labels must be [${n}]`,
+    );
+  }
+  const count = limit === undefined ? n : Math.min(n, limit);
+  const size = (x.data.length / n) | 0;
+  return {
+    data: (x.data as Float32Array).subarray(0, count * size),
+    count,
+    labels: Array.from(y.data.subarray(0, count)),
+  };
 }

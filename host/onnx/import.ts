@@ -1,16 +1,33 @@
-// ONNX → float layer IR (host/ir.ts), with every shape inferred.
+// ONNX → float layer graph (host/ir.ts), with every shape inferred.
 //
 // The graph is decoded with onnx-proto (protobufjs). Nodes are visited in dependency
-// order whatever order the file lists them in; constant subgraphs are folded
-// (host/onnx/tensor.ts); BatchNormalization after Conv/Gemm is folded into its weights,
-// Relu/Clip into the layer before, Add of a constant into the bias of the MatMul/Gemm/
-// Conv before it. What remains must be a chain of supported layers (the accelerator runs
-// one layer after another); anything else is refused naming the node.
+// order whatever order the file lists them in. Every node whose inputs are all constants
+// is evaluated (host/onnx/tensor.ts), so constant subgraphs fold whatever pattern the
+// exporter wrote. Then, where the tensor in between has no other reader:
+// BatchNormalization after Conv/Gemm/MatMul folds into its weights, an Add of a
+// constant into the bias of the Conv/Gemm/MatMul before it, Relu/Clip into the layer
+// before, a zero Pad into the Conv (or count_include_pad AveragePool) after it; Sub/Mul/
+// Div/Add by constants on the model input become the input transform (normalization,
+// applied by the host as it quantizes the input); Softmax/LogSoftmax/Sigmoid as the last
+// node become the host step. The operator table (host/onnx/operators.ts) lists what is
+// accepted; anything else is refused with one line naming the node and its op.
 import { readFileSync } from 'node:fs';
 import type onnxPkg from 'onnx-proto';
 import { InputError, UnsupportedOpError } from '../errors.ts';
-import type { Activation, ConvLayer, DenseLayer, FloatModel, Layer, Pads, PoolLayer, Shape } from '../ir.ts';
-import { formatShape, noActivation } from '../ir.ts';
+import type {
+  ConvLayer,
+  DenseLayer,
+  FloatModel,
+  HostStep,
+  InputTransform,
+  Layer,
+  Pads,
+  PadLayer,
+  PoolLayer,
+  Shape,
+} from '../ir.ts';
+import { formatShape, INPUT, noActivation } from '../ir.ts';
+import { constantOnly, operatorSupport, SUPPORTED_OPS } from './operators.ts';
 import {
   CONST_OPS,
   attrFloat,
@@ -22,7 +39,6 @@ import {
   decodeTensor,
   evalConst,
   flattenDims,
-  hasAttr,
   numelOf,
   onnx,
   reshapeDims,
@@ -31,11 +47,10 @@ import {
   type NodeProto,
 } from './tensor.ts';
 
-export const SUPPORTED_OPS =
-  'Conv, BatchNormalization (after Conv or Gemm), Gemm, MatMul (+ Add), Relu, Clip, MaxPool, AveragePool, ' +
-  'GlobalAveragePool, Flatten, Reshape, Identity, Dropout (and constant shape arithmetic)';
+export { SUPPORTED_OPS };
 
-type Value = { kind: 'const'; t: ConstTensor } | { kind: 'act'; dims: number[]; id: number };
+type Value =
+  { kind: 'const'; t: ConstTensor } | { kind: 'act'; dims: number[]; tensor: string; host?: boolean };
 
 /** Per-sample shape: ONNX dims without the leading batch dimension of 1. */
 function sampleShape(dims: number[]): Shape {
@@ -76,8 +91,9 @@ export function importOnnx(bytes: Uint8Array, source: string): FloatModel {
   if (!graph || (graph.node ?? []).length === 0) {
     throw new InputError(`${source}: not a valid ONNX model (no graph or no nodes); is this the right file?`);
   }
+  const opset = (model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx');
   try {
-    return new Importer(source).run(graph);
+    return new Importer(source, opset ? toNum(opset.version) : 13).run(graph);
   } catch (err) {
     if (err instanceof InputError) throw err;
     // Garbage that still decodes as protobuf ends up here with nonsense fields.
@@ -88,13 +104,22 @@ export function importOnnx(bytes: Uint8Array, source: string): FloatModel {
 class Importer {
   private values = new Map<string, Value>();
   private layers: Layer[] = [];
-  private nextId = 1;
-  /** The activation at the end of the chain built so far. */
-  private head = 0;
-  /** Index of the layer whose raw output (before any fused activation) is the head, or -1. */
-  private rawOutputOf = -1;
+  private byName = new Map<string, Layer>();
+  /** Node inputs (and graph outputs) not yet visited that read each tensor. */
+  private pending = new Map<string, number>();
+  /** How many node inputs and graph outputs read each value name. */
+  private uses = new Map<string, number>();
+  /** Tensors of conv/dense layers with nothing fused after their sum yet (bias, BN may fold). */
+  private raw = new Set<string>();
+  private transform: InputTransform | null = null;
+  private inputRead = false;
+  private inputChannels = 1;
+  private hostStep: HostStep | undefined;
 
-  constructor(private source: string) {}
+  constructor(
+    private source: string,
+    private opset: number,
+  ) {}
 
   run(graph: onnxPkg.onnx.IGraphProto): FloatModel {
     const src = this.source;
@@ -142,10 +167,21 @@ class Importer {
         `${src}: input '${inputName}' has shape ${formatShape(inDims)}; nnfpga needs a batch dimension of 1 first ([1, C, H, W] or [1, M]); re-export with batch size 1`,
       );
     }
-    this.head = this.nextId++;
-    this.values.set(inputName, { kind: 'act', dims: inDims, id: this.head });
+    this.inputChannels = inDims[1];
 
     const nodes = graph.node ?? [];
+    const outs = graph.output ?? [];
+    if (outs.length !== 1) {
+      throw new UnsupportedOpError(
+        `${src}: the model has ${outs.length} outputs; nnfpga runs models with one output`,
+      );
+    }
+    const outputName = outs[0].name ?? '';
+    for (const n of nodes)
+      for (const i of n.input ?? []) if (i) this.uses.set(i, (this.uses.get(i) ?? 0) + 1);
+    this.uses.set(outputName, (this.uses.get(outputName) ?? 0) + 1);
+    this.define(inputName, { kind: 'act', dims: inDims, tensor: INPUT });
+
     const done = new Array<boolean>(nodes.length).fill(false);
     let remaining = nodes.length;
     // Dependency order, keeping the file's order among nodes that are ready together.
@@ -169,29 +205,34 @@ class Importer {
       );
     }
 
-    const outs = graph.output ?? [];
-    if (outs.length !== 1) {
-      throw new UnsupportedOpError(
-        `${src}: the model has ${outs.length} outputs; nnfpga runs models with one output`,
-      );
-    }
-    const outputName = outs[0].name ?? '';
     const out = this.values.get(outputName);
-    if (!out || out.kind !== 'act' || out.id !== this.head) {
-      throw new UnsupportedOpError(
-        `${src}: graph output '${outputName}' is not the end of the layer chain; only chain-shaped networks are supported`,
-      );
+    if (!out || out.kind !== 'act') {
+      throw new UnsupportedOpError(`${src}: graph output '${outputName}' is not computed from the input`);
     }
-    if (!this.layers.some((l) => l.kind !== 'reshape')) {
+    if (out.tensor === INPUT) throw new UnsupportedOpError(`${src}: the model has no layers`);
+    // Keep only what the output depends on, in creation (= dependency) order; the
+    // output's layer is then the last one.
+    const needed = new Set<string>();
+    const mark = (t: string): void => {
+      if (t === INPUT || needed.has(t)) return;
+      needed.add(t);
+      for (const i of this.byName.get(t)!.inputs) mark(i);
+    };
+    mark(out.tensor);
+    const layers = this.layers.filter((l) => needed.has(l.name));
+    if (!layers.some((l) => l.kind !== 'reshape')) {
       throw new UnsupportedOpError(`${src}: the model has no Conv, Gemm, MatMul or pooling layer`);
     }
+    const last = layers[layers.length - 1];
     return {
       source: src,
       inputName,
       outputName,
       input: sampleShape(inDims),
-      output: sampleShape(out.dims),
-      layers: this.layers,
+      output: last.output,
+      layers,
+      ...(this.transform ? { inputTransform: this.transform } : {}),
+      ...(this.hostStep ? { hostStep: this.hostStep } : {}),
     };
   }
 
@@ -199,6 +240,18 @@ class Importer {
 
   private where(node: NodeProto, index: number): string {
     return `${this.source}: ${nodeLabel(node, index)}`;
+  }
+
+  /** Binds a value name; an activation adds its readers to its tensor's pending count. */
+  private define(name: string, v: Value): void {
+    this.values.set(name, v);
+    if (v.kind === 'act')
+      this.pending.set(v.tensor, (this.pending.get(v.tensor) ?? 0) + (this.uses.get(name) ?? 0));
+  }
+
+  /** Nobody but the node being visited (whose read is already counted off) reads tensor t. */
+  private sole(t: string): boolean {
+    return (this.pending.get(t) ?? 0) === 0;
   }
 
   private constInput(node: NodeProto, index: number, k: number, what: string): ConstTensor {
@@ -212,8 +265,8 @@ class Importer {
     return v.t;
   }
 
-  /** The node's activation input: must be the current end of the chain. */
-  private actInput(node: NodeProto, index: number, k = 0): number[] {
+  /** The activation read as input k. */
+  private act(node: NodeProto, index: number, k = 0): { dims: number[]; tensor: string } {
     const name = (node.input ?? [])[k];
     const v = name ? this.values.get(name) : undefined;
     if (!v || v.kind !== 'act') {
@@ -221,27 +274,36 @@ class Importer {
         `${this.where(node, index)}: input ${k} must be an activation (the output of a previous layer or the model input)`,
       );
     }
-    if (v.id !== this.head) {
+    if (v.host) {
       throw new UnsupportedOpError(
-        `${this.where(node, index)}: reads '${name}', which a later layer has already consumed; the graph branches, and only chain-shaped networks are supported`,
+        `${this.where(node, index)}: reads the output of ${this.hostStep?.op}, which is supported only as the last node (the host applies it to the device's output)`,
       );
     }
-    return v.dims;
+    return v;
   }
 
-  private setOutput(node: NodeProto, dims: number[], sameData = false): void {
-    if (!sameData) this.head = this.nextId++;
-    this.values.set((node.output ?? [])[0], { kind: 'act', dims, id: this.head });
-  }
-
-  private pushLayer(node: NodeProto, layer: Layer, outDims: number[]): void {
-    this.layers.push(layer);
-    this.setOutput(node, outDims);
-    this.rawOutputOf = layer.kind === 'reshape' ? -1 : this.layers.length - 1;
+  private setOutput(node: NodeProto, dims: number[], tensor: string, host = false): void {
+    this.define((node.output ?? [])[0], { kind: 'act', dims, tensor, ...(host ? { host } : {}) });
   }
 
   private layerName(node: NodeProto, index: number): string {
-    return node.name || (node.output ?? [])[0] || `${node.opType}_${index}`;
+    const base = node.name || (node.output ?? [])[0] || `${node.opType}_${index}`;
+    let name = base;
+    for (let k = 2; this.byName.has(name) || name === INPUT; k++) name = `${base}_${k}`;
+    return name;
+  }
+
+  private pushLayer(node: NodeProto, layer: Layer, outDims: number[]): void {
+    if (layer.inputs.includes(INPUT)) this.inputRead = true;
+    this.layers.push(layer);
+    this.byName.set(layer.name, layer);
+    if (layer.kind === 'conv' || layer.kind === 'dense') this.raw.add(layer.name);
+    this.setOutput(node, outDims, layer.name);
+  }
+
+  private removeLayer(layer: Layer): void {
+    this.layers.splice(this.layers.indexOf(layer), 1);
+    this.byName.delete(layer.name);
   }
 
   // ---- node dispatch ----
@@ -254,60 +316,66 @@ class Importer {
         `${where} from domain '${node.domain}' is not supported; supported ops: ${SUPPORTED_OPS}`,
       );
     }
+    // The operator table (host/onnx/operators.ts) is the list of what is accepted.
+    if (!operatorSupport(op))
+      throw new UnsupportedOpError(`${where} is not supported; supported ops: ${SUPPORTED_OPS}`);
     const ins = (node.input ?? []).map((n) => (n === '' ? undefined : this.values.get(n)));
+    // This node's reads are counted off first, so sole(t) asks about the other readers.
+    for (const v of ins)
+      if (v?.kind === 'act') this.pending.set(v.tensor, (this.pending.get(v.tensor) ?? 0) - 1);
     const allConst = ins.every((v) => v === undefined || v.kind === 'const');
 
     if (op === 'Constant') {
       this.values.set((node.output ?? [])[0], { kind: 'const', t: constFromNode(node, where) });
       return;
     }
-    if (op === 'Shape') {
-      // Shapes are static here, so Shape of anything is a constant (x.view(x.size(0), -1)).
-      const v = ins[0];
-      if (!v) throw new InputError(`${where}: has no input`);
-      const dims = v.kind === 'act' ? v.dims : v.t.dims;
-      const start = attrInt(node, 'start', 0);
-      const end = hasAttr(node, 'end') ? attrInt(node, 'end', dims.length) : dims.length;
-      const sel = dims.slice(start < 0 ? start + dims.length : start, end < 0 ? end + dims.length : end);
-      this.values.set((node.output ?? [])[0], {
-        kind: 'const',
-        t: { dims: [sel.length], data: Float64Array.from(sel), isInt: true },
-      });
+    if (op === 'Shape' && ins[0]?.kind === 'act') {
+      // Shapes are static here, so Shape of an activation is a constant (x.view(x.size(0), -1)).
+      const dims = ins[0].dims;
+      const t: ConstTensor = { dims, data: new Float64Array(numelOf(dims)), isInt: false };
+      this.values.set((node.output ?? [])[0], { kind: 'const', t: evalConst(node, [t], where)[0] });
       return;
     }
     if (allConst && CONST_OPS.has(op)) {
-      const t = evalConst(
+      const outs = evalConst(
         node,
         ins.map((v) => (v && v.kind === 'const' ? v.t : undefined)),
         where,
       );
-      this.values.set((node.output ?? [])[0], { kind: 'const', t });
+      (node.output ?? []).forEach((name, k) => {
+        if (name && outs[k]) this.values.set(name, { kind: 'const', t: outs[k] });
+      });
       return;
     }
 
     switch (op) {
-      case 'Identity':
-        this.setOutput(node, this.actInput(node, index), true);
-        return;
-      case 'Dropout':
+      case 'Identity': {
+        const a = this.act(node, index);
+        return this.setOutput(node, a.dims, a.tensor);
+      }
+      case 'Dropout': {
         // Inference: Dropout is the identity. Its optional mask output has no meaning here.
         if ((node.output ?? [])[1]) {
           throw new UnsupportedOpError(`${where}: the Dropout mask output is not supported`);
         }
-        this.setOutput(node, this.actInput(node, index), true);
-        return;
+        const a = this.act(node, index);
+        return this.setOutput(node, a.dims, a.tensor);
+      }
       case 'Flatten': {
-        const dims = this.actInput(node, index);
-        this.reshape(node, index, dims, flattenDims(dims, attrInt(node, 'axis', 1), where));
-        return;
+        const a = this.act(node, index);
+        return this.reshape(node, index, a, flattenDims(a.dims, attrInt(node, 'axis', 1), where));
       }
       case 'Reshape': {
-        const dims = this.actInput(node, index);
+        const a = this.act(node, index);
         const spec = (node.input ?? [])[1]
           ? Array.from(this.constInput(node, index, 1, 'the target shape').data)
           : (attrInts(node, 'shape') ?? []);
-        this.reshape(node, index, dims, reshapeDims(dims, spec, attrInt(node, 'allowzero', 0) === 1, where));
-        return;
+        return this.reshape(
+          node,
+          index,
+          a,
+          reshapeDims(a.dims, spec, attrInt(node, 'allowzero', 0) === 1, where),
+        );
       }
       case 'Conv':
         return this.conv(node, index);
@@ -316,7 +384,12 @@ class Importer {
       case 'MatMul':
         return this.matmul(node, index);
       case 'Add':
-        return this.add(node, index);
+      case 'Sub':
+      case 'Mul':
+      case 'Div':
+        return this.arith(node, index, ins);
+      case 'Concat':
+        return this.concat(node, index, ins);
       case 'BatchNormalization':
         return this.batchNorm(node, index);
       case 'Relu':
@@ -330,17 +403,24 @@ class Importer {
         if (!(lo < hi)) throw new UnsupportedOpError(`${where}: Clip(${lo}, ${hi}) has an empty range`);
         return this.activation(node, index, lo, hi);
       }
+      case 'Softmax':
+      case 'LogSoftmax':
+      case 'Sigmoid':
+        return this.host(node, index, op);
+      case 'Pad':
+        return this.pad(node, index);
       case 'MaxPool':
       case 'AveragePool':
         return this.pool(node, index);
       case 'GlobalAveragePool': {
-        const dims = this.actInput(node, index);
-        if (dims.length !== 4) throw new UnsupportedOpError(`${where}: needs a [1, C, H, W] input`);
-        const [, c, h, w] = dims;
+        const a = this.act(node, index);
+        if (a.dims.length !== 4) throw new UnsupportedOpError(`${where}: needs a [1, C, H, W] input`);
+        const [, c, h, w] = a.dims;
         const layer: PoolLayer = {
           kind: 'avgpool',
           op,
           name: this.layerName(node, index),
+          inputs: [a.tensor],
           input: [c, h, w],
           output: [c, 1, 1],
           act: noActivation(),
@@ -349,22 +429,32 @@ class Importer {
           pads: [0, 0, 0, 0],
           countIncludePad: true,
         };
-        this.pushLayer(node, layer, [1, c, 1, 1]);
-        return;
+        return this.pushLayer(node, layer, [1, c, 1, 1]);
       }
       default:
-        throw new UnsupportedOpError(`${where} is not supported; supported ops: ${SUPPORTED_OPS}`);
+        // In the table, so folded when its inputs are constants; here one is an activation.
+        throw new UnsupportedOpError(
+          constantOnly(op)
+            ? `${where} reads an activation; ${op} is supported only on constants (computed at import)`
+            : `${where} is not supported on an activation; supported ops: ${SUPPORTED_OPS}`,
+        );
     }
   }
 
-  private reshape(node: NodeProto, index: number, inDims: number[], outDims: number[]): void {
+  private reshape(
+    node: NodeProto,
+    index: number,
+    a: { dims: number[]; tensor: string },
+    outDims: number[],
+  ): void {
     // A target without a leading 1 (e.g. [784, 1] for Gemm with transA = 1) is fine:
     // the data order is unchanged and the consumers check the layout they need.
     const layer: Layer = {
       kind: 'reshape',
       op: node.opType ?? 'Reshape',
       name: this.layerName(node, index),
-      input: sampleShape(inDims),
+      inputs: [a.tensor],
+      input: sampleShape(a.dims),
       output: sampleShape(outDims),
       act: noActivation(),
     };
@@ -425,26 +515,53 @@ class Importer {
     return { kernel, stride: [st[0], st[1]] as [number, number] };
   }
 
+  /**
+   * A zero Pad layer that only `reader` reads and that has no activation: removed, its
+   * pads returned for the reader to take over, and its input read instead.
+   */
+  private takePad(a: {
+    dims: number[];
+    tensor: string;
+  }): { pads: Pads; tensor: string; dims: number[] } | null {
+    const p = this.byName.get(a.tensor);
+    if (!p || p.kind !== 'pad' || !this.sole(a.tensor) || p.act.ops.length > 0) return null;
+    this.removeLayer(p);
+    const src = p.inputs[0];
+    if (src === INPUT) this.inputRead = this.layers.some((l) => l.inputs.includes(INPUT));
+    return { pads: p.pads, tensor: src, dims: [1, ...p.input] };
+  }
+
   private conv(node: NodeProto, index: number): void {
     const where = this.where(node, index);
-    const dims = this.actInput(node, index);
-    if (dims.length !== 4) {
+    let a = this.act(node, index);
+    if (a.dims.length !== 4) {
       throw new UnsupportedOpError(`${where}: only 2-D convolution over a [1, C, H, W] tensor is supported`);
     }
-    const [, c, h, w] = dims;
     const wt = this.constInput(node, index, 1, 'the weights');
-    if (wt.dims.length !== 4) throw new UnsupportedOpError(`${where}: weights must be [K, C, kh, kw]`);
+    if (wt.dims.length !== 4) throw new UnsupportedOpError(`${where}: weights must be [K, C/group, kh, kw]`);
     const [k, wc, kh, kw] = wt.dims;
-    if (attrInt(node, 'group', 1) !== 1) {
-      throw new UnsupportedOpError(
-        `${where}: group = ${attrInt(node, 'group', 1)} is not supported (only group 1; no depthwise convolution)`,
+    const group = attrInt(node, 'group', 1);
+    const c = a.dims[1];
+    if (!(group >= 1) || c % group !== 0 || k % group !== 0) {
+      throw new InputError(
+        `${where}: group = ${group} does not divide the ${c} input and ${k} output channels`,
       );
     }
-    if (wc !== c) {
-      throw new InputError(`${where}: weights expect ${wc} input channels, the input has ${c}`);
+    if (wc * group !== c) {
+      throw new InputError(
+        `${where}: weights expect ${wc * group} input channels (${wc} per group x ${group}), the input has ${c}`,
+      );
     }
     const { kernel, stride } = this.spatial2d(node, index, [kh, kw]);
-    const pads = this.pads(node, index, h, w, kernel, stride);
+    const [, , h0, w0] = a.dims;
+    const pads = this.pads(node, index, h0, w0, kernel, stride);
+    // A zero Pad before the conv is the conv's own padding (both read real zeros).
+    const padded = this.takePad(a);
+    if (padded) {
+      for (let i = 0; i < 4; i++) pads[i] += padded.pads[i];
+      a = padded;
+    }
+    const [, , h, w] = a.dims;
     const oh = Math.floor((h + pads[0] + pads[2] - kh) / stride[0]) + 1;
     const ow = Math.floor((w + pads[1] + pads[3] - kw) / stride[1]) + 1;
     if (oh < 1 || ow < 1) throw new InputError(`${where}: the kernel is larger than the padded input`);
@@ -460,12 +577,14 @@ class Importer {
       kind: 'conv',
       op: 'Conv',
       name: this.layerName(node, index),
+      inputs: [a.tensor],
       input: [c, h, w],
       output: [k, oh, ow],
       act: noActivation(),
       kernel,
       stride,
       pads,
+      group,
       weights: Float64Array.from(wt.data),
       bias,
       hasBias,
@@ -488,15 +607,16 @@ class Importer {
   private dense(
     node: NodeProto,
     index: number,
-    inDims: number[],
+    a: { dims: number[]; tensor: string },
     weights: Float64Array,
     n: number,
   ): DenseLayer {
-    const layer: DenseLayer = {
+    return {
       kind: 'dense',
       op: node.opType ?? 'Gemm',
       name: this.layerName(node, index),
-      input: sampleShape(inDims),
+      inputs: [a.tensor],
+      input: sampleShape(a.dims),
       output: [n],
       act: noActivation(),
       weights,
@@ -504,12 +624,12 @@ class Importer {
       hasBias: false,
       foldedBatchNorm: false,
     };
-    return layer;
   }
 
   private gemm(node: NodeProto, index: number): void {
     const where = this.where(node, index);
-    const aDims = this.actInput(node, index);
+    const a = this.act(node, index);
+    const aDims = a.dims;
     if (aDims.length !== 2)
       throw new UnsupportedOpError(`${where}: input A must be 2-D, got ${formatShape(aDims)}`);
     const transA = attrInt(node, 'transA', 0) === 1;
@@ -529,7 +649,7 @@ class Importer {
     for (let o = 0; o < n; o++) {
       for (let i = 0; i < m; i++) wts[o * m + i] = alpha * (transB ? b.data[o * m + i] : b.data[i * n + o]);
     }
-    const layer = this.dense(node, index, aDims, wts, n);
+    const layer = this.dense(node, index, a, wts, n);
     if ((node.input ?? [])[2]) {
       const c = this.constInput(node, index, 2, 'C');
       this.addBias(node, index, layer, c, [1, n], 1, beta);
@@ -540,8 +660,8 @@ class Importer {
 
   private matmul(node: NodeProto, index: number): void {
     const where = this.where(node, index);
-    const aDims = this.actInput(node, index);
-    const m = this.vectorLength(node, index, aDims, 'input A');
+    const a = this.act(node, index);
+    const m = this.vectorLength(node, index, a.dims, 'input A');
     const b = this.constInput(node, index, 1, 'B');
     if (b.dims.length !== 2 || b.dims[0] !== m) {
       throw new UnsupportedOpError(`${where}: B must be a [${m}, N] constant, got ${formatShape(b.dims)}`);
@@ -549,8 +669,8 @@ class Importer {
     const n = b.dims[1];
     const wts = new Float64Array(n * m);
     for (let o = 0; o < n; o++) for (let i = 0; i < m; i++) wts[o * m + i] = b.data[i * n + o];
-    const layer = this.dense(node, index, aDims, wts, n);
-    this.pushLayer(node, layer, [...aDims.slice(0, -1), n]);
+    const layer = this.dense(node, index, a, wts, n);
+    this.pushLayer(node, layer, [...a.dims.slice(0, -1), n]);
   }
 
   /**
@@ -566,66 +686,163 @@ class Importer {
     chAxis: number,
     scale: number,
   ): void {
-    const rank = outDims.length;
-    if (t.dims.length > rank)
-      throw new UnsupportedOpError(`${this.where(node, index)}: bias has too many dimensions`);
-    const td = [...new Array<number>(rank - t.dims.length).fill(1), ...t.dims];
-    const ok = td.every((d, i) => d === 1 || (i === chAxis && d === outDims[i]));
-    if (!ok) {
-      throw new UnsupportedOpError(
-        `${this.where(node, index)}: a constant of shape ${formatShape(t.dims)} added to ${formatShape(outDims)} is not a per-channel bias; only per-channel biases are supported`,
-      );
-    }
-    const nCh = outDims[chAxis];
-    for (let c = 0; c < nCh; c++) layer.bias[c] += scale * t.data[td[chAxis] === 1 ? 0 : c];
+    const per = this.perChannel(node, index, t, outDims, chAxis, 'added to');
+    for (let c = 0; c < per.length; c++) layer.bias[c] += scale * per[c];
   }
 
-  private add(node: NodeProto, index: number): void {
+  /** The values of a constant that varies only along the channel axis of `dims`. */
+  private perChannel(
+    node: NodeProto,
+    index: number,
+    t: ConstTensor,
+    dims: number[],
+    chAxis: number,
+    verb: string,
+  ): Float64Array {
+    const rank = dims.length;
+    const td = [...new Array<number>(Math.max(0, rank - t.dims.length)).fill(1), ...t.dims];
+    const ok = td.length === rank && td.every((d, i) => d === 1 || (i === chAxis && d === dims[i]));
+    if (!ok) {
+      throw new UnsupportedOpError(
+        `${this.where(node, index)}: a constant of shape ${formatShape(t.dims)} ${verb} ${formatShape(dims)} is not per channel; only per-channel constants are supported`,
+      );
+    }
+    const n = dims[chAxis];
+    return Float64Array.from({ length: n }, (_, c) => t.data[td[chAxis] === 1 ? 0 : c]);
+  }
+
+  /** Add/Sub/Mul/Div: a residual Add of two activations, a bias, or input normalization. */
+  private arith(node: NodeProto, index: number, ins: (Value | undefined)[]): void {
     const where = this.where(node, index);
-    const ins = node.input ?? [];
-    const vals = ins.map((n) => this.values.get(n));
-    const k = vals.findIndex((v) => v?.kind === 'const');
-    if (ins.length !== 2 || k < 0) {
-      throw new UnsupportedOpError(
-        `${where}: only a constant bias added to the output of MatMul, Gemm or Conv is supported (no residual connections)`,
-      );
+    const op = node.opType as 'Add' | 'Sub' | 'Mul' | 'Div';
+    if (ins.length !== 2 || !ins[0] || !ins[1]) throw new InputError(`${where}: needs two inputs`);
+    const k = ins.findIndex((v) => v?.kind === 'const');
+    if (k < 0) {
+      if (op !== 'Add') {
+        throw new UnsupportedOpError(
+          `${where}: ${op} of two activations is not supported (only Add: a residual connection)`,
+        );
+      }
+      return this.residual(node, index);
     }
-    const dims = this.actInput(node, index, 1 - k);
-    const layer = this.rawOutputOf >= 0 ? this.layers[this.rawOutputOf] : undefined;
-    if (!layer || (layer.kind !== 'dense' && layer.kind !== 'conv')) {
-      throw new UnsupportedOpError(
-        `${where}: Add is supported only as the bias of the MatMul, Gemm or Conv right before it (before any activation)`,
-      );
+    const a = this.act(node, index, 1 - k);
+    const t = this.constInput(node, index, k, 'the constant');
+    const chAxis = a.dims.length === 4 ? 1 : a.dims.length - 1;
+    // A bias of the Conv/Gemm/MatMul right before.
+    if (op === 'Add' && this.raw.has(a.tensor) && this.sole(a.tensor)) {
+      const layer = this.byName.get(a.tensor) as ConvLayer | DenseLayer;
+      this.addBias(node, index, layer, t, a.dims, chAxis, 1);
+      layer.hasBias = true;
+      layer.op = layer.op.includes('+Add') ? layer.op : `${layer.op}+Add`;
+      return this.setOutput(node, a.dims, a.tensor);
     }
-    this.addBias(
-      node,
-      index,
-      layer,
-      this.constInput(node, index, k, 'the bias'),
-      dims,
-      dims.length === 4 ? 1 : dims.length - 1,
-      1,
+    // Normalization of the model input: x' = x * scale + offset, per channel.
+    if (a.tensor === INPUT && !this.inputRead && this.sole(INPUT)) {
+      const per = this.perChannel(node, index, t, a.dims, 1, 'applied to the input');
+      const c = this.inputChannels;
+      const tr = this.transform ?? {
+        scale: new Array<number>(c).fill(1),
+        offset: new Array<number>(c).fill(0),
+      };
+      for (let ch = 0; ch < c; ch++) {
+        const v = per.length === 1 ? per[0] : per[ch];
+        if (op === 'Add') tr.offset[ch] += v;
+        else if (op === 'Sub' && k === 1) tr.offset[ch] -= v;
+        else if (op === 'Sub') {
+          tr.scale[ch] = -tr.scale[ch];
+          tr.offset[ch] = v - tr.offset[ch];
+        } else if (op === 'Mul') {
+          tr.scale[ch] *= v;
+          tr.offset[ch] *= v;
+        } else if (k === 1) {
+          tr.scale[ch] /= v;
+          tr.offset[ch] /= v;
+        } else {
+          throw new UnsupportedOpError(`${where}: a constant divided by the input is not supported`);
+        }
+      }
+      this.transform = tr;
+      return this.setOutput(node, a.dims, INPUT);
+    }
+    throw new UnsupportedOpError(
+      `${where}: ${op} of a constant is supported only on the model input (normalization)` +
+        (op === 'Add' ? ' or as the bias of the Conv, Gemm or MatMul right before it' : ''),
     );
-    layer.hasBias = true;
-    layer.op = layer.op.includes('+Add') ? layer.op : `${layer.op}+Add`;
-    this.setOutput(node, dims);
+  }
+
+  private residual(node: NodeProto, index: number): void {
+    const where = this.where(node, index);
+    const a = this.act(node, index, 0);
+    const b = this.act(node, index, 1);
+    if (a.dims.join() !== b.dims.join()) {
+      throw new UnsupportedOpError(
+        `${where}: adds ${formatShape(a.dims)} and ${formatShape(b.dims)}; only tensors of the same shape (no broadcasting)`,
+      );
+    }
+    const shape = sampleShape(a.dims);
+    if (shape.length !== 3 && shape.length !== 1)
+      throw new UnsupportedOpError(`${where}: needs [1, C, H, W] or [1, M] inputs`);
+    this.pushLayer(
+      node,
+      {
+        kind: 'add',
+        op: 'Add',
+        name: this.layerName(node, index),
+        inputs: [a.tensor, b.tensor],
+        input: shape,
+        output: shape,
+        act: noActivation(),
+      },
+      a.dims,
+    );
+  }
+
+  private concat(node: NodeProto, index: number, ins: (Value | undefined)[]): void {
+    const where = this.where(node, index);
+    if (ins.some((v) => v?.kind === 'const')) {
+      throw new UnsupportedOpError(`${where}: Concat of an activation and a constant is not supported`);
+    }
+    const parts = (node.input ?? []).map((_, k) => this.act(node, index, k));
+    const rank = parts[0].dims.length;
+    const axis = attrInt(node, 'axis', 1);
+    if ((rank !== 4 && rank !== 2) || (axis !== 1 && axis !== 1 - rank)) {
+      throw new UnsupportedOpError(
+        `${where}: only Concat on the channel axis of [1, C, H, W] or [1, M] tensors is supported (axis ${axis} of ${formatShape(parts[0].dims)})`,
+      );
+    }
+    for (const p of parts) {
+      if (p.dims.length !== rank || p.dims.some((d, i) => i !== 1 && d !== parts[0].dims[i])) {
+        throw new InputError(
+          `${where}: inputs ${parts.map((q) => formatShape(q.dims)).join(', ')} differ outside the channel axis`,
+        );
+      }
+    }
+    const outDims = [...parts[0].dims];
+    outDims[1] = parts.reduce((s, p) => s + p.dims[1], 0);
+    this.pushLayer(
+      node,
+      {
+        kind: 'concat',
+        op: 'Concat',
+        name: this.layerName(node, index),
+        inputs: parts.map((p) => p.tensor),
+        input: sampleShape(parts[0].dims),
+        output: sampleShape(outDims),
+        act: noActivation(),
+      },
+      outDims,
+    );
   }
 
   private batchNorm(node: NodeProto, index: number): void {
     const where = this.where(node, index);
-    const dims = this.actInput(node, index);
-    const layer = this.rawOutputOf >= 0 ? this.layers[this.rawOutputOf] : undefined;
-    if (!layer || (layer.kind !== 'conv' && layer.kind !== 'dense')) {
-      throw new UnsupportedOpError(
-        `${where}: BatchNormalization is supported only right after a Conv or Gemm (it is folded into their weights)`,
-      );
-    }
+    const a = this.act(node, index);
     if (attrInt(node, 'training_mode', 0) !== 0) {
       throw new UnsupportedOpError(
         `${where}: training_mode BatchNormalization is not supported; export in eval mode`,
       );
     }
-    const ch = layer.output[0]; // channels of [K, H, W] or length of [N]
+    const ch = a.dims[1];
     const [g, b, mean, v] = [1, 2, 3, 4].map((k) => {
       const t = this.constInput(node, index, k, ['scale', 'B', 'mean', 'var'][k - 1]);
       if (t.data.length !== ch)
@@ -633,57 +850,176 @@ class Importer {
       return t.data;
     });
     const eps = attrFloat(node, 'epsilon', 1e-5);
-    // y = g (x - mean) / sqrt(var + eps) + b, with x = W*in + bias:
-    // W' = W * f, bias' = (bias - mean) * f + b, f = g / sqrt(var + eps).
-    const per = layer.weights.length / ch;
-    for (let o = 0; o < ch; o++) {
-      const f = g[o] / Math.sqrt(v[o] + eps);
-      for (let i = 0; i < per; i++) layer.weights[o * per + i] *= f;
-      layer.bias[o] = (layer.bias[o] - mean[o]) * f + b[o];
-    }
-    layer.hasBias = true;
-    layer.foldedBatchNorm = true;
-    layer.op = `${layer.op}+BatchNormalization`;
-    this.setOutput(node, dims);
-  }
-
-  /** Relu / Clip: fused into the layer that produced the head (through reshapes). */
-  private activation(node: NodeProto, index: number, lo: number, hi: number): void {
-    const dims = this.actInput(node, index);
-    let target: Layer | undefined;
-    for (let i = this.layers.length - 1; i >= 0; i--) {
-      if (this.layers[i].kind !== 'reshape') {
-        target = this.layers[i];
-        break;
+    // y = g (x - mean) / sqrt(var + eps) + b = f x + (b - mean f), f = g / sqrt(var + eps).
+    const f = Float64Array.from({ length: ch }, (_, o) => g[o] / Math.sqrt(v[o] + eps));
+    if (this.raw.has(a.tensor) && this.sole(a.tensor)) {
+      // Folded into the layer before: W' = W f, bias' = (bias - mean) f + b.
+      const layer = this.byName.get(a.tensor) as ConvLayer | DenseLayer;
+      if (layer.output[0] !== ch) throw new InputError(`${where}: ${ch} channels after ${layer.output[0]}`);
+      const per = layer.weights.length / ch;
+      for (let o = 0; o < ch; o++) {
+        for (let i = 0; i < per; i++) layer.weights[o * per + i] *= f[o];
+        layer.bias[o] = (layer.bias[o] - mean[o]) * f[o] + b[o];
       }
+      layer.hasBias = true;
+      layer.foldedBatchNorm = true;
+      layer.op = `${layer.op}+BatchNormalization`;
+      return this.setOutput(node, a.dims, a.tensor);
     }
-    if (!target) {
+    if (a.dims.length !== 4) {
       throw new UnsupportedOpError(
-        `${this.where(node, index)}: an activation on the model input has no layer to be fused into; supported ops: ${SUPPORTED_OPS}`,
+        `${where}: BatchNormalization of a vector is supported only right after a Gemm or MatMul (it is folded into its weights)`,
       );
     }
-    const a: Activation = target.act;
-    a.ops.push(node.opType ?? 'Relu');
-    a.lo = Math.max(a.lo, lo);
-    a.hi = Math.min(a.hi, hi);
-    if (!(a.lo < a.hi))
+    // Elsewhere on an image: a per-channel affine map, i.e. a depthwise 1x1 convolution.
+    const [, c, h, w] = a.dims;
+    const layer: ConvLayer = {
+      kind: 'conv',
+      op: 'BatchNormalization',
+      name: this.layerName(node, index),
+      inputs: [a.tensor],
+      input: [c, h, w],
+      output: [c, h, w],
+      act: noActivation(),
+      kernel: [1, 1],
+      stride: [1, 1],
+      pads: [0, 0, 0, 0],
+      group: c,
+      weights: f,
+      bias: Float64Array.from({ length: c }, (_, o) => b[o] - mean[o] * f[o]),
+      hasBias: true,
+      foldedBatchNorm: true,
+    };
+    this.pushLayer(node, layer, a.dims);
+  }
+
+  /** Relu / Clip: fused into the layer that produced the tensor (through reshapes). */
+  private activation(node: NodeProto, index: number, lo: number, hi: number): void {
+    const a = this.act(node, index);
+    let t = a.tensor;
+    let target = this.byName.get(t);
+    // Through reshapes: the data is the same, so the clamp may go on the layer before.
+    while (target?.kind === 'reshape' && this.sole(t) && target.inputs[0] !== INPUT) {
+      t = target.inputs[0];
+      target = this.byName.get(t);
+    }
+    if (!target || target.kind === 'reshape' || !this.sole(a.tensor) || !this.sole(t)) {
+      throw new UnsupportedOpError(
+        target
+          ? `${this.where(node, index)}: the tensor it reads is also read by other nodes, so it cannot be fused into the layer before; only activations fused into their layer are supported`
+          : `${this.where(node, index)}: an activation on the model input has no layer to be fused into; supported ops: ${SUPPORTED_OPS}`,
+      );
+    }
+    const act = target.act;
+    act.ops.push(node.opType ?? 'Relu');
+    act.lo = Math.max(act.lo, lo);
+    act.hi = Math.min(act.hi, hi);
+    if (!(act.lo < act.hi))
       throw new UnsupportedOpError(`${this.where(node, index)}: the fused activations leave an empty range`);
-    this.rawOutputOf = -1;
-    this.setOutput(node, dims);
+    this.raw.delete(target.name);
+    this.setOutput(node, a.dims, a.tensor);
+  }
+
+  /** Softmax / LogSoftmax / Sigmoid: the host step, valid only as the last node. */
+  private host(node: NodeProto, index: number, op: HostStep['op']): void {
+    const where = this.where(node, index);
+    const a = this.act(node, index);
+    if (this.hostStep) {
+      throw new UnsupportedOpError(`${where}: a second output activation after ${this.hostStep.op}`);
+    }
+    const rank = a.dims.length;
+    const dflt = op !== 'Sigmoid' && this.opset < 13 ? 1 : -1;
+    const raw = op === 'Sigmoid' ? rank - 1 : attrInt(node, 'axis', dflt);
+    const axis = raw < 0 ? raw + rank : raw;
+    if (axis < 1 || axis >= rank) {
+      throw new UnsupportedOpError(`${where}: axis ${raw} over the batch dimension is not supported`);
+    }
+    this.hostStep = { op, axis: axis - 1, flatten: op !== 'Sigmoid' && this.opset < 13 };
+    this.setOutput(node, a.dims, a.tensor, true);
+  }
+
+  private pad(node: NodeProto, index: number): void {
+    const where = this.where(node, index);
+    const a = this.act(node, index);
+    const rank = a.dims.length;
+    const mode = attrString(node, 'mode', 'constant');
+    if (mode !== 'constant') {
+      throw new UnsupportedOpError(`${where}: mode '${mode}' is not supported (only constant zero padding)`);
+    }
+    const ins = node.input ?? [];
+    let pads =
+      this.opset >= 11
+        ? Array.from(this.constInput(node, index, 1, 'the pads').data)
+        : (attrInts(node, 'pads') ?? []);
+    const value =
+      this.opset >= 11
+        ? ins[2]
+          ? this.constInput(node, index, 2, 'the value').data[0]
+          : 0
+        : attrFloat(node, 'value', 0);
+    if (value !== 0) {
+      throw new UnsupportedOpError(`${where}: constant value ${value} is not supported (only zero padding)`);
+    }
+    if (ins[3]) {
+      // opset 18: pads for the listed axes only.
+      const axes = Array.from(this.constInput(node, index, 3, 'the axes').data).map((x) =>
+        x < 0 ? x + rank : x,
+      );
+      const full = new Array<number>(2 * rank).fill(0);
+      axes.forEach((ax, i) => {
+        full[ax] = pads[i];
+        full[rank + ax] = pads[axes.length + i];
+      });
+      pads = full;
+    }
+    if (rank !== 4 || pads.length !== 8) {
+      throw new UnsupportedOpError(`${where}: only padding of a [1, C, H, W] tensor is supported`);
+    }
+    if (pads[0] || pads[1] || pads[4] || pads[5]) {
+      throw new UnsupportedOpError(`${where}: padding of the batch or channel axis is not supported`);
+    }
+    if (pads.some((p) => p < 0)) {
+      throw new UnsupportedOpError(`${where}: negative pads (cropping) are not supported`);
+    }
+    const [t, l, b, r] = [pads[2], pads[3], pads[6], pads[7]];
+    if (t + l + b + r === 0) return this.setOutput(node, a.dims, a.tensor);
+    const [, c, h, w] = a.dims;
+    const layer: PadLayer = {
+      kind: 'pad',
+      op: 'Pad',
+      name: this.layerName(node, index),
+      inputs: [a.tensor],
+      input: [c, h, w],
+      output: [c, h + t + b, w + l + r],
+      act: noActivation(),
+      pads: [t, l, b, r],
+    };
+    this.pushLayer(node, layer, [1, c, h + t + b, w + l + r]);
   }
 
   private pool(node: NodeProto, index: number): void {
     const where = this.where(node, index);
     const op = node.opType as 'MaxPool' | 'AveragePool';
-    const dims = this.actInput(node, index);
-    if (dims.length !== 4)
+    let a = this.act(node, index);
+    if (a.dims.length !== 4)
       throw new UnsupportedOpError(`${where}: only 2-D pooling over [1, C, H, W] is supported`);
     if ((node.output ?? [])[1])
       throw new UnsupportedOpError(`${where}: the MaxPool Indices output is not supported`);
-    const [, c, h, w] = dims;
     const { kernel, stride } = this.spatial2d(node, index);
-    const pads = this.pads(node, index, h, w, kernel, stride);
+    let pads = this.pads(node, index, a.dims[2], a.dims[3], kernel, stride);
+    let countIncludePad = op === 'AveragePool' ? attrInt(node, 'count_include_pad', 0) === 1 : false;
     const ceil = attrInt(node, 'ceil_mode', 0) === 1;
+    // A zero Pad before an average pool whose own padding counts too (or that has none):
+    // the pool's padding, counted in the divisor.
+    if (op === 'AveragePool' && !ceil && (countIncludePad || pads.every((p) => p === 0))) {
+      const padded = this.takePad(a);
+      if (padded) {
+        pads = pads.map((p, i) => p + padded.pads[i]) as Pads;
+        countIncludePad = true;
+        a = padded;
+      }
+    }
+    const [, c, h, w] = a.dims;
     const outSize = (n: number, pb: number, pe: number, k: number, s: number): number => {
       const span = n + pb + pe - k;
       if (!ceil) return Math.floor(span / s) + 1;
@@ -705,17 +1041,19 @@ class Importer {
       pads[2] = Math.max(pads[2], (oh - 1) * stride[0] + kernel[0] - h - pads[0]);
       pads[3] = Math.max(pads[3], (ow - 1) * stride[1] + kernel[1] - w - pads[1]);
     }
+    if (pads.every((p) => p === 0)) countIncludePad = op === 'AveragePool';
     const layer: PoolLayer = {
       kind: op === 'MaxPool' ? 'maxpool' : 'avgpool',
       op,
       name: this.layerName(node, index),
+      inputs: [a.tensor],
       input: [c, h, w],
       output: [c, oh, ow],
       act: noActivation(),
       kernel,
       stride,
       pads,
-      countIncludePad: op === 'AveragePool' ? attrInt(node, 'count_include_pad', 0) === 1 : false,
+      countIncludePad,
     };
     this.pushLayer(node, layer, [1, c, oh, ow]);
   }

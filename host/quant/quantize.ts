@@ -3,19 +3,23 @@
 //   activations: per tensor, asymmetric, from min/max over the calibration set with the
 //     range widened to include 0: s = (max - min) / 255, zp = round(-128 - min / s);
 //   bias: int32, b_q = round(b / (s_in * s_w[o])), zero point 0;
-//   multiplier M[o] = s_in * s_w[o] / s_out, encoded as M0 * 2^-S (requant.ts);
-//   pooling keeps its input quantization; average pooling multiplies by 1 / (kh * kw).
+//   multiplier M[o] = s_in * s_w[o] / s_out, encoded as M0 * 2^-S with the devices' 16
+//     significant bits of M0 (requant.ts: DEVICE_M0_BITS, recorded as QModel.m0Bits);
+//   pooling and padding keep their input quantization; average pooling multiplies by
+//   1 / (kh * kw); a residual add weighs its inputs by small integers in the ratio of
+//   their scales (addWeights); concat requantizes each input to the output's scale.
 // Reshape/Flatten layers disappear: CHW-flat data does not move, and a dense layer keeps
 // the [C, H, W] shape it reads (docs/ARCHITECTURE.md section 1).
 import { UnsupportedOpError } from '../errors.ts';
-import type { Activation, ConvLayer, DenseLayer, FloatModel } from '../ir.ts';
-import { numel } from '../ir.ts';
-import { runFloat } from '../ref/float.ts';
-import { encodeMultiplier } from './requant.ts';
-import type { ActQuant, Multiplier, QConv, QDense, QLayer, QModel } from './types.ts';
+import type { Activation, ConvLayer, DenseLayer, FloatModel, Shape } from '../ir.ts';
+import { INPUT, formatShape, numel } from '../ir.ts';
+import { runFloat, transformInput } from '../ref/float.ts';
+import { DEVICE_M0_BITS, encodeMultiplier } from './requant.ts';
+import type { ActQuant, Multiplier, QLayer, QModel } from './types.ts';
+import { MODEL_INPUT } from './types.ts';
 import { QMODEL_FORMAT, QMODEL_VERSION } from './qmodel-io.ts';
 
-/** Observed ranges: the model input and every layer's output (after its fused activation). */
+/** Observed ranges: the model input (normalized) and every layer's output (after its fused activation). */
 export interface CalibrationStats {
   samples: number;
   input: { min: number; max: number };
@@ -36,7 +40,7 @@ export function calibrate(model: FloatModel, data: Float32Array, count: number):
   };
   for (let s = 0; s < count; s++) {
     const x = data.subarray(s * size, (s + 1) * size);
-    for (const v of x) {
+    for (const v of transformInput(model.inputTransform, x)) {
       if (v < stats.input.min) stats.input.min = v;
       if (v > stats.input.max) stats.input.max = v;
     }
@@ -58,7 +62,7 @@ export function chooseActQuant(min: number, max: number): ActQuant {
   const hi = Math.max(max, 0);
   if (!(hi > lo)) return { scale: 1, zeroPoint: 0 }; // an all-zero tensor: any scale is exact
   const scale = (hi - lo) / 255;
-  const zeroPoint = Math.max(-128, Math.min(127, Math.round(-128 - lo / scale)));
+  const zeroPoint = Math.max(-128, Math.min(127, Math.round(-128 - lo / scale))) + 0; // never -0
   return { scale, zeroPoint };
 }
 
@@ -78,12 +82,41 @@ export function clampBounds(act: Activation, q: ActQuant): { lo: number; hi: num
 
 function multiplier(m: number, layer: string): Multiplier {
   try {
-    return encodeMultiplier(m);
+    return encodeMultiplier(m, DEVICE_M0_BITS);
   } catch (err) {
     throw new UnsupportedOpError(
       `layer '${layer}': requantization multiplier ${m} cannot be encoded (${(err as Error).message})`,
     );
   }
+}
+
+/**
+ * The residual add rule's integer weights and multiplier (docs/ARCHITECTURE.md section
+ * 2): acc = (a - a_zp) w_a + (b - b_zp) w_b, y = y_zp + requant(acc, M). Of all w_a, w_b
+ * in [1, 127] with M making one of the two terms exact (M = s_a / (w_a s_y) or s_b /
+ * (w_b s_y)), the pair whose other term is off by the least (in output LSBs per input
+ * LSB), the smaller weights on a tie.
+ */
+export function addWeights(sa: number, sb: number, sy: number): { weights: [number, number]; m: number } {
+  let best = { cost: Infinity, weights: [1, 1] as [number, number], m: sa / sy };
+  const r = sb / sa;
+  for (let wa = 1; wa <= 127; wa++) {
+    const near = Math.round(r * wa);
+    for (const wb of [near - 1, near, near + 1]) {
+      if (wb < 1 || wb > 127) continue;
+      for (const m of [sa / (wa * sy), sb / (wb * sy)]) {
+        const cost = Math.abs(m * wa - sa / sy) + Math.abs(m * wb - sb / sy);
+        if (cost < best.cost * (1 - 1e-12)) best = { cost, weights: [wa, wb], m };
+      }
+    }
+  }
+  return { weights: best.weights, m: best.m };
+}
+
+/** addWeights with the multiplier encoded (M0, S). */
+export function addRule(sa: number, sb: number, sy: number): { weights: [number, number]; mult: Multiplier } {
+  const { weights, m } = addWeights(sa, sb, sy);
+  return { weights, mult: encodeMultiplier(m, DEVICE_M0_BITS) };
 }
 
 function quantWeights(l: ConvLayer | DenseLayer, inQ: ActQuant, outQ: ActQuant) {
@@ -113,72 +146,147 @@ export interface QuantizeSource {
   calibration: string;
 }
 
+/**
+ * Calibrates on `samples` (min/max per tensor) and quantizes: `nnfpga quantize` in one
+ * call. `source` is what the quantized model records about where it came from.
+ */
+export function quantize(
+  model: FloatModel,
+  samples: { data: Float32Array; count: number },
+  source: QuantizeSource = { model: model.source, calibration: `${samples.count} samples` },
+): QModel {
+  return quantizeModel(model, calibrate(model, samples.data, samples.count), source);
+}
+
+/** A tensor of the QModel: who writes it, its shape there and its quantization. */
+interface QTensor {
+  index: number;
+  shape: Shape;
+  q: ActQuant;
+}
+
 export function quantizeModel(model: FloatModel, stats: CalibrationStats, source: QuantizeSource): QModel {
   const inQ = chooseActQuant(stats.input.min, stats.input.max);
-  let cur = inQ;
-  let prevShape = model.input; // last shape a kept layer wrote (reshapes do not count)
+  const tensors = new Map<string, QTensor>([[INPUT, { index: MODEL_INPUT, shape: model.input, q: inQ }]]);
+  const floatShapes = new Map<string, Shape>([
+    [INPUT, model.input],
+    ...model.layers.map((l) => [l.name, l.output] as [string, Shape]),
+  ]);
   const layers: QLayer[] = [];
   model.layers.forEach((l, i) => {
-    if (l.kind === 'reshape') return;
-    if (l.kind === 'conv' || l.kind === 'dense') {
-      const outQ = chooseActQuant(stats.layers[i].min, stats.layers[i].max);
-      const q = quantWeights(l, cur, outQ);
-      const base = {
-        name: l.name,
-        output: l.output,
-        inQ: cur,
-        outQ,
-        ...clampBounds(l.act, outQ),
-        ...q,
-      };
-      if (l.kind === 'conv') {
-        const conv: QConv = {
+    const ins = l.inputs.map((t) => tensors.get(t)!);
+    if (l.kind === 'reshape') {
+      // The data does not move: readers see the producer's tensor.
+      tensors.set(l.name, ins[0]);
+      return;
+    }
+    // Only a dense layer reads a tensor whatever its shape (its weights are in CHW order
+    // of any [C, H, W]); the others need the shape they were built for, which a device
+    // tensor only has in its producer's layout.
+    if (l.kind !== 'dense') {
+      l.inputs.forEach((t, k) => {
+        const want = floatShapes.get(t)!;
+        if (ins[k].shape.join() !== want.join()) {
+          throw new UnsupportedOpError(
+            `layer '${l.name}' (${l.op}) reads a tensor reshaped from ${formatShape(ins[k].shape)} to ${formatShape(want)}; only dense layers may read reshaped tensors`,
+          );
+        }
+      });
+    }
+    const base = {
+      name: l.name,
+      inputs: ins.map((t) => t.index),
+      input: ins[0].shape,
+      output: l.output,
+      inQ: ins[0].q,
+    };
+    const statQ = () => chooseActQuant(stats.layers[i].min, stats.layers[i].max);
+    let q: QLayer;
+    switch (l.kind) {
+      case 'conv': {
+        const outQ = statQ();
+        q = {
           ...base,
           kind: 'conv',
-          input: l.input,
+          outQ,
+          ...clampBounds(l.act, outQ),
+          ...quantWeights(l, base.inQ, outQ),
           kernel: l.kernel,
           stride: l.stride,
           pads: l.pads,
+          group: l.group,
         };
-        layers.push(conv);
-      } else {
-        // A dense layer reads the tensor before any Flatten/Reshape, in CHW order.
-        const dense: QDense = { ...base, kind: 'dense', input: prevShape };
-        layers.push(dense);
+        break;
       }
-      cur = outQ;
-    } else {
-      if (l.kind === 'avgpool' && !l.countIncludePad && l.pads.some((p) => p > 0)) {
-        throw new UnsupportedOpError(
-          `layer '${l.name}' (AveragePool): count_include_pad = 0 with non-zero pads is not supported by the integer arithmetic; export with count_include_pad=1 or without padding`,
-        );
+      case 'dense': {
+        const outQ = statQ();
+        q = { ...base, kind: 'dense', outQ, ...clampBounds(l.act, outQ), ...quantWeights(l, base.inQ, outQ) };
+        break;
       }
-      const [kh, kw] = l.kernel;
-      layers.push({
-        kind: l.kind,
-        name: l.name,
-        input: l.input,
-        output: l.output,
-        inQ: cur,
-        outQ: cur,
-        ...clampBounds(l.act, cur),
-        kernel: l.kernel,
-        stride: l.stride,
-        pads: l.pads,
-        ...(l.kind === 'avgpool' ? { mult: multiplier(1 / (kh * kw), l.name) } : {}),
-      });
+      case 'maxpool':
+      case 'avgpool': {
+        const [kh, kw] = l.kernel;
+        const excludePad = l.kind === 'avgpool' && !l.countIncludePad && l.pads.some((p) => p > 0);
+        q = {
+          ...base,
+          kind: l.kind,
+          outQ: base.inQ,
+          ...clampBounds(l.act, base.inQ),
+          kernel: l.kernel,
+          stride: l.stride,
+          pads: l.pads,
+          ...(l.kind === 'avgpool' ? { mult: multiplier(1 / (kh * kw), l.name) } : {}),
+          ...(excludePad ? { excludePad } : {}),
+        };
+        break;
+      }
+      case 'add': {
+        const outQ = statQ();
+        const inQB = ins[1].q;
+        const { weights, m } = addWeights(base.inQ.scale, inQB.scale, outQ.scale);
+        q = {
+          ...base,
+          kind: 'add',
+          outQ,
+          ...clampBounds(l.act, outQ),
+          inQB,
+          weights,
+          mult: multiplier(m, l.name),
+        };
+        break;
+      }
+      case 'concat': {
+        const outQ = statQ();
+        q = {
+          ...base,
+          kind: 'concat',
+          outQ,
+          ...clampBounds(l.act, outQ),
+          inputShapes: ins.map((t) => t.shape),
+          inQs: ins.map((t) => t.q),
+          mults: ins.map((t) => multiplier(t.q.scale / outQ.scale, l.name)),
+        };
+        break;
+      }
+      case 'pad':
+        q = { ...base, kind: 'pad', outQ: base.inQ, ...clampBounds(l.act, base.inQ), pads: l.pads };
+        break;
     }
-    prevShape = l.output;
+    tensors.set(l.name, { index: layers.length, shape: q.output, q: q.outQ });
+    layers.push(q);
   });
   const last = layers[layers.length - 1];
   return {
     format: QMODEL_FORMAT,
     version: QMODEL_VERSION,
     source: { model: source.model, calibration: source.calibration, calibrationSamples: stats.samples },
+    m0Bits: DEVICE_M0_BITS,
     input: model.input,
     inQ,
+    ...(model.inputTransform ? { inputTransform: model.inputTransform } : {}),
     layers,
     output: last.output,
     outQ: last.outQ,
+    ...(model.hostStep ? { hostStep: model.hostStep } : {}),
   };
 }

@@ -36,11 +36,22 @@ export function requantClamp(acc: number, mult: Multiplier, zp: number, lo: numb
 }
 
 /**
- * Encodes a positive real multiplier as M0 in [2^30, 2^31) and S = 31 + n, so that
- * M ≈ M0 * 2^-S. Multipliers too small to represent give M0 = 0 (output = zero point);
- * multipliers of 2^30 or more are refused.
+ * Significant bits of M0 that nnfpga's devices run (SPEC section 3, revision 2): M0 =
+ * m * 2^15 with m in [2^15, 2^16), the 16-bit multiplier of rtl/npu_requant.v. The
+ * quantizer encodes for it, the compiler accepts nothing else.
  */
-export function encodeMultiplier(m: number): Multiplier {
+export const DEVICE_M0_BITS = 16;
+
+/** The M0 widths a quantized model may record (QModel.m0Bits): 31 is the full int32. */
+export type M0Bits = 16 | 31;
+
+/**
+ * Encodes a positive real multiplier as M0 in [2^30, 2^31) with `m0Bits` significant
+ * bits (M0 a multiple of 2^(31 - m0Bits)) and S = 31 + n, so that M ≈ M0 * 2^-S.
+ * Multipliers too small to represent give M0 = 0 (output = zero point); multipliers of
+ * 2^30 or more are refused.
+ */
+export function encodeMultiplier(m: number, m0Bits: M0Bits = 31): Multiplier {
   if (!(m > 0) || !Number.isFinite(m)) {
     if (m === 0) return { m0: 0, s: 31 };
     throw new RangeError(`multiplier ${m} is not a positive finite number`);
@@ -55,7 +66,8 @@ export function encodeMultiplier(m: number): Multiplier {
     f *= 2;
     e -= 1;
   }
-  let m0 = Math.round(f * 2 ** 31);
+  const unit = 2 ** (31 - m0Bits);
+  let m0 = Math.round(f * 2 ** m0Bits) * unit;
   if (m0 === 2 ** 31) {
     m0 = 2 ** 30;
     e += 1;

@@ -10,9 +10,11 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { DeviceError } from '../errors.ts';
 import { coreParams } from '../compiler/configs.ts';
+import { imageRuns } from '../compiler/compile.ts';
 import { packTensor, unpackTensor } from '../compiler/layout.ts';
 import type { DeviceConfig, DeviceImage } from '../compiler/types.ts';
-import { REPO_ROOT, buildVerilator } from './verilator.ts';
+import { buildDir } from '../paths.ts';
+import { buildVerilator } from './verilator.ts';
 
 const run = promisify(execFile);
 
@@ -24,7 +26,6 @@ export const CORE_SOURCES = [
   'rtl/npu_mul.v',
   'rtl/npu_ram.v',
   'rtl/npu_acc.v',
-  'rtl/npu_pool.v',
   'rtl/npu_requant.v',
 ];
 
@@ -49,7 +50,7 @@ export class CoreScript {
   private words: number[] = [];
   private chunks: Uint32Array[] = [];
   /** Number of result words each command produces, in order. */
-  readonly reads: { kind: 'run' | 'read'; count: number }[] = [];
+  readonly reads: { kind: 'run' | 'read' | 'abort'; count: number }[] = [];
 
   private flush(): void {
     if (this.words.length) this.chunks.push(Uint32Array.from(this.words));
@@ -69,6 +70,15 @@ export class CoreScript {
   run(): this {
     this.words.push(2);
     this.reads.push({ kind: 'run', count: 1 });
+    return this;
+  }
+  /**
+   * Runs, and pulses abort_i after `cycles` unless the run ended first: the result is
+   * [cycles to done_o or `cycles`, cycles from abort_i until busy_o fell (0: it ended)].
+   */
+  runAbort(cycles: number): this {
+    this.words.push(4, cycles);
+    this.reads.push({ kind: 'abort', count: 2 });
     return this;
   }
   bytes(): Uint8Array {
@@ -97,7 +107,7 @@ export interface ScriptResult {
 export async function runScript(
   exe: string,
   script: CoreScript,
-  opts: { timeoutCycles?: number; trace?: string } = {},
+  opts: { timeoutCycles?: number; trace?: string; extraArgs?: string[] } = {},
 ): Promise<ScriptResult> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'nnfpga-core-'));
   try {
@@ -110,12 +120,14 @@ export async function runScript(
       await mkdir(path.dirname(opts.trace), { recursive: true });
       args.push(`+trace=${opts.trace}`);
     }
+    if (opts.extraArgs) args.push(...opts.extraArgs);
     let stderr: string;
     try {
       ({ stderr } = await run(exe, args, { maxBuffer: 16 * 1024 * 1024 }));
     } catch (err) {
-      const e = err as { stderr?: string; message: string };
-      throw new DeviceError(`core bench failed: ${(e.stderr || e.message).trim()}`);
+      const e = err as { stdout?: string; stderr?: string; message: string };
+      // the simulation's own reports ($display) are on its stdout
+      throw new DeviceError(`core bench failed: ${(e.stderr || e.stdout || e.message).trim()}`);
     }
     const buf = await readFile(out);
     const all = new Uint32Array(buf.buffer, buf.byteOffset, buf.length / 4);
@@ -132,26 +144,20 @@ export async function runScript(
   }
 }
 
-/** Whether each layer's output region is still intact after the whole program ran. */
-export function liveLayers(image: DeviceImage): boolean[] {
-  const outs = image.layers.map((l) => l.output);
-  return outs.map((o, i) =>
-    outs.slice(i + 1).every((p) => p.addr >= o.addr + o.words || p.addr + p.words <= o.addr),
-  );
-}
-
 export interface CoreInference {
   /**
-   * Every layer's output (CHW int8, QModel shapes) read back from AMEM after the run;
-   * null for a layer whose region a later layer overwrote (ping-pong allocation).
+   * Every layer's output (CHW int8, QModel shapes) read back from AMEM right after the
+   * layer ran (readAll), else null but for the last layer.
    */
   layers: (Int8Array | null)[];
-  /** Cycles from start to done (bench-measured) and from the CNT words. */
+  /** Cycles from start to done (bench-measured) and from the CNT words, per layer. */
   cycles: number;
   layerCycles: number[];
   layerFeedCycles: number[];
-  /** The run's busy cycles, done_o's included: the bench's count (the core keeps no run
-   * counter; on a board the link counts it, npu_link cycles_q). */
+  /** The CNT cycles of every descriptor of the program (a layer's are the sum of its). */
+  stepCycles: number[];
+  /** The busy cycles of the program's RUNs, done_o's included: the bench's count (the
+   * core keeps no run counter; on a board the link counts it, npu_link cycles_q). */
   runCycles: number;
 }
 
@@ -164,8 +170,9 @@ export interface CoreRunResult {
 
 /**
  * Loads the image and runs each input (CHW int8 in the model's input quantization) on
- * the core bench. With readAll (default) every layer's output is read back, which needs
- * an image compiled with distinct tensor regions (the 'auto' allocation when it fits).
+ * the core bench. The program runs in the image's segments (MaxLayers descriptors per
+ * RUN); with readAll (default) it runs one layer at a time instead and reads every
+ * layer's output right after it, before a later layer may reuse its memory.
  */
 export async function runCore(
   image: DeviceImage,
@@ -175,45 +182,59 @@ export async function runCore(
   const cfg = image.config;
   const traceOn = opts.trace !== undefined ? !!opts.trace : traceWanted();
   const exe = await buildCore(cfg, traceOn);
+  const readAll = opts.readAll ?? true;
+  const runs = imageRuns(image, readAll);
+  const nl = image.layers.length;
+  // the layer whose output is complete after each RUN (its last descriptor is there)
+  const done = runs.map((r) => {
+    const last = r.first + r.count - 1;
+    const l = image.stepLayers[last];
+    return image.layers[l].steps.first + image.layers[l].steps.count - 1 === last ? l : -1;
+  });
   const s = new CoreScript();
   s.write(SPACE.WMEM, 0, image.wmem);
-  s.write(SPACE.DMEM, 0, image.dmem);
-  const readAll = opts.readAll ?? true;
-  const live = liveLayers(image);
-  const outs = readAll ? image.layers.map((l) => l.output).filter((_, i) => live[i]) : [image.output];
-  const cntWords = 2 * cfg.maxLayers;
+  if (runs.length === 1) s.write(SPACE.DMEM, 0, runs[0].dmem);
   for (const x of inputs) {
     s.write(SPACE.AMEM, image.input.addr, packTensor(x, image.input.shape, cfg.dim, opts.inputZeroPoint));
-    s.run();
-    for (const o of outs) s.read(SPACE.AMEM, o.addr, o.words);
-    s.read(SPACE.CNT, 0, cntWords);
+    runs.forEach((r, k) => {
+      if (runs.length > 1) s.write(SPACE.DMEM, 0, r.dmem);
+      s.run();
+      s.read(SPACE.CNT, 0, 2 * r.count);
+      const l = done[k];
+      if (l >= 0 && (readAll || l === nl - 1))
+        s.read(SPACE.AMEM, image.layers[l].output.addr, image.layers[l].output.words);
+    });
   }
   const trace =
     typeof opts.trace === 'string'
       ? opts.trace
       : traceOn
-        ? path.join(REPO_ROOT, 'build', 'trace', `${opts.name ?? 'core'}-${Date.now()}.fst`)
+        ? path.join(buildDir('trace'), `${opts.name ?? 'core'}-${Date.now()}.fst`)
         : undefined;
-  const timeoutCycles = 50_000_000;
+  const timeoutCycles = 200_000_000;
   const res = await runScript(exe, s, { trace, timeoutCycles });
   const inferences: CoreInference[] = [];
   let k = 0;
-  const nl = image.layers.length;
   for (let n = 0; n < inputs.length; n++) {
-    const cycles = res.results[k++][0];
-    const read = outs.map((o) => unpackTensor(res.results[k++], o.shape, cfg.dim));
-    let j = 0;
-    const layers = readAll
-      ? image.layers.map((_, i) => (live[i] ? read[j++] : null))
-      : image.layers.map((_, i) => (i === image.layers.length - 1 ? read[0] : null));
-    const cnt = res.results[k++];
-    inferences.push({
-      layers,
-      cycles,
-      layerCycles: Array.from(cnt.subarray(0, 2 * nl)).filter((_, i) => i % 2 === 0),
-      layerFeedCycles: Array.from(cnt.subarray(0, 2 * nl)).filter((_, i) => i % 2 === 1),
-      runCycles: cycles,
+    const layers: (Int8Array | null)[] = image.layers.map(() => null);
+    const layerCycles = new Array<number>(nl).fill(0);
+    const layerFeedCycles = new Array<number>(nl).fill(0);
+    const stepCycles = new Array<number>(image.stepLayers.length).fill(0);
+    let cycles = 0;
+    runs.forEach((r, j) => {
+      cycles += res.results[k++][0];
+      const cnt = res.results[k++];
+      for (let d = 0; d < r.count; d++) {
+        const l = image.stepLayers[r.first + d];
+        layerCycles[l] += cnt[2 * d];
+        layerFeedCycles[l] += cnt[2 * d + 1];
+        stepCycles[r.first + d] = cnt[2 * d];
+      }
+      const l = done[j];
+      if (l >= 0 && (readAll || l === nl - 1))
+        layers[l] = unpackTensor(res.results[k++], image.layers[l].output.shape, cfg.dim);
     });
+    inferences.push({ layers, cycles, layerCycles, layerFeedCycles, stepCycles, runCycles: cycles });
   }
   return { inferences, simCycles: res.simCycles, simSeconds: res.simSeconds, trace: res.trace };
 }

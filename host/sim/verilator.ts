@@ -1,7 +1,8 @@
 // Builds Verilator simulations, cached by content.
 //
 // buildVerilator() hashes the Verilator version, every source file's content and the
-// options, and builds into build/verilator/<name>-<hash>/ only when that folder does not
+// options, and builds into build/verilator/<name>-<hash>/ (host/paths.ts buildDir: the
+// user's cache folder outside a clone) only when that folder does not
 // exist yet. The build happens in a private temporary folder that is renamed into place
 // at the end (rename is atomic on one file system), so two processes (vitest workers)
 // that build the same thing at once both succeed: the second rename finds the folder
@@ -13,14 +14,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { ToolError } from '../errors.ts';
+import { MissingToolError, ToolError } from '../errors.ts';
+import { buildDir, PACKAGE_ROOT } from '../paths.ts';
 
 const run = promisify(execFile);
 
-/** Repository root (this file is host/sim/verilator.ts). */
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The package root: rtl/ and sim/ are read from here (host/paths.ts). */
+export const REPO_ROOT = PACKAGE_ROOT;
 
 export interface VerilatorBuild {
   /** Short name, used in the folder name. */
@@ -37,6 +38,8 @@ export interface VerilatorBuild {
   defines?: Record<string, string | number>;
   /** Compile FST tracing in (--trace-fst); the bench decides when to open a file. */
   trace?: boolean;
+  /** With trace: VCD instead of FST (--trace; the bench sees NNFPGA_TRACE_VCD). */
+  traceVcd?: boolean;
   /** Extra include folders for Verilog (-I); rtl/ is always one. */
   includeDirs?: string[];
 }
@@ -49,7 +52,9 @@ async function verilatorVersion(): Promise<string> {
     versionCache = stdout.trim();
     return versionCache;
   } catch {
-    throw new ToolError('verilator not found on PATH: install it (scripts/setup.sh installs Verilator 5)');
+    throw new MissingToolError(
+      'verilator not found on PATH: install Verilator 5 (apt-get install verilator; make deps in a clone)',
+    );
   }
 }
 
@@ -69,6 +74,7 @@ export async function buildVerilator(opts: VerilatorBuild): Promise<string> {
       params: opts.params,
       defines: opts.defines,
       trace: !!opts.trace,
+      ...(opts.traceVcd ? { traceVcd: true } : {}),
     }),
   );
   for (const f of [...sources, ...cppSources]) {
@@ -83,7 +89,7 @@ export async function buildVerilator(opts: VerilatorBuild): Promise<string> {
     }
   }
   const key = hash.digest('hex').slice(0, 16);
-  const root = path.join(REPO_ROOT, 'build', 'verilator');
+  const root = buildDir('verilator');
   const finalDir = path.join(root, `${opts.name}-${key}`);
   const exe = path.join(finalDir, opts.name);
   if (existsSync(exe)) return exe;
@@ -113,7 +119,8 @@ export async function buildVerilator(opts: VerilatorBuild): Promise<string> {
     '-O2 -std=c++17',
     ...includeDirs.map((d) => `-I${d}`),
   ];
-  if (opts.trace) args.push('--trace-fst', '-CFLAGS', '-DNNFPGA_TRACE=1');
+  if (opts.trace && opts.traceVcd) args.push('--trace', '-CFLAGS', '-DNNFPGA_TRACE=1 -DNNFPGA_TRACE_VCD=1');
+  else if (opts.trace) args.push('--trace-fst', '-CFLAGS', '-DNNFPGA_TRACE=1');
   for (const [k, v] of Object.entries(opts.params ?? {})) args.push(`-G${k}=${v}`);
   for (const [k, v] of Object.entries(opts.defines ?? {}))
     args.push(`+define+${k}=${v}`, '-CFLAGS', `-D${k}=${v}`);

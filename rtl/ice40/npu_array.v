@@ -1,21 +1,22 @@
 `default_nettype none
 // npu_array, iCE40UP variant (synthesis of boards with hard blocks only; simulation and
-// the HX8K use rtl/npu_array.v, whose header documents the interface and the driver
-// rule; docs/ARCHITECTURE.md section 1). Same ports, same latency (Rows + Cols - 1), same outputs as rtl/npu_array.v
-// whenever the driver keeps the rule (test/board/ice40_array.test.ts, against yosys's
-// SB_MAC16 model); built for the UP5K's 8 SB_MAC16s, so the structure differs:
+// the HX8K use other variants; rtl/npu_array.v's header documents the interface and the
+// driver rule; docs/ARCHITECTURE.md section 1). Same ports, the same outputs in the same
+// order as rtl/npu_array.v whenever the driver keeps the rule
+// (test/board/ice40_array.test.ts, against yosys's SB_MAC16 model), latency Rows + 2;
+// built for the UP5K's 8 SB_MAC16s, so the structure differs:
 //
 // - Row broadcast instead of east-flowing activations: every PE of row i sees lane i
-//   delayed Cols - 1 + i cycles (the generic PE(i, j) sees it delayed i + j), so all
-//   columns finish together and there is no output deskew (no (Cols-1)Cols/2 psum
-//   registers). Under the rule the sums are the same: a row's PEs all hold the same
-//   tile's weights while that tile's activations pass.
+//   delayed i cycles (the generic PE(i, j) sees it delayed 1 + i + j), so all columns
+//   finish together and there is no output deskew (no (Cols-1)Cols/2 psum registers).
+//   Under the rule the sums are the same: a row's PEs all hold the same tile's weights
+//   while that tile's activations pass.
 // - PEs (i, 2c) and (i, 2c+1) share one SB_MAC16 in 8x8 mode (A = {x_i, x_i}, B = the
 //   two weights): they swap tiles in the same cycle, so the DSP's B input register is
-//   the active weight register (loaded from the shadow registers when the swap token is
-//   two cycles from row i, held otherwise), and its A input register and 8x8 product
-//   registers are the last two activation delay stages. No active registers, no weight
-//   muxes, a registered multiplier.
+//   the active weight register. The rule presents row i's weights on w_data_i in the
+//   cycle the token is i cycles old, which is when lane i (delayed i) enters the DSP's A
+//   register: B loads from w_data_i then and holds otherwise. No shadow or active
+//   registers, no weight muxes, a registered multiplier.
 // - Rows 0 and 1 accumulate inside the DSPs, offset by -1 so that two int8 products fit
 //   the 16-bit adders: row 0 registers u1 = p0 + (-1), row 1 u2 = u1 + p1 = p0 + p1 - 1
 //   in [-32513, 32767] (the sum itself can be +32768). Rows 2.. add in logic:
@@ -44,14 +45,13 @@ module npu_array #(
   // sums out (south edge)
   output wire                      out_valid_o,
   output wire [TagWidth-1:0]       out_tag_o,
-  output wire [PsumWidth*Cols-1:0] out_psum_o
+  output wire [PsumWidth*Cols-1:0] out_psum_o,
+  output wire                      busy_o        // a valid activation is inside
 );
-  localparam integer Latency = Rows + Cols - 1;
+  localparam integer Latency = Rows + 2;
   localparam integer Pairs   = Cols / 2;
-  // Swap token delay line: row i's DSPs load B in the cycle the token is Cols - 3 + i
-  // cycles old (their products, registered, reach the sums two cycles later, in the
-  // cycle the generic row i would swap: Cols - 1 + i).
-  localparam integer SwapLen = Rows + Cols - 4;
+  // Swap token delay line: row i's DSPs load B in the cycle the token is i cycles old.
+  localparam integer SwapLen = Rows - 1;
 
   reg [SwapLen-1:0] sd_q;
   wire [SwapLen:0]  sd_all = {sd_q, in_swap_i};  // sd_all[d] = token d cycles old
@@ -59,7 +59,8 @@ module npu_array #(
     if (!rst_ni) sd_q <= {SwapLen{1'b0}};
     else         sd_q <= sd_all[SwapLen-1:0];
   end
-  wire unused_sd = sd_all[SwapLen];
+  // The rule fixes which row w_data_i holds in which cycle: no row select needed.
+  wire unused_load = ^{w_load_i, w_row_i};
 
   // Row i, pair c: {p(i, 2c+1), p(i, 2c)} (rows >= 2, registered products), or the
   // DSP's registered sums u1 / u2 (rows 0, 1).
@@ -68,9 +69,8 @@ module npu_array #(
   genvar i, c, j;
   generate
     for (i = 0; i < Rows; i = i + 1) begin : g_row
-      // Activation lane i, delayed Cols - 3 + i cycles here; the DSPs' A registers and
-      // product registers add the last two cycles of the generic Cols - 1 + i.
-      localparam integer XD = Cols - 3 + i;
+      // Activation lane i, delayed i cycles into the DSPs' A registers.
+      localparam integer XD = i;
       wire [7:0] x_pre;
       if (XD == 0) begin : g_x_direct
         assign x_pre = in_x_i[8*i +: 8];
@@ -82,14 +82,8 @@ module npu_array #(
         wire unused_top = ^xd_next[8*XD+7 -: 8];
       end
 
-      // Shadow weights of row i (byte j = column j).
-      localparam [RowAw-1:0] Row = i;
-      reg [8*Cols-1:0] shadow_q;
-      always @(posedge clk_i) begin
-        if (w_load_i && w_row_i == Row) shadow_q <= w_data_i;
-      end
-
-      wire b_load = sd_all[Cols - 3 + i];
+      // Row i's weights (byte j = column j) are on w_data_i when the token is i cycles old.
+      wire b_load = sd_all[i];
 
       for (c = 0; c < Pairs; c = c + 1) begin : g_pair
         // Rows 0 and 1: registered 16-bit adders, C/D + product. Row 0 adds -1, row 1
@@ -133,7 +127,7 @@ module npu_array #(
           .CE        (1'b1),
           .C         (c_in),
           .A         ({x_pre, x_pre}),
-          .B         (shadow_q[16*c +: 16]),
+          .B         (w_data_i[16*c +: 16]),
           .D         (d_in),
           .AHOLD     (1'b0),
           .BHOLD     (!b_load),
@@ -194,13 +188,14 @@ module npu_array #(
   end
   always @(posedge clk_i) tag_q <= tag_next[TagWidth*Latency-1:0];
   assign out_valid_o = valid_q[Latency-1];
+  assign busy_o      = |valid_q;
   assign out_tag_o   = tag_q[TagWidth*Latency-1 -: TagWidth];
   wire unused_dl = ^{tag_next[TagWidth*(Latency+1)-1 -: TagWidth], valid_next[Latency]};
 
 `ifndef SYNTHESIS
   initial begin
-    if (Rows < 4 || Rows % 2 != 0 || Cols < 4 || Cols % 2 != 0 || PsumWidth < 17)
-      $fatal(1, "npu_array (iCE40): Rows and Cols must be even and >= 4, PsumWidth >= 17");
+    if (Rows < 4 || Rows % 2 != 0 || Cols < Rows || Cols % 2 != 0 || PsumWidth < 17)
+      $fatal(1, "npu_array (iCE40): Rows even and >= 4, Cols even and >= Rows, PsumWidth >= 17");
   end
 `endif
 endmodule

@@ -5,7 +5,8 @@
 // port of docs/ARCHITECTURE.md section 5 over plain arrays, so that the link can be
 // tested on its own. Spaces hold Words32 host words each; ack comes two cycles after a
 // request; out-of-range addresses are ignored (no wrap, no write) like the real core.
-// A run is busy for 100 + DMEM[0][15:0] cycles and stores that count in CNT[0].
+// A run is busy for 100 + DMEM[0][15:0] cycles and stores that count in CNT[0];
+// abort_i ends it at once, without done_o.
 module npu_core #(
   parameter integer Dim       = 8,
   parameter integer AmemWords = 16384,
@@ -24,6 +25,7 @@ module npu_core #(
   output reg         bus_ack_o,
   output reg  [31:0] bus_rdata_o,
   input  wire        start_i,
+  input  wire        abort_i,
   output reg         busy_o,
   output reg         done_o
 );
@@ -69,6 +71,8 @@ module npu_core #(
         busy_o <= 1'b1;
         left_q <= 32'd100 + {16'd0, dmem[0][15:0]};
         ran_q  <= 32'd0;
+      end else if (busy_o && abort_i) begin
+        busy_o <= 1'b0;
       end else if (busy_o) begin
         ran_q  <= ran_q + 32'd1;
         left_q <= left_q - 32'd1;

@@ -5,7 +5,14 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { boardSources, doesNotFit, overusedFromLog } from '../../host/board/build.ts';
+import {
+  boardSources,
+  doesNotFit,
+  icetimeMhz,
+  overusedFromLog,
+  REPO_ROOT,
+  yosysScript,
+} from '../../host/board/build.ts';
 import { BOARDS, deviceConfig, pllOutMhz, topParams } from '../../host/board/boards.ts';
 import { BOARD_CONFIG, coreParams, HX8K_CONFIG } from '../../host/compiler/configs.ts';
 
@@ -58,8 +65,9 @@ describe('unknown board', () => {
       expect(r.code).toBe(1);
       const lines = r.stderr.trim().split('\n');
       expect(lines).toHaveLength(1);
-      expect(lines[0]).toContain("unknown board 'de0nano'");
-      expect(lines[0]).toContain('icebreaker, hx8k');
+      expect(lines[0]).toBe(
+        `nnfpga: --board de0nano: choose one of icebreaker, hx8k (see nnfpga ${cmd} --help)`,
+      );
     }
   });
 });
@@ -105,6 +113,21 @@ describe('board table', () => {
       expect(existsSync(join(ROOT, b.pcf))).toBe(true);
       expect(existsSync(join(ROOT, 'rtl/boards', `${b.top}.v`))).toBe(true);
     }
+  });
+
+  it('synthesis never passes -dsp (it would rewrite the SB_MAC16 array)', () => {
+    for (const b of Object.values(BOARDS)) {
+      const script = yosysScript(b, boardSources(b), REPO_ROOT, join(REPO_ROOT, 'build', b.name, 'x.json'));
+      expect(script).toMatch(/^synth_ice40 /m);
+      expect(script, b.name).not.toMatch(/-dsp\b/);
+    }
+  });
+
+  it("reads icetime's estimate from its report", () => {
+    expect(
+      icetimeMhz('...\nTotal number of logic levels: 12\nTotal path delay: 30.63 ns (32.65 MHz)\n'),
+    ).toBe(32.65);
+    expect(icetimeMhz('no report')).toBeUndefined();
   });
 
   it('reads over-used resources from a nextpnr log', () => {

@@ -1,7 +1,7 @@
 // Shared test helpers: fixture paths, a seeded RNG, and an ONNX model builder on
 // onnx-proto (the same package the importer decodes with), so tests generate the
 // models they need instead of committing binaries.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import onnxPkg from 'onnx-proto';
@@ -14,6 +14,14 @@ type ITensor = onnxPkg.onnx.ITensorProto;
 export const repoRoot = resolve(import.meta.dirname, '../..');
 export const fixtures = resolve(repoRoot, 'examples');
 export const fixture = (name: string): string => join(fixtures, name);
+
+/** The first ```ts block of docs/API.md: the library example. */
+export function apiExample(): string {
+  const doc = readFileSync(join(repoRoot, 'docs', 'API.md'), 'utf8');
+  const m = /```ts\n([\s\S]*?)```/.exec(doc);
+  if (!m) throw new Error('docs/API.md has no ```ts block');
+  return m[1];
+}
 
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'nnfpga-test-'));

@@ -51,4 +51,36 @@ describe('info', () => {
     const b = qModelInfo(q, 'q').total;
     expect([b.params, b.macs, b.weight_bytes_int8]).toEqual([a.params, a.macs, a.weight_bytes_int8]);
   });
+
+  it('counts F*F*C weights and F*F*C*OH*OW MACs for a depthwise conv, K*F*F*C/G for a grouped one', () => {
+    const info = floatModelInfo(importOnnx(buildModel(generatedModels.depthwise_separable), 'g'));
+    const byName = new Map(info.layers.map((l) => [l.name, l]));
+    const dw = byName.get('depthwise')!;
+    expect([dw.weights, dw.biases, dw.macs]).toEqual([3 * 3 * 8, 8, 3 * 3 * 8 * 5 * 5]);
+    const g = byName.get('grouped')!;
+    expect([g.weights, g.macs]).toEqual([(12 * 16 * 9) / 2, ((12 * 16 * 9) / 2) * 3 * 3]); // 16 in, 2 groups
+  });
+
+  it('shows the output Softmax as a host step with 0 MACs, and Add/Concat/Pad with 0 params', () => {
+    const info = floatModelInfo(importOnnx(buildModel(generatedModels.depthwise_separable), 'g'));
+    expect(info.layers[info.layers.length - 1]).toMatchObject({
+      name: 'Softmax',
+      op: 'Softmax',
+      params: 0,
+      macs: 0,
+      activation_bytes_int8: 0,
+      host: true,
+    });
+    const r = floatModelInfo(importOnnx(buildModel(generatedModels.residual_concat), 'g'));
+    for (const op of ['Add', 'Concat'])
+      expect(r.layers.find((l) => l.op === op)).toMatchObject({ params: 0, macs: 0 });
+    expect(r.layers[r.layers.length - 1].op).toBe('LogSoftmax');
+  });
+
+  it('peak live activations: a residual branch stays alive across its block', () => {
+    // x [4,8,8] = 256; a [8,8,8] = 512 is read by b and the add: while b runs, x is dead
+    // but a and b are alive (1024); the add writes s beside a and b (1536)
+    const r = floatModelInfo(importOnnx(buildModel(generatedModels.residual_concat), 'g'));
+    expect(r.total.peak_activation_bytes_int8).toBe(512 * 3);
+  });
 });

@@ -74,11 +74,15 @@ describe('link over a mock device', () => {
     const image: DeviceImage = {
       config: { dim: 8, amemWords: 4096, wmemWords: 9000, dmemWords: 256, accDepth: 1024, maxLayers: 16 },
       dmem: new Uint32Array(16),
+      segments: [new Uint32Array(16)],
       wmem: new Uint32Array(9000),
       amemWordsUsed: 100,
       input: { addr: 0, words: 10, shape: [1, 2, 2] },
       output: { addr: 10, words: 10, shape: [10] },
       layers: [],
+      descriptors: new Uint32Array(0),
+      stepLayers: [],
+      needs: { layers: [], peak: { amem: 400, wmem: 36000, dmem: 64 } },
     };
     await expect(dev.upload(image)).rejects.toThrow(ModelTooLargeError);
     await expect(dev.upload(image)).rejects.toThrow(/WMEM .* needs 9000 words .* device has 8192 words/);

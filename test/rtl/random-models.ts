@@ -1,8 +1,8 @@
 // Random QModels for the RTL tests: layers with the shapes the tests ask for, random
 // int8 weights in [-127, 127], random biases, zero points and multipliers scaled so that
 // outputs spread over the int8 range instead of saturating.
-import { encodeMultiplier } from '../../host/quant/requant.ts';
-import type { ActQuant, QConv, QDense, QLayer, QModel, QPool } from '../../host/quant/types.ts';
+import { DEVICE_M0_BITS, encodeMultiplier } from '../../host/quant/requant.ts';
+import type { ActQuant, QAdd, QConv, QDense, QLayer, QModel, QPool } from '../../host/quant/types.ts';
 
 export type Rng = () => number;
 
@@ -31,7 +31,7 @@ function randQ(r: Rng): ActQuant {
 
 function mults(r: Rng, n: number, k: number) {
   const base = 1 / (Math.sqrt(k) * 110);
-  return Array.from({ length: n }, () => encodeMultiplier(base * (0.5 + 2 * r())));
+  return Array.from({ length: n }, () => encodeMultiplier(base * (0.5 + 2 * r()), DEVICE_M0_BITS));
 }
 
 function bounds(r: Rng, outQ: ActQuant, relu: boolean) {
@@ -65,6 +65,8 @@ export function randConv(r: Rng, spec: ConvSpec, inQ: ActQuant, name = 'conv'): 
   return {
     kind: 'conv',
     name,
+    inputs: [-1],
+    group: 1,
     input: [spec.c, spec.h, spec.w],
     output: [spec.oc, oh, ow],
     inQ,
@@ -95,6 +97,7 @@ export function randDense(
   return {
     kind: 'dense',
     name,
+    inputs: [-1],
     input,
     output: [n],
     inQ,
@@ -123,6 +126,7 @@ export function randPool(
   return {
     kind,
     name,
+    inputs: [-1],
     input,
     output: [input[0], oh, ow],
     inQ,
@@ -132,21 +136,43 @@ export function randPool(
     kernel: k,
     stride,
     pads,
-    ...(kind === 'avgpool' ? { mult: encodeMultiplier(1 / (k[0] * k[1])) } : {}),
+    ...(kind === 'avgpool' ? { mult: encodeMultiplier(1 / (k[0] * k[1]), DEVICE_M0_BITS) } : {}),
   };
 }
 
+/** A chain of layers (each reads the one before; the `inputs` of the layers are set here). */
 export function modelOf(layers: QLayer[], inQ: ActQuant): QModel {
   return {
     format: 'nnfpga-qmodel',
-    version: 1,
+    version: 2,
     source: { model: 'random', calibration: 'none', calibrationSamples: 0 },
+    m0Bits: DEVICE_M0_BITS,
     input: layers[0].input,
     inQ,
-    layers,
+    layers: layers.map((l, i) => ({ ...l, inputs: [i - 1] })),
     output: layers[layers.length - 1].output,
     outQ: layers[layers.length - 1].outQ,
   };
+}
+
+/** The model with a residual add of its last layer's output to itself appended. */
+export function withSelfAdd(m: QModel): QModel {
+  const last = m.layers[m.layers.length - 1];
+  const add: QAdd = {
+    name: 'add',
+    kind: 'add',
+    inputs: [m.layers.length - 1, m.layers.length - 1],
+    input: last.output,
+    output: last.output,
+    inQ: last.outQ,
+    inQB: last.outQ,
+    outQ: last.outQ,
+    lo: -128,
+    hi: 127,
+    weights: [3, 5],
+    mult: { m0: 2 ** 30, s: 33 },
+  };
+  return { ...m, layers: [...m.layers, add], output: add.output, outQ: add.outQ };
 }
 
 export { randQ };

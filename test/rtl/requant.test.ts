@@ -1,7 +1,9 @@
-// npu_requant against host/quant/requant.ts (requantClamp): random and extreme
-// accumulators for every Steps (2..16) they fit, multipliers, shifts S (2*Steps+1..62),
-// zero points and clamp bounds, every result compared; once with every vector on its own
-// parameters, once back to back at the unit's full rate (the result chain's overlap).
+// npu_requant against host/quant/requant.ts (requantClamp) with 16-bit M0 (m * 2^15):
+// random and extreme accumulators for every Steps (1..16) they fit, multipliers, shifts
+// S (16 + 2*Steps .. 62), zero points and clamp bounds, and accumulators wider than
+// 2*Steps bits with a window shift of at most 5 (the lane saturates: the reference must
+// agree), every result compared; once with every vector on its own parameters, once back
+// to back at the unit's full rate (the result chain's overlap).
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -16,9 +18,9 @@ const run = promisify(execFile);
 const LANES = 4;
 const PER = 1 + 3 * LANES; // u32 words per vector (see sim/requant_tb.cpp)
 
-/** Fewest radix-4 steps (>= 2) holding acc as a signed 2*steps-bit number. */
+/** Fewest radix-4 steps (>= 1) holding acc as a signed 2*steps-bit number. */
 function stepsFor(acc: number): number {
-  let j = 2;
+  let j = 1;
   while (j < 16 && (acc > 2 ** (2 * j - 1) - 1 || acc < -(2 ** (2 * j - 1)))) j++;
   return j;
 }
@@ -41,9 +43,9 @@ function encode(
   words[v * PER] = ((zp & 0xff) | ((lo & 0xff) << 8) | ((hi & 0xff) << 16) | ((steps - 1) << 24)) >>> 0;
   return lanes.map((ln, l) => {
     words[v * PER + 1 + 3 * l] = ln.acc >>> 0;
-    words[v * PER + 2 + 3 * l] = ln.m0;
-    // the unit takes the window shift S - 1 - 2*Steps, at most 31 (host/compiler)
-    words[v * PER + 3 + 3 * l] = ln.m0 === 0 ? 0 : Math.min(ln.s - 1 - 2 * steps, 31);
+    words[v * PER + 2 + 3 * l] = ln.m0 / 2 ** 15;
+    // the unit takes the window shift S - 16 - 2*Steps, at most 15 (host/compiler)
+    words[v * PER + 3 + 3 * l] = ln.m0 === 0 ? 15 : Math.min(ln.s - 16 - 2 * steps, 15);
     return requantClamp(ln.acc, { m0: ln.m0, s: ln.s }, zp, lo, hi);
   });
 }
@@ -67,7 +69,7 @@ function firstMismatch(got: Int8Array, want: number[], words: Uint32Array): stri
   const v = Math.floor(bad / LANES);
   const l = bad % LANES;
   return (
-    `vector ${v} lane ${l}: acc ${words[v * PER + 1 + 3 * l] | 0}, m0 ${words[v * PER + 2 + 3 * l]}, ` +
+    `vector ${v} lane ${l}: acc ${words[v * PER + 1 + 3 * l] | 0}, m ${words[v * PER + 2 + 3 * l]}, ` +
     `window shift ${words[v * PER + 3 + 3 * l]}, steps ${(words[v * PER] >>> 24) + 1}: device ${got[bad]}, reference ${want[bad]}`
   );
 }
@@ -79,7 +81,7 @@ describe('npu_requant', () => {
       top: 'npu_requant',
       sources: ['rtl/npu_requant.v'],
       cppSources: ['sim/requant_tb.cpp'],
-      params: { Lanes: LANES, TagWidth: 32 },
+      params: { Lanes: LANES },
     });
   const r = rng(42);
   const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
@@ -104,11 +106,14 @@ describe('npu_requant', () => {
     const bits = int(2, 32);
     return int(-(2 ** (bits - 1)), 2 ** (bits - 1) - 1);
   };
-  const randM0 = () => (r() < 0.05 ? 0 : r() < 0.05 ? 2 ** 31 - 1 : int(2 ** 30, 2 ** 31 - 1));
-  const randS = (steps: number) => {
-    const min = 2 * steps + 1;
+  const randM0 = () =>
+    (r() < 0.05 ? 0 : r() < 0.05 ? 2 ** 16 - 1 : r() < 0.05 ? 2 ** 15 : int(2 ** 15, 2 ** 16 - 1)) * 2 ** 15;
+  /** S for a lane whose accumulator fits 2*Steps bits, or (saturating) does not. */
+  const randS = (steps: number, fits = true) => {
+    const min = 16 + 2 * steps;
+    if (!fits) return int(min, Math.min(62, min + 5));
     const k = r();
-    return k < 0.15 ? min : k < 0.25 ? 62 : k < 0.35 ? Math.min(62, min + 31) : int(min, 62);
+    return k < 0.15 ? min : k < 0.25 ? 62 : k < 0.35 ? Math.min(62, min + 15) : int(min, 62);
   };
   const randClamp = (): [number, number, number] => {
     const zp = int(-128, 127);
@@ -129,9 +134,11 @@ describe('npu_requant', () => {
     for (let v = 0; v < n; v++) {
       const accs = Array.from({ length: LANES }, randAcc);
       // the fewest steps that hold every lane, sometimes more (the compiler's bound is
-      // an upper bound on the accumulators)
+      // an upper bound on the accumulators), sometimes fewer (lanes that do not fit
+      // saturate: their shift is at most 5)
       const need = Math.max(...accs.map(stepsFor));
-      const steps = r() < 0.7 ? need : int(need, 16);
+      const k = r();
+      const steps = k < 0.6 ? need : k < 0.8 ? int(need, 16) : int(1, need);
       const [zp, lo, hi] = randClamp();
       want.push(
         ...encode(
@@ -141,7 +148,7 @@ describe('npu_requant', () => {
           zp,
           lo,
           hi,
-          accs.map((acc) => ({ acc, m0: randM0(), s: randS(steps) })),
+          accs.map((acc) => ({ acc, m0: randM0(), s: randS(steps, stepsFor(acc) <= steps) })),
         ),
       );
     }
@@ -152,7 +159,7 @@ describe('npu_requant', () => {
 
   it('matches requantClamp on vectors back to back at one per max(Steps, Lanes) cycles', async () => {
     const exe = await build();
-    for (const steps of [2, 3, 4, 5, 7, 10, 16]) {
+    for (const steps of [1, 2, 3, 4, 5, 7, 10, 16]) {
       const n = 600;
       const words = new Uint32Array(n * PER);
       const want: number[] = [];

@@ -9,7 +9,7 @@ import { quantizeInput, runInt } from '../../host/quant/intref.ts';
 import type { QModel } from '../../host/quant/types.ts';
 import { REPO_ROOT } from '../../host/sim/verilator.ts';
 import { openTarget, type DeviceBackend } from '../../host/target.ts';
-import { runCycleBound } from '../../host/link/runlimit.ts';
+import { programCycleBound } from '../../host/compiler/program.ts';
 
 const fixtures = path.resolve(REPO_ROOT, 'examples');
 let q: QModel;
@@ -28,7 +28,7 @@ beforeAll(async () => {
   const s = readSamples(path.join(fixtures, 'inputs200.npy'), q.input, 'inputs');
   const per = s.data.length / s.count;
   xs = Array.from({ length: 6 }, (_, i) => quantizeInput(q, s.data.subarray(i * per, (i + 1) * per)));
-  backend = (await openTarget({ sim: true, progress: false }, q))!;
+  backend = (await openTarget({ sim: true }, q))!;
 });
 
 afterAll(async () => {
@@ -51,7 +51,7 @@ describe('openTarget --sim', () => {
   });
 
   it('runs within the cycle bound its watchdog limit comes from, and not far from it', async () => {
-    const bound = runCycleBound(q, backend.image.config.dim)!;
+    const bound = programCycleBound(backend.image.dmem, backend.image.config);
     const { cycles } = await backend.infer(xs[3]);
     expect(cycles).toBeLessThanOrEqual(bound);
     expect(bound).toBeLessThan(8 * cycles);

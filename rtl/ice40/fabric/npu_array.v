@@ -1,22 +1,22 @@
 `default_nettype none
 // npu_array, iCE40 logic-only variant (synthesis of boards without DSPs: the HX8K;
 // simulation uses rtl/npu_array.v, whose header documents the interface and the driver
-// rule; docs/ARCHITECTURE.md section 1). Same ports, same latency (Rows + Cols - 1),
-// same outputs as rtl/npu_array.v whenever the driver keeps the rule
-// (test/board/ice40_array.test.ts). Two differences from the generic array, both for
-// logic cells:
+// rule; docs/ARCHITECTURE.md section 1). Same ports, the same outputs in the same order
+// as rtl/npu_array.v whenever the driver keeps the rule (test/board/ice40_array.test.ts),
+// latency Rows + 1. Two differences from the generic array, both for logic cells:
 //
 // - Row broadcast, as in the UP5K variant (rtl/ice40/npu_array.v): every PE of row i
-//   sees lane i delayed Cols - 1 + i cycles, so all columns finish together (no output
-//   deskew), and a row's PEs all swap tiles in the same cycle, so the active weight
-//   register loads from the shadow one cycle before the token reaches the row and
-//   needs no shadow/active multiplexer.
+//   sees lane i delayed i + 1 cycles, so all columns finish together (no output
+//   deskew), and a row's PEs all swap tiles in the same cycle: the rule presents row i's
+//   weights on w_data_i when the token is i cycles old, and the row's weight registers
+//   take them then, one cycle before the tile's first activation reaches the row (no
+//   shadow registers, no multiplexer).
 // - Multiply-accumulate as radix-4 Booth on the stationary weight: four partial products
 //   d * x, d in {-2..2} chosen by three weight bits each, added one after another onto
 //   the incoming partial sum on carry chains (about 120 LUT4s per PE instead of ~200 for
 //   yosys's multiplier and the adder).
 //
-// Rows >= 1, Cols >= 2.
+// Rows >= 2, Cols >= Rows.
 module npu_array #(
   parameter integer Rows      = 8,
   parameter integer Cols      = 8,
@@ -38,12 +38,13 @@ module npu_array #(
   // sums out (south edge)
   output wire                      out_valid_o,
   output wire [TagWidth-1:0]       out_tag_o,
-  output wire [PsumWidth*Cols-1:0] out_psum_o
+  output wire [PsumWidth*Cols-1:0] out_psum_o,
+  output wire                      busy_o        // a valid activation is inside
 );
-  localparam integer Latency = Rows + Cols - 1;
-  // Swap token delay line: row i's active weights load when the token is Cols - 2 + i
-  // cycles old; row i multiplies lane i delayed Cols - 1 + i.
-  localparam integer SwapLen = Rows + Cols - 3;
+  localparam integer Latency = Rows + 1;
+  // Swap token delay line: row i's weights load when the token is i cycles old; row i
+  // multiplies lane i delayed i + 1.
+  localparam integer SwapLen = Rows - 1;
 
   reg  [SwapLen-1:0] sd_q;
   wire [SwapLen:0]   sd_all = {sd_q, in_swap_i};  // sd_all[d] = token d cycles old
@@ -51,7 +52,8 @@ module npu_array #(
     if (!rst_ni) sd_q <= {SwapLen{1'b0}};
     else         sd_q <= sd_all[SwapLen-1:0];
   end
-  wire unused_sd = sd_all[SwapLen];
+  // The rule fixes which row w_data_i holds in which cycle: no row select needed.
+  wire unused_load = ^{w_load_i, w_row_i};
 
   // Partial sums entering row i (row 0: zero), column j.
   wire [PsumWidth-1:0] psum_w [0:Rows][0:Cols-1];
@@ -63,7 +65,7 @@ module npu_array #(
     end
 
     for (i = 0; i < Rows; i = i + 1) begin : g_row
-      localparam integer XD = Cols - 1 + i;
+      localparam integer XD = i + 1;
       reg  [8*XD-1:0] xd_q;
       wire [8*XD+7:0] xd_next = {xd_q, in_x_i[8*i +: 8]};
       always @(posedge clk_i) xd_q <= xd_next[8*XD-1:0];
@@ -71,11 +73,9 @@ module npu_array #(
       wire unused_top = ^xd_next[8*XD+7 -: 8];
       wire [9:0] xs = {{2{x[7]}}, x};  // x sign-extended to the width of 2x
 
-      localparam [RowAw-1:0] Row = i;
-      reg [8*Cols-1:0] shadow_q, active_q;
+      reg [8*Cols-1:0] active_q;
       always @(posedge clk_i) begin
-        if (w_load_i && w_row_i == Row) shadow_q <= w_data_i;
-        if (sd_all[Cols - 2 + i]) active_q <= shadow_q;
+        if (sd_all[i]) active_q <= w_data_i;
       end
 
       for (j = 0; j < Cols; j = j + 1) begin : g_pe
@@ -126,6 +126,7 @@ module npu_array #(
   end
   always @(posedge clk_i) tag_q <= tag_next[TagWidth*Latency-1:0];
   assign out_valid_o = valid_q[Latency-1];
+  assign busy_o      = |valid_q;
   assign out_tag_o   = tag_q[TagWidth*Latency-1 -: TagWidth];
   wire unused_dl = ^{tag_next[TagWidth*(Latency+1)-1 -: TagWidth], valid_next[Latency]};
 endmodule

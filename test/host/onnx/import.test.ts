@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InputError, UnsupportedOpError } from '../../../host/errors.ts';
-import type { ConvLayer, DenseLayer } from '../../../host/ir.ts';
+import type { ConvLayer, DenseLayer, PoolLayer } from '../../../host/ir.ts';
 import { importOnnx, loadOnnx } from '../../../host/onnx/import.ts';
 import { attr, buildModel, fixture, node, randomArray, rawFloatTensor } from '../helpers.ts';
 import { generatedModels } from '../models.ts';
@@ -72,24 +72,91 @@ describe('ONNX import', () => {
   });
 
   it('refuses an unsupported op naming the node, its op type and what is supported', () => {
-    const bytes = buildModel(oneConv([node('Softmax', ['c'], ['y'], [], 'head/softmax')]));
+    const bytes = buildModel(oneConv([node('Erf', ['c'], ['y'], [], 'head/erf')]));
     expect(() => importOnnx(bytes, 'm.onnx')).toThrow(UnsupportedOpError);
     expect(() => importOnnx(bytes, 'm.onnx')).toThrow(
-      /node 'head\/softmax' \(Softmax\) is not supported; supported ops: Conv,/,
+      /node 'head\/erf' \(Erf\) is not supported; supported ops: Conv,/,
     );
   });
 
-  it('refuses a branching graph (a residual Add of two activations)', () => {
-    const bytes = buildModel(
-      oneConv([node('Relu', ['c'], ['r']), node('Add', ['r', 'c'], ['y'], [], 'res')]),
+  it('refuses Softmax anywhere but as the last node, and Mul of two activations, naming the node', () => {
+    const mid = buildModel(
+      oneConv([node('Softmax', ['c'], ['s'], [], 'sm'), node('Relu', ['s'], ['y'], [], 'after')]),
     );
-    expect(() => importOnnx(bytes, 'm.onnx')).toThrow(/res.*\(Add\)/);
+    expect(() => importOnnx(mid, 'm.onnx')).toThrow(/node 'after' \(Relu\): reads the output of Softmax/);
+    const mul = buildModel(oneConv([node('Relu', ['c'], ['r']), node('Mul', ['r', 'r'], ['y'], [], 'prod')]));
+    expect(() => importOnnx(mul, 'm.onnx')).toThrow(/node 'prod' \(Mul\): Mul of two activations/);
   });
 
-  it('refuses grouped and dilated convolutions', () => {
+  it('imports a residual block as a graph: the Add reads the block input and the conv output', () => {
+    const m = importOnnx(buildModel(generatedModels.residual_concat), 'gen');
+    const byName = new Map(m.layers.map((l) => [l.name, l]));
+    const add = byName.get('residual')!;
+    expect(add.kind).toBe('add');
+    expect(add.act.ops).toEqual(['Relu']);
+    const [b, a] = add.inputs.map((t) => byName.get(t)!);
+    expect([b.kind, a.kind]).toEqual(['conv', 'conv']);
+    expect(b.inputs).toEqual([a.name]); // the branch: a is read by b and by the add
+    const cat = byName.get('concat')!;
+    expect(cat.output).toEqual([14, 4, 4]);
+    expect(cat.inputs.map((t) => byName.get(t)!.kind)).toEqual(['conv', 'maxpool']);
+    expect(m.hostStep).toEqual({ op: 'LogSoftmax', axis: 0, flatten: false });
+    expect(m.layers[m.layers.length - 1].op).toBe('MatMul+Add');
+  });
+
+  it('imports depthwise and grouped convolutions and folds BatchNormalization and Clip(0, 6)', () => {
+    const m = importOnnx(buildModel(generatedModels.depthwise_separable), 'gen');
+    expect(
+      m.layers.map((l) => `${l.name} ${l.kind === 'conv' ? l.group : '-'} ${l.act.ops.join('+')}`),
+    ).toEqual([
+      'Conv_c1 1 Clip',
+      'depthwise 8 Relu',
+      'pointwise 1 Relu',
+      'grouped 2 ',
+      'GlobalAveragePool_g - ',
+      'Flatten_f - ',
+      'Gemm_logits - ',
+    ]);
+    const dw = m.layers[1] as ConvLayer;
+    expect(dw.weights.length).toBe(8 * 9);
+    expect(dw.foldedBatchNorm).toBe(true);
+    expect(m.layers[0].act).toMatchObject({ lo: 0, hi: 6 });
+    expect(m.hostStep?.op).toBe('Softmax');
+  });
+
+  it('folds the constant subgraph PyTorch writes for nn.ZeroPad2d and the pad into the next Conv', () => {
+    const m = importOnnx(buildModel(generatedModels.pad_pools_norm), 'gen');
+    const conv = m.layers[0] as ConvLayer;
+    expect(conv.kind).toBe('conv');
+    expect(conv.pads).toEqual([0, 1, 1, 2]); // F.pad (left 1, right 2, top 0, bottom 1)
+    expect(conv.input).toEqual([2, 10, 10]);
+    // a zero Pad before a MaxPool stays a layer (padding there is a real zero, not -inf)
+    expect(m.layers.map((l) => l.kind)).toEqual([
+      'conv',
+      'avgpool',
+      'avgpool',
+      'pad',
+      'maxpool',
+      'reshape',
+      'dense',
+      'dense',
+    ]);
+    expect((m.layers[1] as PoolLayer).countIncludePad).toBe(false);
+    expect((m.layers[2] as PoolLayer).countIncludePad).toBe(true);
+    expect((m.layers[6] as DenseLayer).foldedBatchNorm).toBe(true);
+    // Sub of the per-channel mean, Div by 0.5: x' = 2x - 2 mean
+    expect(m.inputTransform?.scale).toEqual([2, 2]);
+    expect(m.inputTransform?.offset.map((v) => Number(v.toFixed(6)))).toEqual([-0.4, 0.2]);
+    expect(m.hostStep?.op).toBe('Sigmoid');
+  });
+
+  it('refuses dilated convolutions and a group count that does not divide the channels', () => {
     const g = oneConv([]);
     g.nodes = [node('Conv', ['x', 'w'], ['y'], [attr.ints('dilations', [2, 2])], 'dil')];
     expect(() => importOnnx(buildModel(g), 'm.onnx')).toThrow(/dilations/);
+    const grp = oneConv([]);
+    grp.nodes = [node('Conv', ['x', 'w'], ['y'], [attr.i('group', 3)], 'grp')];
+    expect(() => importOnnx(buildModel(grp), 'm.onnx')).toThrow(/group = 3 does not divide/);
   });
 
   it('takes a dynamic batch dimension as 1: the same layers as the batch-1 export', () => {

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { dequantize, quantizeInput, runInt, runLayer } from '../../../host/quant/intref.ts';
-import type { Multiplier, QConv, QDense, QModel, QPool } from '../../../host/quant/types.ts';
+import type {
+  Multiplier,
+  QAdd,
+  QConcat,
+  QConv,
+  QDense,
+  QModel,
+  QPad,
+  QPool,
+} from '../../../host/quant/types.ts';
 
 // M = 1/2 exactly: M0 = 2^30, S = 31 → requant(acc) = floor((acc + 1) / 2) (half up).
 const HALF: Multiplier = { m0: 2 ** 30, s: 31 };
@@ -14,6 +23,8 @@ function conv(p: Partial<QConv> & Pick<QConv, 'input' | 'output' | 'weights' | '
   return {
     kind: 'conv',
     name: 'c',
+    inputs: [-1],
+    group: 1,
     inQ: q(0),
     outQ: q(0),
     lo: -128,
@@ -100,6 +111,7 @@ describe('integer reference', () => {
     const layer: QDense = {
       kind: 'dense',
       name: 'd',
+      inputs: [-1],
       input: [2, 1, 2],
       output: [2],
       inQ: q(1),
@@ -119,6 +131,7 @@ describe('integer reference', () => {
     const layer: QPool = {
       kind: 'maxpool',
       name: 'm',
+      inputs: [-1],
       input: [1, 2, 2],
       output: [1, 2, 2],
       inQ: q(0),
@@ -142,6 +155,7 @@ describe('integer reference', () => {
     const layer: QPool = {
       kind: 'avgpool',
       name: 'a',
+      inputs: [-1],
       input: [1, 2, 2],
       output: [1, 1, 2],
       inQ: q(2),
@@ -164,11 +178,11 @@ describe('integer reference', () => {
     const c = conv({ input: [1, 1, 2], output: [1, 1, 2], kernel: [1, 1], weights: Int8Array.from([2]) });
     const model: QModel = {
       format: 'nnfpga-qmodel',
-      version: 1,
+      version: 2,
       source: { model: 't', calibration: 't', calibrationSamples: 0 },
       input: [1, 1, 2],
       inQ: { scale: 0.5, zeroPoint: 1 },
-      layers: [c, { ...c, name: 'c2' }],
+      layers: [c, { ...c, name: 'c2', inputs: [0] }],
       output: [1, 1, 2],
       outQ: q(0),
     };
@@ -181,5 +195,135 @@ describe('integer reference', () => {
       [4, 12],
     ]);
     expect(Array.from(dequantize(Int8Array.from([3, -1]), { scale: 0.5, zeroPoint: 1 }))).toEqual([1, -1]);
+  });
+
+  it('depthwise conv (group = C): each output channel sums only its own input channel', () => {
+    // 2 channels 1x2, 1x1 kernels: w[0] = 2, w[1] = -1; x - zp = [1, 2 | 3, 4]
+    const layer = conv({
+      input: [2, 1, 2],
+      output: [2, 1, 2],
+      kernel: [1, 1],
+      group: 2,
+      weights: Int8Array.from([2, -1]),
+      inQ: q(1),
+    });
+    expect(Array.from(runLayer(layer, Int8Array.from([2, 3, 4, 5])))).toEqual([2, 4, -3, -4]);
+    // group 1 with the same 2x2 weights (block diagonal) gives the same
+    const full = conv({ ...layer, group: 1, weights: Int8Array.from([2, 0, 0, -1]) });
+    expect(Array.from(runLayer(full, Int8Array.from([2, 3, 4, 5])))).toEqual([2, 4, -3, -4]);
+  });
+
+  it('residual add: (a - a_zp) w_a + (b - b_zp) w_b, one multiplier, fused Relu clamp', () => {
+    const layer: QAdd = {
+      kind: 'add',
+      name: 'r',
+      inputs: [-1, 0],
+      input: [3],
+      output: [3],
+      inQ: q(1),
+      inQB: q(-2),
+      outQ: q(3),
+      lo: 3,
+      hi: 127,
+      weights: [2, 3],
+      mult: HALF,
+    };
+    // a - 1 = [4, -6, 0], b + 2 = [1, 1, -1]: acc = [11, -9, -3] -> half up [6, -4, -1] + 3
+    expect(Array.from(runLayer(layer, [Int8Array.from([5, -5, 1]), Int8Array.from([-1, -1, -3])]))).toEqual([
+      9, 3, 3,
+    ]);
+  });
+
+  it('concat requantizes each input to the output scale', () => {
+    const layer: QConcat = {
+      kind: 'concat',
+      name: 'c',
+      inputs: [-1, 0],
+      input: [1, 1, 2],
+      output: [3, 1, 2],
+      inputShapes: [
+        [1, 1, 2],
+        [2, 1, 2],
+      ],
+      inQ: q(0),
+      inQs: [q(0), q(4)],
+      outQ: q(-1),
+      lo: -128,
+      hi: 127,
+      mults: [ONE, HALF],
+    };
+    const y = runLayer(layer, [Int8Array.from([7, -7]), Int8Array.from([5, 6, 8, 1])]);
+    // first input copied (-1 + x), second: -1 + half-up((x - 4) / 2) = -1 + [1, 1, 2, -1]
+    expect(Array.from(y)).toEqual([6, -8, 0, 0, 1, -2]);
+  });
+
+  it('pad puts the zero point around the input', () => {
+    const layer: QPad = {
+      kind: 'pad',
+      name: 'p',
+      inputs: [-1],
+      input: [1, 1, 2],
+      output: [1, 2, 3],
+      inQ: q(-3),
+      outQ: q(-3),
+      lo: -128,
+      hi: 127,
+      pads: [1, 0, 0, 1],
+    };
+    expect(Array.from(runLayer(layer, Int8Array.from([5, 6])))).toEqual([-3, -3, -3, 5, 6, -3]);
+  });
+
+  it('exclude-pad average pool: row windows over their in-bounds count, rounded, then column windows', () => {
+    const layer: QPool = {
+      kind: 'avgpool',
+      name: 'a',
+      inputs: [-1],
+      input: [1, 2, 3],
+      output: [1, 2, 3],
+      inQ: q(0),
+      outQ: q(0),
+      lo: -128,
+      hi: 127,
+      kernel: [3, 3],
+      stride: [1, 1],
+      pads: [1, 1, 1, 1],
+      mult: { m0: 2 ** 30, s: 32 },
+      excludePad: true,
+    };
+    // rows [1, 2, 6], [4, 8, 9]: row means over 2, 3, 2 values: [1.5, 3, 4] -> [2, 3, 4],
+    // [6, 7, 8.5] -> [6, 7, 9]; columns over 2 values: [4, 5, 6.5] -> [4, 5, 7] (both rows)
+    expect(Array.from(runLayer(layer, Int8Array.from([1, 2, 6, 4, 8, 9])))).toEqual([4, 5, 7, 4, 5, 7]);
+  });
+
+  it('runInt follows the graph: a layer reads the tensors its inputs name', () => {
+    const c = conv({ input: [1, 1, 2], output: [1, 1, 2], kernel: [1, 1], weights: Int8Array.from([2]) });
+    const add: QAdd = {
+      kind: 'add',
+      name: 'add',
+      inputs: [-1, 0], // the model input and the conv's output
+      input: [1, 1, 2],
+      output: [1, 1, 2],
+      inQ: q(0),
+      inQB: q(0),
+      outQ: q(0),
+      lo: -128,
+      hi: 127,
+      weights: [1, 1],
+      mult: ONE,
+    };
+    const model: QModel = {
+      format: 'nnfpga-qmodel',
+      version: 2,
+      source: { model: 't', calibration: 't', calibrationSamples: 0 },
+      input: [1, 1, 2],
+      inQ: q(0),
+      layers: [c, add],
+      output: [1, 1, 2],
+      outQ: q(0),
+    };
+    expect(runInt(model, Int8Array.from([3, -4])).map((o) => Array.from(o))).toEqual([
+      [6, -8],
+      [9, -12],
+    ]);
   });
 });

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { readNpy } from '../../../host/data/npy.ts';
-import { InputError, UnsupportedOpError } from '../../../host/errors.ts';
-import { numel, type FloatModel } from '../../../host/ir.ts';
+import { InputError } from '../../../host/errors.ts';
+import { applyHostStep, numel, type FloatModel } from '../../../host/ir.ts';
 import { importOnnx, loadOnnx } from '../../../host/onnx/import.ts';
 import { dequantize, quantizeInput, runInt } from '../../../host/quant/intref.ts';
 import { parseQModel, serializeQModel } from '../../../host/quant/qmodel-io.ts';
-import { calibrate, chooseActQuant, quantizeModel } from '../../../host/quant/quantize.ts';
+import { addWeights, calibrate, chooseActQuant, quantizeModel } from '../../../host/quant/quantize.ts';
 import type { QConv, QDense, QModel, QPool } from '../../../host/quant/types.ts';
 import { argmax, inferFloat } from '../../../host/ref/float.ts';
 import { attr, buildModel, fixture, node, randomArray, rawFloatTensor } from '../helpers.ts';
@@ -49,8 +49,11 @@ describe('quantization', () => {
       const sb = conv.inQ.scale * conv.weightScale[o];
       expect(Math.abs(conv.bias[o] * sb - fl.bias[o])).toBeLessThanOrEqual(sb / 2);
       const m = sb / conv.outQ.scale;
-      expect(Math.abs(conv.mult[o].m0 * 2 ** -conv.mult[o].s - m) / m).toBeLessThan(1e-9);
+      // 16 significant bits of M0 (the devices' requantizer): M0 = m * 2^15
+      expect(conv.mult[o].m0 % 2 ** 15).toBe(0);
+      expect(Math.abs(conv.mult[o].m0 * 2 ** -conv.mult[o].s - m) / m).toBeLessThanOrEqual(2 ** -16);
     }
+    expect(q.m0Bits).toBe(16);
   });
 
   it('keeps the input quantization through pooling and sets lo = zero point for a fused Relu', () => {
@@ -66,7 +69,7 @@ describe('quantization', () => {
     const x = randomArray(16 * numel(m.input), 3, 1, 0.2);
     const qa = quantize(m, x, 16);
     const pool = qa.layers[1] as QPool;
-    expect(pool.mult).toEqual({ m0: Math.round((2 ** 31 * 8) / 9), s: 34 }); // 1/9 = (8/9) * 2^-3
+    expect(pool.mult).toEqual({ m0: Math.round((2 ** 16 * 8) / 9) * 2 ** 15, s: 34 }); // 1/9 = (8/9) * 2^-3
     expect(pool.lo).toBe(pool.outQ.zeroPoint); // Clip(0, inf) fused into the first pool
     expect(pool.lo).toBeGreaterThan(-128);
     const g = quantize(importOnnx(buildModel(generatedModels.gemm_trans_clip), 'g'), randomArray(160, 4), 16);
@@ -74,7 +77,7 @@ describe('quantization', () => {
     expect(d.hi).toBe(Math.min(127, d.outQ.zeroPoint + Math.round(0.6 / d.outQ.scale))); // Clip(0, 0.6)
   });
 
-  it('refuses AveragePool with count_include_pad = 0 and non-zero pads', () => {
+  it('marks AveragePool with count_include_pad = 0 and pads for the separable exclude-pad rule', () => {
     const spec = {
       input: { name: 'x', dims: [1, 1, 6, 6] },
       initializers: [rawFloatTensor('w', [2, 1, 1, 1], randomArray(2, 1))],
@@ -90,8 +93,27 @@ describe('quantization', () => {
       ],
     };
     const m = importOnnx(buildModel(spec), 'g');
-    expect(() => quantize(m, randomArray(36, 1), 1)).toThrow(UnsupportedOpError);
-    expect(() => quantize(m, randomArray(36, 1), 1)).toThrow(/count_include_pad = 0/);
+    const pool = quantize(m, randomArray(36, 1), 1).layers[1] as QPool;
+    expect(pool.excludePad).toBe(true);
+    const incl = {
+      ...spec,
+      nodes: [
+        spec.nodes[0],
+        { ...spec.nodes[1], attribute: [...spec.nodes[1].attribute!, attr.i('count_include_pad', 1)] },
+      ],
+    };
+    const p2 = quantize(importOnnx(buildModel(incl), 'g'), randomArray(36, 1), 1).layers[1] as QPool;
+    expect(p2.excludePad).toBeUndefined();
+  });
+
+  it('weighs a residual add by integers in the ratio of the input scales', () => {
+    const { weights, m } = addWeights(0.02, 0.05, 0.04);
+    expect(weights[1] / weights[0]).toBeCloseTo(2.5, 10); // 0.05 / 0.02 exactly: 2/5
+    expect(m * weights[0]).toBeCloseTo(0.02 / 0.04, 12);
+    // an irrational ratio: the best within [1, 127] is within 1/127^2 or so
+    const r = addWeights(0.03, 0.03 * Math.SQRT2, 0.05);
+    expect(Math.max(...r.weights)).toBeLessThanOrEqual(127);
+    expect(Math.abs(r.weights[1] / r.weights[0] - Math.SQRT2)).toBeLessThan(1e-4);
   });
 
   it('round-trips a quantized model through its file format exactly', () => {
@@ -100,16 +122,51 @@ describe('quantization', () => {
     expect(back.layers[0].kind === 'conv' && back.layers[0].weights instanceof Int8Array).toBe(true);
   });
 
+  it('round-trips graph models (add, concat, pad, grouped convs, exclude-pad pools, input transform, host step)', () => {
+    for (const name of ['residual_concat', 'pad_pools_norm', 'depthwise_separable', 'concat3_pool']) {
+      const m = importOnnx(buildModel(generatedModels[name]), name);
+      const qm = quantize(m, randomArray(4 * numel(m.input), 2, 1, 0.2), 4);
+      expect(parseQModel(serializeQModel(qm), `${name}.json`)).toEqual(qm);
+    }
+    const kinds = (n: string) =>
+      quantize(importOnnx(buildModel(generatedModels[n]), n), randomArray(256, 2), 1).layers.map(
+        (l) => l.kind,
+      );
+    expect(kinds('residual_concat')).toEqual(['conv', 'conv', 'add', 'conv', 'maxpool', 'concat', 'dense']);
+  });
+
   it('refuses a wrong version, a wrong format and corrupt contents with one clear InputError', () => {
     const text = serializeQModel(q);
-    expect(() => parseQModel(text.replace('"version": 1', '"version": 2'), 'q.json')).toThrow(
-      /version 2 is not supported/,
+    expect(() => parseQModel(text.replace('"version": 2', '"version": 3'), 'q.json')).toThrow(
+      /version 3 is not supported \(this build reads versions 1 and 2\); re-run 'nnfpga quantize'/,
     );
     expect(() => parseQModel('{"format": "other"}', 'q.json')).toThrow(/not an nnfpga quantized model/);
     expect(() => parseQModel(text.slice(0, 500), 'q.json')).toThrow(/not valid JSON/);
     const doc = JSON.parse(text);
     doc.layers[0].weights.length = 5;
     expect(() => parseQModel(JSON.stringify(doc), 'q.json')).toThrow(InputError);
+  });
+
+  it('loads a version 1 file (a chain) as the same graph', () => {
+    const doc = JSON.parse(serializeQModel(q));
+    doc.version = 1;
+    for (const l of doc.layers) {
+      delete l.inputs;
+      delete l.group;
+    }
+    expect(parseQModel(JSON.stringify(doc), 'v1.json')).toEqual(q);
+  });
+
+  it('refuses a layer whose output shape does not follow from its parameters, naming it', () => {
+    const doc = JSON.parse(serializeQModel(q));
+    doc.layers[1].output = [8, 13, 14];
+    doc.layers[2].input = [8, 13, 14];
+    expect(() => parseQModel(JSON.stringify(doc), 'q.json')).toThrow(
+      /layer 1 '.*': output \[8, 13, 14\] does not follow from its input \[8, 28, 28\] and parameters \(expected \[8, 14, 14\]\)\); re-create it/,
+    );
+    const bad = JSON.parse(serializeQModel(q));
+    bad.layers[2].inputs = [5];
+    expect(() => parseQModel(JSON.stringify(bad), 'q.json')).toThrow(/layer 2 '.*'\.inputs/);
   });
 
   it('keeps the integer reference within 1 point of the float reference on the 200 fixture inputs', () => {
@@ -140,7 +197,7 @@ describe('quantization', () => {
         const xi = x.subarray(i * numel(m.input), (i + 1) * numel(m.input));
         const f = inferFloat(m, xi);
         const outs = runInt(qm, quantizeInput(qm, xi));
-        const d = dequantize(outs[outs.length - 1], qm.outQ);
+        const d = applyHostStep(qm.hostStep, dequantize(outs[outs.length - 1], qm.outQ), qm.output);
         for (let k = 0; k < f.length; k++) {
           err = Math.max(err, Math.abs(d[k] - f[k]));
           range = Math.max(range, Math.abs(f[k]));

@@ -2,11 +2,15 @@
 // definitions (gemmlowp for TFLite; float32 scale + round-half-even for ONNX Runtime).
 import { describe, expect, it } from 'vitest';
 import {
+  addRuleDistance,
   nnfpgaRule,
+  onnxruntimeAdd,
   onnxruntimeRule,
   roundHalfEven,
   roundingDivideByPOT,
   saturatingRoundingDoublingHighMul,
+  tfliteAdd,
+  tfliteMultiplier,
   tfliteRule,
 } from '../../../host/quant/rounding.ts';
 
@@ -65,5 +69,40 @@ describe('rounding rules', () => {
     expect([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 2.4, -2.6].map(roundHalfEven)).toEqual([
       0, 2, 2, -0, -2, -2, 2, -3,
     ]);
+  });
+});
+
+describe('residual add against the runtimes', () => {
+  it("TFLite's ADD: rescale each input at 2^20 precision, sum, requantize (worked example)", () => {
+    // s_a = 0.02, s_b = 0.01, s_y = 0.05; a - a_zp = 10 (0.2), b - b_zp = -3 (-0.03): 0.17/0.05 = 3.4
+    const l = {
+      kind: 'add' as const,
+      name: 'r',
+      inputs: [0, 1],
+      input: [1],
+      output: [1],
+      inQ: { scale: 0.02, zeroPoint: 5 },
+      inQB: { scale: 0.01, zeroPoint: -2 },
+      outQ: { scale: 0.05, zeroPoint: 1 },
+      lo: -128,
+      hi: 127,
+      weights: [2, 1] as [number, number],
+      mult: { m0: 0, s: 31 },
+    };
+    expect(tfliteAdd(l, 15, -5)).toBe(4); // 1 + round(3.4)
+    expect(onnxruntimeAdd(l, 15, -5)).toBe(4);
+    expect(tfliteAdd({ ...l, lo: 6 }, 15, -5)).toBe(6); // fused Relu clamp
+    expect(tfliteMultiplier(0.5)).toEqual({ m0: 2 ** 30, shift: 0 });
+    expect(tfliteMultiplier(0.3)).toEqual({ m0: Math.round(0.6 * 2 ** 31), shift: -1 });
+  });
+
+  it("the project's add is within 1 LSB of TFLite's ADD and ONNX Runtime's, on under 1 % of outputs", () => {
+    for (const other of [tfliteAdd, onnxruntimeAdd]) {
+      const d = addRuleDistance(other, 12);
+      expect(d.outputs).toBe(12 * 65536);
+      expect(d.max_lsb).toBe(1);
+      expect(d.differing).toBeLessThan(0.01);
+      expect(d.differing).toBeGreaterThan(0); // not the same rule
+    }
   });
 });

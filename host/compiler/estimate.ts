@@ -1,0 +1,328 @@
+// The compiler's cycle estimate of every descriptor and layer, from the descriptor-level
+// quantities of docs/ARCHITECTURE.md sections 1-4, and what bounds each layer. A layer
+// may take several descriptors (the graph compiler's steps: the pieces of a residual add,
+// concat copies, the two passes of an exclude-pad average pool): its estimate and bounds
+// are the sums of its descriptors', as the device's counters add up. A program of several
+// segments is several RUNs.
+//
+// Every descriptor is a convolution (max pooling is one whose accumulators take the
+// maximum): N the array side, K = KH*KW*CG' weight tiles per output pixel (CG' the cg
+// loop: CG, or 1 when grouped), P = OH*OW output pixels, OG output groups, W = min(K, N)
+// pixels in the sliding window, Steps the requantizer's Booth digits (word 9). Per output
+// group the controller loads 8 parameter words, then runs periods of N beats; the window
+// slides by one pixel on the periods the Bresenham term says (x += W, slide and x -= K
+// when x >= 0, from x = 2W - 1 - K, window start 1 - W) until pixel P - 1 has left, and a
+// period whose first beat finishes a pixel waits until the requantizer, which takes one
+// vector per max(Steps, N) cycles, is free; then the datapath drains. The estimate
+// replays exactly that schedule (rtl/npu_ctrl.v's states), period by period, so it is
+// exact as long as the RTL keeps the documented schedule and overheads (OVERHEAD below).
+//
+// Bounds (the largest of three lower bounds on a descriptor's cycles):
+//   array:       every beat of every period carries a real pixel: OG * P * K * N / W
+//   weights:     every weight row is read once, N bytes per cycle: OG * K * N
+//                (beats a dense layer at batch 1: P = 1 < W, the window is mostly empty)
+//   requantizer: one output vector per max(Steps, N) cycles: OG * P * max(Steps, N)
+// and 'wire' for the inference as a whole (and its first or last layer) when moving the
+// input or output over the UART takes longer than computing (see wireFigures).
+import { DESC_WORDS, OP_CONV, decodeDescriptor, tilesPerPixel } from './program.ts';
+import type { DeviceImage } from './types.ts';
+
+export type Bound = 'array' | 'weights' | 'requantizer' | 'wire';
+
+/**
+ * The array's latency (npu_array: cycles from an activation to its column sums) that the
+ * simulations run, the generic array's 2N; the boards' own arrays (rtl/ice40/) take N + 2
+ * (UP5K, SB_MAC16) and N + 1 (HX8K, fabric).
+ */
+export const simArrayLatency = (n: number) => 2 * n;
+
+/**
+ * Fixed costs of the controller (rtl/npu_ctrl.v), in cycles: per descriptor its fetch
+ * (words 0-11, 13 cycles) and decode; per output group the 8 parameter words; after an
+ * output group's last period the drain until its last output is written (the array's
+ * latency L, the accumulator stage and the requantizer's Steps + N + 5, less the N - 1
+ * beats of the last period that follow the last pixel's: Steps + L + 9); per descriptor 2
+ * cycles of counter writes, and per RUN 1 cycle (done) plus, when the segment is shorter
+ * than MaxLayers, 14 to fetch and decode its END descriptor, which the RUN's cycle count
+ * includes but the counters do not.
+ */
+export const OVERHEAD = {
+  fetch: 14,
+  params: 8,
+  drain: (steps: number, latency: number) => steps + latency + 9,
+  perLayer: 2,
+  perRun: 1,
+  end: 14,
+};
+
+/** The fields of one descriptor the estimate uses (ARCHITECTURE section 4). */
+export interface DescriptorShape {
+  op: 'conv' | 'maxpool';
+  /** Output group og reads input group og only (the cg loop is one). */
+  grouped: boolean;
+  /** K = KH*KW*CG' weight tiles per output pixel. */
+  k: number;
+  kh: number;
+  kw: number;
+  /** The cg loop's channel groups (1 when grouped). */
+  cg: number;
+  og: number;
+  /** P = OH*OW output pixels. */
+  p: number;
+  /** Requantizer Booth digits. */
+  steps: number;
+}
+
+/** Reads the program's descriptors (DMEM words) up to END. */
+export function decodeProgram(dmem: Uint32Array): DescriptorShape[] {
+  const out: DescriptorShape[] = [];
+  for (let i = 0; (i + 1) * DESC_WORDS <= dmem.length; i++) {
+    const f = decodeDescriptor(dmem.subarray(i * DESC_WORDS, (i + 1) * DESC_WORDS));
+    if (!f) break;
+    out.push({
+      op: f.op === OP_CONV ? 'conv' : 'maxpool',
+      grouped: f.grouped,
+      k: tilesPerPixel(f),
+      kh: f.kh,
+      kw: f.kw,
+      cg: f.cg,
+      og: f.og,
+      p: f.oh * f.ow,
+      steps: f.steps,
+    });
+  }
+  return out;
+}
+
+/** Cycles of one output group's periods (from the first beat to pixel P-1 leaving). */
+function groupPeriods(
+  n: number,
+  k: number,
+  p: number,
+  interval: number,
+  t0: number,
+  lastIssue: number,
+  issues?: number[],
+) {
+  const w = Math.min(k, n);
+  let t = t0;
+  let last = lastIssue;
+  let x = 2 * w - 1 - k; // Bresenham term: the window slides after a period when x >= 0
+  let s = 1 - w; // window start (first pixel in the window)
+  for (;;) {
+    const slide = x >= 0;
+    if (slide && s >= 0) {
+      // pixel s leaves at this period's first beat: its sum goes to the requantizer
+      t = Math.max(t, last + interval);
+      last = t;
+      issues?.push(t);
+    }
+    t += n;
+    if (!slide) x += w;
+    else {
+      if (s === p - 1) break;
+      s++;
+      x += w - k;
+    }
+  }
+  return { t, last };
+}
+
+/**
+ * Estimated cycles of one descriptor, as the device's CNT word 2d counts them, on an
+ * array of the given latency (default: the simulations').
+ */
+export function layerCycles(d: DescriptorShape, n: number, latency = simArrayLatency(n)): number {
+  const interval = Math.max(d.steps, n);
+  let t = OVERHEAD.fetch;
+  let last = -Infinity;
+  for (let og = 0; og < d.og; og++) {
+    t += OVERHEAD.params;
+    ({ t, last } = groupPeriods(n, d.k, d.p, interval, t, last));
+    t += OVERHEAD.drain(d.steps, latency);
+  }
+  return t;
+}
+
+/**
+ * Cycles (from the layer's descriptor fetch) at which the first output group's pixels
+ * leave for the requantizer (their sums finish one pipeline later), and when its
+ * periods begin.
+ */
+export function convSchedule(d: DescriptorShape, n: number): { start: number; issues: number[] } {
+  const start = OVERHEAD.fetch + OVERHEAD.params;
+  const issues: number[] = [];
+  groupPeriods(n, d.k, d.p, Math.max(d.steps, n), start, -Infinity, issues);
+  return { start, issues };
+}
+
+export interface LayerBoundFigures {
+  array: number;
+  weights: number;
+  requantizer: number;
+}
+
+/** The three lower bounds of a descriptor (header) in cycles. */
+export function layerBounds(d: DescriptorShape, n: number): LayerBoundFigures {
+  const w = Math.min(d.k, n);
+  return {
+    array: (d.og * d.p * d.k * n) / w,
+    weights: d.og * d.k * n,
+    requantizer: d.og * d.p * Math.max(d.steps, n),
+  };
+}
+
+/** The largest bound (ties go to the first of array, weights, requantizer). */
+export function computeBound(b: LayerBoundFigures): Exclude<Bound, 'wire'> {
+  if (b.array >= b.weights && b.array >= b.requantizer) return 'array';
+  return b.weights >= b.requantizer ? 'weights' : 'requantizer';
+}
+
+/** One descriptor of the program: its fields, estimated cycles and bounds. */
+export interface StepEstimate {
+  /** The QModel layer it belongs to (index into image.layers). */
+  layer: number;
+  descriptor: DescriptorShape;
+  estimated_cycles: number;
+  bounds: LayerBoundFigures;
+}
+
+export interface LayerEstimate {
+  name: string;
+  kind: string;
+  macs: number;
+  /** MACs / N^2: every PE busy every cycle. */
+  ideal_cycles: number;
+  /** The sum over its descriptors, as the device's counters of its descriptors add up. */
+  estimated_cycles: number;
+  bounds: LayerBoundFigures;
+  compute_bound: Exclude<Bound, 'wire'>;
+  /** Its descriptors, first .. first + count - 1 of the program. */
+  first_step: number;
+  descriptors: DescriptorShape[];
+}
+
+/**
+ * Per-descriptor and per-layer estimates of a compiled image, and the whole run's cycles
+ * (every segment of the program, each one RUN).
+ */
+export function estimateImage(
+  image: DeviceImage,
+  opts: { arrayLatency?: number } = {},
+): {
+  layers: LayerEstimate[];
+  steps: StepEstimate[];
+  run_cycles: number;
+} {
+  const n = image.config.dim;
+  const latency = opts.arrayLatency ?? simArrayLatency(n);
+  const steps = decodeProgram(image.descriptors).map((d, i): StepEstimate => ({
+    layer: image.stepLayers[i],
+    descriptor: d,
+    estimated_cycles: layerCycles(d, n, latency),
+    bounds: layerBounds(d, n),
+  }));
+  const layers = image.layers.map((l): LayerEstimate => {
+    const own = steps.slice(l.steps.first, l.steps.first + l.steps.count);
+    const bounds = { array: 0, weights: 0, requantizer: 0 };
+    for (const s of own) {
+      bounds.array += s.bounds.array;
+      bounds.weights += s.bounds.weights;
+      bounds.requantizer += s.bounds.requantizer;
+    }
+    return {
+      name: l.name,
+      kind: l.kind,
+      macs: l.macs,
+      ideal_cycles: l.macs / (n * n),
+      estimated_cycles: own.reduce((a, s) => a + s.estimated_cycles, 0),
+      bounds,
+      compute_bound: computeBound(bounds),
+      first_step: l.steps.first,
+      descriptors: own.map((s) => s.descriptor),
+    };
+  });
+  // a full segment (as many descriptors as one RUN executes) has no END (programRuns)
+  const withEnd = image.segments.filter((seg) => decodeProgram(seg).length < seg.length / DESC_WORDS).length;
+  const run =
+    steps.reduce((a, s) => a + s.estimated_cycles + OVERHEAD.perLayer, 0) +
+    OVERHEAD.perRun * image.segments.length +
+    OVERHEAD.end * withEnd;
+  return { layers, steps, run_cycles: run };
+}
+
+/** The serial link of a configuration: frame size and bit time (ARCHITECTURE section 6). */
+export interface LinkSpec {
+  maxPayload: number;
+  clocksPerBit: number;
+  clockHz: number;
+}
+
+/**
+ * Bytes on the wire for one inference, as host/device.ts sends it: an INFER carrying the
+ * input when it fits one frame, else WRITEs of the head first (each acknowledged) and
+ * the tail inside the INFER; the reply carries the output words and the cycle count.
+ * A program of several segments (`segmentWords`, the DMEM words of each) is WRITE the
+ * input, then per segment WRITE it to DMEM and RUN, then READ the output
+ * (host/target.ts). Frames are 7 bytes of header and CRC around their payload.
+ */
+export function wireBytes(
+  inputWords: number,
+  outputWords: number,
+  link: LinkSpec,
+  segmentWords: number[] = [],
+): { out: number; in: number } {
+  const frame = 7;
+  const maxIn = Math.floor((link.maxPayload - 10) / 4);
+  const maxOut = Math.floor((link.maxPayload - 5) / 4);
+  const perWrite = Math.floor((link.maxPayload - 5) / 4);
+  const writes = (words: number) => {
+    const frames = Math.ceil(words / perWrite);
+    return { out: frames * (frame + 5) + 4 * words, in: frames * (frame + 1) };
+  };
+  if (outputWords > maxOut || segmentWords.length > 1) {
+    // WRITE the input, (WRITE the segment,) RUN, ..., READ the output
+    const w = writes(inputWords);
+    for (const words of segmentWords.length > 1 ? segmentWords : [0]) {
+      const seg = words > 0 ? writes(words) : { out: 0, in: 0 };
+      w.out += seg.out + frame;
+      w.in += seg.in + frame + 5;
+    }
+    const perRead = Math.floor((link.maxPayload - 1) / 4);
+    const reads = Math.ceil(outputWords / perRead);
+    return {
+      out: w.out + reads * (frame + 7),
+      in: w.in + reads * (frame + 1) + 4 * outputWords,
+    };
+  }
+  const head = Math.max(0, inputWords - maxIn);
+  const w = head > 0 ? writes(head) : { out: 0, in: 0 };
+  return {
+    out: w.out + frame + 10 + 4 * (inputWords - head),
+    in: w.in + frame + 1 + 4 * outputWords + 4,
+  };
+}
+
+/** One inference split into wire out, compute and wire in, in cycles of the device clock. */
+export interface WireFigures {
+  wire_bytes_out: number;
+  wire_bytes_in: number;
+  /** Bytes on the wire x 10 bits x clocks per bit. */
+  wire_out_cycles: number;
+  compute_cycles: number;
+  wire_in_cycles: number;
+  bound: 'wire' | 'compute';
+}
+
+export function wireFigures(bytesOut: number, bytesIn: number, compute: number, link: LinkSpec): WireFigures {
+  const out = bytesOut * 10 * link.clocksPerBit;
+  const inn = bytesIn * 10 * link.clocksPerBit;
+  return {
+    wire_bytes_out: bytesOut,
+    wire_bytes_in: bytesIn,
+    wire_out_cycles: out,
+    compute_cycles: compute,
+    wire_in_cycles: inn,
+    bound: out + inn > compute ? 'wire' : 'compute',
+  };
+}

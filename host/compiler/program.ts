@@ -1,0 +1,306 @@
+// The descriptor program (docs/ARCHITECTURE.md section 4): one 16-word descriptor per
+// layer, encoded from a layer's primary fields, checked before it is written to a
+// device, and bounded in cycles.
+//
+// The controller (rtl/npu_ctrl.v) runs every field value to an end in bounded time, but
+// only a well-formed program computes anything: checkProgram() is the host's side of
+// ARCHITECTURE section 4's definition of "malformed" and refuses anything else with one
+// line. programCycleBound() is what a well-formed program can take at most (a run
+// watchdog, or a test, compares against it).
+
+import { InputError } from '../errors.ts';
+import type { DeviceConfig } from './types.ts';
+
+export const DESC_WORDS = 16;
+export const OP_END = 0;
+export const OP_CONV = 1;
+/** A convolution whose accumulators take the maximum (max pooling over identity tiles). */
+export const OP_MAXPOOL = 2;
+/** Parameter words per output group: bias[N], then m | s << 16 (ARCHITECTURE section 3). */
+export const PARAM_WORDS = 8;
+/** The largest H, W, OH, OW, kernel side, stride and pad the descriptor holds. */
+export const EXTENT_MAX = 255;
+/** Input coordinates are 10-bit two's complement in the controller. */
+const COORD_LIMIT = 512;
+
+/** A program that is not well-formed (ARCHITECTURE section 4). Exit code 1. */
+export class ProgramError extends InputError {}
+
+/**
+ * A CONV or MAXPOOL descriptor as the hardware runs it; addresses in memory words. The
+ * controller reads tap (ky, kx) of channel group cg for output pixel (oy, ox) at
+ *
+ *   inBase + (oy*sh - pt + ky) -> rows:    P(0,0) + oy*pyStep + ky*rowStep
+ *            (ox*sw - pl + kx) -> columns:          + ox*pxStep + kx*colStep
+ *            + cg (+ og for a grouped layer)
+ *
+ * with P(0,0) = inBase - pt*rowStep - pl*colStep, and substitutes padValue for a tap whose
+ * input row oy*sh - pt + ky is outside [0, h) or column ox*sw - pl + kx outside [0, w).
+ * For a tensor [CG groups, H, W] in the usual layout the steps are those of plainSteps();
+ * the compiler's other views (a residual add's two operands as two rows, transposed
+ * passes) set them as they need.
+ */
+export interface LayerFields {
+  op: typeof OP_CONV | typeof OP_MAXPOOL;
+  /** Output group og reads input group og only (pools, depthwise), at +og words. */
+  grouped: boolean;
+  inBase: number;
+  outBase: number;
+  /** Channel groups of the tile loop (1 when grouped). */
+  cg: number;
+  /** Extents of the pad test (the input's height and width). */
+  h: number;
+  w: number;
+  /** Output groups and pixels. */
+  og: number;
+  oh: number;
+  ow: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  pt: number;
+  pl: number;
+  /** AMEM words from one kernel row to the next, and from one kernel column to the next. */
+  rowStep: number;
+  colStep: number;
+  /** AMEM words from one output pixel to the next in a row, and from one output row to the next. */
+  pxStep: number;
+  pyStep: number;
+  wBase: number;
+  /** Requantizer Booth digits (1..16). */
+  steps: number;
+  padValue: number; // int8: what padded positions read
+  yZp: number;
+  lo: number;
+  hi: number;
+}
+
+/** The steps of a tensor of `groups` channel groups, `w` wide, in the usual layout. */
+export function plainSteps(
+  groups: number,
+  w: number,
+  sh: number,
+  sw: number,
+): Pick<LayerFields, 'rowStep' | 'colStep' | 'pxStep' | 'pyStep'> {
+  return { rowStep: w * groups, colStep: groups, pxStep: sw * groups, pyStep: sh * w * groups };
+}
+
+const u16 = (v: number) => ((v % 65536) + 65536) % 65536;
+const s16 = (v: number) => ((v & 0xffff) ^ 0x8000) - 0x8000;
+const half = (lo: number, hi: number) => (u16(lo) | (u16(hi) << 16)) >>> 0;
+const u8 = (v: number) => v & 0xff;
+
+/** Tiles per output pixel: kh * kw * (the cg loop). */
+export function tilesPerPixel(f: Pick<LayerFields, 'kh' | 'kw' | 'cg'>): number {
+  return f.kh * f.kw * f.cg;
+}
+
+/** WMEM memory words of one output group (parameters and tiles). */
+export function ogWords(f: Pick<LayerFields, 'kh' | 'kw' | 'cg'>, dim: number): number {
+  return PARAM_WORDS + tilesPerPixel(f) * dim;
+}
+
+/** The 16 descriptor words of a layer (ARCHITECTURE section 4). */
+export function encodeDescriptor(f: LayerFields, dim: number): Uint32Array {
+  const d = new Uint32Array(DESC_WORDS);
+  const k = tilesPerPixel(f);
+  const win = Math.min(k, dim); // W: pixels per period
+  const p = f.oh * f.ow;
+  d[0] = f.op | (f.grouped ? 1 << 4 : 0);
+  d[1] = f.inBase;
+  d[2] = f.outBase;
+  d[3] = half(f.h, f.w);
+  d[4] = half(f.cg - 1, f.og - 1);
+  d[5] = ((f.kh - 1) | ((f.kw - 1) << 8) | (f.sh << 16) | (f.sw << 24)) >>> 0;
+  // koff per ky row, per kx (after the cg loop); pp per output pixel, per row end
+  d[6] = half(f.rowStep, f.colStep - (f.cg - 1));
+  d[7] = half(f.pxStep, f.pyStep - (f.ow - 1) * f.pxStep);
+  d[8] = f.wBase;
+  // requantizer Steps - 1 and its interval max(Steps, N) - 1; WMEM words of an og's tiles
+  d[9] = ((f.steps - 1) | ((Math.max(f.steps, dim) - 1) << 8) | (u16(k * dim) << 16)) >>> 0;
+  d[10] = (u8(f.padValue) | (u8(f.yZp) << 8) | (u8(f.lo) << 16) | (u8(f.hi) << 24)) >>> 0;
+  // the sliding window (ARCHITECTURE section 1): Bresenham step W - K, W - 1
+  d[11] = half(win - k, win - 1);
+  // og start values: P(0,0) = in_base - pt*rowStep - pl*colStep, P - 1 - s for s = 1 - W,
+  // input row/column of pixel (0,0), Bresenham start 2W - 1 - K, OW - 1
+  d[12] = half(f.inBase - f.pt * f.rowStep - f.pl * f.colStep, p - 2 + win);
+  d[13] = half(-f.pt, -f.pl);
+  d[14] = half(2 * win - 1 - k, f.ow - 1);
+  d[15] = 0;
+  return d;
+}
+
+/** The primary fields of a descriptor, as far as they can be read back (null: END). */
+export function decodeDescriptor(d: Uint32Array): LayerFields | null {
+  const op = d[0] & 0xf;
+  if (op !== OP_CONV && op !== OP_MAXPOOL) return null;
+  const grouped = ((d[0] >>> 4) & 1) === 1;
+  const cg = (d[4] & 0xffff) + 1;
+  const win = (d[11] >>> 16) + 1;
+  const ow = (d[14] >>> 16) + 1;
+  const p = (d[12] >>> 16) + 2 - win;
+  const pxStep = s16(d[7]);
+  return {
+    op,
+    grouped,
+    inBase: d[1],
+    outBase: d[2],
+    cg,
+    h: d[3] & 0xffff,
+    w: d[3] >>> 16,
+    og: (d[4] >>> 16) + 1,
+    oh: Math.max(1, Math.floor(p / ow)),
+    ow,
+    kh: (d[5] & 0xff) + 1,
+    kw: ((d[5] >>> 8) & 0xff) + 1,
+    sh: (d[5] >>> 16) & 0xff,
+    sw: d[5] >>> 24,
+    pt: u16(-(d[13] & 0xffff)),
+    pl: u16(-(d[13] >>> 16)),
+    rowStep: s16(d[6]),
+    colStep: s16(d[6] >>> 16) + cg - 1,
+    pxStep,
+    pyStep: s16(d[7] >>> 16) + (ow - 1) * pxStep,
+    wBase: d[8],
+    steps: (d[9] & 0xf) + 1,
+    padValue: (d[10] << 24) >> 24,
+    yZp: (d[10] << 16) >> 24,
+    lo: (d[10] << 8) >> 24,
+    hi: d[10] >> 24,
+  };
+}
+
+/**
+ * The smallest and largest of `out * outStep + k * kStep` over the output positions
+ * out < outs and taps k < ks whose input coordinate out * stride - pad + k lies in
+ * [0, extent) (the taps the controller reads from memory), or null when there is none.
+ */
+function axisReach(
+  outs: number,
+  ks: number,
+  stride: number,
+  pad: number,
+  extent: number,
+  outStep: number,
+  kStep: number,
+): [number, number] | null {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let o = 0; o < outs; o++) {
+    for (let k = 0; k < ks; k++) {
+      const i = o * stride - pad + k;
+      if (i < 0 || i >= extent) continue;
+      const a = o * outStep + k * kStep;
+      lo = Math.min(lo, a);
+      hi = Math.max(hi, a);
+    }
+  }
+  return lo <= hi ? [lo, hi] : null;
+}
+
+/** The AMEM words a descriptor reads (taps inside the input only), as [first, last], or null. */
+export function inputReach(f: LayerFields): [number, number] | null {
+  const rows = axisReach(f.oh, f.kh, f.sh, f.pt, f.h, f.pyStep, f.rowStep);
+  const cols = axisReach(f.ow, f.kw, f.sw, f.pl, f.w, f.pxStep, f.colStep);
+  if (!rows || !cols) return null;
+  const p00 = f.inBase - f.pt * f.rowStep - f.pl * f.colStep;
+  const lanes = f.grouped ? f.og - 1 : f.cg - 1;
+  return [p00 + rows[0] + cols[0], p00 + rows[1] + cols[1] + lanes];
+}
+
+/** Why a layer's fields are out of what the hardware computes, or null. */
+export function fieldsProblem(f: LayerFields, config: DeviceConfig): string | null {
+  const dim = config.dim;
+  const sub = dim / 4;
+  const amem = config.amemWords / sub;
+  const wmem = config.wmemWords / sub;
+  for (const [name, v] of [
+    ['H', f.h],
+    ['W', f.w],
+    ['OH', f.oh],
+    ['OW', f.ow],
+    ['kernel height', f.kh],
+    ['kernel width', f.kw],
+    ['stride', f.sh],
+    ['stride', f.sw],
+  ] as const) {
+    if (!(v >= 1 && v <= EXTENT_MAX)) return `${name} ${v} outside 1..${EXTENT_MAX}`;
+  }
+  if (f.pt > EXTENT_MAX || f.pl > EXTENT_MAX) return `padding outside 0..${EXTENT_MAX}`;
+  if ((f.oh - 1) * f.sh - f.pt + f.kh > COORD_LIMIT || (f.ow - 1) * f.sw - f.pl + f.kw > COORD_LIMIT)
+    return 'the windows reach past the padding the controller can address';
+  if (f.cg < 1 || f.og < 1) return 'no channel groups';
+  if (f.grouped && f.cg !== 1) return `grouped layer with a cg loop of ${f.cg}`;
+  if (f.op === OP_MAXPOOL && !f.grouped) return 'MAXPOOL must be grouped';
+  if (!(f.steps >= 1 && f.steps <= 16)) return `requantizer steps ${f.steps}`;
+  const reach = inputReach(f);
+  if (reach && (reach[0] < 0 || reach[1] >= amem))
+    return `input [${reach[0]}, ${reach[1] + 1}) outside AMEM (${amem} words)`;
+  const outEnd = f.outBase + f.oh * f.ow * f.og;
+  if (outEnd > amem) return `output [${f.outBase}, ${outEnd}) outside AMEM (${amem} words)`;
+  const k = tilesPerPixel(f);
+  if (k * dim >= 65536) return `${k} tiles per pixel (the descriptor holds fewer than ${65536 / dim})`;
+  const wEnd = f.wBase + f.og * ogWords(f, dim);
+  if (wEnd > wmem) return `weights [${f.wBase}, ${wEnd}) outside WMEM (${wmem} words)`;
+  return null;
+}
+
+/**
+ * Refuses a program that is not well-formed (ARCHITECTURE section 4) with one line:
+ * descriptors from word 0, each END (op 0) or a CONV/MAXPOOL whose every word is what
+ * encodeDescriptor() gives for its fields and whose fields pass fieldsProblem(); an END
+ * within the image unless it holds as many layers as the device runs.
+ */
+export function checkProgram(dmem: Uint32Array, config: DeviceConfig): void {
+  const limit = Math.min(config.maxLayers, Math.floor(config.dmemWords / DESC_WORDS));
+  if (dmem.length > config.dmemWords)
+    throw new ProgramError(`program: ${dmem.length} words, DMEM holds ${config.dmemWords}`);
+  for (let l = 0; l < limit; l++) {
+    if ((l + 1) * DESC_WORDS > dmem.length)
+      throw new ProgramError(`program: no END descriptor after layer ${l - 1} (recompile the model)`);
+    const d = dmem.subarray(l * DESC_WORDS, (l + 1) * DESC_WORDS);
+    const op = d[0] & 0xf;
+    if (op === OP_END) return;
+    if (op !== OP_CONV && op !== OP_MAXPOOL)
+      throw new ProgramError(`program: descriptor ${l}: unknown op ${op} (recompile the model)`);
+    const f = decodeDescriptor(d)!;
+    const again = encodeDescriptor(f, config.dim);
+    const bad = again.findIndex((v, i) => v !== d[i]);
+    if (bad >= 0)
+      throw new ProgramError(
+        `program: descriptor ${l}: word ${bad} is 0x${d[bad].toString(16)}, its other fields give 0x${again[bad].toString(16)} (recompile the model)`,
+      );
+    const why = fieldsProblem(f, config);
+    if (why) throw new ProgramError(`program: descriptor ${l}: ${why} (recompile the model)`);
+  }
+}
+
+/** Sliding-window periods of one output group (ARCHITECTURE section 1). */
+export function ogPeriods(pixels: number, k: number, dim: number): number {
+  const win = Math.min(k, dim);
+  return Math.floor(((pixels - 1) * k) / win) + k;
+}
+
+/**
+ * Cycles from start_i to done_o that a well-formed program (checkProgram) can take at
+ * most: per layer the fetch, and per output group its parameters, its periods of N
+ * beats, a requantizer wait of at most its interval per output, and the drain.
+ */
+export function programCycleBound(dmem: Uint32Array, config: DeviceConfig): number {
+  const dim = config.dim;
+  const limit = Math.min(config.maxLayers, Math.floor(config.dmemWords / DESC_WORDS));
+  const drain = 3 * dim + 32; // f stage, array, accumulator, requantizer (Steps <= 16)
+  let cycles = 2;
+  for (let l = 0; l < limit && (l + 1) * DESC_WORDS <= dmem.length; l++) {
+    const d = dmem.subarray(l * DESC_WORDS, (l + 1) * DESC_WORDS);
+    cycles += 13; // fetch and decode
+    const f = decodeDescriptor(d);
+    if (!f) return cycles;
+    const pixels = f.oh * f.ow;
+    const interval = Math.max(f.steps, dim);
+    const perOg = PARAM_WORDS + ogPeriods(pixels, tilesPerPixel(f), dim) * dim + pixels * interval + drain;
+    cycles += f.og * perOg + 2;
+  }
+  return cycles;
+}

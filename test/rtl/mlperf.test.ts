@@ -1,0 +1,42 @@
+// The MLPerf Tiny reference shapes (test/host/mlperf.ts: KWS DS-CNN, IC ResNet-8, VWW
+// MobileNetV1-0.25, AD autoencoder; random weights) on the 8x8 simulation configuration's
+// core: min/max calibration on 4 random inputs, then every output element of every layer
+// for 2 other random inputs compared with the integer reference bit for bit.
+import { describe, expect, it } from 'vitest';
+import { compile } from '../../host/compiler/compile.ts';
+import { SIM_CONFIG } from '../../host/compiler/configs.ts';
+import { numel } from '../../host/ir.ts';
+import { importOnnx } from '../../host/onnx/import.ts';
+import { quantizeInput, runInt } from '../../host/quant/intref.ts';
+import { calibrate, quantizeModel } from '../../host/quant/quantize.ts';
+import { runCore } from '../../host/sim/core.ts';
+import { buildModel, randomArray } from '../host/helpers.ts';
+import { mlperfModels } from '../host/mlperf.ts';
+import { expectBitExact } from './compare.ts';
+
+const INPUTS = 2;
+
+describe('MLPerf Tiny reference shapes on npu_core sim Dim=8', () => {
+  for (const [name, gen] of Object.entries(mlperfModels)) {
+    it(`${name}: every layer bit-exact for ${INPUTS} random inputs`, async () => {
+      const fm = importOnnx(buildModel(gen()), name);
+      const size = numel(fm.input);
+      const model = quantizeModel(fm, calibrate(fm, randomArray(4 * size, 21, 1, 0), 4), {
+        model: name,
+        calibration: 'random',
+      });
+      const x = randomArray(INPUTS * size, 22, 1, 0);
+      const xs = Array.from({ length: INPUTS }, (_, n) =>
+        quantizeInput(model, x.subarray(n * size, (n + 1) * size)),
+      );
+      const res = await runCore(compile(model, SIM_CONFIG), xs, {
+        inputZeroPoint: model.inQ.zeroPoint,
+        name,
+      });
+      expect(res.inferences).toHaveLength(INPUTS);
+      res.inferences.forEach((inf, n) =>
+        expectBitExact(model, runInt(model, xs[n]), inf.layers, `${name} input ${n}: `),
+      );
+    }, 600_000);
+  }
+});
