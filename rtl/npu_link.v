@@ -1092,6 +1092,23 @@ module npu_link #(
     if (AmemWords > 65536)
       $fatal(1, "npu_link: INFER addresses AMEM in 16 bits");
   end
+  // Rules of the structure above (verilator --assert in every simulation; proven for any
+  // input by formal/link.ys): the executor's state is one-hot; at most two frames are
+  // committed and not yet released, the one the executor holds among them; the receiver
+  // writes only a bank that holds no committed frame, so the executor never reads a byte
+  // being written (npu_frame_buf's rule).
+  reg a_live_q;                              // out of reset: the checks skip reset
+  always @(posedge clk_i or negedge rst_ni)
+    if (!rst_ni) a_live_q <= 1'b0;
+    else         a_live_q <= 1'b1;
+  always @(posedge clk_i) if (a_live_q) begin
+    assert (state_q != {NSt{1'b0}} && (state_q & (state_q - 1'b1)) == {NSt{1'b0}})
+    else $error("npu_link: executor state %b not one-hot", state_q);
+    assert (queued != 2'd3 && (!held_q || queued != 2'd0))
+    else $error("npu_link: %0d frames queued, held %b", queued, held_q);
+    assert (!rx_wr_en || queued == 2'd0 || wr_ptr_q[0] != rd_ptr_q[0])
+    else $error("npu_link: the receiver writes a bank that holds a frame");
+  end
   // The core acknowledges a bus request no earlier than the next cycle.
   always @(posedge clk_i)
     if (bus_req_o && bus_ack_i)

@@ -103,7 +103,11 @@ module npu_uart_rx #(
   always @(posedge clk_i or negedge rst_ni)
     if (!rst_ni) pulse_q <= 1'b0;
     else         pulse_q <= valid_q || err_q;
-  always @(posedge clk_i) if (rst_ni) begin
+  reg a_live_q;                              // out of reset: the checks skip reset
+  always @(posedge clk_i or negedge rst_ni)
+    if (!rst_ni) a_live_q <= 1'b0;
+    else         a_live_q <= 1'b1;
+  always @(posedge clk_i) if (a_live_q) begin
     assert (left_q <= 4'd10);
     assert (left_q == 4'd0 || clk_cnt_q <= ((left_q == 4'd10) ? HalfClk : LastClk));
     assert (!(valid_q && err_q));

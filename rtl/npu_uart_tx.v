@@ -76,7 +76,11 @@ module npu_uart_tx #(
   // become the stop bit and the idle level).
   wire [3:0] sent = 4'd10 - left_q;        // bit times ended, the start bit's included
   wire [7:0] ones = ~(8'hFF >> sent);      // the top `sent` bits
-  always @(posedge clk_i) if (rst_ni) begin
+  reg a_live_q;                              // out of reset: the checks skip reset
+  always @(posedge clk_i or negedge rst_ni)
+    if (!rst_ni) a_live_q <= 1'b0;
+    else         a_live_q <= 1'b1;
+  always @(posedge clk_i) if (a_live_q) begin
     assert (left_q <= 4'd10);
     assert (idle || clk_cnt_q <= LastClk);
     assert (!idle || tx_q);

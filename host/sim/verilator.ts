@@ -107,7 +107,7 @@ export async function buildVerilator(opts: VerilatorBuild): Promise<string> {
     'fast',
     '--x-initial',
     'fast',
-    '--noassert',
+    '--assert',
     '-Wall',
     '--top-module',
     opts.top,
