@@ -434,11 +434,10 @@ module npu_ctrl #(
     if (!rst_ni) a_live_q <= 1'b0;
     else         a_live_q <= 1'b1;
   always @(posedge clk_i) if (a_live_q) begin
-    assert (state_q <= StAbort) else $error("npu_ctrl: state %0d", state_q);
-    if (fetching) assert (fidx_q <= 5'd12) else $error("npu_ctrl: fetch of word %0d", fidx_q);
-    if (rq_issue) assert (gap_q == 5'd0) else $error("npu_ctrl: requantizer issued early");
-    if (state_q == StAbort || state_q == StIdle) assert (!go && !feed && !done_o)
-      else $error("npu_ctrl: issue outside a run");
+    assert (state_q <= StAbort);
+    if (fetching) assert (fidx_q <= 5'd12);
+    if (rq_issue) assert (gap_q == 5'd0);
+    if (state_q == StAbort || state_q == StIdle) assert (!go && !feed && !done_o);
   end
 `endif
 endmodule
