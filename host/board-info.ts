@@ -140,12 +140,7 @@ export function boardInfo(q: QModel, info: ModelInfo, target: TargetConfig, cali
   const byName = new Map(est.layers.map((l, i) => [l.name, { est: l, mem: fit.layers[i] }]));
   const first = est.layers[0]?.name;
   const last = est.layers.at(-1)?.name;
-  const bytes = wireBytes(
-    fit.image.input.words,
-    fit.image.output.words,
-    target.link,
-    fit.image.segments.map((s) => s.length),
-  );
+  const bytes = wireBytes(fit.image, target.link);
   const wire = wireFigures(bytes.out, bytes.in, est.run_cycles, target.link);
   const layers = info.layers.map((row): BoardLayerInfo => {
     const e = byName.get(row.name);

@@ -20,6 +20,7 @@ import type { Reply } from './link/link.ts';
 import { Link, type LinkOptions, type LinkStats } from './link/link.ts';
 import { LIMIT_UNIT_CYCLES, limitUnits } from './link/runlimit.ts';
 import type { Transport } from './link/transport.ts';
+import { inferPartSizes, outputFitsReply } from './link/packed.ts';
 import type { ProgressListener } from './progress.ts';
 
 export const Space = { AMEM: 0, WMEM: 1, DMEM: 2, CNT: 3 } as const;
@@ -109,10 +110,6 @@ export interface PackedOutput {
   count: number;
 }
 
-/** INFER's header bytes: tag/last/part, part 0's input fields, the last part's output fields. */
-const PART_HEAD = 1;
-const PART_IN = 3;
-const PART_OUT = 6;
 export class Device {
   private infoCache: DeviceInfo | null = null;
   /** Wall time of the last program run, for the next run's reply timeout. */
@@ -294,16 +291,10 @@ export class Device {
     const outFields = [out.lanes - 1, ...u16(out.addr), ...u16(out.count), this.limitUnits];
     const inFields = [L - 1, ...u16(input.addr)];
     const chunks: Uint8Array[] = [];
-    if (bytes.length + PART_HEAD + PART_IN + PART_OUT <= max) chunks.push(bytes);
-    else {
-      let at = Math.floor((max - PART_HEAD - PART_IN) / L) * L;
-      chunks.push(bytes.subarray(0, at));
-      while (bytes.length - at > max - PART_HEAD - PART_OUT) {
-        const n = Math.floor((max - PART_HEAD) / L) * L;
-        chunks.push(bytes.subarray(at, at + n));
-        at += n;
-      }
-      chunks.push(bytes.subarray(at));
+    let at = 0;
+    for (const n of inferPartSizes(bytes.length, L, max)) {
+      chunks.push(bytes.subarray(at, at + n));
+      at += n;
     }
     if (chunks.length > 32)
       throw new DeviceError(
@@ -339,7 +330,7 @@ export class Device {
     out: PackedOutput,
     onResult?: (index: number) => void,
   ): Promise<{ output: Uint8Array; cycles: number }[]> {
-    if (out.count + 5 > this.maxPayload)
+    if (!outputFitsReply(out.count, this.maxPayload))
       throw new DeviceError(
         `outputs of ${out.count} bytes do not fit one reply of the device's ${this.info.maxPayload}-byte frames`,
       );
@@ -358,12 +349,17 @@ export class Device {
     for (let j = 0; j < inputs.length && !failed; j++) {
       this.tag = (this.tag + 1) & 3;
       const parts = this.inferParts(inputs[j], out, this.tag);
+      // A third request in flight only among parts: a third self-contained INFER would
+      // reach the device while it still writes the one before from its bank (both banks
+      // taken: dropped, retransmitted after a timeout) whenever the host answers faster
+      // than that write, as it does the simulated board.
+      const deep = parts.length > 1;
       if (parts.length > 1) await prevFirst.catch(() => {});
       let first: Promise<void> | null = null;
       for (const p of parts.slice(0, -1)) {
         const r = track(
           this.link
-            .request(Cmd.INFER, p, { replyBytes: 1, deep: true })
+            .request(Cmd.INFER, p, { replyBytes: 1, deep })
             .then((r) => this.check(r, Cmd.INFER, detail(j))),
         );
         first ??= r;
@@ -374,7 +370,7 @@ export class Device {
       const last = parts[parts.length - 1];
       prevLast = track(
         this.link
-          .request(Cmd.INFER, last, { replyBytes: 5 + out.count, computeMs: this.computeMs(), deep: true })
+          .request(Cmd.INFER, last, { replyBytes: 5 + out.count, computeMs: this.computeMs(), deep })
           .then((r) => {
             this.check(r, Cmd.INFER, detail(j));
             this.lastRunMs = Math.max(0, performance.now() - t0 - this.link.wireMsPerByte * last.length);

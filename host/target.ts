@@ -12,7 +12,7 @@ import { BOARDS, lookupBoard } from './board/boards.ts';
 import { Device, deviceConfig, Space } from './device.ts';
 import { InputError } from './errors.ts';
 import type { LinkOptions, LinkStats } from './link/link.ts';
-import { packWire, unpackWire, wireLayout } from './link/packed.ts';
+import { outputFitsReply, packWire, unpackWire, wireLayout } from './link/packed.ts';
 import { SerialTransport, tuneFtdiLatency, type Transport } from './link/transport.ts';
 import type { ProgressListener } from './progress.ts';
 import type { QModel } from './quant/types.ts';
@@ -56,7 +56,9 @@ export class DeviceBackend implements InferenceBackend {
   }
 
   async infer(xq: Int8Array): Promise<{ yq: Int8Array; cycles: number }> {
-    if (this.image.segments.length === 1) return (await this.inferMany([xq]))[0];
+    const outBytes = wireLayout(this.image.output.shape, this.image.config.dim).bytes;
+    if (this.image.segments.length === 1 && outputFitsReply(outBytes, this.device.maxPayload))
+      return (await this.inferMany([xq]))[0];
     const { input, config } = this.image;
     return this.runSegments(packTensor(xq, input.shape, config.dim, this.model.inQ.zeroPoint), null);
   }
@@ -85,7 +87,7 @@ export class DeviceBackend implements InferenceBackend {
    * Many inferences, streamed (Device.inferStream): the inputs cross the wire packed
    * (host/link/packed.ts: only a tensor's real channels) in INFER parts back to back, the
    * next input while the device computes the one before, also when an input needs
-   * several frames. A program of several segments runs its inputs one at a time
+   * several frames. A program of several segments, or with outputs larger than one reply, runs its inputs one at a time
    * (WRITE input, WRITE + RUN per segment, READ output). Reports the inputs done as task
    * 'infer'.
    */
@@ -95,7 +97,11 @@ export class DeviceBackend implements InferenceBackend {
   ): Promise<{ yq: Int8Array; cycles: number }[]> {
     let done = 0;
     const tick = () => opts.onProgress?.({ task: 'infer', done: ++done, total: xs.length, unit: 'inputs' });
-    if (this.image.segments.length > 1) {
+    const { input, output } = this.image;
+    const dim = this.image.config.dim;
+    const inL = wireLayout(input.shape, dim);
+    const outL = wireLayout(output.shape, dim);
+    if (this.image.segments.length > 1 || !outputFitsReply(outL.bytes, this.device.maxPayload)) {
       const out = [];
       for (const xq of xs) {
         out.push(await this.infer(xq));
@@ -103,10 +109,6 @@ export class DeviceBackend implements InferenceBackend {
       }
       return out;
     }
-    const { input, output } = this.image;
-    const dim = this.image.config.dim;
-    const inL = wireLayout(input.shape, dim);
-    const outL = wireLayout(output.shape, dim);
     const zp = this.model.inQ.zeroPoint;
     const rs = await this.device.inferStream(
       xs.map((xq) => ({ addr: input.addr, lanes: inL.lanes, bytes: packWire(xq, input.shape, dim, zp) })),

@@ -17,7 +17,9 @@
 // board's top (rtl/boards/, with the SB_PLL40 stand-ins of sim/ice40/) instead of
 // npu_top: the bitstream's own pins, clock, reset synchroniser and UART rate. The
 // board top's `unused_idle` net (npu_top's idle_o, unconnected on the board) is read
-// through Verilator's public_flat_rd so that an idle board still sleeps.
+// through Verilator's public_flat_rd so that an idle board still sleeps. With
+// -DNPU_NETLIST as well, the design is that top's synthesised cell netlist
+// (host/board/netlist.ts); it has no idle net, so that board simulates without pause.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -34,7 +36,13 @@
 #include <string>
 #include <vector>
 
-#if defined(NPU_BOARD_ICEBREAKER)
+#if defined(NPU_BOARD_ICEBREAKER) && defined(NPU_NETLIST)
+#include "Vnpu_board_icebreaker.h"
+using Top = Vnpu_board_icebreaker;
+#elif defined(NPU_BOARD_HX8K) && defined(NPU_NETLIST)
+#include "Vnpu_board_hx8k.h"
+using Top = Vnpu_board_hx8k;
+#elif defined(NPU_BOARD_ICEBREAKER)
 #include "Vnpu_board_icebreaker.h"
 #include "Vnpu_board_icebreaker___024root.h"
 using Top = Vnpu_board_icebreaker;
@@ -59,7 +67,9 @@ using Top = Vnpu_top;
 #endif
 
 namespace {
-#if defined(NPU_BOARD_IDLE)
+#if defined(NPU_NETLIST)
+bool design_idle(Top &) { return false; }  // the netlist has no idle net: always simulate
+#elif defined(NPU_BOARD_IDLE)
 bool design_idle(Top &t) { return NPU_BOARD_IDLE(&t) != 0; }
 #else
 bool design_idle(Top &t) { return t.idle_o != 0; }

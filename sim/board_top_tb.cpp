@@ -8,6 +8,7 @@
 // Built with -DNPU_BOARD_ICEBREAKER or -DNPU_BOARD_HX8K and -DNPU_CLKS_PER_BIT=N.
 // Prints one "ok"/"FAIL" line per check and, last, the IDENTIFY fields as one JSON line;
 // exit status 0 when every check passes.
+#include "test_programs.h"
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -154,18 +155,11 @@ bool write_read(Bench &tb, uint8_t space, uint32_t addr, const std::vector<uint3
   return true;
 }
 
-// A one-layer CONV program of millions of cycles: a 255x255 kernel (padding 127) over a
-// 1x1 input, K = 65025 weight tiles for its one output pixel, og output groups; with
-// k_tiles = 0 instead, the controller of today never ends.
-Bytes long_program(uint32_t og, uint32_t k_tiles) {
-  const uint32_t d[15] = {1, 0, 8, 1 | (1u << 16), 1 | (og << 16), 1 | (1u << 16),
-                          255 | (255u << 8) | (1u << 16) | (1u << 24), 127 | (127u << 8), 0,
-                          15 | (15u << 8), 0x7F800000, 1 | (1u << 16), 1 | (1u << 16),
-                          ((0u - 254u) & 0xFFFF) | (k_tiles << 16), 1};
+// A DMEM WRITE payload of a program (sim/test_programs.h).
+Bytes dmem_write(const std::vector<uint32_t> &program) {
   Bytes w = {2};  // DMEM
   put32(w, 0);
-  for (uint32_t v : d) put32(w, v);
-  for (int i = 15; i < 32; ++i) put32(w, 0);  // word 15, then descriptor 1: END
+  for (uint32_t v : program) put32(w, v);
   return w;
 }
 
@@ -201,9 +195,10 @@ int main(int argc, char **argv) {
   check(write_read(tb, 1, 0, {0x11223344}), "WRITE/READ WMEM word 0");
 
   // Recovery: RUN a program that does not end soon (no cycle limit), RESET it.
-  for (uint32_t k : {65025u, 0u}) {
-    const std::string what = k ? "a run of millions of cycles" : "a CONV descriptor with K = 0";
-    const Reply w = tb.request(0x02, long_program(4, k));
+  for (bool nonsense : {false, true}) {
+    const std::string what = nonsense ? "a CONV descriptor of nonsense" : "a run of millions of cycles";
+    const Reply w = tb.request(
+        0x02, dmem_write(nonsense ? npu_test::nonsense_program() : npu_test::long_program(80, 63, dim)));
     tb.send(0x04, Bytes{0});
     tb.run(20000);
     const uint8_t rs = tb.send(0x06, {});

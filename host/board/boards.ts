@@ -66,10 +66,9 @@ export const BOARDS: Record<string, BoardSpec> = {
     pcf: 'constraints/icebreaker.pcf',
     top: 'npu_board_icebreaker',
     clockPinMhz: 12,
-    // The clock the design meets today (issue 5 targets 48 MHz; README "Boards"): the UP5K
-    // design (5,192 of 5,280 logic cells) routes at 33.67 MHz. A bitstream built for a
-    // clock it does not meet would misbehave on the board; the build gate in `make test`
-    // keeps this one.
+    // The clock the design meets with margin (docs/README-boards.md "Measured": nextpnr and
+    // icetime both above it). A bitstream built for a clock it does not meet would
+    // misbehave on the board; the build gate in `make test` keeps this one.
     targetMhz: 30,
     pll: { divr: 0, divf: 79, divq: 5, filterRange: 1 }, // icepll -i 12 -o 30
     // The FT2232H's 3 Mbaud (its 12 MHz clock / 4, exact): 10 clocks per bit at 30 MHz.

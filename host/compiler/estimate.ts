@@ -26,6 +26,7 @@
 // input or output over the UART takes longer than computing (see wireFigures).
 import { DESC_WORDS, OP_CONV, decodeDescriptor, tilesPerPixel } from './program.ts';
 import type { DeviceImage } from './types.ts';
+import { inferPartSizes, outputFitsReply, PART_HEAD, PART_IN, PART_OUT, wireLayout } from '../link/packed.ts';
 
 export type Bound = 'array' | 'weights' | 'requantizer' | 'wire';
 
@@ -259,47 +260,45 @@ export interface LinkSpec {
 }
 
 /**
- * Bytes on the wire for one inference, as host/device.ts sends it: an INFER carrying the
- * input when it fits one frame, else WRITEs of the head first (each acknowledged) and
- * the tail inside the INFER; the reply carries the output words and the cycle count.
- * A program of several segments (`segmentWords`, the DMEM words of each) is WRITE the
- * input, then per segment WRITE it to DMEM and RUN, then READ the output
- * (host/target.ts). Frames are 7 bytes of header and CRC around their payload.
+ * Bytes on the wire for one inference, as host/target.ts sends it (docs/README-link.md):
+ * the input packed (only its real channels) in the INFER parts host/link/packed.ts splits
+ * it into, each acknowledged, the last one answered with the packed outputs and the cycle
+ * count. A program of several segments, or outputs too large for one reply, goes as
+ * WRITE the input words, per segment WRITE it to DMEM and RUN, READ the output words.
+ * Frames are 7 bytes of header and CRC around their payload; a reply's payload starts
+ * with its status byte.
  */
 export function wireBytes(
-  inputWords: number,
-  outputWords: number,
+  image: Pick<DeviceImage, 'input' | 'output' | 'segments' | 'config'>,
   link: LinkSpec,
-  segmentWords: number[] = [],
 ): { out: number; in: number } {
   const frame = 7;
-  const maxIn = Math.floor((link.maxPayload - 10) / 4);
-  const maxOut = Math.floor((link.maxPayload - 5) / 4);
-  const perWrite = Math.floor((link.maxPayload - 5) / 4);
+  const max = link.maxPayload;
+  const inL = wireLayout(image.input.shape, image.config.dim);
+  const outL = wireLayout(image.output.shape, image.config.dim);
+  if (image.segments.length === 1 && outputFitsReply(outL.bytes, max)) {
+    const parts = inferPartSizes(inL.bytes, inL.lanes, max);
+    return {
+      out: parts.length * (frame + PART_HEAD) + PART_IN + PART_OUT + inL.bytes,
+      in: parts.length * (frame + 1) + outL.bytes + 4,
+    };
+  }
+  const perWrite = Math.floor((max - 5) / 4);
   const writes = (words: number) => {
     const frames = Math.ceil(words / perWrite);
     return { out: frames * (frame + 5) + 4 * words, in: frames * (frame + 1) };
   };
-  if (outputWords > maxOut || segmentWords.length > 1) {
-    // WRITE the input, (WRITE the segment,) RUN, ..., READ the output
-    const w = writes(inputWords);
-    for (const words of segmentWords.length > 1 ? segmentWords : [0]) {
-      const seg = words > 0 ? writes(words) : { out: 0, in: 0 };
-      w.out += seg.out + frame;
-      w.in += seg.in + frame + 5;
-    }
-    const perRead = Math.floor((link.maxPayload - 1) / 4);
-    const reads = Math.ceil(outputWords / perRead);
-    return {
-      out: w.out + reads * (frame + 7),
-      in: w.in + reads * (frame + 1) + 4 * outputWords,
-    };
+  const w = writes(image.input.words);
+  for (const seg of image.segments) {
+    const d = writes(seg.length);
+    w.out += d.out + frame + 1; // WRITE DMEM, RUN (its cycle limit)
+    w.in += d.in + frame + 5; // status, cycles
   }
-  const head = Math.max(0, inputWords - maxIn);
-  const w = head > 0 ? writes(head) : { out: 0, in: 0 };
+  const perRead = Math.floor((max - 1) / 4);
+  const reads = Math.ceil(image.output.words / perRead);
   return {
-    out: w.out + frame + 10 + 4 * (inputWords - head),
-    in: w.in + frame + 1 + 4 * outputWords + 4,
+    out: w.out + reads * (frame + 7),
+    in: w.in + reads * (frame + 1) + 4 * image.output.words,
   };
 }
 

@@ -52,3 +52,32 @@ export function unpackWire(bytes: Uint8Array, shape: readonly number[], dim: num
   for (let ch = 0; ch < c; ch++) for (let p = 0; p < hw; p++) out[ch * hw + p] = src[p * stride + ch];
   return out;
 }
+
+/** INFER's header bytes: tag/last/part, part 0's input fields, the last part's output fields. */
+export const PART_HEAD = 1;
+export const PART_IN = 3;
+export const PART_OUT = 6;
+
+/**
+ * How INFER splits an input of `total` wire bytes of `lanes` per memory word into parts
+ * of at most `maxPayload` bytes (ARCHITECTURE section 6): the data bytes of each part.
+ * Part 0 carries the input's fields, the last part the output's; every part but the last
+ * holds whole memory words. One part when it all fits one frame.
+ */
+export function inferPartSizes(total: number, lanes: number, maxPayload: number): number[] {
+  if (total + PART_HEAD + PART_IN + PART_OUT <= maxPayload) return [total];
+  const sizes = [Math.floor((maxPayload - PART_HEAD - PART_IN) / lanes) * lanes];
+  let at = sizes[0];
+  const n = Math.floor((maxPayload - PART_HEAD) / lanes) * lanes;
+  while (total - at > maxPayload - PART_HEAD - PART_OUT) {
+    sizes.push(n);
+    at += n;
+  }
+  sizes.push(total - at);
+  return sizes;
+}
+
+/** Whether INFER can carry these outputs: they and the cycle count fit one reply. */
+export function outputFitsReply(outputBytes: number, maxPayload: number): boolean {
+  return outputBytes + 5 <= maxPayload;
+}

@@ -42,6 +42,11 @@ export interface VerilatorBuild {
   traceVcd?: boolean;
   /** Extra include folders for Verilog (-I); rtl/ is always one. */
   includeDirs?: string[];
+  /**
+   * Sources not written to this project's lint rules (a yosys netlist, yosys's cell
+   * models): warnings are not fatal and lint/style warnings are off instead of -Wall.
+   */
+  thirdParty?: boolean;
 }
 
 let versionCache: string | undefined;
@@ -75,6 +80,7 @@ export async function buildVerilator(opts: VerilatorBuild): Promise<string> {
       defines: opts.defines,
       trace: !!opts.trace,
       ...(opts.traceVcd ? { traceVcd: true } : {}),
+      ...(opts.thirdParty ? { thirdParty: true } : {}),
     }),
   );
   for (const f of [...sources, ...cppSources]) {
@@ -108,7 +114,9 @@ export async function buildVerilator(opts: VerilatorBuild): Promise<string> {
     '--x-initial',
     'fast',
     '--assert',
-    '-Wall',
+    ...(opts.thirdParty
+      ? ['-Wno-fatal', '-Wno-lint', '-Wno-style', '-Wno-UNOPTFLAT', '-Wno-TIMESCALEMOD']
+      : ['-Wall']),
     '--top-module',
     opts.top,
     '--Mdir',

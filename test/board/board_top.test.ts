@@ -8,18 +8,14 @@
 // reference. The iCEBreaker holds cnn_a; the HX8K's 4 KiB memories hold neither fixture,
 // so it runs a small generated conv net (stride 2, padding, a dense layer).
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { BOARDS, topParams } from '../../host/board/boards.ts';
-import { encodeNpyFloat32 } from '../../host/data/npy.ts';
 import type { RunReport } from '../../host/run.ts';
 import { pllModels, rtlSources } from '../../host/sim/board.ts';
 import { buildVerilator, REPO_ROOT } from '../../host/sim/verilator.ts';
-import { firstInputs, nnfpga } from '../e2e/cli.ts';
-import { fixture, randomArray, tempDir, writeModel } from '../host/helpers.ts';
-import { generatedModels } from '../host/models.ts';
+import { nnfpga } from '../e2e/cli.ts';
+import { boardWorkload } from './workloads.ts';
 
 const run = promisify(execFile);
 
@@ -61,36 +57,12 @@ describe('board tops in Verilator', () => {
     );
   }
 
-  // What each board runs: [ONNX model, inputs .npy, --calib arguments].
-  const workloads: Record<string, () => { model: string; inputs: string; calib: string[]; n: number }> = {
-    icebreaker: () => ({
-      model: fixture('cnn_a.onnx'),
-      inputs: firstInputs(3),
-      calib: ['--calib', fixture('calib256.npy')],
-      n: 3,
-    }),
-    hx8k: () => {
-      const dir = tempDir();
-      const spec = generatedModels.conv_stride_pad_nobias;
-      const dims = spec.input!.dims.slice(1) as number[];
-      const per = dims.reduce((a, b) => a * b, 1);
-      const inputs = join(dir, 'x.npy');
-      writeFileSync(inputs, encodeNpyFloat32(randomArray(4 * per, 11), [4, ...dims]));
-      return {
-        model: writeModel(dir, 'conv_stride_pad_nobias', spec),
-        inputs,
-        calib: ['--calib', inputs],
-        n: 4,
-      };
-    },
-  };
-
   for (const board of Object.values(BOARDS)) {
     it(
       `${board.name}: runs inferences through its top behind a pseudo-terminal, every output equal to the integer reference`,
       { timeout: 900_000 },
       async () => {
-        const w = workloads[board.name]();
+        const w = boardWorkload(board.name, board.name === 'icebreaker' ? 3 : 4);
         const r = await nnfpga(
           'run',
           w.model,

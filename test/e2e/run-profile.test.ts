@@ -2,14 +2,18 @@
 // per-layer counters beside the compiler's estimate and the ideal, SQNR per layer, and one
 // inference's split into wire out, compute and wire in from the link's own byte counts.
 import { describe, expect, it } from 'vitest';
+import { fixtureModel } from '../../host/bench/core.ts';
 import { compile } from '../../host/compiler/compile.ts';
 import { SIM_CONFIG } from '../../host/compiler/configs.ts';
 import { wireBytes } from '../../host/compiler/estimate.ts';
 import type { Profile } from '../../host/profile.ts';
 import { prepareModel, type RunReport } from '../../host/run.ts';
-import { join } from 'node:path';
-import { fixture, repoRoot } from '../host/helpers.ts';
+import { SIM_BOARD_PARAMS } from '../../host/sim/board.ts';
+import { attr, fixture, fixtures, tempDir, writeModel } from '../host/helpers.ts';
+import { Builder } from '../host/mlperf.ts';
 import { firstInputs, nnfpga } from './cli.ts';
+
+const simLink = { maxPayload: 8192, clocksPerBit: SIM_BOARD_PARAMS.ClksPerBit, clockHz: 12e6 };
 
 describe('nnfpga run --profile', () => {
   it('mlp --sim: counters, estimates within 10 %, SQNR per layer, wire/compute split from the bytes on the wire', async () => {
@@ -47,17 +51,31 @@ describe('nnfpga run --profile', () => {
       expect(l.sqnr_db).toBeGreaterThan(20);
       expect(l.max_error_lsb).toBeGreaterThan(0);
     }
-    // one INFER each way on the simulated board's 8 KiB frames; bytes x 10 x 8 clocks per bit
-    const bytes = wireBytes(196, 4, { maxPayload: 8192, clocksPerBit: 8, clockHz: 12e6 });
+    // one INFER each way on the simulated board's 8 KiB frames: the 784 input bytes and 17
+    // of framing and fields out, the 10 outputs, the cycle count and 8 of framing back;
+    // bytes x 10 bits x the simulated board's clocks per bit
+    const cpb = SIM_BOARD_PARAMS.ClksPerBit;
+    const bytes = wireBytes(compile(fixtureModel('mlp', fixtures).model, SIM_CONFIG), simLink);
+    expect(bytes).toEqual({ out: 784 + 17, in: 10 + 4 + 8 });
     expect([p.wire_bytes_out, p.wire_bytes_in]).toEqual([bytes.out, bytes.in]);
-    expect(p.wire_out_cycles).toBe(bytes.out * 10 * 8);
-    expect(p.wire_in_cycles).toBe(bytes.in * 10 * 8);
+    expect(p.wire_out_cycles).toBe(bytes.out * 10 * cpb);
+    expect(p.wire_in_cycles).toBe(bytes.in * 10 * cpb);
     expect(p.compute_cycles).toBe(out.summary.cycles_per_inference);
     expect(p.worst_layer).toMatch(/Gemm/);
   });
 
-  it('a program of two segments (the PyTorch ResNet fixture on sim8): every layer counted, residual adds included, the bytes of its WRITEs, RUNs and READ', async () => {
-    const model = join(repoRoot, 'test/fixtures/pytorch/resnet.onnx');
+  it('a program of two segments (a residual net of 20 descriptors on sim8): every layer counted, residual adds included, the bytes of its WRITEs, RUNs and READ', async () => {
+    // stem conv 3x3 s2 1->8 (14x14), six residual blocks [conv 3x3, ReLU, conv 3x3, Add,
+    // ReLU], average pool, dense 8->10: more descriptors than sim8's 16 per program
+    const b = new Builder(7);
+    let x = b.relu(b.conv('input', 'stem', 1, 8, [3, 3], { stride: 2, pads: [1, 1, 1, 1] }), 'stem_relu');
+    for (let i = 1; i <= 6; i++) {
+      const y = b.relu(b.conv(x, `b${i}_conv1`, 8, 8, [3, 3], { pads: [1, 1, 1, 1] }), `b${i}_relu1`);
+      const z = b.conv(y, `b${i}_conv2`, 8, 8, [3, 3], { pads: [1, 1, 1, 1] });
+      x = b.relu(b.op('Add', [z, x], `b${i}_add`), `b${i}_relu`);
+    }
+    x = b.op('Flatten', [b.op('AveragePool', [x], 'pool', [attr.ints('kernel_shape', [14, 14])])], 'flatten');
+    const model = writeModel(tempDir(), 'deep_residual', b.spec([1, 1, 28, 28], b.gemm(x, 'fc', 8, 10)));
     const r = await nnfpga(
       'run',
       model,
@@ -73,7 +91,7 @@ describe('nnfpga run --profile', () => {
     const out = JSON.parse(r.stdout) as RunReport & { profile: Profile };
     const p = out.profile;
     expect(out.summary.mismatches).toBe(0);
-    expect(p.layers.filter((l) => l.kind === 'add')).toHaveLength(2);
+    expect(p.layers.filter((l) => l.kind === 'add')).toHaveLength(6);
     // the first segment's layers too: the device keeps only the last RUN's counters
     for (const l of p.layers) {
       expect(l.cycles, l.name).toBeGreaterThan(0);
@@ -90,13 +108,7 @@ describe('nnfpga run --profile', () => {
     );
     const image = compile(q, SIM_CONFIG);
     expect(image.segments).toHaveLength(2);
-    const link = { maxPayload: 8192, clocksPerBit: 8, clockHz: 12e6 };
-    const bytes = wireBytes(
-      image.input.words,
-      image.output.words,
-      link,
-      image.segments.map((s) => s.length),
-    );
+    const bytes = wireBytes(image, simLink);
     expect([p.wire_bytes_out, p.wire_bytes_in]).toEqual([bytes.out, bytes.in]);
   });
 

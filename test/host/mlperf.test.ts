@@ -42,7 +42,7 @@ describe('MLPerf Tiny reference shapes', () => {
     const sim = plan(q, SIM_CONFIG);
     expect(sim.fits).toBe(true);
     expect(sim.peak.amem).toBe(16_000);
-    expect(sim.layers.find((l) => l.name === 'dw1')).toMatchObject({ amem: 16_000, descriptors: 8 });
+    expect(sim.layers.find((l) => l.name === 'dw1')).toMatchObject({ amem: 16_000, descriptors: 1 }); // one grouped descriptor
     const board = plan(q, BOARD_CONFIG);
     expect(board.fits).toBe(false);
     expect(board.fitReason).toBe(

@@ -23,7 +23,7 @@ export const REFERENCE = {
   mlperf_ad: { params: 265_864, macs: 264_192 },
 } as const;
 
-class Builder {
+export class Builder {
   readonly nodes: GraphSpec['nodes'] = [];
   readonly initializers: NonNullable<GraphSpec['initializers']> = [];
   private k = 0;

@@ -150,17 +150,23 @@ describe('cycle estimate against the device counters', () => {
     ]);
   });
 
-  it('wire bytes of one inference follow the frames the host sends (cnn_a on the iCEBreaker: 3,297 out, 120 in)', () => {
-    // 784 input words in 256-byte frames: 12 WRITEs of the head, the tail in the INFER;
-    // 3 output words and the cycle count in its reply (README's bench figures).
-    expect(wireBytes(784, 3, { maxPayload: 256, clocksPerBit: 30, clockHz: 30e6 })).toEqual({
-      out: 3297,
-      in: 120,
+  it('wire bytes of one inference follow the frames the host sends (cnn_a on the iCEBreaker: 825 out, 46 in)', () => {
+    const cnnA = fixtureModel('cnn_a', fixtures).model;
+    // the 784 input bytes packed (one channel) in 4 INFER parts of at most 256 bytes: 8 of
+    // framing and part header each and 9 of input and output fields; back, 3 one-byte
+    // acknowledgements of 8 and the last reply with the 10 outputs and the cycle count
+    expect(
+      wireBytes(compile(cnnA, BOARD_CONFIG), { maxPayload: 256, clocksPerBit: 10, clockHz: 30e6 }),
+    ).toEqual({
+      out: 784 + 4 * 8 + 9,
+      in: 4 * 8 + 10 + 4,
     });
     // the simulated board's 8 KiB frames: one INFER each way
-    expect(wireBytes(1568, 4, { maxPayload: 8192, clocksPerBit: 8, clockHz: 12e6 })).toEqual({
-      out: 6289,
-      in: 28,
+    expect(
+      wireBytes(compile(cnnA, SIM_CONFIG), { maxPayload: 8192, clocksPerBit: 4, clockHz: 12e6 }),
+    ).toEqual({
+      out: 784 + 17,
+      in: 10 + 4 + 8,
     });
   });
 });

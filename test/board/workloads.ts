@@ -1,0 +1,35 @@
+// What each board runs in the board-top tests (RTL and synthesised netlist): the
+// iCEBreaker holds cnn_a; the HX8K's 4 KiB memories hold neither example model, so it
+// runs a small generated conv net (stride 2, padding, a dense layer).
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { encodeNpyFloat32 } from '../../host/data/npy.ts';
+import { firstInputs } from '../e2e/cli.ts';
+import { fixture, randomArray, tempDir, writeModel } from '../host/helpers.ts';
+import { generatedModels } from '../host/models.ts';
+
+export interface BoardWorkload {
+  model: string; // ONNX file
+  inputs: string; // .npy
+  calib: string[]; // --calib arguments
+  n: number; // samples in inputs
+}
+
+/** BOARD's workload with its first `n` samples. */
+export function boardWorkload(board: string, n: number): BoardWorkload {
+  if (board === 'icebreaker') {
+    return {
+      model: fixture('cnn_a.onnx'),
+      inputs: firstInputs(n),
+      calib: ['--calib', fixture('calib256.npy')],
+      n,
+    };
+  }
+  const dir = tempDir();
+  const spec = generatedModels.conv_stride_pad_nobias;
+  const dims = spec.input!.dims.slice(1) as number[];
+  const per = dims.reduce((a, b) => a * b, 1);
+  const inputs = join(dir, 'x.npy');
+  writeFileSync(inputs, encodeNpyFloat32(randomArray(n * per, 11), [n, ...dims]));
+  return { model: writeModel(dir, 'conv_stride_pad_nobias', spec), inputs, calib: ['--calib', inputs], n };
+}
