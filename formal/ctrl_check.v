@@ -5,13 +5,13 @@
 // (pipe_busy_i) is free but never busy for more than PipeMax cycles in a row (it drains
 // in a bounded time: npu_core's array, accumulators and requantizer). Proven, from any
 // reachable state (temporal induction):
-//   - progress: no state is held longer than its own bound (a descriptor fetch 13 cycles,
+//   - progress: no state lasts longer than its own bound (a descriptor fetch 13 cycles,
 //     an output group's parameters 8, the decode, counter and done states 1, a drain or an
-//     abort's wait PipeMax + 1), and while a layer runs a beat is issued at least every
+//     abort's wait PipeMax + 2), and while a layer runs a beat is issued at least every
 //     32 cycles (the requantizer's interval, descriptor word 9, is at most 31);
-//   - abort: once abort_i has been seen during a run, at most Dim - 1 more beats are
+//   - abort: after the cycle abort_i is seen during a run, at most Dim - 1 more beats are
 //     issued (the period under way ends), done_o does not pulse later than the next
-//     cycle, and busy_o falls within Dim + PipeMax + 3 cycles.
+//     cycle, and busy_o is low Dim + PipeMax + 4 cycles after it.
 // Not proven here: that every layer's loops end (the loop counters' bounds: a program's
 // total cycles can be near 2^40 for hostile fields; test/rtl/hostile.test.ts checks them
 // against a model of the loops, and the link's cycle limit stops any run).
