@@ -249,16 +249,20 @@ module npu_link #(
   reg          abort, start;         // stop the core / start it, this cycle
 
   // A RESET drops the frames waiting behind the executor's (they are stale: the host
-  // that sent them has resynchronised). The executor's frame is the one it holds or takes
-  // in this cycle, or a probe it answers BUSY during a run (ij), whose bank is released
-  // when that reply ends: it stays, or that release would free a bank twice.
-  wire keep = held_q || held_d || ij_q || ij_d;
+  // that sent them has resynchronised), a cycle after it is received (reset_q; timing:
+  // the executor's next state stays out of the pointers, and no frame can commit in
+  // that cycle). The executor's frame then is the one it holds, or a probe it answers
+  // BUSY during a run (ij), whose bank is released when that reply ends: it stays, or
+  // that release would free a bank twice.
+  reg reset_q;
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       wr_ptr_q <= 2'd0;
       rd_ptr_q <= 2'd0;
+      reset_q  <= 1'b0;
     end else begin
-      if (rx_reset)       wr_ptr_q <= rd_ptr_q + {1'b0, keep};
+      reset_q <= rx_reset;
+      if (reset_q)        wr_ptr_q <= rd_ptr_q + {1'b0, held_q || ij_q};
       else if (rx_commit) wr_ptr_q <= wr_ptr_q + 2'd1;
       if (release_bank)   rd_ptr_q <= rd_ptr_q + 2'd1;
     end
