@@ -6,12 +6,13 @@
 #   make bitstream BOARD=icebreaker|hx8k   synthesis, place and route, bitstream
 #   make prog BOARD=...        flash the board
 #   make bench                 performance figures (SPEC section 6)
+#   make formal                the formal proofs of formal/ (yosys; docs/VERIFICATION.md)
 BOARD    ?= icebreaker
 EXAMPLES ?= examples
 BIN      := node_modules/.bin
 NNFPGA   := node bin/nnfpga.js
 
-.PHONY: all deps lint lint-ts lint-rtl test test-bitstreams demo bench bitstream prog clean
+.PHONY: all deps lint lint-ts lint-rtl test test-bitstreams formal demo bench bitstream prog clean
 all: test
 
 deps:
@@ -30,6 +31,9 @@ test: deps
 	@mkdir -p build
 	@$(BIN)/vitest run --reporter=default --reporter=json --outputFile.json=build/test-results.json; \
 	  rc=$$?; node scripts/test-summary.mjs build/test-results.json; exit $$rc
+
+formal:
+	@scripts/formal.sh
 
 test-bitstreams: deps
 	@NNFPGA_BITSTREAM_GATE=1 $(BIN)/vitest run

@@ -319,6 +319,22 @@ module npu_core #(
 
   assign pipe_busy = a_busy || acc_busy || rq_busy;
 
+`ifndef SYNTHESIS
+  // AMEM rule (npu_ram): the datapath never uses the read of the word written in the same
+  // cycle. A compiled program's layers read and write disjoint regions, so it holds there;
+  // a malformed descriptor may overlap them (only its own outputs then suffer): checked with
+  // +npu_legal (the core benches running compiled programs), in simulation (--assert).
+  reg a_coll_q, a_legal;
+  initial a_legal = $test$plusargs("npu_legal");
+  always @(posedge clk_i) a_coll_q <= busy && rq_valid && (rq_addr == c_amem_raddr);
+  reg a_live_q;                              // out of reset: the checks skip reset
+  always @(posedge clk_i or negedge rst_ni)
+    if (!rst_ni) a_live_q <= 1'b0;
+    else         a_live_q <= 1'b1;
+  always @(posedge clk_i) if (a_live_q && a_legal)
+    assert (!(a_coll_q && f_valid && !f_pad));
+`endif
+
   wire unused_core = ^{param_w, h_word[31:AmAw], h_lane32[31:LaneW], amem_sh[8*Dim+31:32],
                        wmem_sh[8*Dim+31:32], h_mask32};
 endmodule

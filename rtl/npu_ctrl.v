@@ -422,5 +422,23 @@ module npu_ctrl #(
   assign rq_steps_m1_o = steps_m1_q;
 
   wire unused_ctrl = ^{cnt_a[31:CntAw], dmem_a[31:DmAw]};
+
+`ifndef SYNTHESIS
+  // Rules of the loops above, for any descriptor (verilator --assert; proven by
+  // formal/ctrl.ys): the state is a named one; a fetch stays within its descriptor's
+  // words 0-12; a vector goes to the requantizer only when the interval of the one before
+  // has passed; after an abort nothing is issued and the run
+  // ends without done_o; outside a run nothing is issued.
+  reg a_live_q;                              // out of reset: the checks skip reset
+  always @(posedge clk_i or negedge rst_ni)
+    if (!rst_ni) a_live_q <= 1'b0;
+    else         a_live_q <= 1'b1;
+  always @(posedge clk_i) if (a_live_q) begin
+    assert (state_q <= StAbort);
+    if (fetching) assert (fidx_q <= 5'd12);
+    if (rq_issue) assert (gap_q == 5'd0);
+    if (state_q == StAbort || state_q == StIdle) assert (!go && !feed && !done_o);
+  end
+`endif
 endmodule
 `default_nettype wire

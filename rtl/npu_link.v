@@ -202,19 +202,6 @@ module npu_link #(
     .rdata_o(fb_rdata)
   );
 
-  // A RESET drops the frames waiting behind the executor's (they are stale: the host
-  // that sent them has resynchronised).
-  always @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      wr_ptr_q <= 2'd0;
-      rd_ptr_q <= 2'd0;
-    end else begin
-      if (rx_reset)       wr_ptr_q <= rd_ptr_q + {1'b0, held_q};
-      else if (rx_commit) wr_ptr_q <= wr_ptr_q + 2'd1;
-      if (release_bank)   rd_ptr_q <= rd_ptr_q + 2'd1;
-    end
-  end
-
   // ---------------------------------------------------------------- executor registers
   reg [NSt-1:0] state_q, state_d;
   reg [6:0]    cmd_q, cmd_d;         // the request's cmd (bit 7 is the reply flag)
@@ -260,6 +247,26 @@ module npu_link #(
   reg [1:0]    done_tag_q, done_tag_d;
   reg          wd_last_q, wd_last_d; // the last run was stopped by the watchdog
   reg          abort, start;         // stop the core / start it, this cycle
+
+  // A RESET drops the frames waiting behind the executor's (they are stale: the host
+  // that sent them has resynchronised), a cycle after it is received (reset_q; timing:
+  // the executor's next state stays out of the pointers, and no frame can commit in
+  // that cycle). The executor's frame then is the one it holds, or a probe it answers
+  // BUSY during a run (ij), whose bank is released when that reply ends: it stays, or
+  // that release would free a bank twice.
+  reg reset_q;
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      wr_ptr_q <= 2'd0;
+      rd_ptr_q <= 2'd0;
+      reset_q  <= 1'b0;
+    end else begin
+      reset_q <= rx_reset;
+      if (reset_q)        wr_ptr_q <= rd_ptr_q + {1'b0, held_q || ij_q};
+      else if (rx_commit) wr_ptr_q <= wr_ptr_q + 2'd1;
+      if (release_bank)   rd_ptr_q <= rd_ptr_q + 2'd1;
+    end
+  end
 
   reg [31:0]   cycles_q;             // cycles of the last run, start to done
   reg          run_q;                // the core runs (cycles counted)
@@ -1092,10 +1099,22 @@ module npu_link #(
     if (AmemWords > 65536)
       $fatal(1, "npu_link: INFER addresses AMEM in 16 bits");
   end
+  // Rules of the structure above (verilator --assert in every simulation; proven for any
+  // input by formal/link.ys): the executor's state is one-hot; at most two frames are
+  // committed and not yet released, the one the executor holds among them; the receiver
+  // writes only a bank that holds no committed frame, so the executor never reads a byte
+  // being written (npu_frame_buf's rule).
+  reg a_live_q;                              // out of reset: the checks skip reset
+  always @(posedge clk_i or negedge rst_ni)
+    if (!rst_ni) a_live_q <= 1'b0;
+    else         a_live_q <= 1'b1;
+  always @(posedge clk_i) if (a_live_q) begin
+    assert (state_q != {NSt{1'b0}} && (state_q & (state_q - 1'b1)) == {NSt{1'b0}});
+    assert (queued != 2'd3 && (!held_q || queued != 2'd0));
+    assert (!rx_wr_en || queued == 2'd0 || wr_ptr_q[0] != rd_ptr_q[0]);
+  end
   // The core acknowledges a bus request no earlier than the next cycle.
-  always @(posedge clk_i)
-    if (bus_req_o && bus_ack_i)
-      $error("npu_link: bus_ack_i in the request cycle");
+  always @(posedge clk_i) if (a_live_q) assert (!(bus_req_o && bus_ack_i));
 `endif
 endmodule
 `default_nettype wire

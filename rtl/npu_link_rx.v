@@ -224,6 +224,15 @@ module npu_link_rx #(
 `ifndef SYNTHESIS
   initial if ((1 << PayW) != MaxPayload || PayW > 14)
     $fatal(1, "npu_link_rx: MaxPayload must be a power of two up to 16384");
+  // Bank bounds (verilator --assert; proven by formal/link.ys): byte 0 of the bank is
+  // written by a frame's cmd byte only, so a payload never wraps past the bank's end onto
+  // its own header (the overlong one is not stored).
+  reg a_live_q;                              // out of reset: the checks skip reset
+  always @(posedge clk_i or negedge rst_ni)
+    if (!rst_ni) a_live_q <= 1'b0;
+    else         a_live_q <= 1'b1;
+  always @(posedge clk_i) if (a_live_q && wr_en)
+    assert ((state_q == StCmd) == (wa_q == {PayW{1'b0}}));
 `endif
 endmodule
 `default_nettype wire

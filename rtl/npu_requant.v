@@ -250,5 +250,54 @@ module npu_requant #(
   assign busy_o      = st_busy_q || u_busy_q || win_q || a_v_q || c_v_q || d_v_q || out_v_q;
 
   wire unused_rq = d_y2_q[0];
+
+`ifndef SYNTHESIS
+  // Driver rules (the header's Timing), checked in simulation (verilator --assert):
+  //   - the settings stay as they are while a vector is in the unit (npu_core changes them
+  //     only after the datapath has drained, for any descriptor): always;
+  //   - loads at least max(Steps, Lanes) cycles apart: npu_ctrl paces them by descriptor
+  //     word 9, which a compiled program sets right and a malformed one need not (only its
+  //     own outputs then suffer), so this one is checked with +npu_legal only (the core
+  //     benches running compiled programs).
+  localparam [31:0] Lanes32 = Lanes;
+  reg  [5:0]  a_since_q;                     // cycles since the last load, saturating
+  reg         a_busy_q;
+  reg  [3:0]  a_steps_q;
+  reg  [7:0]  a_zp_q, a_lo_q, a_hi_q;
+  reg  [16*Lanes-1:0] a_m_q;
+  reg  [4*Lanes-1:0]  a_s_q;
+  wire [5:0]  a_steps = {2'd0, steps_m1_i} + 6'd1;
+  wire [5:0]  a_need  = (a_steps > Lanes32[5:0]) ? a_steps : Lanes32[5:0];
+  reg         a_legal;
+  initial a_legal = $test$plusargs("npu_legal");
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      a_since_q <= 6'h3F;
+      a_busy_q  <= 1'b0;
+    end else begin
+      a_since_q <= load ? 6'd1 : a_since_q + {5'd0, a_since_q != 6'h3F};
+      a_busy_q  <= busy_o;
+    end
+  end
+  always @(posedge clk_i) begin
+    a_steps_q <= steps_m1_i;
+    a_zp_q    <= zp_i;
+    a_lo_q    <= lo_i;
+    a_hi_q    <= hi_i;
+    a_m_q     <= m_i;
+    a_s_q     <= s_i;
+  end
+  reg a_live_q;                              // out of reset: the checks skip reset
+  always @(posedge clk_i or negedge rst_ni)
+    if (!rst_ni) a_live_q <= 1'b0;
+    else         a_live_q <= 1'b1;
+  always @(posedge clk_i) if (a_live_q) begin
+    if (a_busy_q && busy_o)
+      assert ({a_steps_q, a_zp_q, a_lo_q, a_hi_q, a_m_q, a_s_q} ==
+              {steps_m1_i, zp_i, lo_i, hi_i, m_i, s_i});
+    if (load && a_legal)
+      assert (a_since_q >= a_need);
+  end
+`endif
 endmodule
 `default_nettype wire

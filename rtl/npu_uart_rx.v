@@ -94,6 +94,26 @@ module npu_uart_rx #(
 
 `ifndef SYNTHESIS
   initial if (ClksPerBit < 4) $fatal(1, "npu_uart_rx: ClksPerBit must be at least 4");
+
+  // Rules (verilator --assert; proven by formal/uart_rx.ys): the bit timer never passes
+  // the sample point it counts to, so sample points are ClksPerBit cycles apart and the
+  // first half a bit after the start edge; a byte and a framing error are one-cycle
+  // pulses, never together; the receiver waits for a high line only while idle.
+  reg pulse_q;
+  always @(posedge clk_i or negedge rst_ni)
+    if (!rst_ni) pulse_q <= 1'b0;
+    else         pulse_q <= valid_q || err_q;
+  reg a_live_q;                              // out of reset: the checks skip reset
+  always @(posedge clk_i or negedge rst_ni)
+    if (!rst_ni) a_live_q <= 1'b0;
+    else         a_live_q <= 1'b1;
+  always @(posedge clk_i) if (a_live_q) begin
+    assert (left_q <= 4'd10);
+    assert (left_q == 4'd0 || clk_cnt_q <= ((left_q == 4'd10) ? HalfClk : LastClk));
+    assert (!(valid_q && err_q));
+    assert (!(pulse_q && (valid_q || err_q)));
+    assert (!wait_q || left_q == 4'd0);
+  end
 `endif
 endmodule
 `default_nettype wire

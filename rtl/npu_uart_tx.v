@@ -69,6 +69,25 @@ module npu_uart_tx #(
 
 `ifndef SYNTHESIS
   initial if (ClksPerBit < 4) $fatal(1, "npu_uart_tx: ClksPerBit must be at least 4");
+
+  // Rules (verilator --assert; proven by formal/uart_tx.ys): the bit timer never passes
+  // the bit's last cycle; the line is low for the start bit and high while idle and for
+  // the stop bit; after k data bits the top k bits of the shift register are ones (they
+  // become the stop bit and the idle level).
+  wire [3:0] sent = 4'd10 - left_q;        // bit times ended, the start bit's included
+  wire [7:0] ones = ~(8'hFF >> sent);      // the top `sent` bits
+  reg a_live_q;                              // out of reset: the checks skip reset
+  always @(posedge clk_i or negedge rst_ni)
+    if (!rst_ni) a_live_q <= 1'b0;
+    else         a_live_q <= 1'b1;
+  always @(posedge clk_i) if (a_live_q) begin
+    assert (left_q <= 4'd10);
+    assert (idle || clk_cnt_q <= LastClk);
+    assert (!idle || tx_q);
+    assert (left_q != 4'd10 || !tx_q);
+    assert (left_q != 4'd1 || tx_q);
+    assert (idle || left_q == 4'd10 || (shift_q & ones) == ones);
+  end
 `endif
 endmodule
 `default_nettype wire

@@ -107,14 +107,23 @@ export interface ScriptResult {
 export async function runScript(
   exe: string,
   script: CoreScript,
-  opts: { timeoutCycles?: number; trace?: string; extraArgs?: string[] } = {},
+  opts: {
+    timeoutCycles?: number;
+    trace?: string;
+    extraArgs?: string[];
+    /** The program may be malformed: the rules only compiled programs keep are not checked. */
+    malformed?: boolean;
+  } = {},
 ): Promise<ScriptResult> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'nnfpga-core-'));
   try {
     const cmd = path.join(dir, 'cmds.bin');
     const out = path.join(dir, 'out.bin');
     await writeFile(cmd, script.bytes());
+    // +npu_strict: the datapath's rules are fatal; +npu_legal: so are those that only a
+    // compiled program keeps (the requantizer's interval, AMEM read/write collisions)
     const args = [cmd, out, '+npu_strict'];
+    if (!opts.malformed) args.push('+npu_legal');
     if (opts.timeoutCycles) args.push(`+timeout=${opts.timeoutCycles}`);
     if (opts.trace) {
       await mkdir(path.dirname(opts.trace), { recursive: true });

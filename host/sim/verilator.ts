@@ -113,7 +113,7 @@ export async function buildVerilator(opts: VerilatorBuild): Promise<string> {
     'fast',
     '--x-initial',
     'fast',
-    '--noassert',
+    '--assert',
     ...(opts.thirdParty
       ? ['-Wno-fatal', '-Wno-lint', '-Wno-style', '-Wno-UNOPTFLAT', '-Wno-TIMESCALEMOD']
       : ['-Wall']),
