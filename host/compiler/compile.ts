@@ -317,10 +317,6 @@ class Lowering {
           this.lowerGroupedConv(l, i, ins[0], out);
           return;
         }
-        const [c] = shape3(l.input);
-        const [kh, kw] = l.kernel;
-        const cpg = c / l.group;
-        const kpg = oc / l.group;
         this.push({
           op: OP_CONV,
           grouped: false,
@@ -337,11 +333,7 @@ class Lowering {
           ...zps,
           realOut: oc,
           // block-diagonal when grouped (group 1: one block)
-          w: (o, ci, ky, kx) => {
-            if (o >= oc || ci >= c) return 0;
-            const cc = ci - Math.floor(o / kpg) * cpg;
-            return cc < 0 || cc >= cpg ? 0 : l.weights[((o * cpg + cc) * kh + ky) * kw + kx];
-          },
+          w: groupedWeights(l, oc),
           bias: (o) => l.bias[o],
           mult: (o) => l.mult[o],
         });
@@ -553,10 +545,7 @@ class Lowering {
    * tiles are block-diagonal (diagonal for depthwise), K = KH*KW per pixel.
    */
   private lowerGroupedConv(l: QConv, i: number, src: DevTensor, out: DevTensor): void {
-    const [c] = shape3(l.input);
     const [oc, oh, ow] = out.shape;
-    const [kh, kw] = l.kernel;
-    const cpg = c / l.group;
     this.push({
       op: OP_CONV,
       grouped: true,
@@ -576,11 +565,7 @@ class Lowering {
       lo: l.lo,
       hi: l.hi,
       realOut: oc,
-      w: (o, ci, ky, kx) => {
-        if (o >= oc || ci >= c) return 0;
-        const cc = ci - Math.floor(o / cpg) * cpg;
-        return cc < 0 || cc >= cpg ? 0 : l.weights[((o * cpg + cc) * kh + ky) * kw + kx];
-      },
+      w: groupedWeights(l, oc),
       bias: (o) => l.bias[o],
       mult: (o) => l.mult[o],
     });
@@ -1100,4 +1085,21 @@ export function imageRuns(image: DeviceImage, perLayer = false): ProgramRun[] {
     ? image.layers.map((l) => [l.steps.first, l.steps.first + l.steps.count])
     : [[0, image.stepLayers.length]];
   return programRuns({ config: image.config, descriptors: image.descriptors, ranges });
+}
+
+/**
+ * A conv's weights as W(o, ci, ky, kx) over all its input channels: block-diagonal for
+ * groups (output o reads the C/group input channels of its group, 0 elsewhere and past
+ * the real channels: o >= oc, ci >= C).
+ */
+function groupedWeights(l: QConv, oc: number): (o: number, ci: number, ky: number, kx: number) => number {
+  const [c] = shape3(l.input);
+  const [kh, kw] = l.kernel;
+  const cpg = c / l.group;
+  const kpg = oc / l.group;
+  return (o, ci, ky, kx) => {
+    if (o >= oc || ci >= c) return 0;
+    const cc = ci - Math.floor(o / kpg) * cpg;
+    return cc < 0 || cc >= cpg ? 0 : l.weights[((o * cpg + cc) * kh + ky) * kw + kx];
+  };
 }
