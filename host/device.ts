@@ -33,6 +33,8 @@ export interface DeviceInfo {
   dim: number;
   accDepth: number;
   amemWords: number;
+  /** AMEM words after amemWords that are WMEM's upper half (0: none; ARCHITECTURE section 3). */
+  amemExtWords: number;
   wmemWords: number;
   dmemWords: number;
   cntWords: number;
@@ -47,10 +49,12 @@ export interface DeviceInfo {
   rxDropped: number;
 }
 
-export const IDENTIFY_BYTES = 37;
+export const IDENTIFY_BYTES = 41;
+/** Bitstreams from before amem_ext end the reply after the error counters (no extension). */
+const IDENTIFY_BYTES_NO_EXT = 37;
 
 export function parseIdentify(body: Uint8Array): DeviceInfo {
-  if (body.length < IDENTIFY_BYTES)
+  if (body.length < IDENTIFY_BYTES_NO_EXT)
     throw new DeviceError(
       `IDENTIFY reply of ${body.length} bytes, expected ${IDENTIFY_BYTES}: not an nnfpga device?`,
     );
@@ -63,6 +67,7 @@ export function parseIdentify(body: Uint8Array): DeviceInfo {
     dim: body[1],
     accDepth: readU16(body, 2),
     amemWords: readU32(body, 4),
+    amemExtWords: body.length >= IDENTIFY_BYTES ? readU32(body, 37) : 0,
     wmemWords: readU32(body, 8),
     dmemWords: readU32(body, 12),
     cntWords: readU32(body, 16),
@@ -82,6 +87,7 @@ export function deviceConfig(info: DeviceInfo): DeviceConfig {
   return {
     dim: info.dim,
     amemWords: info.amemWords,
+    amemExtWords: info.amemExtWords,
     wmemWords: info.wmemWords,
     dmemWords: info.dmemWords,
     accDepth: info.accDepth,
@@ -429,7 +435,7 @@ export function checkFits(image: DeviceImage, info: DeviceInfo): void {
   const kb = (w: number) => `${((w * 4) / 1024).toFixed(1)} KiB`;
   const need: [string, number, number][] = [
     ['WMEM (weights and parameters)', image.wmem.length, info.wmemWords],
-    ['AMEM (activations)', image.amemWordsUsed, info.amemWords],
+    ['AMEM (activations)', image.amemWordsUsed, info.amemWords + info.amemExtWords],
     ['DMEM (program)', image.dmem.length, info.dmemWords],
   ];
   for (const [name, used, has] of need) {

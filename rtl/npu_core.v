@@ -22,9 +22,19 @@
 // run: busy_o falls within the datapath's depth (a few tens of cycles) with no done_o;
 // AMEM keeps the outputs written so far, WMEM and DMEM are untouched, and the next
 // start_i runs the program from its first layer.
+//
+// AMEM extension (AmemExtWords > 0, ARCHITECTURE section 3): AMEM words [AmemWords,
+// AmemWords + AmemExtWords) are the upper half of WMEM, AMEM word a being WMEM word
+// WmemWords/2 + (a mod WmemWords/2). Each half of WMEM is then its own RAM (on the UP5K a
+// pair of single-ported SPRAMs); the upper one serves, in a cycle, one request: the host's
+// (idle), else an output written to the extension, else the weight read when it is in
+// the upper half, else the activation read. So a program that uses the extension keeps
+// its weights in the lower half and never reads and writes the extension in one
+// descriptor (the compiler's rules; a run that breaks them computes wrong outputs).
 module npu_core #(
   parameter integer Dim       = 8,      // array side N, power of two >= 4
-  parameter integer AmemWords = 16384,  // AMEM words of Dim bytes
+  parameter integer AmemWords = 16384,  // AMEM words of Dim bytes (its own RAM)
+  parameter integer AmemExtWords = 0,   // AMEM words after those in WMEM's upper half (0: none)
   parameter integer WmemWords = 65536,  // WMEM words of Dim bytes
   parameter integer DmemWords = 256,    // DMEM 32-bit words
   parameter integer AccDepth  = 1024,   // accumulator entries (max pixels per tile)
@@ -46,8 +56,11 @@ module npu_core #(
 );
   localparam integer Sub       = Dim / 4;                  // host words per memory word
   localparam integer LaneW     = (Sub > 1) ? $clog2(Sub) : 1;
-  localparam integer AmAw      = $clog2(AmemWords);
+  localparam integer AmemAll   = AmemWords + AmemExtWords;
+  localparam integer AmAw      = $clog2(AmemAll);       // AMEM addresses, extension included
+  localparam integer AbAw      = $clog2(AmemWords);     // the AMEM RAM's own
   localparam integer WmAw      = $clog2(WmemWords);
+  localparam integer HfAw      = WmAw - 1;              // a half of WMEM
   localparam integer DmAw      = $clog2(DmemWords);
   localparam integer AccAw     = (AccDepth > 1) ? $clog2(AccDepth) : 1;
   localparam integer RowAw     = $clog2(Dim);
@@ -80,7 +93,7 @@ module npu_core #(
   wire [31:0]       dmem_rdata;
 
   npu_ctrl #(
-    .Dim(Dim), .AmemWords(AmemWords), .WmemWords(WmemWords), .DmemWords(DmemWords),
+    .Dim(Dim), .AmemWords(AmemAll), .WmemWords(WmemWords), .DmemWords(DmemWords),
     .MaxLayers(MaxLayers)
   ) u_ctrl (
     .clk_i(clk_i), .rst_ni(rst_ni), .start_i(start_i), .abort_i(abort_i),
@@ -133,30 +146,138 @@ module npu_core #(
   end
 
   // ---------------------------------------------------------------- memories
-  wire [8*Dim-1:0] amem_rdata, wmem_rdata;
+  wire [8*Dim-1:0] amem_rdata, wmem_rdata;   // this cycle's read data of either owner
   wire             rq_valid;
   wire [AmAw-1:0]  rq_addr;
   wire [8*Dim-1:0] rq_y;
 
-  npu_ram #(.Width(8 * Dim), .Depth(AmemWords)) u_amem (
-    .clk_i  (clk_i),
-    .we_i   (busy ? rq_valid : (h_wr && h_space == SpAmem)),
-    .waddr_i(busy ? rq_addr : h_word[AmAw-1:0]),
-    .wdata_i(busy ? rq_y : h_wdata),
-    .wmask_i(busy ? {Dim{1'b1}} : h_mask),
-    .raddr_i(busy ? c_amem_raddr : h_word[AmAw-1:0]),
-    .rdata_o(amem_rdata)
-  );
+  // trailing zero bits of v (v > 0)
+  function integer ctz(input integer v);
+    integer k;
+    begin
+      ctz = 0;
+      for (k = 0; k < 30; k = k + 1)
+        if (ctz == k && ((v >> k) & 1) == 0) ctz = k + 1;
+    end
+  endfunction
 
-  npu_ram #(.Width(8 * Dim), .Depth(WmemWords)) u_wmem (
-    .clk_i  (clk_i),
-    .we_i   (h_wr && h_space == SpWmem),
-    .waddr_i(h_word[WmAw-1:0]),
-    .wdata_i(h_wdata),
-    .wmask_i(h_mask),
-    .raddr_i(busy ? c_wmem_raddr : h_word[WmAw-1:0]),
-    .rdata_o(wmem_rdata)
-  );
+  // Both AMEM owners' requests: the host's while idle, the controller's and the
+  // requantizer's while busy.
+  wire [AmAw-1:0]  am_raddr = busy ? c_amem_raddr : h_word[AmAw-1:0];
+  wire [AmAw-1:0]  am_waddr = busy ? rq_addr : h_word[AmAw-1:0];
+  wire             am_we    = busy ? rq_valid : (h_wr && h_space == SpAmem);
+  wire [8*Dim-1:0] am_wdata = busy ? rq_y : h_wdata;
+  wire [Dim-1:0]   am_wmask = busy ? {Dim{1'b1}} : h_mask;
+  wire [8*Dim-1:0] ebr_rdata;
+
+  if (AmemExtWords == 0) begin : g_wmem
+    assign amem_rdata = ebr_rdata;
+
+    npu_ram #(.Width(8 * Dim), .Depth(AmemWords)) u_amem (
+      .clk_i  (clk_i),
+      .we_i   (am_we),
+      .waddr_i(am_waddr),
+      .wdata_i(am_wdata),
+      .wmask_i(am_wmask),
+      .raddr_i(am_raddr),
+      .rdata_o(ebr_rdata)
+    );
+
+    npu_ram #(.Width(8 * Dim), .Depth(WmemWords)) u_wmem (
+      .clk_i  (clk_i),
+      .we_i   (h_wr && h_space == SpWmem),
+      .waddr_i(h_word[WmAw-1:0]),
+      .wdata_i(h_wdata),
+      .wmask_i(h_mask),
+      .raddr_i(busy ? c_wmem_raddr : h_word[WmAw-1:0]),
+      .rdata_o(wmem_rdata)
+    );
+  end else begin : g_wmem_ext
+    // AMEM word a is in the extension when AmemWords <= a < AmemAll (a write past it is
+    // dropped, as past the end of any AMEM); there it is upper-half word a mod 2^HfAw.
+    // AmemWords = Lo * 2^Tz: the bounds compare the bits above the Tz low ones.
+    localparam integer Tz   = ctz(AmemWords);
+    localparam integer HiW  = AmAw - Tz;
+    localparam [31:0]  Lo32 = AmemWords >> Tz;
+    localparam [31:0]  Hi32 = AmemAll >> Tz;       // AmemAll is a multiple of 2^Tz too
+    localparam [HiW:0] Lo   = Lo32[HiW:0];
+    localparam [HiW:0] Hi   = Hi32[HiW:0];
+    localparam         Full = (AmemAll == (1 << AmAw));   // no address past the extension
+    wire [HiW:0] w_hi = {1'b0, am_waddr[AmAw-1:Tz]};
+    wire [HiW:0] r_hi = {1'b0, am_raddr[AmAw-1:Tz]};
+    wire am_w_ebr = (w_hi < Lo);
+    wire am_w_ext = !am_w_ebr && (Full || w_hi < Hi);
+    wire am_r_ext = !(r_hi < Lo);
+    wire [WmAw-1:0] wm_raddr = busy ? c_wmem_raddr : h_word[WmAw-1:0];
+    wire            wm_hi_we = h_wr && h_space == SpWmem && h_word[WmAw-1];
+    wire            wm_lo_we = h_wr && h_space == SpWmem && !h_word[WmAw-1];
+    // AMEM addresses in the upper half (a mod 2^HfAw)
+    wire [31:0]     rq_a32   = {{(32-AmAw){1'b0}}, rq_addr};
+    wire [31:0]     c_a32    = {{(32-AmAw){1'b0}}, c_amem_raddr};
+    // the upper half's one request (see the header)
+    wire            up_we    = (am_we && am_w_ext) || wm_hi_we;
+    wire            up_wm    = !busy || c_wmem_raddr[HfAw];   // wm_raddr is the host's when idle
+    wire [HfAw-1:0] up_addr  = (busy && up_we) ? rq_a32[HfAw-1:0] :
+                               up_wm           ? wm_raddr[HfAw-1:0] : c_a32[HfAw-1:0];
+    wire            unused_ext = ^{rq_a32, c_a32};
+    wire [8*Dim-1:0] lo_rdata, up_rdata;
+    reg             am_ext_q, wm_hi_q;   // where this cycle's read data come from
+    always @(posedge clk_i) begin
+      am_ext_q <= am_r_ext;
+      wm_hi_q  <= wm_raddr[HfAw];
+    end
+    assign amem_rdata = am_ext_q ? up_rdata : ebr_rdata;
+    assign wmem_rdata = wm_hi_q ? up_rdata : lo_rdata;
+
+    npu_ram #(.Width(8 * Dim), .Depth(AmemWords)) u_amem (
+      .clk_i  (clk_i),
+      .we_i   (am_we && am_w_ebr),
+      .waddr_i(am_waddr[AbAw-1:0]),
+      .wdata_i(am_wdata),
+      .wmask_i(am_wmask),
+      .raddr_i(am_raddr[AbAw-1:0]),
+      .rdata_o(ebr_rdata)
+    );
+
+    npu_ram #(.Width(8 * Dim), .Depth(WmemWords / 2)) u_wmem_lo (
+      .clk_i  (clk_i),
+      .we_i   (wm_lo_we),
+      .waddr_i(h_word[HfAw-1:0]),
+      .wdata_i(h_wdata),
+      .wmask_i(h_mask),
+      .raddr_i(wm_raddr[HfAw-1:0]),
+      .rdata_o(lo_rdata)
+    );
+
+    // One address for both ports: what a single-ported RAM sees.
+    npu_ram #(.Width(8 * Dim), .Depth(WmemWords / 2)) u_wmem_hi (
+      .clk_i  (clk_i),
+      .we_i   (up_we),
+      .waddr_i(up_addr),
+      .wdata_i(am_wdata),
+      .wmask_i(am_wmask),
+      .raddr_i(up_addr),
+      .rdata_o(up_rdata)
+    );
+
+`ifndef SYNTHESIS
+    initial begin
+      if (AmemExtWords > WmemWords / 2 || (WmemWords & (WmemWords - 1)) != 0 ||
+          AmemExtWords % (1 << Tz) != 0)
+        $fatal(1, "npu_core: the AMEM extension (%0d words, a multiple of AmemWords' lowest power of two) must fit the upper half of WMEM (%0d words, a power of two)",
+               AmemExtWords, WmemWords);
+    end
+    // The upper half serves one request a cycle: the datapath never uses a read of it
+    // from a cycle in which it was written (checked with +npu_legal, like the AMEM rule).
+    reg up_we_q, x_legal;
+    initial x_legal = $test$plusargs("npu_legal");
+    always @(posedge clk_i) up_we_q <= busy && up_we;
+    always @(posedge clk_i) if (x_legal && up_we_q) begin
+      assert (!(f_valid && !f_pad && am_ext_q));
+      assert (!((f_wload || f_param) && wm_hi_q));
+    end
+`endif
+  end
 
   // DMEM and CNT live in the accumulator RAM (npu_acc's word port): word address
   // DmemBase + a and CntBase + a, entries the sums (0 .. Dim-1) and the bias (Dim) never

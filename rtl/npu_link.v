@@ -56,6 +56,7 @@ module npu_link #(
   parameter integer AccDepth     = 1024,
   parameter integer MaxLayers    = 16,
   parameter integer AmemWords    = 32768,   // host words (32 bit) of each space
+  parameter integer AmemExtWords = 0,       // AMEM host words after AmemWords (in WMEM)
   parameter integer WmemWords    = 131072,
   parameter integer DmemWords    = 256,
   parameter integer CntWords     = 32,
@@ -95,7 +96,8 @@ module npu_link #(
   output wire        err_o     // pulse: bad CRC, framing error, watchdog or dropped frame
 );
   localparam integer PayW   = $clog2(MaxPayload);
-  localparam integer MaxAW  = (AmemWords > WmemWords) ? AmemWords : WmemWords;
+  localparam integer AmemAll = AmemWords + AmemExtWords;
+  localparam integer MaxAW  = (AmemAll > WmemWords) ? AmemAll : WmemWords;
   localparam integer MaxDC  = (DmemWords > CntWords) ? DmemWords : CntWords;
   localparam integer MaxSp  = (MaxAW > MaxDC) ? MaxAW : MaxDC;
   localparam integer SpW    = $clog2(MaxSp);
@@ -115,6 +117,8 @@ module npu_link #(
   localparam [31:0] Version32 = Version,   Dim32 = Dim,         Acc32 = AccDepth;
   localparam [31:0] Layers32  = MaxLayers, Cpb32 = ClksPerBit,  MaxPay32 = MaxPayload - 4;
   localparam [31:0] IdAmem    = AmemWords;
+  localparam [31:0] IdAmemExt = AmemExtWords;
+  localparam [31:0] IdAmemAll = AmemAll;
   localparam [31:0] IdWmem    = WmemWords;
   localparam [31:0] IdDmem    = DmemWords;
   localparam [31:0] IdCnt     = CntWords;
@@ -122,7 +126,7 @@ module npu_link #(
   localparam [31:0] SubM1     = Sub - 1;
   localparam [AW:0] SubMask   = SubM1[AW:0];
 
-  localparam [AW:0] AmemSize = IdAmem[AW:0];
+  localparam [AW:0] AmemSize = IdAmemAll[AW:0];
   localparam [AW:0] WmemSize = IdWmem[AW:0];
   localparam [AW:0] DmemSize = IdDmem[AW:0];
   localparam [AW:0] CntSize  = IdCnt[AW:0];
@@ -407,7 +411,7 @@ module npu_link #(
   reg  [CW:0]   rsp_len_q;           // registered (timing): stable long before header byte 3
   wire [CW:0]   out_len  = {1'b0, count_q} + {{(CW - 2){1'b0}}, is_infer ? 3'd5 : 3'd1};
   wire [CW:0]   rsp_len  = (!ok || ij_q) ? 1 : is_run ? 5 : out_body ? out_len :
-                           (cmd == CmdIdentify) ? 38 : 1;
+                           (cmd == CmdIdentify) ? 42 : 1;
   wire [15:0]   rsp_len16 = {{(15 - CW){1'b0}}, rsp_len_q};
 
   // what follows the status byte, and what follows the reply data
@@ -422,7 +426,8 @@ module npu_link #(
     end
   end
 
-  // IDENTIFY body: the constant part (a ROM), then the error counters (u16 each)
+  // IDENTIFY body: the constant part (a ROM), then the error counters (u16 each) and the
+  // AMEM extension's size (u32)
   reg [7:0] id_byte;
   always @(*) begin
     case (idx_q)
@@ -824,13 +829,15 @@ module npu_link #(
           end
         end
       end
+      // the error counters (bytes 0-7), then amem_ext (u32, bytes 8-11)
       state_q[BTxCnt]: begin
         tx_valid = 1'b1;
-        tx_byte  = idx_q[0] ? cnt_sel[15:8] : cnt_sel[7:0];
+        tx_byte  = idx_q[3] ? IdAmemExt[{idx_q[1:0], 3'b000} +: 8] :
+                   idx_q[0] ? cnt_sel[15:8] : cnt_sel[7:0];
         if (tx_fire) begin
           crc_en = 1'b1;
           idx_d  = idx_q + 5'd1;
-          if (idx_q[2:0] == 3'd7) begin
+          if (idx_q[3] && idx_q[1:0] == 2'd3) begin
             idx_d   = 5'd0;
             state_d = ExTxCrc;
           end
@@ -1096,7 +1103,7 @@ module npu_link #(
       $fatal(1, "npu_link: MaxPayload must be a power of two in [32, 16384]");
     if (Dim < 4 || Dim > 16 || (1 << LaneW) != Dim)
       $fatal(1, "npu_link: Dim must be a power of two in [4, 16]");
-    if (AmemWords > 65536)
+    if (AmemAll > 65536)
       $fatal(1, "npu_link: INFER addresses AMEM in 16 bits");
   end
   // Rules of the structure above (verilator --assert in every simulation; proven for any

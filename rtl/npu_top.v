@@ -8,7 +8,8 @@
 // Board tops wrap this with their PLL and reset: rst_ni is asynchronous active-low
 // and must be released synchronously to clk_i. ClockHz is the clk_i frequency and
 // ClksPerBit = ClockHz / baud; both are reported to the host by IDENTIFY. The memory
-// sizes are npu_core's (AMEM/WMEM in words of Dim bytes, DMEM in 32-bit words).
+// sizes are npu_core's (AMEM/WMEM in words of Dim bytes, DMEM in 32-bit words; AMEM
+// words past AmemWords, AmemExtWords of them, are WMEM's upper half).
 //
 // One free-running prescaler times the slow things. Its low WdTickW bits tick the link's
 // receive watchdog (a frame stalled mid-way is dropped 3 to 4 ticks after its last byte,
@@ -24,6 +25,7 @@
 module npu_top #(
   parameter integer Dim          = 4,
   parameter integer AmemWords    = 2560,
+  parameter integer AmemExtWords = 0,        // AMEM words in WMEM's upper half (npu_core)
   parameter integer WmemWords    = 32768,
   parameter integer DmemWords    = 256,
   parameter integer AccDepth     = 256,
@@ -80,6 +82,7 @@ module npu_top #(
     .AccDepth    (AccDepth),
     .MaxLayers   (MaxLayers),
     .AmemWords   (AmemWords * HostWordsPerWord),
+    .AmemExtWords(AmemExtWords * HostWordsPerWord),
     .WmemWords   (WmemWords * HostWordsPerWord),
     .DmemWords   (DmemWords),
     .CntWords    (2 * MaxLayers),
@@ -115,6 +118,7 @@ module npu_top #(
   npu_core #(
     .Dim      (Dim),
     .AmemWords(AmemWords),
+    .AmemExtWords(AmemExtWords),
     .WmemWords(WmemWords),
     .DmemWords(DmemWords),
     .AccDepth (AccDepth),

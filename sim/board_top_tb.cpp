@@ -138,21 +138,32 @@ void check(bool cond, const std::string &what) {
   if (!cond) ++failures;
 }
 
-bool write_read(Bench &tb, uint8_t space, uint32_t addr, const std::vector<uint32_t> &words) {
+// READ of `count` words of a space; false when the request fails.
+bool read_words(Bench &tb, uint8_t space, uint32_t addr, size_t count, std::vector<uint32_t> &out) {
+  Bytes r = {space};
+  put32(r, addr);
+  r.push_back(static_cast<uint8_t>(count));
+  r.push_back(0);
+  const Reply rd = tb.request(0x03, r);
+  if (!rd.ok || rd.status != 0 || rd.body.size() != 4 * count) return false;
+  out.clear();
+  for (size_t i = 0; i < count; ++i) out.push_back(get32(rd.body, 4 * i));
+  return true;
+}
+
+// WRITE `words` to a space, then READ them back from `read_space` at `read_addr`.
+bool write_read_at(Bench &tb, uint8_t space, uint32_t addr, const std::vector<uint32_t> &words, uint8_t read_space,
+                   uint32_t read_addr) {
   Bytes w = {space};
   put32(w, addr);
   for (uint32_t v : words) put32(w, v);
   const Reply wr = tb.request(0x02, w);
-  if (!wr.ok || wr.status != 0) return false;
-  Bytes r = {space};
-  put32(r, addr);
-  r.push_back(static_cast<uint8_t>(words.size()));
-  r.push_back(0);
-  const Reply rd = tb.request(0x03, r);
-  if (!rd.ok || rd.status != 0 || rd.body.size() != 4 * words.size()) return false;
-  for (size_t i = 0; i < words.size(); ++i)
-    if (get32(rd.body, 4 * i) != words[i]) return false;
-  return true;
+  std::vector<uint32_t> got;
+  return wr.ok && wr.status == 0 && read_words(tb, read_space, read_addr, words.size(), got) && got == words;
+}
+
+bool write_read(Bench &tb, uint8_t space, uint32_t addr, const std::vector<uint32_t> &words) {
+  return write_read_at(tb, space, addr, words, space, addr);
 }
 
 // A DMEM WRITE payload of a program (sim/test_programs.h).
@@ -178,20 +189,35 @@ int main(int argc, char **argv) {
 #endif
 
   const Reply id = tb.request(0x01, {});
-  check(id.ok && id.cmd == 0x81 && id.status == 0 && id.body.size() >= 29,
+  check(id.ok && id.cmd == 0x81 && id.status == 0 && id.body.size() == 41,
         "IDENTIFY over the board's UART pins");
-  if (!id.ok || id.body.size() < 29) {
+  if (!id.ok || id.body.size() < 41) {
     std::printf("{\"ok\":false}\n");
     return 1;
   }
   const unsigned dim = id.body[1], acc_depth = id.body[2] | (id.body[3] << 8);
   const uint32_t amem = get32(id.body, 4), wmem = get32(id.body, 8), dmem = get32(id.body, 12);
+  const uint32_t amem_ext = get32(id.body, 37);  // AMEM words past amem, in WMEM's upper half
   const uint32_t clock_hz = get32(id.body, 20);
   const unsigned cpb = id.body[24] | (id.body[25] << 8), max_payload = id.body[26] | (id.body[27] << 8);
   check(cpb == NPU_CLKS_PER_BIT, "IDENTIFY reports the board's clocks per bit");
 
   check(write_read(tb, 1, wmem - 3, {0xDEADBEEF, 0x01234567, 0x89ABCDEF}), "WRITE/READ the last words of WMEM");
-  check(write_read(tb, 0, amem - 2, {0xCAFEF00D, 0x5A5AA5A5}), "WRITE/READ the last words of AMEM");
+  check(write_read(tb, 0, amem - 2, {0xCAFEF00D, 0x5A5AA5A5}), "WRITE/READ the last words of AMEM's own RAM");
+  if (amem_ext > 0) {
+    // AMEM word a >= amem of the extension is WMEM's upper-half word half + a mod half (Dim 4)
+    const uint32_t half = wmem / 2, last = amem + amem_ext - 2;
+    check(write_read(tb, 0, amem, {0x0BADCAFE}) && write_read(tb, 0, last, {0x76543210, 0xFEDCBA98}),
+          "WRITE/READ the first and last words of the AMEM extension");
+    check(write_read_at(tb, 0, amem, {0x600DF00D}, 1, half + amem % half) &&
+              write_read_at(tb, 1, half + last % half, {0x13579BDF, 0x2468ACE0}, 0, last),
+          "the AMEM extension's words are WMEM's upper half");
+    std::vector<uint32_t> own, low;
+    check(read_words(tb, 0, amem - 2, 2, own) && own == std::vector<uint32_t>{0xCAFEF00D, 0x5A5AA5A5} &&
+              read_words(tb, 1, half - 1, 1, low) && write_read(tb, 1, half - 1, {low[0] ^ 0xFFFFFFFFu}) &&
+              read_words(tb, 0, amem, 1, own) && own[0] == 0x600DF00D,
+          "the extension leaves AMEM's own RAM and WMEM's lower half alone");
+  }
   check(write_read(tb, 1, 0, {0x11223344}), "WRITE/READ WMEM word 0");
 
   // Recovery: RUN a program that does not end soon (no cycle limit), RESET it.
@@ -208,12 +234,12 @@ int main(int argc, char **argv) {
     check(w.ok && w.status == 0 && rst.ok && rst.cmd == 0x86 && rst.status == 0,
           what + ": RESET answered within a second (" + std::to_string(took) + " cycles)");
     const Reply after = tb.request(0x01, {});
-    check(after.ok && after.status == 0 && after.body.size() == 37, what + ": IDENTIFY after the RESET");
+    check(after.ok && after.status == 0 && after.body.size() == 41, what + ": IDENTIFY after the RESET");
   }
 
   std::printf(
-      "{\"ok\":%s,\"dim\":%u,\"acc_depth\":%u,\"amem\":%u,\"wmem\":%u,\"dmem\":%u,\"clock_hz\":%u,"
-      "\"clocks_per_bit\":%u,\"max_payload\":%u}\n",
-      failures == 0 ? "true" : "false", dim, acc_depth, amem, wmem, dmem, clock_hz, cpb, max_payload);
+      "{\"ok\":%s,\"dim\":%u,\"acc_depth\":%u,\"amem\":%u,\"amem_ext\":%u,\"wmem\":%u,\"dmem\":%u,"
+      "\"clock_hz\":%u,\"clocks_per_bit\":%u,\"max_payload\":%u}\n",
+      failures == 0 ? "true" : "false", dim, acc_depth, amem, amem_ext, wmem, dmem, clock_hz, cpb, max_payload);
   return failures == 0 ? 0 : 1;
 }

@@ -182,7 +182,7 @@ int main(int argc, char **argv) {
   Bench tb(argc, argv, 0.0, 1);
 
   Reply id = tb.request(Identify, {});
-  check(id.ok && id.cmd == 0x81 && id.status == Ok && id.body.size() == 37, "IDENTIFY answers with 37 bytes");
+  check(id.ok && id.cmd == 0x81 && id.status == Ok && id.body.size() == 41, "IDENTIFY answers with 41 bytes");
   const unsigned dim = id.body[1];
   const uint32_t amem = get32(id.body, 4), wmem = get32(id.body, 8), dmem = get32(id.body, 12), cnt = get32(id.body, 16);
   const unsigned cpb = id.body[24] | (id.body[25] << 8);
@@ -429,7 +429,7 @@ int main(int argc, char **argv) {
     check(probe.ok && probe.cmd == 0x81 && probe.status == Busy, "IDENTIFY during the run is answered BUSY at once");
     check(rst.ok && rst.cmd == 0x86 && rst.status == Ok, "RESET during the run is answered");
     std::printf("     RESET answered %llu cycles after it was sent\n", static_cast<unsigned long long>(took));
-    check(idr.ok && idr.status == Ok && idr.body.size() == 37, "IDENTIFY after the stopped run");
+    check(idr.ok && idr.status == Ok && idr.body.size() == 41, "IDENTIFY after the stopped run");
     Reply fence = tb.request(Read, read_payload(0, 8 * sub, 1));
     check(fence.ok && fence.status == Ok, "memory is readable after the stopped run");
     Reply empty = tb.request(Write, write_payload(2, 0, {0}));

@@ -28,6 +28,8 @@ export interface PllSettings {
 export interface CoreConfig {
   dim: number; // N: the array is N x N PEs
   amemWords: number; // words of N bytes
+  /** AMEM words after amemWords in WMEM's upper half (npu_core AmemExtWords; 0: none). */
+  amemExtWords: number;
   wmemWords: number; // words of N bytes
   dmemWords: number; // 32-bit words
   accDepth: number;
@@ -74,10 +76,12 @@ export const BOARDS: Record<string, BoardSpec> = {
     // The FT2232H's 3 Mbaud (its 12 MHz clock / 4, exact): 10 clocks per bit at 30 MHz.
     baud: 3_000_000,
     hardBlocks: true,
-    // host/compiler/configs.ts BOARD_CONFIG: WMEM is the four SPRAMs (128 KiB)
+    // host/compiler/configs.ts BOARD_CONFIG: WMEM is the four SPRAMs (128 KiB); AMEM the
+    // 20 EBRs, then 22 KiB of the upper SPRAM pair (a 13-bit AMEM address)
     core: {
       dim: 4,
       amemWords: 2560,
+      amemExtWords: 5632,
       wmemWords: 32768,
       dmemWords: 256,
       accDepth: 256,
@@ -107,6 +111,7 @@ export const BOARDS: Record<string, BoardSpec> = {
     core: {
       dim: 4,
       amemWords: 1024,
+      amemExtWords: 0,
       wmemWords: 1024,
       dmemWords: 256,
       accDepth: 256,
@@ -137,6 +142,8 @@ export function topParams(board: BoardSpec): Record<string, number> {
   return {
     Dim: c.dim,
     AmemWords: c.amemWords,
+    // only the tops that have the extension declare it
+    ...(c.amemExtWords > 0 ? { AmemExtWords: c.amemExtWords } : {}),
     WmemWords: c.wmemWords,
     DmemWords: c.dmemWords,
     AccDepth: c.accDepth,
@@ -162,6 +169,7 @@ export function deviceConfig(board: BoardSpec): DeviceConfig {
   return {
     dim: c.dim,
     amemWords: c.amemWords * sub,
+    amemExtWords: c.amemExtWords * sub,
     wmemWords: c.wmemWords * sub,
     dmemWords: c.dmemWords,
     accDepth: c.accDepth,

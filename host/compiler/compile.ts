@@ -71,6 +71,7 @@ import {
   PARAM_WORDS,
   checkProgram,
   encodeDescriptor,
+  extensionAlias,
   type LayerFields,
 } from './program.ts';
 import type { CompiledLayer, DeviceConfig, DeviceImage, MemoryNeeds, TensorPlacement } from './types.ts';
@@ -848,29 +849,77 @@ function checkFields(s: Step, n: number, name: string): void {
   );
 }
 
+/** Where AMEM has room, in memory words: its own RAM, then the extension (0: none). */
+interface AmemRegions {
+  own: number;
+  ext: number;
+}
+
+/** The allocation: the extent (one past the highest word used) and what could not be placed. */
+interface Allocation {
+  extent: number;
+  /**
+   * A tensor that fits neither memory (null: all placed); `clash`: the extension has room
+   * but a step would then read and write it.
+   */
+  unplaced: { t: DevTensor; clash: boolean } | null;
+}
+
 /**
  * Liveness allocation, greedy by size (as TFLite's arena planner): the largest tensors
  * first, each at the lowest address free of every placed tensor whose life overlaps its
- * own. Returns the extent.
+ * own. With an AMEM extension (`regions.ext` > 0, ARCHITECTURE section 3) a tensor goes
+ * to AMEM's own RAM when it fits there, else to the extension, where the rule is that no
+ * step reads and writes the extension (the extension's RAM serves one request a cycle):
+ * a tensor may go there only when no step that writes it reads a tensor there, and no
+ * step that reads it writes one there. So a chain of layers alternates between the two
+ * memories (KWS DS-CNN: conv1's output in EBR, dw1's in the extension, pw1's in EBR, ...).
+ * Without an extension every tensor is placed (past the end when it must; the capacity
+ * check names the layer).
  */
-function allocate(tensors: DevTensor[], distinct: boolean): number {
+function allocate(tensors: DevTensor[], steps: Step[], distinct: boolean, regions?: AmemRegions): Allocation {
   const order = [...tensors].sort((a, b) => b.words - a.words || a.first - b.first);
   const placed: DevTensor[] = [];
-  let extent = 0;
-  for (const t of order) {
+  const inExt = new Set<DevTensor>();
+  const ext = regions && regions.ext > 0 ? regions : null;
+  // the lowest address from `lo` free of the placed tensors of one memory that overlap t
+  const lowest = (t: DevTensor, lo: number, here: (p: DevTensor) => boolean) => {
     const busy = placed
-      .filter((p) => distinct || (p.first <= t.last && t.first <= p.last))
+      .filter((p) => here(p) && (distinct || (p.first <= t.last && t.first <= p.last)))
       .sort((a, b) => a.base - b.base);
-    let base = 0;
+    let base = lo;
     for (const p of busy) {
       if (base + t.words <= p.base) break;
       base = Math.max(base, p.base + p.words);
+    }
+    return base;
+  };
+  // a step that would read and write the extension if t were there
+  const clash = (t: DevTensor): Step | undefined =>
+    steps.find((s) => {
+      const reads = [s.src.t, ...(s.src.rowTo ? [s.src.rowTo] : [])];
+      if (s.dst === t) return reads.some((r) => r === t || inExt.has(r));
+      return reads.includes(t) && inExt.has(s.dst);
+    });
+  let extent = 0;
+  let unplaced: Allocation['unplaced'] = null;
+  for (const t of order) {
+    let base = lowest(t, 0, (p) => !inExt.has(p));
+    if (ext && base + t.words > ext.own) {
+      const c = clash(t);
+      const xbase = lowest(t, ext.own, (p) => inExt.has(p));
+      if (!c && xbase + t.words <= ext.own + ext.ext) {
+        base = xbase;
+        inExt.add(t);
+      } else if (!unplaced) {
+        unplaced = { t, clash: c !== undefined };
+      }
     }
     t.base = base;
     placed.push(t);
     extent = Math.max(extent, base + t.words);
   }
-  return extent;
+  return { extent, unplaced };
 }
 
 interface Planned {
@@ -878,6 +927,13 @@ interface Planned {
   /** Per step: its weight image and requantizer steps. */
   images: { bytes: Int8Array; steps: number }[];
   amemExtent: number;
+  /** What the allocation could not place (with an AMEM extension). */
+  unplaced: Allocation['unplaced'];
+  /** Why the configuration's AMEM extension is not usable for this model, or null. */
+  extBlocked: string | null;
+  /** Each step's WMEM word, and the end of the weights. */
+  wBase: number[];
+  wEnd: number;
   needs: MemoryNeeds;
 }
 
@@ -893,19 +949,45 @@ function planModel(model: QModel, config: DeviceConfig, options: CompileOptions)
   low.run();
   const name = (s: Step) => model.layers[s.layer].name;
   for (const s of low.steps) checkFields(s, n, name(s));
-  const amemExtent = allocate(
-    low.tensors.filter((t) => t.first <= t.last),
-    options.allocation === 'distinct',
-  );
   const images = low.steps.map((s) => {
     const folded = new Int32Array(s.realOut);
     for (let o = 0; o < s.realOut; o++) folded[o] = (s.bias(o) - s.xzp * weightSum(s, n, o)) | 0;
     const plan = requantPlan(s, n, folded, name(s));
     return { bytes: convImage(s, n, plan, folded, name(s)), steps: plan.steps };
   });
-  // AMEM at a step: the extent of the tensors alive then.
-  const live = (i: number) =>
-    Math.max(0, ...low.tensors.filter((t) => t.first <= i && i <= t.last).map((t) => t.base + t.words));
+  const wTotal = images.reduce((s, im) => s + im.bytes.length, 0);
+  // AMEM by liveness, with the extension when the configuration has one; if the weights
+  // then cannot keep clear of it (placeWeights), again without.
+  const regions = amemRegions(config);
+  const tensors = low.tensors.filter((t) => t.first <= t.last);
+  const distinct = options.allocation === 'distinct';
+  let { extent: amemExtent, unplaced } = allocate(tensors, low.steps, distinct, regions);
+  let weights = placeWeights(low.steps, images, n, config, regions, amemExtent > regions.own && !unplaced);
+  let extBlocked: string | null = null;
+  if (weights.clash !== null) {
+    const l = model.layers[low.steps[weights.clash].layer];
+    extBlocked = `the AMEM extension is WMEM's upper half, and layer '${l.name}', which would use it, has its weights past the lower ${fmt((config.wmemWords / 2) * 4)} bytes`;
+    ({ extent: amemExtent, unplaced } = allocate(tensors, low.steps, distinct));
+    weights = placeWeights(low.steps, images, n, config, regions, false);
+  }
+  // AMEM at a step: the extent of the tensors alive then, in each memory (the extension
+  // from its first word).
+  const usesExt = regions.ext > 0 && !extBlocked && !unplaced && amemExtent > regions.own;
+  const live = (i: number) => {
+    const alive = low.tensors.filter((t) => t.first <= i && i <= t.last);
+    if (!usesExt) return Math.max(0, ...alive.map((t) => t.base + t.words));
+    const end = (ts: DevTensor[], from: number) => Math.max(from, ...ts.map((t) => t.base + t.words)) - from;
+    return (
+      end(
+        alive.filter((t) => t.base < regions.own),
+        0,
+      ) +
+      end(
+        alive.filter((t) => t.base >= regions.own),
+        regions.own,
+      )
+    );
+  };
   const layers = model.layers.map((l, k) => {
     const [a, b] = low.ranges[k];
     let amem = 0;
@@ -916,7 +998,8 @@ function planModel(model: QModel, config: DeviceConfig, options: CompileOptions)
     }
     return { name: l.name, amem: amem * n, wmem, descriptors: b - a };
   });
-  const wTotal = images.reduce((s, im) => s + im.bytes.length, 0);
+  // the extent, or with the extension in use the most that is alive at once in the two
+  const peakAmem = usesExt ? Math.max(...low.steps.map((_, i) => live(i))) : amemExtent;
   const perRun = Math.min(config.maxLayers, Math.floor(config.dmemWords / DESC_WORDS));
   const descs = low.steps.length;
   const dmem = Math.min(descs + 1, perRun) * DESC_WORDS * 4;
@@ -924,8 +1007,49 @@ function planModel(model: QModel, config: DeviceConfig, options: CompileOptions)
     low,
     images,
     amemExtent,
-    needs: { layers, peak: { amem: amemExtent * n, wmem: wTotal, dmem } },
+    unplaced,
+    extBlocked,
+    wBase: weights.base,
+    wEnd: weights.end,
+    needs: { layers, peak: { amem: peakAmem * n, wmem: wTotal, dmem } },
   };
+}
+
+/**
+ * Each step's weights, one after another in program order (memory words). With the AMEM
+ * extension in use (`ext`) they skip the WMEM words that are the extension, and a step
+ * that reads or writes the extension must have its weights in the lower half (the upper
+ * half's RAM serves one request a cycle); `clash` is the first that has not (null: none).
+ */
+function placeWeights(
+  steps: Step[],
+  images: { bytes: Int8Array }[],
+  n: number,
+  config: DeviceConfig,
+  regions: AmemRegions,
+  ext: boolean,
+): { base: number[]; end: number; clash: number | null } {
+  const half = config.wmemWords / (n / 4) / 2;
+  const alias = ext ? extensionAlias(config) : [];
+  const inExt = (t: DevTensor) => t.base >= regions.own;
+  const base: number[] = [];
+  let at = 0;
+  let clash: number | null = null;
+  steps.forEach((s, i) => {
+    const words = images[i].bytes.length / n;
+    for (const [from, to] of alias) if (at < to && at + words > from) at = to;
+    base.push(at);
+    at += words;
+    const uses = ext && (inExt(s.dst) || inExt(s.src.t) || (s.src.rowTo !== undefined && inExt(s.src.rowTo)));
+    if (uses && at > half && clash === null) clash = i;
+  });
+  return { base, end: at, clash };
+}
+
+/** AMEM's own RAM and its extension, in memory words. */
+function amemRegions(config: DeviceConfig): AmemRegions {
+  const sub = config.dim / 4;
+  return { own: config.amemWords / sub, ext: (config.amemExtWords ?? 0) / sub };
 }
 
 /**
@@ -943,7 +1067,7 @@ export function plan(
 } {
   const p = planModel(model, config, {});
   const available = {
-    amem: config.amemWords * 4,
+    amem: (config.amemWords + (config.amemExtWords ?? 0)) * 4,
     wmem: config.wmemWords * 4,
     dmem: config.dmemWords * 4,
   };
@@ -961,8 +1085,25 @@ export function plan(
 function checkCapacity(model: QModel, config: DeviceConfig, p: Planned): void {
   const n = config.dim;
   const { low, images } = p;
-  const amemMem = config.amemWords / (n / 4);
-  if (p.amemExtent > amemMem) {
+  const { own: amemMem, ext } = amemRegions(config);
+  const layerAt = (i: number) => model.layers[low.steps[Math.max(0, i)].layer];
+  if (p.unplaced) {
+    // the step of its life with the most alive, and what is alive then
+    const { t, clash } = p.unplaced;
+    const why = clash
+      ? `a ${fmt(t.words * n)}-byte tensor fits only the extension, where a descriptor would read and write it`
+      : `neither has room for a ${fmt(t.words * n)}-byte tensor`;
+    const aliveWords = (i: number) =>
+      low.tensors.filter((u) => u.first <= i && i <= u.last).reduce((a, u) => a + u.words, 0);
+    let worst = Math.max(0, t.first);
+    for (let i = worst; i <= Math.min(t.last, low.steps.length - 1); i++)
+      if (aliveWords(i) > aliveWords(worst)) worst = i;
+    const l = layerAt(worst);
+    throw new ModelTooLargeError(
+      `layer '${l.name}' (${l.kind}): AMEM needs ${fmt(aliveWords(worst) * n)} bytes for the activations alive while it runs, the configuration has ${fmt(amemMem * n)} and ${fmt(ext * n)} in its extension, and ${why}`,
+    );
+  }
+  if (p.amemExtent > amemMem && (ext === 0 || p.extBlocked)) {
     // the first step whose live tensors reach past the memory
     const k = low.ranges.findIndex(([a, b]) => {
       for (let i = a; i < b; i++) {
@@ -973,13 +1114,12 @@ function checkCapacity(model: QModel, config: DeviceConfig, p: Planned): void {
     });
     const l = model.layers[Math.max(0, k)];
     throw new ModelTooLargeError(
-      `layer '${l.name}' (${l.kind}): AMEM needs ${fmt(p.needs.layers[Math.max(0, k)].amem)} bytes for the activations alive while it runs, the configuration has ${fmt(amemMem * n)}`,
+      `layer '${l.name}' (${l.kind}): AMEM needs ${fmt(p.needs.layers[Math.max(0, k)].amem)} bytes for the activations alive while it runs, the configuration has ${fmt(amemMem * n)}${p.extBlocked ? ` (${p.extBlocked})` : ''}`,
     );
   }
   const wmemMem = (config.wmemWords / (n / 4)) * n;
-  let w = 0;
   for (let i = 0; i < images.length; i++) {
-    w += images[i].bytes.length;
+    const w = p.wBase[i] * n + images[i].bytes.length;
     if (w > wmemMem) {
       const l = model.layers[low.steps[i].layer];
       throw new ModelTooLargeError(
@@ -998,12 +1138,7 @@ export function compile(model: QModel, config: DeviceConfig, options: CompileOpt
   const { low, images } = p;
 
   // ---- WMEM
-  const wBase: number[] = [];
-  let wWords = 0;
-  for (const im of images) {
-    wBase.push(wWords);
-    wWords += im.bytes.length / n;
-  }
+  const { wBase, wEnd: wWords } = p;
   const wBytes = new Int8Array(wWords * n);
   images.forEach((im, i) => wBytes.set(im.bytes, wBase[i] * n));
 

@@ -7,13 +7,16 @@ import type { DeviceConfig } from './types.ts';
 /**
  * iCEBreaker (iCE40UP5K): 4x4 array, WMEM in SPRAM, AMEM/accumulators in EBR. AMEM 2560
  * words is all of its 20 EBRs (5 x 512 deep, 4 byte lanes); cnn_a needs 2352 (conv1's
- * 784-word input beside its 1568-word output), past the 2304 that 18 EBRs hold. accDepth
- * 256: the accumulator memory is 128 bits wide, 8 EBRs at any depth up to 256 (and 128
- * gives cnn_a and mlp the same cycle counts). Equals BOARDS.icebreaker.core.
+ * 784-word input beside its 1568-word output), past the 2304 that 18 EBRs hold. AMEM
+ * words 2560..8191 are the extension in the upper SPRAM pair (WMEM words 16384 + a mod
+ * 16384), for programs whose weights fit the lower 64 KiB (KWS DS-CNN: 16,000 live bytes).
+ * accDepth 256: the accumulator memory is 128 bits wide, 8 EBRs at any depth up to 256
+ * (and 128 gives cnn_a and mlp the same cycle counts). Equals BOARDS.icebreaker.core.
  */
 export const BOARD_CONFIG: DeviceConfig = Object.freeze({
   dim: 4,
   amemWords: 2560,
+  amemExtWords: 5632,
   wmemWords: 32768,
   dmemWords: 256,
   accDepth: 256,
@@ -51,6 +54,8 @@ export function coreParams(config: DeviceConfig): Record<string, number> {
   return {
     Dim: config.dim,
     AmemWords: config.amemWords / sub,
+    // only configurations with the extension set it (the parameter defaults to 0)
+    ...(config.amemExtWords ? { AmemExtWords: config.amemExtWords / sub } : {}),
     WmemWords: config.wmemWords / sub,
     DmemWords: config.dmemWords,
     AccDepth: config.accDepth,

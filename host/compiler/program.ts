@@ -209,11 +209,45 @@ export function inputReach(f: LayerFields): [number, number] | null {
   return [p00 + rows[0] + cols[0], p00 + rows[1] + cols[1] + lanes];
 }
 
+/**
+ * Which of AMEM's memories a descriptor reads and writes (ARCHITECTURE section 3): the
+ * extension is memory words [own, own + ext) of AMEM, WMEM's upper half.
+ */
+export function extensionUse(f: LayerFields, config: DeviceConfig): { reads: boolean; writes: boolean } {
+  const sub = config.dim / 4;
+  const own = config.amemWords / sub;
+  const ext = (config.amemExtWords ?? 0) / sub;
+  if (ext === 0) return { reads: false, writes: false };
+  const reach = inputReach(f);
+  const outEnd = f.outBase + f.oh * f.ow * f.og;
+  return { reads: reach !== null && reach[1] >= own, writes: outEnd > own };
+}
+
+/**
+ * The WMEM memory words that are the AMEM extension (ARCHITECTURE section 3: AMEM memory
+ * word a >= own is WMEM word half + a mod half), as [from, to) intervals; none without one.
+ */
+export function extensionAlias(config: DeviceConfig): [number, number][] {
+  const sub = config.dim / 4;
+  const own = config.amemWords / sub;
+  const ext = (config.amemExtWords ?? 0) / sub;
+  const half = config.wmemWords / sub / 2;
+  if (ext === 0) return [];
+  const from = half + (own % half);
+  const to = from + ext;
+  return to <= 2 * half
+    ? [[from, to]]
+    : [
+        [from, 2 * half],
+        [half, to - half],
+      ];
+}
+
 /** Why a layer's fields are out of what the hardware computes, or null. */
 export function fieldsProblem(f: LayerFields, config: DeviceConfig): string | null {
   const dim = config.dim;
   const sub = dim / 4;
-  const amem = config.amemWords / sub;
+  const amem = (config.amemWords + (config.amemExtWords ?? 0)) / sub;
   const wmem = config.wmemWords / sub;
   for (const [name, v] of [
     ['H', f.h],
@@ -243,25 +277,41 @@ export function fieldsProblem(f: LayerFields, config: DeviceConfig): string | nu
   if (k * dim >= 65536) return `${k} tiles per pixel (the descriptor holds fewer than ${65536 / dim})`;
   const wEnd = f.wBase + f.og * ogWords(f, dim);
   if (wEnd > wmem) return `weights [${f.wBase}, ${wEnd}) outside WMEM (${wmem} words)`;
+  const x = extensionUse(f, config);
+  if (x.reads && x.writes)
+    return `it reads and writes the AMEM extension (words ${config.amemWords / sub} on), whose RAM serves one request a cycle`;
+  if ((x.reads || x.writes) && wEnd > wmem / 2)
+    return `it uses the AMEM extension and has weights [${f.wBase}, ${wEnd}) in WMEM's upper half, whose RAM the extension is`;
   return null;
 }
 
 /**
  * Refuses a program that is not well-formed (ARCHITECTURE section 4) with one line:
  * descriptors from word 0, each END (op 0) or a CONV/MAXPOOL whose every word is what
- * encodeDescriptor() gives for its fields and whose fields pass fieldsProblem(); an END
- * within the image unless it holds as many layers as the device runs.
+ * encodeDescriptor() gives for its fields and whose fields pass fieldsProblem() (none
+ * reads and writes the AMEM extension, none that uses it has weights in WMEM's upper
+ * half); an END within the image unless it holds as many layers as the device runs; and,
+ * when a descriptor uses the AMEM extension, no weights in the WMEM words it is.
  */
 export function checkProgram(dmem: Uint32Array, config: DeviceConfig): void {
   const limit = Math.min(config.maxLayers, Math.floor(config.dmemWords / DESC_WORDS));
   if (dmem.length > config.dmemWords)
     throw new ProgramError(`program: ${dmem.length} words, DMEM holds ${config.dmemWords}`);
+  const alias = extensionAlias(config);
+  let extUser = -1; // a descriptor that uses the extension
+  let aliasUser = -1; // a descriptor with weights in the WMEM words that are the extension
+  const shared = () => {
+    if (extUser >= 0 && aliasUser >= 0)
+      throw new ProgramError(
+        `program: descriptor ${extUser} uses the AMEM extension, and descriptor ${aliasUser} has its weights in the WMEM words that are the extension (recompile the model)`,
+      );
+  };
   for (let l = 0; l < limit; l++) {
     if ((l + 1) * DESC_WORDS > dmem.length)
       throw new ProgramError(`program: no END descriptor after layer ${l - 1} (recompile the model)`);
     const d = dmem.subarray(l * DESC_WORDS, (l + 1) * DESC_WORDS);
     const op = d[0] & 0xf;
-    if (op === OP_END) return;
+    if (op === OP_END) return shared();
     if (op !== OP_CONV && op !== OP_MAXPOOL)
       throw new ProgramError(`program: descriptor ${l}: unknown op ${op} (recompile the model)`);
     const f = decodeDescriptor(d)!;
@@ -273,7 +323,12 @@ export function checkProgram(dmem: Uint32Array, config: DeviceConfig): void {
       );
     const why = fieldsProblem(f, config);
     if (why) throw new ProgramError(`program: descriptor ${l}: ${why} (recompile the model)`);
+    const x = extensionUse(f, config);
+    if (extUser < 0 && (x.reads || x.writes)) extUser = l;
+    const wEnd = f.wBase + f.og * ogWords(f, config.dim);
+    if (aliasUser < 0 && alias.some(([from, to]) => f.wBase < to && wEnd > from)) aliasUser = l;
   }
+  shared();
 }
 
 /** Sliding-window periods of one output group (ARCHITECTURE section 1). */

@@ -5,6 +5,12 @@
 export interface DeviceConfig {
   dim: number; // N, array side
   amemWords: number; // sizes in 32-bit host words
+  /**
+   * AMEM host words [amemWords, amemWords + amemExtWords) that are WMEM's upper half (the
+   * AMEM extension, ARCHITECTURE section 3): usable by a program whose weights fit the
+   * lower half and that never reads and writes it in one descriptor. 0 or absent: none.
+   */
+  amemExtWords?: number;
   wmemWords: number;
   dmemWords: number;
   accDepth: number;

@@ -131,6 +131,7 @@ export class MockDevice implements Transport {
           ...u16(0),
           ...u16(0),
           ...u16(0),
+          ...u32(0), // no AMEM extension
         );
       }
       case Cmd.WRITE: {

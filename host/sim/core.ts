@@ -36,7 +36,7 @@ const traceWanted = () => process.env.NNFPGA_TRACE === '1';
 /** Builds (cached) the core bench for a configuration. */
 export function buildCore(config: DeviceConfig, trace = traceWanted()): Promise<string> {
   return buildVerilator({
-    name: `core_tb_n${config.dim}_a${config.amemWords}_w${config.wmemWords}_acc${config.accDepth}${trace ? '_trace' : ''}`,
+    name: `core_tb_n${config.dim}_a${config.amemWords}${config.amemExtWords ? `x${config.amemExtWords}` : ''}_w${config.wmemWords}_acc${config.accDepth}${trace ? '_trace' : ''}`,
     top: 'npu_core',
     sources: CORE_SOURCES,
     cppSources: ['sim/core_tb.cpp'],

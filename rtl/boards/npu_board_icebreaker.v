@@ -15,6 +15,7 @@
 module npu_board_icebreaker #(
   parameter integer Dim         = 4,
   parameter integer AmemWords   = 2560,
+  parameter integer AmemExtWords = 5632,   // AMEM words 2560..8191 in the upper SPRAM pair
   parameter integer WmemWords   = 32768,
   parameter integer DmemWords   = 256,
   parameter integer AccDepth    = 256,
@@ -77,6 +78,7 @@ module npu_board_icebreaker #(
   npu_top #(
     .Dim       (Dim),
     .AmemWords (AmemWords),
+    .AmemExtWords(AmemExtWords),
     .WmemWords (WmemWords),
     .DmemWords (DmemWords),
     .AccDepth  (AccDepth),

@@ -47,6 +47,7 @@ describe('board tops in Verilator', () => {
           dim: c.dim,
           acc_depth: c.accDepth,
           amem: (c.amemWords * c.dim) / 4,
+          amem_ext: (c.amemExtWords * c.dim) / 4,
           wmem: (c.wmemWords * c.dim) / 4,
           dmem: c.dmemWords,
           clock_hz: params.ClockHz,

@@ -232,7 +232,7 @@ export class LinkFuzzer {
   private async identify(attempts = 3, ms?: number): Promise<Sizes> {
     const rep = await this.must(Cmd.IDENTIFY, new Uint8Array(0), 'IDENTIFY', attempts, ms);
     const b = rep.payload;
-    if (b.length !== 38 || b[1] !== 2)
+    if (b.length !== 42 || b[1] !== 2)
       throw new Error(`IDENTIFY answered ${b.length} bytes, version ${b[1]}`);
     const dv = new DataView(b.buffer, b.byteOffset + 1);
     return {
@@ -538,7 +538,7 @@ export class LinkFuzzer {
       const addr = (b[1] | (b[2] << 8) | (b[3] << 16) | (b[4] << 24)) >>> 0;
       const bad = b[0] === SP_CNT ? null : this.shadow.compare(b[0], addr, bytesToWords(rep.payload, 1));
       if (bad) this.wrong(`READ: ${bad}`);
-    } else if (req.cmd === Cmd.IDENTIFY && b.length === 0 && rep.payload.length !== 38) {
+    } else if (req.cmd === Cmd.IDENTIFY && b.length === 0 && rep.payload.length !== 42) {
       this.wrong(`IDENTIFY answered ${rep.payload.length} bytes`);
     } else if (req.cmd === Cmd.RUN && rep.payload.length !== 5) {
       this.wrong(`RUN answered ${rep.payload.length} bytes`);

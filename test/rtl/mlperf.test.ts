@@ -4,7 +4,7 @@
 // for 2 other random inputs compared with the integer reference bit for bit.
 import { describe, expect, it } from 'vitest';
 import { compile } from '../../host/compiler/compile.ts';
-import { SIM_CONFIG } from '../../host/compiler/configs.ts';
+import { BOARD_CONFIG, SIM_CONFIG } from '../../host/compiler/configs.ts';
 import { numel } from '../../host/ir.ts';
 import { importOnnx } from '../../host/onnx/import.ts';
 import { quantizeInput, runInt } from '../../host/quant/intref.ts';
@@ -39,4 +39,30 @@ describe('MLPerf Tiny reference shapes on npu_core sim Dim=8', () => {
       );
     }, 600_000);
   }
+});
+
+// KWS DS-CNN on the iCEBreaker configuration's core (BOARD_CONFIG: Dim 4, AMEM 2560 words
+// in EBR and the extension in WMEM's upper half, ARCHITECTURE section 3): its 16,000 live
+// bytes do not fit the EBR alone, so the compiler puts every other layer's output in the
+// extension (no descriptor reads and writes it); every layer's output bit-exact.
+describe('KWS DS-CNN on npu_core with the iCEBreaker configuration (AMEM extension)', () => {
+  it(`mlperf_kws: the program uses the extension and every layer is bit-exact for ${INPUTS} random inputs`, async () => {
+    const fm = importOnnx(buildModel(mlperfModels.mlperf_kws()), 'mlperf_kws');
+    const size = numel(fm.input);
+    const model = quantizeModel(fm, calibrate(fm, randomArray(4 * size, 21, 1, 0), 4), {
+      model: 'mlperf_kws',
+      calibration: 'random',
+    });
+    const x = randomArray(INPUTS * size, 23, 1, 0);
+    const xs = Array.from({ length: INPUTS }, (_, n) =>
+      quantizeInput(model, x.subarray(n * size, (n + 1) * size)),
+    );
+    const image = compile(model, BOARD_CONFIG);
+    expect(image.amemWordsUsed).toBeGreaterThan(BOARD_CONFIG.amemWords);
+    const res = await runCore(image, xs, { inputZeroPoint: model.inQ.zeroPoint, name: 'mlperf_kws_board' });
+    expect(res.inferences).toHaveLength(INPUTS);
+    res.inferences.forEach((inf, n) =>
+      expectBitExact(model, runInt(model, xs[n]), inf.layers, `mlperf_kws input ${n}: `),
+    );
+  }, 600_000);
 });

@@ -232,7 +232,7 @@ describe('compile', () => {
     );
     const wide = randConv(r, { c: 16, h: 64, w: 64, oc: 16, k: [1, 1] }, q, 'wide');
     expect(() => compile(modelOf([wide], q), BOARD_CONFIG)).toThrow(
-      /^layer 'wide' \(conv\): AMEM needs 131,072 bytes for the activations alive while it runs, the configuration has 10,240$/,
+      /^layer 'wide' \(conv\): AMEM needs 131,072 bytes for the activations alive while it runs, the configuration has 10,240 and 22,528 in its extension, and neither has room for a 65,536-byte tensor$/,
     );
   });
 
@@ -263,7 +263,8 @@ describe('compile', () => {
     // the pool's identity tiles are weights too
     expect(p.layers[0].wmem + p.layers[1].wmem).toBe(compile(m, BOARD_CONFIG).wmem.length * 4);
     expect(p.peak.amem).toBe((784 + 1568) * 4);
-    expect(p).toMatchObject({ fits: true, fitReason: null, available: { amem: 10240 } });
+    // AMEM's 20 EBRs and its extension in the upper SPRAM pair: 2560 + 5632 words
+    expect(p).toMatchObject({ fits: true, fitReason: null, available: { amem: 32768 } });
     const wide = randConv(r, { c: 16, h: 64, w: 64, oc: 16, k: [1, 1] }, q, 'wide');
     expect(plan(modelOf([wide], q), BOARD_CONFIG)).toMatchObject({ fits: false, fitReason: /AMEM needs/ });
   });
@@ -349,6 +350,7 @@ describe('compile', () => {
     expect(coreParams(BOARD_CONFIG)).toEqual({
       Dim: 4,
       AmemWords: 2560,
+      AmemExtWords: 5632,
       WmemWords: 32768,
       DmemWords: 256,
       AccDepth: 256,

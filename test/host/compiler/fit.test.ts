@@ -51,7 +51,7 @@ describe('fit check', () => {
     expect(info.fits).toBe(true);
     expect(info.fit_reason).toBeNull();
     expect(Object.keys(info.memory).sort()).toEqual(['AMEM', 'DMEM', 'WMEM']);
-    expect(info.memory.AMEM.available).toBe(10240);
+    expect(info.memory.AMEM.available).toBe(32768); // 20 EBRs and the extension in SPRAM
     const run = info.layers.filter((l) => l.estimated_cycles !== null);
     expect(run.map((l) => l.op)).toEqual(['Conv', 'MaxPool', 'Conv', 'MaxPool', 'Gemm']);
     for (const l of run) expect(['array', 'weights', 'requantizer', 'wire']).toContain(l.bound);

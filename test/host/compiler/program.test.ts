@@ -10,10 +10,19 @@ import {
   OP_MAXPOOL,
   ProgramError,
   checkProgram,
+  decodeDescriptor,
+  encodeDescriptor,
+  extensionUse,
   ogPeriods,
+  ogWords,
   programCycleBound,
+  type LayerFields,
 } from '../../../host/compiler/program.ts';
+import { importOnnx } from '../../../host/onnx/import.ts';
+import { calibrate, quantizeModel } from '../../../host/quant/quantize.ts';
 import { modelOf, randConv, randDense, randPool, randQ, rng } from '../../rtl/random-models.ts';
+import { buildModel, randomArray } from '../helpers.ts';
+import { mlperfModels } from '../mlperf.ts';
 
 function sample() {
   const r = rng(3);
@@ -76,7 +85,7 @@ describe('checkProgram', () => {
     // K*N, the og's WMEM stride
     expect(refusal(dmem, (d) => (d[9] += 1 << 16))).toMatch(/descriptor 0: word/);
     // an output past AMEM (every derived word still agrees)
-    expect(refusal(dmem, (d) => (d[2] = 2500))).toMatch(/descriptor 0: output \[2500, \d+\) outside AMEM/);
+    expect(refusal(dmem, (d) => (d[2] = 8100))).toMatch(/descriptor 0: output \[8100, \d+\) outside AMEM/);
     // weights past WMEM
     expect(refusal(dmem, (d) => (d[8] = 32760))).toMatch(/descriptor 0: weights .* outside WMEM/);
     // a max pool that is not grouped
@@ -124,5 +133,100 @@ describe('cycle bound', () => {
     const bound = programCycleBound(img.dmem, BOARD_CONFIG);
     expect(bound).toBeGreaterThan(9 * 8 * 2 * 9 * 4); // at least the conv's periods
     expect(programCycleBound(img.dmem.subarray(0, DESC_WORDS), BOARD_CONFIG)).toBeLessThan(bound);
+  });
+});
+
+// The AMEM extension (ARCHITECTURE section 3): AMEM words 2560.. of the iCEBreaker are
+// WMEM's upper half, a RAM that serves one request a cycle. KWS DS-CNN (16,000 live bytes)
+// needs it; a compiled program alternates its layers' outputs between the two memories.
+describe('checkProgram and the AMEM extension', () => {
+  const kws = () => {
+    const m = importOnnx(buildModel(mlperfModels.mlperf_kws()), 'kws');
+    const q = quantizeModel(m, calibrate(m, randomArray(2 * 490, 1), 2), { model: 'kws', calibration: 'r' });
+    return compile(q, BOARD_CONFIG);
+  };
+  const fields = (img: { descriptors: Uint32Array }) =>
+    Array.from({ length: img.descriptors.length / DESC_WORDS }, (_, i) =>
+      decodeDescriptor(img.descriptors.subarray(i * DESC_WORDS, (i + 1) * DESC_WORDS))!,
+    );
+  const half = BOARD_CONFIG.wmemWords / 2;
+
+  it('a compiled program never reads and writes the extension in one descriptor, and those that use it have their weights in the lower half', () => {
+    const r = rng(5);
+    const q = randQ(r);
+    // a chain of 1x1 convs over 24x24x16 tensors (2,304 words each): only one fits the EBR
+    const chain = [randConv(r, { c: 16, h: 24, w: 24, oc: 16, k: [1, 1] }, q, 'c0')];
+    for (let i = 1; i < 5; i++)
+      chain.push(
+        randConv(
+          r,
+          { c: 16, h: 24, w: 24, oc: 16, k: [3, 3], pads: [1, 1, 1, 1] },
+          chain[i - 1].outQ,
+          `c${i}`,
+        ),
+      );
+    for (const img of [kws(), compile(modelOf(chain, q), BOARD_CONFIG)]) {
+      const use = fields(img).map((f) => ({ f, ...extensionUse(f, BOARD_CONFIG) }));
+      expect(use.some((u) => u.writes)).toBe(true);
+      expect(use.some((u) => u.reads)).toBe(true);
+      for (const u of use) {
+        expect(u.reads && u.writes).toBe(false);
+        if (u.reads || u.writes) expect(u.f.wBase + u.f.og * ogWords(u.f, 4)).toBeLessThanOrEqual(half);
+      }
+      for (const seg of img.segments) expect(() => checkProgram(seg, BOARD_CONFIG)).not.toThrow();
+    }
+  });
+
+  it('refuses a descriptor that reads and writes the extension, one that uses it with weights in the upper half, and weights in the WMEM words that are the extension', () => {
+    const img = kws();
+    const fs = fields(img);
+    const dw1 = fs.findIndex((f) => extensionUse(f, BOARD_CONFIG).writes);
+    const other = fs.findIndex((f) => {
+      const x = extensionUse(f, BOARD_CONFIG);
+      return !x.reads && !x.writes;
+    });
+    expect(dw1).toBeGreaterThanOrEqual(0);
+    expect(other).toBeGreaterThanOrEqual(0);
+    const with_ = (i: number, change: Partial<LayerFields>) => (d: Uint32Array) =>
+      d.set(encodeDescriptor({ ...fs[i], ...change }, 4), i * DESC_WORDS);
+    const seg = img.segments[0];
+    expect(refusal(seg, () => {})).toBe('accepted');
+    // dw1 writes the extension; now it reads it too (every derived word agrees)
+    expect(refusal(seg, with_(dw1, { inBase: 2560 + 2000 }))).toMatch(
+      new RegExp(`descriptor ${dw1}: it reads and writes the AMEM extension`),
+    );
+    // dw1 with its weights in the upper half, past the words that are the extension
+    expect(refusal(seg, with_(dw1, { wBase: half + 8192 }))).toMatch(
+      new RegExp(`descriptor ${dw1}: it uses the AMEM extension and has weights .* in WMEM's upper half`),
+    );
+    // a descriptor that does not use the extension may keep weights in the upper half,
+    // but not in the words that are the extension while another descriptor uses it
+    expect(refusal(seg, with_(other, { wBase: half + 8192 }))).toBe('accepted');
+    expect(refusal(seg, with_(other, { wBase: half + 2560 }))).toMatch(
+      /descriptor \d+ uses the AMEM extension, and descriptor \d+ has its weights in the WMEM words that are the extension/,
+    );
+  });
+
+  it("weights past WMEM's lower half only where the extension's rule allows, else one line naming the layer and the memory", () => {
+    const r = rng(6);
+    const q = randQ(r);
+    // 2,304-word activations, two alive at once (too much for the EBR alone), then a dense
+    // layer with 72 KiB of weights: its weights reach past WMEM's lower half
+    const convs = [randConv(r, { c: 16, h: 24, w: 24, oc: 16, k: [1, 1] }, q, 'c0')];
+    for (let i = 1; i < 3; i++)
+      convs.push(randConv(r, { c: 16, h: 24, w: 24, oc: 16, k: [1, 1] }, convs[i - 1].outQ, `c${i}`));
+    const dense = (from: (typeof convs)[number]) => randDense(r, [16, 24, 24], 8, from.outQ, false, 'big');
+    // input in EBR, c0's output in the extension, c1's in EBR: the dense layer reads EBR and
+    // may keep its weights in the upper half, outside the words that are the extension
+    const ok = compile(modelOf([convs[0], convs[1], dense(convs[1])], q), BOARD_CONFIG);
+    expect(fields(ok).some((f) => extensionUse(f, BOARD_CONFIG).writes)).toBe(true);
+    const last = fields(ok).at(-1)!;
+    expect(extensionUse(last, BOARD_CONFIG)).toEqual({ reads: false, writes: false });
+    expect(last.wBase + last.og * ogWords(last, 4)).toBeGreaterThan(half);
+    for (const seg of ok.segments) expect(() => checkProgram(seg, BOARD_CONFIG)).not.toThrow();
+    // one conv more: the dense layer would read the extension with weights in the upper half
+    expect(() => compile(modelOf([...convs, dense(convs[2])], q), BOARD_CONFIG)).toThrow(
+      /^layer 'c\d' \(conv\): AMEM needs 18,432 bytes for the activations alive while it runs, the configuration has 10,240 \(the AMEM extension is WMEM's upper half, and layer 'big', which would use it, has its weights past the lower 65,536 bytes\)$/,
+    );
   });
 });
