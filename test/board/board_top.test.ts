@@ -15,7 +15,7 @@ import type { RunReport } from '../../host/run.ts';
 import { pllModels, rtlSources } from '../../host/sim/board.ts';
 import { buildVerilator, REPO_ROOT } from '../../host/sim/verilator.ts';
 import { nnfpga } from '../e2e/cli.ts';
-import { boardWorkload } from './workloads.ts';
+import { boardWorkload, kwsWorkload } from './workloads.ts';
 
 const run = promisify(execFile);
 
@@ -83,4 +83,30 @@ describe('board tops in Verilator', () => {
       },
     );
   }
+
+  // KWS DS-CNN: 16,000 bytes of activations alive at once, past the 10,240 of the
+  // iCEBreaker's EBR: the compiler places every other layer's output in the AMEM extension
+  // (the upper SPRAM pair), which the top's IDENTIFY reports.
+  it(
+    'icebreaker: runs the MLPerf Tiny KWS DS-CNN through its top with the AMEM extension, every output equal to the integer reference',
+    { timeout: 900_000 },
+    async () => {
+      const w = kwsWorkload(3);
+      const r = await nnfpga(
+        'run',
+        w.model,
+        '--input',
+        w.inputs,
+        ...w.calib,
+        '--sim',
+        '--board',
+        'icebreaker',
+        '--json',
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const report = JSON.parse(r.stdout) as RunReport;
+      expect(report.summary).toMatchObject({ inputs: w.n, mismatches: 0, mismatched_inputs: 0 });
+      for (const x of report.results) expect(x.output_q).toEqual(x.reference_output_q);
+    },
+  );
 });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { encodeNpyFloat32 } from '../../host/data/npy.ts';
 import { firstInputs } from '../e2e/cli.ts';
 import { fixture, randomArray, tempDir, writeModel } from '../host/helpers.ts';
+import { mlperfModels } from '../host/mlperf.ts';
 import { generatedModels } from '../host/models.ts';
 
 export interface BoardWorkload {
@@ -32,4 +33,21 @@ export function boardWorkload(board: string, n: number): BoardWorkload {
   const inputs = join(dir, 'x.npy');
   writeFileSync(inputs, encodeNpyFloat32(randomArray(n * per, 11), [n, ...dims]));
   return { model: writeModel(dir, 'conv_stride_pad_nobias', spec), inputs, calib: ['--calib', inputs], n };
+}
+
+/**
+ * The MLPerf Tiny KWS DS-CNN (test/host/mlperf.ts, random weights) and `n` random inputs,
+ * calibrated on 4 others: on the iCEBreaker its 16,000 live bytes of activations need the
+ * AMEM extension.
+ */
+export function kwsWorkload(n: number): BoardWorkload {
+  const dir = tempDir();
+  const spec = mlperfModels.mlperf_kws();
+  const dims = spec.input!.dims.slice(1) as number[];
+  const per = dims.reduce((a, b) => a * b, 1);
+  const inputs = join(dir, 'x.npy');
+  const calib = join(dir, 'calib.npy');
+  writeFileSync(inputs, encodeNpyFloat32(randomArray(n * per, 31), [n, ...dims]));
+  writeFileSync(calib, encodeNpyFloat32(randomArray(4 * per, 32), [4, ...dims]));
+  return { model: writeModel(dir, 'mlperf_kws', spec), inputs, calib: ['--calib', calib], n };
 }
