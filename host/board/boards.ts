@@ -76,12 +76,12 @@ export const BOARDS: Record<string, BoardSpec> = {
     // The FT2232H's 3 Mbaud (its 12 MHz clock / 4, exact): 10 clocks per bit at 30 MHz.
     baud: 3_000_000,
     hardBlocks: true,
-    // host/compiler/configs.ts BOARD_CONFIG: WMEM is the four SPRAMs (128 KiB); AMEM the
-    // 20 EBRs, then 22 KiB of the upper SPRAM pair (a 13-bit AMEM address)
+    // host/compiler/configs.ts BOARD_CONFIG: WMEM is the four SPRAMs (128 KiB); AMEM 16
+    // EBRs, then 8 KiB of the upper SPRAM pair (a 12-bit AMEM address)
     core: {
       dim: 4,
-      amemWords: 2560,
-      amemExtWords: 5632,
+      amemWords: 2048,
+      amemExtWords: 2048,
       wmemWords: 32768,
       dmemWords: 256,
       accDepth: 256,

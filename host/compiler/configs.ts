@@ -5,18 +5,20 @@
 import type { DeviceConfig } from './types.ts';
 
 /**
- * iCEBreaker (iCE40UP5K): 4x4 array, WMEM in SPRAM, AMEM/accumulators in EBR. AMEM 2560
- * words is all of its 20 EBRs (5 x 512 deep, 4 byte lanes); cnn_a needs 2352 (conv1's
- * 784-word input beside its 1568-word output), past the 2304 that 18 EBRs hold. AMEM
- * words 2560..8191 are the extension in the upper SPRAM pair (WMEM words 16384 + a mod
- * 16384), for programs whose weights fit the lower 64 KiB (KWS DS-CNN: 16,000 live bytes).
- * accDepth 256: the accumulator memory is 128 bits wide, 8 EBRs at any depth up to 256
- * (and 128 gives cnn_a and mlp the same cycle counts). Equals BOARDS.icebreaker.core.
+ * iCEBreaker (iCE40UP5K): 4x4 array, WMEM in SPRAM, AMEM/accumulators in EBR. AMEM words
+ * 0..2047 are 16 EBRs (4 x 512 deep, 4 byte lanes), words 2048..4095 the extension in the
+ * upper SPRAM pair (WMEM words 16384 + a mod 16384), for programs whose weights keep to
+ * WMEM's rules for it (ARCHITECTURE section 3): a 12-bit AMEM address, in which AMEM word a
+ * is in the extension when bit 11 is set. KWS DS-CNN (16,000 live bytes: two 8,000-byte
+ * tensors) puts every other layer's output there, cnn_a its 784-word input (beside conv1's
+ * 1568-word output). accDepth 256: the accumulator memory is 128 bits wide, 8 EBRs at any
+ * depth up to 256 (and 128 gives cnn_a and mlp the same cycle counts). Equals
+ * BOARDS.icebreaker.core.
  */
 export const BOARD_CONFIG: DeviceConfig = Object.freeze({
   dim: 4,
-  amemWords: 2560,
-  amemExtWords: 5632,
+  amemWords: 2048,
+  amemExtWords: 2048,
   wmemWords: 32768,
   dmemWords: 256,
   accDepth: 256,

@@ -14,8 +14,8 @@
 // Synthesis only; in simulation sim/ice40/ supplies a pass-through SB_PLL40_PAD.
 module npu_board_icebreaker #(
   parameter integer Dim         = 4,
-  parameter integer AmemWords   = 2560,
-  parameter integer AmemExtWords = 5632,   // AMEM words 2560..8191 in the upper SPRAM pair
+  parameter integer AmemWords   = 2048,
+  parameter integer AmemExtWords = 2048,   // AMEM words 2048..4095 in the upper SPRAM pair
   parameter integer WmemWords   = 32768,
   parameter integer DmemWords   = 256,
   parameter integer AccDepth    = 256,

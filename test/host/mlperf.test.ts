@@ -43,7 +43,7 @@ describe('MLPerf Tiny reference shapes', () => {
     expect(sim.fits).toBe(true);
     expect(sim.peak.amem).toBe(16_000);
     expect(sim.layers.find((l) => l.name === 'dw1')).toMatchObject({ amem: 16_000, descriptors: 1 }); // one grouped descriptor
-    // 10,240 bytes of EBR hold one 8,000-byte tensor: each layer reads one memory and
+    // 8,192 bytes of EBR hold one 8,000-byte tensor: each layer reads one memory and
     // writes the other, and the two hold 16,000 bytes while dw1 .. pw4 run
     const board = plan(q, BOARD_CONFIG);
     expect(board).toMatchObject({ fits: true, fitReason: null });
@@ -52,7 +52,7 @@ describe('MLPerf Tiny reference shapes', () => {
     // without the extension: one line naming the layer and the memory
     const ebrOnly = plan(q, { ...BOARD_CONFIG, amemExtWords: 0 });
     expect(ebrOnly.fitReason).toBe(
-      "layer 'dw1' (conv): AMEM needs 16,000 bytes for the activations alive while it runs, the configuration has 10,240",
+      "layer 'conv1' (conv): AMEM needs 9,960 bytes for the activations alive while it runs, the configuration has 8,192",
     );
   });
 });

@@ -213,9 +213,9 @@ describe('compile', () => {
     const q = randQ(r);
     const c1 = randConv(r, { c: 4, h: 28, w: 28, oc: 8, k: [3, 3], pads: [1, 1, 1, 1] }, q, 'c1');
     const p1 = randPool(r, 'maxpool', [8, 28, 28], [2, 2], [2, 2], [0, 0, 0, 0], c1.outQ);
-    const img = compile(modelOf([c1, p1], q), BOARD_CONFIG);
+    const img = compile(modelOf([c1, p1], q), SIM_CONFIG);
     expect(img.layers[1].output.addr).toBe(img.input.addr); // the input is dead once c1 ran
-    expect(img.amemWordsUsed).toBe(784 + 1568); // input beside c1's output, no more
+    expect(img.amemWordsUsed).toBe((784 + 784) * 2); // input beside c1's output, no more
     const distinct = compile(modelOf([c1, p1], q), SIM_CONFIG, { allocation: 'distinct' });
     const [o0, o1] = distinct.layers.map((l) => l.output);
     expect(o1.addr).toBeGreaterThanOrEqual(o0.addr + o0.words); // nothing shared
@@ -232,7 +232,7 @@ describe('compile', () => {
     );
     const wide = randConv(r, { c: 16, h: 64, w: 64, oc: 16, k: [1, 1] }, q, 'wide');
     expect(() => compile(modelOf([wide], q), BOARD_CONFIG)).toThrow(
-      /^layer 'wide' \(conv\): AMEM needs 131,072 bytes for the activations alive while it runs, the configuration has 10,240 and 22,528 in its extension, and neither has room for a 65,536-byte tensor$/,
+      /^layer 'wide' \(conv\): AMEM needs 131,072 bytes for the activations alive while it runs, the configuration has 8,192 and 8,192 in its extension, and neither has room for a 65,536-byte tensor$/,
     );
   });
 
@@ -263,8 +263,8 @@ describe('compile', () => {
     // the pool's identity tiles are weights too
     expect(p.layers[0].wmem + p.layers[1].wmem).toBe(compile(m, BOARD_CONFIG).wmem.length * 4);
     expect(p.peak.amem).toBe((784 + 1568) * 4);
-    // AMEM's 20 EBRs and its extension in the upper SPRAM pair: 2560 + 5632 words
-    expect(p).toMatchObject({ fits: true, fitReason: null, available: { amem: 32768 } });
+    // AMEM's 16 EBRs and its extension in the upper SPRAM pair: 2048 + 2048 words
+    expect(p).toMatchObject({ fits: true, fitReason: null, available: { amem: 16384 } });
     const wide = randConv(r, { c: 16, h: 64, w: 64, oc: 16, k: [1, 1] }, q, 'wide');
     expect(plan(modelOf([wide], q), BOARD_CONFIG)).toMatchObject({ fits: false, fitReason: /AMEM needs/ });
   });
@@ -349,8 +349,8 @@ describe('compile', () => {
   it('configs match the ARCHITECTURE table', () => {
     expect(coreParams(BOARD_CONFIG)).toEqual({
       Dim: 4,
-      AmemWords: 2560,
-      AmemExtWords: 5632,
+      AmemWords: 2048,
+      AmemExtWords: 2048,
       WmemWords: 32768,
       DmemWords: 256,
       AccDepth: 256,

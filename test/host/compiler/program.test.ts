@@ -85,7 +85,7 @@ describe('checkProgram', () => {
     // K*N, the og's WMEM stride
     expect(refusal(dmem, (d) => (d[9] += 1 << 16))).toMatch(/descriptor 0: word/);
     // an output past AMEM (every derived word still agrees)
-    expect(refusal(dmem, (d) => (d[2] = 8100))).toMatch(/descriptor 0: output \[8100, \d+\) outside AMEM/);
+    expect(refusal(dmem, (d) => (d[2] = 4090))).toMatch(/descriptor 0: output \[4090, \d+\) outside AMEM/);
     // weights past WMEM
     expect(refusal(dmem, (d) => (d[8] = 32760))).toMatch(/descriptor 0: weights .* outside WMEM/);
     // a max pool that is not grouped
@@ -136,7 +136,7 @@ describe('cycle bound', () => {
   });
 });
 
-// The AMEM extension (ARCHITECTURE section 3): AMEM words 2560.. of the iCEBreaker are
+// The AMEM extension (ARCHITECTURE section 3): AMEM words 2048.. of the iCEBreaker are
 // WMEM's upper half, a RAM that serves one request a cycle. KWS DS-CNN (16,000 live bytes)
 // needs it; a compiled program alternates its layers' outputs between the two memories.
 describe('checkProgram and the AMEM extension', () => {
@@ -154,13 +154,13 @@ describe('checkProgram and the AMEM extension', () => {
   it('a compiled program never reads and writes the extension in one descriptor, and those that use it have their weights in the lower half', () => {
     const r = rng(5);
     const q = randQ(r);
-    // a chain of 1x1 convs over 24x24x16 tensors (2,304 words each): only one fits the EBR
-    const chain = [randConv(r, { c: 16, h: 24, w: 24, oc: 16, k: [1, 1] }, q, 'c0')];
+    // a chain of convs over 22x22x16 tensors (1,936 words each): only one fits the EBR
+    const chain = [randConv(r, { c: 16, h: 22, w: 22, oc: 16, k: [1, 1] }, q, 'c0')];
     for (let i = 1; i < 5; i++)
       chain.push(
         randConv(
           r,
-          { c: 16, h: 24, w: 24, oc: 16, k: [3, 3], pads: [1, 1, 1, 1] },
+          { c: 16, h: 22, w: 22, oc: 16, k: [3, 3], pads: [1, 1, 1, 1] },
           chain[i - 1].outQ,
           `c${i}`,
         ),
@@ -192,7 +192,7 @@ describe('checkProgram and the AMEM extension', () => {
     const seg = img.segments[0];
     expect(refusal(seg, () => {})).toBe('accepted');
     // dw1 writes the extension; now it reads it too (every derived word agrees)
-    expect(refusal(seg, with_(dw1, { inBase: 2560 + 2000 }))).toMatch(
+    expect(refusal(seg, with_(dw1, { inBase: 2048 }))).toMatch(
       new RegExp(`descriptor ${dw1}: it reads and writes the AMEM extension`),
     );
     // dw1 with its weights in the upper half, past the words that are the extension
@@ -202,7 +202,7 @@ describe('checkProgram and the AMEM extension', () => {
     // a descriptor that does not use the extension may keep weights in the upper half,
     // but not in the words that are the extension while another descriptor uses it
     expect(refusal(seg, with_(other, { wBase: half + 8192 }))).toBe('accepted');
-    expect(refusal(seg, with_(other, { wBase: half + 2560 }))).toMatch(
+    expect(refusal(seg, with_(other, { wBase: half + 2048 + 100 }))).toMatch(
       /descriptor \d+ uses the AMEM extension, and descriptor \d+ has its weights in the WMEM words that are the extension/,
     );
   });
@@ -210,12 +210,14 @@ describe('checkProgram and the AMEM extension', () => {
   it("weights past WMEM's lower half only where the extension's rule allows, else one line naming the layer and the memory", () => {
     const r = rng(6);
     const q = randQ(r);
-    // 2,304-word activations, two alive at once (too much for the EBR alone), then a dense
-    // layer with 72 KiB of weights: its weights reach past WMEM's lower half
-    const convs = [randConv(r, { c: 16, h: 24, w: 24, oc: 16, k: [1, 1] }, q, 'c0')];
-    for (let i = 1; i < 3; i++)
-      convs.push(randConv(r, { c: 16, h: 24, w: 24, oc: 16, k: [1, 1] }, convs[i - 1].outQ, `c${i}`));
-    const dense = (from: (typeof convs)[number]) => randDense(r, [16, 24, 24], 8, from.outQ, false, 'big');
+    // 1,936-word activations, two alive at once (too much for the EBR alone), then a dense
+    // layer with 61 KiB of weights that end past WMEM's lower half (before the words that
+    // are the extension)
+    const c0 = randConv(r, { c: 16, h: 22, w: 22, oc: 16, k: [1, 1] }, q, 'c0');
+    const c1 = randConv(r, { c: 16, h: 22, w: 22, oc: 16, k: [5, 5], pads: [2, 2, 2, 2] }, c0.outQ, 'c1');
+    const c2 = randConv(r, { c: 16, h: 22, w: 22, oc: 16, k: [1, 1] }, c1.outQ, 'c2');
+    const convs = [c0, c1, c2];
+    const dense = (from: (typeof convs)[number]) => randDense(r, [16, 22, 22], 8, from.outQ, false, 'big');
     // input in EBR, c0's output in the extension, c1's in EBR: the dense layer reads EBR and
     // may keep its weights in the upper half, outside the words that are the extension
     const ok = compile(modelOf([convs[0], convs[1], dense(convs[1])], q), BOARD_CONFIG);
@@ -226,7 +228,7 @@ describe('checkProgram and the AMEM extension', () => {
     for (const seg of ok.segments) expect(() => checkProgram(seg, BOARD_CONFIG)).not.toThrow();
     // one conv more: the dense layer would read the extension with weights in the upper half
     expect(() => compile(modelOf([...convs, dense(convs[2])], q), BOARD_CONFIG)).toThrow(
-      /^layer 'c\d' \(conv\): AMEM needs 18,432 bytes for the activations alive while it runs, the configuration has 10,240 \(the AMEM extension is WMEM's upper half, and layer 'big', which would use it, has its weights past the lower 65,536 bytes\)$/,
+      /^layer 'c0' \(conv\): AMEM needs 15,488 bytes for the activations alive while it runs, the configuration has 8,192 \(the AMEM extension is WMEM's upper half, and layer 'big', which would use it, has its weights past the lower 65,536 bytes\)$/,
     );
   });
 });
