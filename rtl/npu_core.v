@@ -216,9 +216,20 @@ module npu_core #(
     wire [31:0]     c_a32    = {{(32-AmAw){1'b0}}, c_amem_raddr};
     // the upper half's one request (see the header)
     wire            up_we    = (am_we && am_w_ext) || wm_hi_we;
-    wire            up_wm    = !busy || c_wmem_raddr[HfAw];   // wm_raddr is the host's when idle
-    wire [HfAw-1:0] up_addr  = (busy && up_we) ? rq_a32[HfAw-1:0] :
-                               up_wm           ? wm_raddr[HfAw-1:0] : c_a32[HfAw-1:0];
+    // Its address is chosen by busy a cycle late (busy_q) and from registers, so that busy
+    // reaches the SPRAM's write enable only: a run issues no AMEM/WMEM request in its first
+    // cycle (a fetch) nor after its last, and the host's request fields are read at least a
+    // cycle after the request, which comes only while idle (the host port's rule).
+    reg             busy_q;
+    always @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) busy_q <= 1'b0;
+      else         busy_q <= busy;
+    end
+    wire [HiW:0]    rq_hi    = {1'b0, rq_addr[AmAw-1:Tz]};
+    wire            rq_up    = busy_q && rq_valid && !(rq_hi < Lo) && (Full || rq_hi < Hi);
+    wire [HfAw-1:0] up_addr  = rq_up                 ? rq_a32[HfAw-1:0] :
+                               !busy_q               ? h_word[HfAw-1:0] :
+                               c_wmem_raddr[HfAw]    ? c_wmem_raddr[HfAw-1:0] : c_a32[HfAw-1:0];
     wire            unused_ext = ^{rq_a32, c_a32};
     wire [8*Dim-1:0] lo_rdata, up_rdata;
     reg             am_ext_q, wm_hi_q;   // where this cycle's read data come from
