@@ -3,8 +3,9 @@
 // port (1R1W), Width bits x Depth words, with a byte-lane write mask.
 //
 // Written as a plain reg array so yosys infers block RAM (iCE40 EBR) or, through a
-// board wrapper, single-port SPRAM for WMEM (the core never reads and writes WMEM in
-// the same cycle: the host writes it while the core is idle).
+// board wrapper, single-port SPRAM for WMEM (the core never uses a WMEM read from a cycle
+// that writes it: the host writes it while the core is idle, and the upper half as AMEM's
+// extension gets one address for both ports from npu_core).
 // Read: raddr_i in cycle t, rdata_o valid in cycle t+1 (registered). Rule for the
 // owner: never use the data of a read of the address being written in the same cycle
 // (simulation returns the old word; synthesis leaves it undefined, no_rw_check, which

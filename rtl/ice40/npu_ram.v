@@ -12,10 +12,12 @@
 // get this variant (or must forward, like npu_acc).
 //
 // A memory of whole SPRAM blocks (Depth a multiple of 16384 words, Width of 16 bits:
-// WMEM, 32768 x 32 = the UP5K's four SPRAMs) goes to npu_spram; everything else is the
-// same inferred 1R1W block RAM as the generic module. The SPRAM is single-ported: a
-// write cycle takes the port, so this relies on rtl/npu_ram.v's stated use for WMEM
-// (never read and written in the same cycle), which npu_spram asserts in simulation.
+// WMEM, 32768 x 32 = the UP5K's four SPRAMs, or each of its halves when the upper one is
+// also AMEM's extension) goes to npu_spram; everything else is the same inferred 1R1W
+// block RAM as the generic module. The SPRAM is single-ported: a write cycle takes the
+// port, so this relies on rtl/npu_ram.v's stated use for WMEM (never a read used from a
+// cycle that writes: the host writes while the core is idle; the extension's owner,
+// npu_core, gives both ports one address and never uses the read of a write cycle).
 module npu_ram #(
   parameter integer Width = 32,   // multiple of 8
   parameter integer Depth = 256,

@@ -61,7 +61,7 @@ async function compare(width: number, depth: number): Promise<string> {
 describe('iCE40 memory variant', () => {
   // AMEM, accumulators, DMEM, CNT of the iCEBreaker configuration (WMEM is SPRAM).
   for (const [width, depth] of [
-    [32, 2560],
+    [32, 2048],
     [128, 256],
     [32, 256],
     [32, 33],

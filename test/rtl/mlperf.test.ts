@@ -4,6 +4,13 @@
 // for 2 other random inputs compared with the integer reference bit for bit.
 import { describe, expect, it } from 'vitest';
 import { compile } from '../../host/compiler/compile.ts';
+import {
+  DESC_WORDS,
+  checkProgram,
+  decodeDescriptor,
+  encodeDescriptor,
+  extensionUse,
+} from '../../host/compiler/program.ts';
 import { BOARD_CONFIG, SIM_CONFIG } from '../../host/compiler/configs.ts';
 import { numel } from '../../host/ir.ts';
 import { importOnnx } from '../../host/onnx/import.ts';
@@ -64,5 +71,30 @@ describe('KWS DS-CNN on npu_core with the iCEBreaker configuration (AMEM extensi
     res.inferences.forEach((inf, n) =>
       expectBitExact(model, runInt(model, xs[n]), inf.layers, `mlperf_kws input ${n}: `),
     );
+  }, 600_000);
+
+  it('the core bench stops a program whose descriptor reads and writes the extension (+npu_legal)', async () => {
+    const fm = importOnnx(buildModel(mlperfModels.mlperf_kws()), 'mlperf_kws');
+    const model = quantizeModel(fm, calibrate(fm, randomArray(4 * numel(fm.input), 21, 1, 0), 4), {
+      model: 'mlperf_kws',
+      calibration: 'random',
+    });
+    const image = compile(model, BOARD_CONFIG);
+    // the first descriptor that writes the extension now reads its first words too
+    const i = Array.from({ length: image.descriptors.length / DESC_WORDS }, (_, k) =>
+      decodeDescriptor(image.descriptors.subarray(k * DESC_WORDS, (k + 1) * DESC_WORDS))!,
+    ).findIndex((f) => extensionUse(f, BOARD_CONFIG).writes);
+    const f = decodeDescriptor(image.descriptors.subarray(i * DESC_WORDS, (i + 1) * DESC_WORDS))!;
+    const d = encodeDescriptor({ ...f, inBase: BOARD_CONFIG.amemWords }, BOARD_CONFIG.dim);
+    image.descriptors.set(d, i * DESC_WORDS);
+    image.segments[0].set(d, i * DESC_WORDS);
+    // the host refuses it; the bench, which runs what it is given, stops at the rule
+    expect(() => checkProgram(image.segments[0], BOARD_CONFIG)).toThrow(
+      /reads and writes the AMEM extension/,
+    );
+    const x = quantizeInput(model, randomArray(numel(fm.input), 24, 1, 0));
+    await expect(
+      runCore(image, [x], { inputZeroPoint: model.inQ.zeroPoint, name: 'mlperf_kws_clash' }),
+    ).rejects.toThrow(/npu_core\.v:\d+: Assertion failed in TOP\.npu_core\.g_wmem_ext/);
   }, 600_000);
 });
