@@ -122,7 +122,7 @@ export function boardConfig(b: BoardSpec): DeviceConfig {
   return {
     dim: b.core.dim,
     amemWords: b.core.amemWords * sub,
-    amemExtWords: b.core.amemExtWords * sub,
+    ...(b.core.amemExtWords > 0 ? { amemExtWords: b.core.amemExtWords * sub } : {}),
     wmemWords: b.core.wmemWords * sub,
     dmemWords: b.core.dmemWords,
     accDepth: b.core.accDepth,

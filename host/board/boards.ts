@@ -169,7 +169,7 @@ export function deviceConfig(board: BoardSpec): DeviceConfig {
   return {
     dim: c.dim,
     amemWords: c.amemWords * sub,
-    amemExtWords: c.amemExtWords * sub,
+    ...(c.amemExtWords > 0 ? { amemExtWords: c.amemExtWords * sub } : {}),
     wmemWords: c.wmemWords * sub,
     dmemWords: c.dmemWords,
     accDepth: c.accDepth,

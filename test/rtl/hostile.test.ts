@@ -2,7 +2,8 @@
 // 16-word descriptors (every field random: extents, bases past the memories, unknown
 // ops, requantizer settings that overlap its vectors) run on the core bench with the
 // datapath's rules fatal (+npu_strict), and each program must end within the cycles a
-// model of the controller's loops allows, leave WMEM and DMEM as they were, and leave a
+// model of the controller's loops allows, leave WMEM (but for the words that are an AMEM
+// extension, which such a program may write as AMEM) and DMEM as they were, and leave a
 // core that then runs a real model bit-exact. Programs too long to wait for are stopped
 // with abort_i, which must bring busy_o low within the datapath's depth. On the host
 // side checkProgram() must refuse every one of them that is not well-formed.
@@ -38,7 +39,8 @@ const wrap = (v: number, bits: number) => {
 function controllerBound(dmem: Uint32Array, cfg: DeviceConfig): number {
   const dim = cfg.dim;
   const rowAw = Math.log2(dim);
-  const aw = Math.log2(cfg.amemWords / (dim / 4));
+  // the controller's AMEM address: the extension's words included
+  const aw = Math.ceil(Math.log2((cfg.amemWords + (cfg.amemExtWords ?? 0)) / (dim / 4)));
   const ww = Math.log2(cfg.wmemWords / (dim / 4));
   const xw = ww - rowAw + 2;
   const rw = aw + 1;
