@@ -27,7 +27,7 @@ export function formatBuild(r: BuildResult, col: Colors = plain): string {
     row('PLL', res.pll),
     `  Fmax         ${r.fmax_mhz.toFixed(2)} MHz nextpnr, ${r.icetime_mhz.toFixed(2)} MHz icetime (target ${r.target_mhz} MHz: ${r.timing_met ? col.green('met') : col.red('MISSED')})`,
     `  array        ${c.dim} x ${c.dim} = ${c.dim * c.dim} MACs/cycle, ${(r.peak_macs_per_s / 1e6).toFixed(0)} M MAC/s peak`,
-    `  memories     AMEM ${c.amemWords} x ${c.dim} B, WMEM ${c.wmemWords} x ${c.dim} B, DMEM ${c.dmemWords} x 4 B, AccDepth ${c.accDepth}`,
+    `  memories     AMEM ${c.amemWords} x ${c.dim} B${c.amemExtWords > 0 ? ` + ${c.amemExtWords} x ${c.dim} B in WMEM's upper half` : ''}, WMEM ${c.wmemWords} x ${c.dim} B, DMEM ${c.dmemWords} x 4 B, AccDepth ${c.accDepth}`,
     `  time         ${r.seconds.total.toFixed(0)} s (synthesis ${r.seconds.synth.toFixed(0)} s, place and route ${r.seconds.pnr.toFixed(0)} s, icetime ${r.seconds.icetime.toFixed(0)} s)`,
   ].join('\n');
 }
