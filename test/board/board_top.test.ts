@@ -84,7 +84,7 @@ describe('board tops in Verilator', () => {
     );
   }
 
-  // KWS DS-CNN: 16,000 bytes of activations alive at once, past the 10,240 of the
+  // KWS DS-CNN: 16,000 bytes of activations alive at once, past the 8,192 of the
   // iCEBreaker's EBR: the compiler places every other layer's output in the AMEM extension
   // (the upper SPRAM pair), which the top's IDENTIFY reports.
   it(
