@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { encodeNpyFloat32 } from '../../host/data/npy.ts';
 import { firstInputs } from '../e2e/cli.ts';
 import { fixture, randomArray, tempDir, writeModel } from '../host/helpers.ts';
-import { mlperfModels } from '../host/mlperf.ts';
+import { mlperfModels } from '../../host/bench/mlperf.ts';
 import { generatedModels } from '../host/models.ts';
 
 export interface BoardWorkload {
@@ -36,7 +36,7 @@ export function boardWorkload(board: string, n: number): BoardWorkload {
 }
 
 /**
- * The MLPerf Tiny KWS DS-CNN (test/host/mlperf.ts, random weights) and `n` random inputs,
+ * The MLPerf Tiny KWS DS-CNN (host/bench/mlperf.ts, random weights) and `n` random inputs,
  * calibrated on 4 others: on the iCEBreaker its 16,000 live bytes of activations need the
  * AMEM extension.
  */

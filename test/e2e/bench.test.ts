@@ -6,11 +6,17 @@ import { describe, expect, it } from 'vitest';
 import type { BenchReport } from '../../host/bench/bench.ts';
 import { nnfpga } from './cli.ts';
 
-describe('nnfpga bench --json', () => {
-  it('reports per-layer, per-inference and per-board figures that are consistent with each other', async () => {
-    const r = await nnfpga('bench', '--json', '--streamed', '2');
+describe('nnfpga bench --only examples --json', () => {
+  it('reports per-layer, per-inference and per-board figures that are consistent with each other, and no MLPerf part', async () => {
+    const r = await nnfpga('bench', '--only', 'examples', '--json', '--streamed', '2');
     expect(r.code, r.stderr).toBe(0);
     const b = JSON.parse(r.stdout) as BenchReport;
+    expect(b.mlperf).toBeNull();
+    expect(b.models.map((m) => m.model).filter((m) => m.startsWith('mlperf'))).toEqual([]);
+    for (const m of b.models) {
+      expect(m.bit_exact).toBe(true);
+      expect(m.latency_ms).toBeCloseTo(m.cycles / (m.clock_mhz * 1e3), 9);
+    }
     expect(b.layers.length).toBeGreaterThanOrEqual(9);
     for (const l of b.layers) {
       const pes = Number(/(\d+)x\d+$/.exec(l.config)![1]) ** 2;
@@ -19,7 +25,6 @@ describe('nnfpga bench --json', () => {
       if (l.macs > 0) expect(l.utilization).toBeCloseTo(l.ideal_cycles / l.cycles, 6);
       expect(l.utilization).toBeLessThanOrEqual(1);
     }
-    expect(b.models.every((m) => m.bit_exact)).toBe(true);
     // the 8x8 simulation configuration and the iCEBreaker's top, for both fixtures
     expect(b.inference.map((i) => `${i.model} ${i.target}`).sort()).toEqual([
       'cnn_a icebreaker top 4x4',

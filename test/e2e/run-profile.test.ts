@@ -10,7 +10,7 @@ import type { Profile } from '../../host/profile.ts';
 import { prepareModel, type RunReport } from '../../host/run.ts';
 import { SIM_BOARD_PARAMS } from '../../host/sim/board.ts';
 import { attr, fixture, fixtures, tempDir, writeModel } from '../host/helpers.ts';
-import { Builder } from '../host/mlperf.ts';
+import { Builder } from '../../host/bench/mlperf.ts';
 import { firstInputs, nnfpga } from './cli.ts';
 
 const simLink = { maxPayload: 8192, clocksPerBit: SIM_BOARD_PARAMS.ClksPerBit, clockHz: 12e6 };

@@ -56,6 +56,11 @@ describe('usage errors: one line, exit 1, before any model is loaded or work don
       /^nnfpga: --streamed abc: expected a whole number >= 1 \(see nnfpga bench --help\)$/,
     ],
     [
+      'bench --only nosuch',
+      ['bench', '--only', 'nosuch'],
+      /^nnfpga: --only nosuch: choose one of examples, mlperf \(see nnfpga bench --help\)$/,
+    ],
+    [
       'eval --dataset mnist',
       ['eval', NO_MODEL, '--dataset', 'mnist'],
       /^nnfpga: --dataset mnist: choose one of fashion-mnist/,

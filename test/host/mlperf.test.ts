@@ -10,7 +10,7 @@ import { numel } from '../../host/ir.ts';
 import { importOnnx } from '../../host/onnx/import.ts';
 import { calibrate, quantizeModel } from '../../host/quant/quantize.ts';
 import { buildModel, randomArray } from './helpers.ts';
-import { mlperfModels, REFERENCE } from './mlperf.ts';
+import { mlperfModels, REFERENCE } from '../../host/bench/mlperf.ts';
 
 const load = (name: keyof typeof mlperfModels) => importOnnx(buildModel(mlperfModels[name]()), name);
 

@@ -6,13 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { fixtureModel } from '../../host/bench/core.ts';
 import { compile } from '../../host/compiler/compile.ts';
 import { BOARD_CONFIG, SIM_CONFIG } from '../../host/compiler/configs.ts';
-import { numel } from '../../host/ir.ts';
-import { importOnnx } from '../../host/onnx/import.ts';
-import { quantizeInput, runInt } from '../../host/quant/intref.ts';
-import { calibrate, quantizeModel } from '../../host/quant/quantize.ts';
+import { runInt } from '../../host/quant/intref.ts';
 import { pickLayer, traceLayer, type ArrayTrace } from '../../host/report/animate.ts';
-import { buildModel, fixtures, randomArray } from '../host/helpers.ts';
-import { mlperfModels } from '../host/mlperf.ts';
+import { fixtures } from '../host/helpers.ts';
+import { mlperfInputs, mlperfQModel } from '../../host/bench/mlperf.ts';
 
 /** psum(i, j) this cycle = psum(i-1, j) last cycle + x(i, j) * w(i, j), wrapped to the psum width. */
 function checkRecurrence(t: ArrayTrace, width: number): number {
@@ -71,17 +68,12 @@ describe('array trace of the real RTL', () => {
   });
 
   it("a layer in the second segment of a program (VWW's fc on sim8): the window is inside it, its output is the reference", async () => {
-    const fm = importOnnx(buildModel(mlperfModels.mlperf_vww()), 'vww');
-    const size = numel(fm.input);
-    const model = quantizeModel(fm, calibrate(fm, randomArray(4 * size, 21, 1, 0), 4), {
-      model: 'vww',
-      calibration: 'random',
-    });
+    const model = mlperfQModel('mlperf_vww');
     const image = compile(model, SIM_CONFIG);
     const li = image.layers.length - 1;
     expect(image.segments.length).toBeGreaterThan(1);
     expect(image.layers[li].steps.first).toBeGreaterThanOrEqual(SIM_CONFIG.maxLayers);
-    const input = quantizeInput(model, randomArray(size, 22, 1, 0));
+    const [input] = mlperfInputs(model, 1, 22);
     const t = await traceLayer(image, input, model.inQ.zeroPoint, li);
     expect(checkRecurrence(t, 15 + 3)).toBeGreaterThan(100);
     const ref = runInt(model, input)[li];

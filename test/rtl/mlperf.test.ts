@@ -1,4 +1,4 @@
-// The MLPerf Tiny reference shapes (test/host/mlperf.ts: KWS DS-CNN, IC ResNet-8, VWW
+// The MLPerf Tiny reference shapes (host/bench/mlperf.ts: KWS DS-CNN, IC ResNet-8, VWW
 // MobileNetV1-0.25, AD autoencoder; random weights) on the 8x8 simulation configuration's
 // core: min/max calibration on 4 random inputs, then every output element of every layer
 // for 2 other random inputs compared with the integer reference bit for bit.
@@ -12,30 +12,18 @@ import {
   extensionUse,
 } from '../../host/compiler/program.ts';
 import { BOARD_CONFIG, SIM_CONFIG } from '../../host/compiler/configs.ts';
-import { numel } from '../../host/ir.ts';
-import { importOnnx } from '../../host/onnx/import.ts';
-import { quantizeInput, runInt } from '../../host/quant/intref.ts';
-import { calibrate, quantizeModel } from '../../host/quant/quantize.ts';
+import { runInt } from '../../host/quant/intref.ts';
 import { runCore } from '../../host/sim/core.ts';
-import { buildModel, randomArray } from '../host/helpers.ts';
-import { mlperfModels } from '../host/mlperf.ts';
+import { mlperfInputs, mlperfModels, mlperfQModel, type MlperfName } from '../../host/bench/mlperf.ts';
 import { expectBitExact } from './compare.ts';
 
 const INPUTS = 2;
 
 describe('MLPerf Tiny reference shapes on npu_core sim Dim=8', () => {
-  for (const [name, gen] of Object.entries(mlperfModels)) {
+  for (const name of Object.keys(mlperfModels) as MlperfName[]) {
     it(`${name}: every layer bit-exact for ${INPUTS} random inputs`, async () => {
-      const fm = importOnnx(buildModel(gen()), name);
-      const size = numel(fm.input);
-      const model = quantizeModel(fm, calibrate(fm, randomArray(4 * size, 21, 1, 0), 4), {
-        model: name,
-        calibration: 'random',
-      });
-      const x = randomArray(INPUTS * size, 22, 1, 0);
-      const xs = Array.from({ length: INPUTS }, (_, n) =>
-        quantizeInput(model, x.subarray(n * size, (n + 1) * size)),
-      );
+      const model = mlperfQModel(name);
+      const xs = mlperfInputs(model, INPUTS, 22);
       const res = await runCore(compile(model, SIM_CONFIG), xs, {
         inputZeroPoint: model.inQ.zeroPoint,
         name,
@@ -54,16 +42,8 @@ describe('MLPerf Tiny reference shapes on npu_core sim Dim=8', () => {
 // extension (no descriptor reads and writes it); every layer's output bit-exact.
 describe('KWS DS-CNN on npu_core with the iCEBreaker configuration (AMEM extension)', () => {
   it(`mlperf_kws: the program uses the extension and every layer is bit-exact for ${INPUTS} random inputs`, async () => {
-    const fm = importOnnx(buildModel(mlperfModels.mlperf_kws()), 'mlperf_kws');
-    const size = numel(fm.input);
-    const model = quantizeModel(fm, calibrate(fm, randomArray(4 * size, 21, 1, 0), 4), {
-      model: 'mlperf_kws',
-      calibration: 'random',
-    });
-    const x = randomArray(INPUTS * size, 23, 1, 0);
-    const xs = Array.from({ length: INPUTS }, (_, n) =>
-      quantizeInput(model, x.subarray(n * size, (n + 1) * size)),
-    );
+    const model = mlperfQModel('mlperf_kws');
+    const xs = mlperfInputs(model, INPUTS, 23);
     const image = compile(model, BOARD_CONFIG);
     expect(image.amemWordsUsed).toBeGreaterThan(BOARD_CONFIG.amemWords);
     const res = await runCore(image, xs, { inputZeroPoint: model.inQ.zeroPoint, name: 'mlperf_kws_board' });
@@ -74,11 +54,7 @@ describe('KWS DS-CNN on npu_core with the iCEBreaker configuration (AMEM extensi
   }, 600_000);
 
   it('the core bench stops a program whose descriptor reads and writes the extension (+npu_legal)', async () => {
-    const fm = importOnnx(buildModel(mlperfModels.mlperf_kws()), 'mlperf_kws');
-    const model = quantizeModel(fm, calibrate(fm, randomArray(4 * numel(fm.input), 21, 1, 0), 4), {
-      model: 'mlperf_kws',
-      calibration: 'random',
-    });
+    const model = mlperfQModel('mlperf_kws');
     const image = compile(model, BOARD_CONFIG);
     // the first descriptor that writes the extension now reads its first words too
     const i = Array.from({ length: image.descriptors.length / DESC_WORDS }, (_, k) =>
@@ -92,7 +68,7 @@ describe('KWS DS-CNN on npu_core with the iCEBreaker configuration (AMEM extensi
     expect(() => checkProgram(image.segments[0], BOARD_CONFIG)).toThrow(
       /reads and writes the AMEM extension/,
     );
-    const x = quantizeInput(model, randomArray(numel(fm.input), 24, 1, 0));
+    const [x] = mlperfInputs(model, 1, 24);
     await expect(
       runCore(image, [x], { inputZeroPoint: model.inQ.zeroPoint, name: 'mlperf_kws_clash' }),
     ).rejects.toThrow(/npu_core\.v:\d+: Assertion failed in TOP\.npu_core\.g_wmem_ext/);

@@ -201,7 +201,13 @@ describe('build, bench and ports text', () => {
           ideal_cycles: 1,
           utilization: 0.5,
           ideal_ratio: 2,
+          latency_ms: 2 / 12e3,
+          clock_mhz: 12,
+          measured_on: 'core' as const,
           bit_exact: true,
+          depthwise_utilization: null,
+          pointwise_utilization: 0.25,
+          other_conv_utilization: 0.5,
         },
         {
           model: 'b',
@@ -211,15 +217,24 @@ describe('build, bench and ports text', () => {
           ideal_cycles: 1,
           utilization: 0.5,
           ideal_ratio: 2,
+          latency_ms: 2 / 12e3,
+          clock_mhz: 12,
+          measured_on: 'core' as const,
           bit_exact: false,
+          depthwise_utilization: null,
+          pointwise_utilization: 0.25,
+          other_conv_utilization: 0.5,
         },
       ],
       inference: [],
       boards: [],
       simulation: [{ config: 'sim 8x8: a', cycles_per_second: 2.5e6 }],
+      mlperf: null,
     };
     const text = formatBench(r);
-    expect(text).toMatch(/│ a +│ sim 8x8 │ 64 +│ 2 +│ 1 +│ 50\.0 % +│ 2\.00x +│ yes +│/);
+    expect(text).toMatch(
+      /│ a +│ sim 8x8 │ core │ 64 +│ 2 +│ 1 +│ 50\.0 % +│ 2\.00x +│ 0\.000 ms at 12 MHz │ - \/ 25\.0 % \/ 50\.0 % │ yes +│/,
+    );
     expect(text).toMatch(/│ b .*│ NO +│/);
     expect(text).toContain('Simulation speed: sim 8x8: a 2.50 M cycles/s');
     expect(formatBench(r, colors(true))).toContain(colors(true).red('NO'));

@@ -17,7 +17,7 @@ import { calibrate, quantizeModel } from '../../../host/quant/quantize.ts';
 import { runCore } from '../../../host/sim/core.ts';
 import { modelOf, randConv, randDense, randInt8, randPool, randQ, rng } from '../../rtl/random-models.ts';
 import { buildModel, fixtures, randomArray } from '../helpers.ts';
-import { mlperfModels } from '../mlperf.ts';
+import { mlperfModels } from '../../../host/bench/mlperf.ts';
 import { generatedModels } from '../models.ts';
 
 describe('cycle estimate against the device counters', () => {

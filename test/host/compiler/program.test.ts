@@ -22,7 +22,7 @@ import { importOnnx } from '../../../host/onnx/import.ts';
 import { calibrate, quantizeModel } from '../../../host/quant/quantize.ts';
 import { modelOf, randConv, randDense, randPool, randQ, rng } from '../../rtl/random-models.ts';
 import { buildModel, randomArray } from '../helpers.ts';
-import { mlperfModels } from '../mlperf.ts';
+import { mlperfModels } from '../../../host/bench/mlperf.ts';
 
 function sample() {
   const r = rng(3);

@@ -13,8 +13,17 @@
 //               average pool 3x3, dense 256->2
 //   mlperf_ad   anomaly detection autoencoder: 640-128-128-128-128-8-128-128-128-128-640,
 //               BN + ReLU after each hidden dense layer
-// REFERENCE holds the parameter and MAC counts the MLPerf Tiny models have.
-import { attr, floatTensor, node, randomArray, rawFloatTensor, type GraphSpec } from './helpers.ts';
+// REFERENCE holds the parameter and MAC counts the MLPerf Tiny models have; TARGETS the
+// bounds `nnfpga bench` checks them against, PUBLISHED the MLPerf Tiny single-stream
+// latencies it prints beside them. mlperfQModel() quantizes a shape (min/max calibration
+// on random inputs), mlperfInput() gives it a random input.
+import { randomArray } from '../data/random.ts';
+import { numel } from '../ir.ts';
+import { attr, buildModel, floatTensor, node, rawFloatTensor, type GraphSpec } from '../onnx/build.ts';
+import { importOnnx } from '../onnx/import.ts';
+import { quantizeInput } from '../quant/intref.ts';
+import { calibrate, quantizeModel } from '../quant/quantize.ts';
+import type { QModel } from '../quant/types.ts';
 
 export const REFERENCE = {
   mlperf_kws: { params: 22_604, macs: 2_656_768 },
@@ -196,3 +205,85 @@ export const mlperfModels: Record<keyof typeof REFERENCE, () => GraphSpec> = {
   mlperf_vww: mobilenetV1,
   mlperf_ad: autoencoder,
 };
+
+export type MlperfName = keyof typeof REFERENCE;
+
+/** The four shapes quantized: min/max calibration on `calib` random inputs (seed 21). */
+export function mlperfQModel(name: MlperfName, calib = 4): QModel {
+  const fm = importOnnx(buildModel(mlperfModels[name]()), name);
+  return quantizeModel(fm, calibrate(fm, randomArray(calib * numel(fm.input), 21, 1, 0), calib), {
+    model: name,
+    calibration: 'random',
+  });
+}
+
+/** `n` random inputs of a quantized shape (uniform [-1, 1), from `seed`), quantized. */
+export function mlperfInputs(model: QModel, n: number, seed: number): Int8Array[] {
+  const size = numel(model.input);
+  const x = randomArray(n * size, seed, 1, 0);
+  return Array.from({ length: n }, (_, i) => quantizeInput(model, x.subarray(i * size, (i + 1) * size)));
+}
+
+/** The configurations a target is measured on: the iCEBreaker's and the 8x8 simulation one. */
+export type MlperfConfig = 'icebreaker' | 'sim8';
+
+/**
+ * The performance targets `nnfpga bench --only mlperf` checks, each measured on one
+ * configuration. `quantity`: the KWS latency (ms), the utilization of a kind of layer
+ * (ideal over measured cycles summed over those layers of all four shapes that run on the
+ * configuration), or a model's cycles over its ideal cycles.
+ */
+export const TARGETS: readonly {
+  name: string;
+  config: MlperfConfig;
+  quantity:
+    | { kind: 'latency_ms'; model: MlperfName }
+    | { kind: 'utilization'; layers: 'depthwise' | 'pointwise' | 'conv3x3' }
+    | { kind: 'ideal_ratio'; model: MlperfName };
+  /** 'max': measured <= bound; 'min': measured >= bound. */
+  sense: 'max' | 'min';
+  bound: number;
+}[] = [
+  {
+    name: 'KWS latency on the iCEBreaker (ms)',
+    config: 'icebreaker',
+    quantity: { kind: 'latency_ms', model: 'mlperf_kws' },
+    sense: 'max',
+    bound: 8,
+  },
+  {
+    name: 'depthwise utilization on the iCEBreaker',
+    config: 'icebreaker',
+    quantity: { kind: 'utilization', layers: 'depthwise' },
+    sense: 'min',
+    bound: 0.5,
+  },
+  {
+    name: 'pointwise utilization on sim8',
+    config: 'sim8',
+    quantity: { kind: 'utilization', layers: 'pointwise' },
+    sense: 'min',
+    bound: 0.9,
+  },
+  {
+    name: '3x3 conv utilization on sim8',
+    config: 'sim8',
+    quantity: { kind: 'utilization', layers: 'conv3x3' },
+    sense: 'min',
+    bound: 0.9,
+  },
+  {
+    name: 'ResNet-8 (mlperf_ic) cycles / ideal on sim8',
+    config: 'sim8',
+    quantity: { kind: 'ideal_ratio', model: 'mlperf_ic' },
+    sense: 'max',
+    bound: 1.3,
+  },
+];
+
+/** Published MLPerf Tiny single-stream latencies, ms. */
+export const PUBLISHED: readonly { system: string; mlperf_kws: number; mlperf_ic: number }[] = [
+  { system: 'STM32L4R5, reference TFLM', mlperf_kws: 181.9, mlperf_ic: 704.2 },
+  { system: 'STM32L4R5, ST X-CUBE-AI', mlperf_kws: 43.4, mlperf_ic: 165.7 },
+  { system: 'Syntiant NDP9120 at 30.7 MHz', mlperf_kws: 4.37, mlperf_ic: 15.98 },
+];
