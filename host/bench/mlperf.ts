@@ -245,7 +245,7 @@ export const TARGETS: readonly {
   bound: number;
 }[] = [
   {
-    name: 'KWS latency on the iCEBreaker (ms)',
+    name: 'KWS latency on the iCEBreaker',
     config: 'icebreaker',
     quantity: { kind: 'latency_ms', model: 'mlperf_kws' },
     sense: 'max',
@@ -259,21 +259,21 @@ export const TARGETS: readonly {
     bound: 0.5,
   },
   {
-    name: 'pointwise utilization on sim8',
+    name: 'pointwise utilization on sim 8x8',
     config: 'sim8',
     quantity: { kind: 'utilization', layers: 'pointwise' },
     sense: 'min',
     bound: 0.9,
   },
   {
-    name: '3x3 conv utilization on sim8',
+    name: '3x3 conv utilization on sim 8x8',
     config: 'sim8',
     quantity: { kind: 'utilization', layers: 'conv3x3' },
     sense: 'min',
     bound: 0.9,
   },
   {
-    name: 'ResNet-8 (mlperf_ic) cycles / ideal on sim8',
+    name: 'ResNet-8 (mlperf_ic) cycles / ideal on sim 8x8',
     config: 'sim8',
     quantity: { kind: 'ideal_ratio', model: 'mlperf_ic' },
     sense: 'max',
