@@ -11,9 +11,9 @@
 // the window shift s_i = S - 16 - 2*Steps in [0, 15] (a larger shift gives the same result
 // as 15, because |U| < 2^15 below). Exact when acc fits 2*Steps bits signed; when it does
 // not and s_i <= 5, |acc * m / 2^(S-16)| >= 2^(14-s) >= 512 and y saturates to lo or hi by
-// the sign of acc, which is what the unit gives. The compiler picks Steps per layer so
-// that every lane is one of the two (host/compiler: requantSteps). zp/lo/hi are int8
-// shared by all lanes.
+// the sign of acc, which is what the unit gives. The compiler picks the fewest Steps per
+// layer for which every lane is one of the two (host/compiler/compile.ts: requantPlan).
+// zp/lo/hi are int8 shared by all lanes.
 //
 // Sequential, to stay small on an iCE40 (no hard multiplier is left for it):
 //   load   (in_valid_i): lane l's A <- acc_l. It may coincide with the previous

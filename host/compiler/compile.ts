@@ -30,7 +30,10 @@
 //   accumulator keeps the window's maximum, the requantizer passes it through.
 // - average pooling with count_include_pad: one grouped CONV with identity tiles, bias 0
 //   (folded to -kh*kw*x_zp) and the pool's multiplier; padding reads x_zp, so acc =
-//   Σ (x_q - x_zp) over the window. Without count_include_pad it is two passes of such
+//   Σ (x_q - x_zp) over the window. A global pool (max or average, a 1x1 output and no
+//   padding) reads its channel groups as pixels instead, as the residual add does: one
+//   grouped step with OG = 1, pixel g at word g, its kh*kw identity tiles loaded once
+//   (globalPool). Without count_include_pad it is two passes of such
 //   convs (ARCHITECTURE section 2): a 1-D pool along the rows, written transposed
 //   ([C, OW, H]), then one along its rows (the original columns) written back in place
 //   order; each pass in bands of output rows that share an in-bounds count, so one
@@ -52,11 +55,12 @@
 // ky, kx, cg (N words each, word r byte j = W[og*N+j][cg*N+r][ky][kx], the cg loop of one
 // reading lanes og*N + r when grouped); the controller reads it all with one pointer.
 // The requantizer (16-bit M0, ARCHITECTURE section 2) runs Steps radix-4 Booth digits of
-// the accumulator (word 9): the fewest that hold every accumulator the descriptor can
-// produce, bounded from its weights, folded bias and the int8 input range, unless a
-// channel's shift S - 16 leaves fewer bits; then a lane whose accumulator is wider
-// saturates, which is exact when its window shift S - 16 - 2*Steps is at most 5
-// (requantPlan).
+// the accumulator (word 9): the fewest that are exact for every channel (requantPlan).
+// Channel o's accumulators, bounded from its weights, folded bias and the int8 input
+// range, fit need_o digits; a lane whose accumulator is wider than 2*Steps bits
+// saturates, which is exact when its window shift S_o - 16 - 2*Steps is at most 5; so
+// channel o requires min(need_o, ceil((S_o - 21) / 2)) digits, and Steps is the largest
+// requirement.
 
 import { ModelTooLargeError, UnsupportedOpError } from '../errors.ts';
 import { DEVICE_M0_BITS, encodeMultiplier } from '../quant/requant.ts';
@@ -366,6 +370,7 @@ class Lowering {
         return;
       }
       case 'maxpool': {
+        if (this.globalPool(l, i, ins[0], out)) return;
         this.push({
           op: OP_MAXPOOL,
           grouped: true,
@@ -392,6 +397,7 @@ class Lowering {
         return;
       }
       case 'avgpool': {
+        if (this.globalPool(l, i, ins[0], out)) return;
         if (l.excludePad) {
           this.excludePadPool(l, i, ins[0], out);
           return;
@@ -655,6 +661,67 @@ class Lowering {
       pass(view, out, r0 * ow * g, [r1 - r0, ow], kh, sh, Math.max(0, -y0), cnt, [l.lo, l.hi]);
     }
   }
+
+  /**
+   * A pool whose output is 1x1, without padding (a global pool): every channel has the
+   * same weights and multiplier, so, as for the residual add, its G channel groups are
+   * read as G one-group pixels: one grouped CONV (MAXPOOL) with OG = 1, output pixel g the
+   * output's word g, tap (ky, kx) of pixel g at ky*W*G + kx*G + g. Its K = kh*kw identity
+   * tiles then load once instead of once per output group. False when it does not
+   * apply (padding, an output larger than 1x1, or more than 256 - kw groups).
+   */
+  private globalPool(l: QPool, i: number, src: DevTensor, out: DevTensor): boolean {
+    const [c, , w] = src.shape;
+    const g = this.groups(src);
+    const [kh, kw] = l.kernel;
+    const max = l.kind === 'maxpool';
+    if (
+      out.shape[1] !== 1 ||
+      out.shape[2] !== 1 ||
+      l.pads.some((p) => p !== 0) ||
+      (!max && l.excludePad) ||
+      g - 1 + kw > EXTENT_MAX
+    )
+      return false;
+    const lanes = Math.min(this.n, c); // with several groups every lane of a word is a channel
+    const mult = max ? ONE : (l.mult ?? encodeMultiplier(1 / (kh * kw), DEVICE_M0_BITS));
+    const zp = max ? 0 : l.inQ.zeroPoint;
+    this.push({
+      op: max ? OP_MAXPOOL : OP_CONV,
+      grouped: true, // (a MAXPOOL must be; with OG = 1 the same as a cg loop of one)
+      layer: i,
+      // the pad test's extents hold every tap of every pixel: no padding
+      src: {
+        t: src,
+        offset: 0,
+        h: kh,
+        w: g - 1 + kw,
+        cg: 1,
+        rowStep: w * g,
+        colStep: g,
+        pxStep: 1,
+        pyStep: g,
+      },
+      dst: out,
+      dstOffset: 0,
+      og: 1,
+      outH: 1,
+      outW: g,
+      kernel: l.kernel,
+      stride: [1, 1],
+      pads: [0, 0],
+      padValue: max ? -128 : zp,
+      xzp: zp,
+      yzp: max ? 0 : l.outQ.zeroPoint,
+      lo: l.lo,
+      hi: l.hi,
+      realOut: lanes,
+      w: (o, ci) => (o === ci && o < lanes ? 1 : 0),
+      bias: () => (max ? -128 : 0),
+      mult: () => mult,
+    });
+    return true;
+  }
 }
 
 /** The input lanes output lane o of a step reads. */
@@ -683,58 +750,73 @@ interface RequantPlan {
 }
 
 /**
- * Requantizer steps of a descriptor (ARCHITECTURE section 2). A channel o needs need_o
- * radix-4 digits: the fewest (>= 2) that hold, as signed 2*need_o-bit numbers, every
- * accumulator bias_folded + Σ w*x it can produce for int8 inputs x (padding reads an int8
- * too; a max pool's accumulators are int8 values: 4). Its window shift s_o = S_o - 16 -
- * 2*Steps must not be negative, so Steps is at most floor((S_o - 16) / 2) for every
- * channel with M0 != 0. Steps = the largest need_o within that; a channel whose
- * accumulators may then be wider than 2*Steps bits saturates, which is its exact result
- * when s_o <= 5 (|acc * M| >= 512); otherwise the layer is refused.
+ * Requantizer steps of a descriptor (ARCHITECTURE section 2): the fewest that are exact
+ * for every channel. Channel o's accumulators bias_folded + Σ w*x over int8 inputs x
+ * (padding reads an int8 too; a max pool's accumulators are int8 values) fit need_o
+ * radix-4 digits, as signed 2*need_o-bit numbers. A lane whose accumulator is wider than
+ * 2*Steps bits saturates to lo or hi by its sign, and that is its exact result when its
+ * window shift s_o = S_o - 16 - 2*Steps is at most 5: |acc * M| >= 2^(2*Steps - 1) *
+ * 2^(30 - S_o) = 2^(13 - s_o) >= 256 puts y_zp + r outside int8 (M0 >= 2^30). So channel
+ * o requires Steps >= min(need_o, ceil((S_o - 21) / 2)), and Steps = the largest
+ * requirement (at least 1, the fewest the unit runs). No shift may be negative, so Steps
+ * is at most floor((S_o - 16) / 2) for every channel; a layer whose requirement is above
+ * that is refused. A channel with M0 = 0 requires nothing: its shift is 15, so its lane
+ * never saturates, and m = 0 gives y_zp whatever the accumulator.
  */
 function requantPlan(s: Step, n: number, folded: Int32Array, name: string): RequantPlan {
-  const need: number[] = [];
-  for (let o = 0; o < s.realOut; o++) {
-    if (s.op === OP_MAXPOOL) {
-      need.push(4);
-      continue;
-    }
-    let hi = folded[o];
-    let lo = folded[o];
-    const [c0, c1] = inLanes(s, n, o);
-    for (let c = c0; c < c1; c++)
-      for (let ky = 0; ky < s.kernel[0]; ky++)
-        for (let kx = 0; kx < s.kernel[1]; kx++) {
-          const v = s.w(o, c, ky, kx);
-          hi += v > 0 ? 127 * v : -128 * v;
-          lo += v > 0 ? -128 * v : 127 * v;
-        }
-    let d = 2;
-    while (d < 16 && (hi > 2 ** (2 * d - 1) - 1 || lo < -(2 ** (2 * d - 1)))) d++;
-    need.push(d);
-  }
-  let steps = Math.max(...need);
+  let req = 0;
+  let needy = -1; // the channel that requires the most digits
+  let cap = 16;
+  let capper = -1; // the channel with the smallest S
   for (let o = 0; o < s.realOut; o++) {
     const { m0, s: sh } = s.mult(o);
     if (m0 === 0) continue;
+    check(m0 >= 2 ** 30 && m0 < 2 ** 31, `layer '${name}': channel ${o}: M0 = ${m0} is outside [2^30, 2^31)`);
     check(
       sh >= 18,
       `layer '${name}': requantizer multiplier too large (channel ${o}: M0·2^-${sh} >= 2^${30 - sh + 1}; ` +
         `the device needs S >= 18); use a coarser output scale`,
     );
-    steps = Math.min(steps, Math.floor((sh - 16) / 2));
+    let need = 4; // a max pool's int8 accumulators
+    if (s.op !== OP_MAXPOOL) {
+      let hi = folded[o];
+      let lo = folded[o];
+      const [c0, c1] = inLanes(s, n, o);
+      for (let c = c0; c < c1; c++)
+        for (let ky = 0; ky < s.kernel[0]; ky++)
+          for (let kx = 0; kx < s.kernel[1]; kx++) {
+            const v = s.w(o, c, ky, kx);
+            hi += v > 0 ? 127 * v : -128 * v;
+            lo += v > 0 ? -128 * v : 127 * v;
+          }
+      need = 1;
+      while (need < 16 && (hi > 2 ** (2 * need - 1) - 1 || lo < -(2 ** (2 * need - 1)))) need++;
+    }
+    const r = Math.min(need, Math.ceil((sh - 21) / 2));
+    if (r > req) {
+      req = r;
+      needy = o;
+    }
+    if (Math.floor((sh - 16) / 2) < cap) {
+      cap = Math.floor((sh - 16) / 2);
+      capper = o;
+    }
   }
-  const shifts = need.map((d, o) => {
-    const { m0, s: sh } = s.mult(o);
-    if (m0 === 0) return 15;
-    const shift = sh - 16 - 2 * steps;
+  const steps = Math.max(1, req);
+  if (steps > cap) {
+    const S = (o: number) => s.mult(o).s;
     check(
-      d <= steps || shift <= 5,
-      `layer '${name}': requantizer: channel ${o} needs ${2 * d}-bit accumulators but its ` +
-        `multiplier (S = ${sh}) leaves ${2 * steps} bits to the layer; re-quantize with a coarser output scale`,
+      false,
+      `layer '${name}': requantizer: channel ${needy} needs ${2 * steps}-bit accumulators (S = ${S(needy)}: ` +
+        `a wider one would not saturate exactly) but channel ${capper}'s multiplier (S = ${S(capper)}) ` +
+        `leaves ${2 * cap} bits to the layer; re-quantize with a coarser output scale`,
     );
-    return Math.min(shift, 15);
-  });
+  }
+  const shifts: number[] = [];
+  for (let o = 0; o < s.realOut; o++) {
+    const { m0, s: sh } = s.mult(o);
+    shifts.push(m0 === 0 ? 15 : Math.min(sh - 16 - 2 * steps, 15));
+  }
   return { steps, shifts };
 }
 

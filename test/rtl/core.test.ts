@@ -152,6 +152,41 @@ describe.each(CONFIGS)('npu_core %s', (_label, cfg) => {
     await check(cfg, [conv], inQ, 8);
   });
 
+  it('conv with the fewest Booth digits: saturating lanes, an M0 = 0 channel with a huge accumulator, one digit', async () => {
+    const r = rng(9);
+    const inQ = randQ(r);
+    const conv = randConv(r, { c: 7, h: 5, w: 6, oc: 6, k: [3, 3], pads: [1, 1, 1, 1] }, inQ, 'few');
+    // S = 29..31: 4 or 5 digits (a window shift of 5 or 4) for accumulators of about 20
+    // bits, which then saturate; channel 4's M0 = 0 requires nothing (y = y_zp)
+    conv.mult = conv.mult.map((_, o) => ({ m0: (2 ** 15 + 1999 * o) * 2 ** 15, s: 29 + (o % 3) }));
+    conv.mult[4] = { m0: 0, s: 31 };
+    conv.bias[4] = 2 ** 30;
+    await check(cfg, [conv], inQ, 9);
+    // S = 18..23: one digit
+    const one = randConv(r, { c: 3, h: 4, w: 4, oc: 5, k: [3, 3], pads: [1, 1, 1, 1] }, inQ, 'one');
+    one.mult = one.mult.map((_, o) => ({ m0: (2 ** 15 + 4321 * o) * 2 ** 15, s: 18 + o }));
+    expect(compile(modelOf([one], inQ), cfg).dmem[9] & 0xf).toBe(0);
+    await check(cfg, [one], inQ, 10);
+  });
+
+  it('global pools: channel groups as pixels, C not a multiple of N, windows within and equal to the input', async () => {
+    const r = rng(33);
+    const q = randQ(r);
+    const c = 3 * cfg.dim - 3; // three groups, the last one not full
+    const cases: QLayer[] = [
+      randPool(r, 'avgpool', [c, 5, 6], [5, 6], [1, 1], [0, 0, 0, 0], q),
+      randPool(r, 'maxpool', [c, 5, 6], [5, 6], [1, 1], [0, 0, 0, 0], q),
+      randPool(r, 'avgpool', [c, 5, 6], [4, 5], [2, 2], [0, 0, 0, 0], q),
+      randPool(r, 'maxpool', [c, 5, 6], [4, 5], [2, 2], [0, 0, 0, 0], q),
+      randPool(r, 'avgpool', [3, 4, 4], [4, 4], [1, 1], [0, 0, 0, 0], q),
+    ];
+    for (const [k, l] of cases.entries()) await check(cfg, [{ ...l, name: `global${k}` }], q, 33 + k, 3);
+    // after a conv, before a dense (the pool's output as the dense layer's input)
+    const conv = randConv(r, { c: 3, h: 6, w: 5, oc: c, k: [3, 3], pads: [1, 1, 1, 1] }, q, 'conv');
+    const pool = randPool(r, 'avgpool', [c, 6, 5], [6, 5], [1, 1], [0, 0, 0, 0], conv.outQ, 'gap');
+    await check(cfg, [conv, pool, randDense(r, [c, 1, 1], 7, conv.outQ, false, 'fc')], q, 40);
+  });
+
   it('dense on a vector, dense as the first layer on [C,H,W], dense after a conv', async () => {
     const r = rng(21);
     const q0 = randQ(r);

@@ -12,6 +12,7 @@ import {
 } from '../../../host/compiler/compile.ts';
 import { BOARD_CONFIG, SIM_CONFIG, coreParams } from '../../../host/compiler/configs.ts';
 import { packTensor, unpackTensor } from '../../../host/compiler/layout.ts';
+import { decodeDescriptor } from '../../../host/compiler/program.ts';
 import { ModelTooLargeError } from '../../../host/errors.ts';
 import { numel } from '../../../host/ir.ts';
 import { importOnnx } from '../../../host/onnx/import.ts';
@@ -344,6 +345,120 @@ describe('compile', () => {
         );
     // no copies anywhere: one descriptor per layer but the exclude-pad pools' passes
     expect(img.layers.every((x) => x.steps.count === 1)).toBe(true);
+  });
+
+  it('requantizer Steps: every channel fits its digits or saturates exactly, and one step fewer would not', () => {
+    // Random 3x3 convs (8 channels, two output groups on N = 4) with a multiplier shift S
+    // per channel from 18 to 46, some M0 = 0 (with accumulators near 2^30); a channel o's
+    // accumulators are bias + Σ w (x - x_zp) over int8 x. With the compiled Steps and
+    // window shifts s_o: a channel either fits 2*Steps bits or has s_o <= 5 (a wider
+    // lane saturates, exactly); at Steps - 1 some channel would do neither.
+    const fits = (b: [number, number], steps: number) =>
+      b[0] <= 2 ** (2 * steps - 1) - 1 && b[1] >= -(2 ** (2 * steps - 1));
+    let compiled = 0;
+    let saturating = 0;
+    let refused = 0;
+    for (let seed = 0; seed < 60; seed++) {
+      const r = rng(400 + seed);
+      const q = randQ(r);
+      const conv = randConv(r, { c: 5, h: 4, w: 4, oc: 8, k: [3, 3], pads: [1, 1, 1, 1] }, q, 'c');
+      const base = 18 + Math.floor(r() * 24);
+      conv.mult = conv.mult.map(({ m0 }) => ({ m0, s: Math.min(62, base + Math.floor(r() * 6)) }));
+      if (seed % 3 === 0) {
+        conv.mult[5] = { m0: 0, s: 31 };
+        conv.bias[5] = 2 ** 30;
+      }
+      const bound = (o: number): [number, number] => {
+        let hi = conv.bias[o];
+        let lo = conv.bias[o];
+        for (let t = 0; t < 45; t++) {
+          const v = conv.weights[o * 45 + t];
+          hi += Math.max(v * (127 - q.zeroPoint), v * (-128 - q.zeroPoint));
+          lo += Math.min(v * (127 - q.zeroPoint), v * (-128 - q.zeroPoint));
+        }
+        return [hi, lo];
+      };
+      const live = [...Array(8).keys()].filter((o) => conv.mult[o].m0 !== 0);
+      // channel o requires Steps >= min(need_o, ceil((S_o - 21) / 2)); no shift may be negative
+      const requires = (o: number, steps: number) =>
+        fits(bound(o), steps) || conv.mult[o].s - 16 - 2 * steps <= 5;
+      const cap = Math.min(...live.map((o) => Math.floor((conv.mult[o].s - 16) / 2)));
+      const model = modelOf([conv], q);
+      if (!live.every((o) => requires(o, cap))) {
+        expect(() => compile(model, BOARD_CONFIG)).toThrow(/channel \d+ needs \d+-bit accumulators/);
+        refused++;
+        continue;
+      }
+      const img = compile(model, BOARD_CONFIG);
+      const f = decodeDescriptor(img.dmem)!;
+      const steps = f.steps;
+      const ogWords = 8 + 9 * 2 * 4;
+      const p = new DataView(img.wmem.buffer, f.wBase * 4);
+      for (let o = 0; o < 8; o++) {
+        const word = p.getUint32(Math.floor(o / 4) * ogWords * 4 + 16 + (o % 4) * 4, true);
+        const { m0, s } = conv.mult[o];
+        expect(word & 0xffff).toBe(m0 / 2 ** 15);
+        // M0 = 0: shift 15, a lane that never saturates (m = 0 gives y_zp)
+        expect(word >>> 16, `channel ${o}`).toBe(m0 === 0 ? 15 : Math.min(s - 16 - 2 * steps, 15));
+        if (m0 !== 0)
+          expect(requires(o, steps), `seed ${seed} channel ${o}: inexact at Steps ${steps}`).toBe(true);
+      }
+      if (steps > 1)
+        expect(
+          live.some((o) => !requires(o, steps - 1)),
+          `seed ${seed}: Steps ${steps - 1} would be exact too`,
+        ).toBe(true);
+      if (live.some((o) => !fits(bound(o), steps))) saturating++;
+      compiled++;
+    }
+    // the cases above: layers whose lanes saturate, and refusals
+    expect(compiled).toBeGreaterThan(30);
+    expect(saturating).toBeGreaterThan(10);
+    expect(refused).toBeGreaterThan(0);
+  });
+
+  it('a global pool is one descriptor with OG = 1: its channel groups are the pixels', () => {
+    const r = rng(14);
+    const q = randQ(r);
+    for (const kind of ['avgpool', 'maxpool'] as const) {
+      // 20 channels on N = 8: three groups, the last one half full; a 4x5 window at the
+      // top left of 5x6 (stride 2: one output)
+      for (const [k, stride] of [
+        [
+          [5, 6],
+          [1, 1],
+        ],
+        [
+          [4, 5],
+          [2, 2],
+        ],
+      ] as [[number, number], [number, number]][]) {
+        const pool = randPool(r, kind, [20, 5, 6], k, stride, [0, 0, 0, 0], q);
+        const img = compile(modelOf([pool], q), SIM_CONFIG);
+        expect(img.layers[0].steps.count).toBe(1);
+        const f = decodeDescriptor(img.dmem)!;
+        expect(f.op).toBe(kind === 'maxpool' ? OP_MAXPOOL : OP_CONV);
+        expect(f.grouped).toBe(true); // og 0 only: input group 0 + 0
+        expect([f.cg, f.og, f.oh, f.ow]).toEqual([1, 1, 1, 3]); // three pixels: the groups
+        expect([f.kh, f.kw]).toEqual(k);
+        expect([f.rowStep, f.colStep, f.pxStep]).toEqual([6 * 3, 3, 1]);
+        expect([f.pt, f.pl]).toEqual([0, 0]);
+        // the pad test never fires: every tap of every pixel lies inside its extents
+        expect(f.h).toBeGreaterThanOrEqual(k[0]);
+        expect(f.w).toBeGreaterThanOrEqual(2 + k[1]);
+        expect(f.outBase).toBe(img.output.addr / 2); // pixel g: the output's word g
+        // the kh*kw tiles once, each the identity on all 8 lanes (every lane a channel)
+        expect(img.wmem.length).toBe((8 + k[0] * k[1] * 8) * 2);
+        const bytes = new Int8Array(img.wmem.buffer, f.wBase * 8);
+        const last = (8 + (k[0] * k[1] - 1) * 8) * 8;
+        for (let row = 0; row < 8; row++)
+          for (let j = 0; j < 8; j++) expect(bytes[last + row * 8 + j]).toBe(row === j ? 1 : 0);
+      }
+    }
+    // with padding, or an output larger than 1x1, a pool stays grouped, one og per group
+    const padded = randPool(r, 'avgpool', [20, 5, 6], [5, 6], [1, 1], [1, 1, 1, 1], q);
+    const f = decodeDescriptor(compile(modelOf([padded], q), SIM_CONFIG).dmem)!;
+    expect([f.grouped, f.og]).toEqual([true, 3]);
   });
 
   it('configs match the ARCHITECTURE table', () => {
