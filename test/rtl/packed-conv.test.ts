@@ -16,8 +16,8 @@ const CONFIGS: [string, DeviceConfig][] = [
   ['sim Dim=8', SIM_CONFIG],
 ];
 
-// Every spec has C*KW <= 4, so it takes the packed path on both arrays; dy (kernel rows
-// per T word) is the stride when stride*KW*C fits the lanes, else 1.
+// Each spec runs on the arrays with C*KW <= N lanes (the packed path's condition); dy
+// (kernel rows per T word) is the stride when stride*KW*C fits the lanes, else 1.
 const SPECS: (ConvSpec & { name: string })[] = [
   {
     name: 'KWS-like 10x4 stride 2, pads (4,1,5,1), 1 ch',
@@ -74,7 +74,49 @@ const SPECS: (ConvSpec & { name: string })[] = [
   },
   { name: '2x4 stride 1, 1 ch, pads (1,2,0,1)', c: 1, h: 5, w: 6, oc: 5, k: [2, 4], pads: [1, 2, 0, 1] },
   { name: '4x2 stride 1, 2 ch', c: 2, h: 6, w: 6, oc: 3, k: [4, 2] },
+  {
+    name: '5x4 stride 2, 2 ch, pads (2,1,2,2) (8 lanes only)',
+    c: 2,
+    h: 11,
+    w: 9,
+    oc: 11,
+    k: [5, 4],
+    stride: [2, 2],
+    pads: [2, 1, 2, 2],
+  },
+  {
+    name: '3x4 stride 1, 2 ch, pad 1 (8 lanes only)',
+    c: 2,
+    h: 5,
+    w: 7,
+    oc: 9,
+    k: [3, 4],
+    pads: [1, 1, 1, 1],
+  },
+  {
+    name: '3x2 stride 2, 2 ch: two rows per word on 8 lanes',
+    c: 2,
+    h: 8,
+    w: 7,
+    oc: 5,
+    k: [3, 2],
+    stride: [2, 1],
+    pads: [0, 1, 1, 0],
+  },
 ];
+
+/** A random conv that takes the packed path on `dim` lanes. */
+function randomSpec(r: () => number, dim: number): ConvSpec {
+  const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+  const c = int(1, 2);
+  const kw = int(1, Math.min(4, dim / c));
+  const kh = int(1, 7);
+  const stride: [number, number] = [int(1, 3), int(1, 2)];
+  const pads: [number, number, number, number] = [int(0, kh - 1), int(0, kw - 1), int(0, kh), int(0, kw)];
+  const h = Math.max(1, kh - pads[0] - pads[2]) + int(0, 8);
+  const w = Math.max(1, kw - pads[1] - pads[3]) + int(0, 6);
+  return { c, h, w, oc: int(1, 10), k: [kh, kw], stride, pads, relu: r() < 0.3 };
+}
 
 async function check(cfg: DeviceConfig, spec: ConvSpec, seed: number, options: CompileOptions) {
   const r = rng(seed);
@@ -93,6 +135,7 @@ describe.each(CONFIGS)('packed first conv on npu_core %s', (_label, cfg) => {
   });
 
   SPECS.forEach((spec, i) => {
+    if (spec.c * spec.k[1] > cfg.dim) return;
     it(`${spec.name}: bit-exact through the pack step and conv'`, async () => {
       const { image, cycles } = await check(cfg, spec, 300 + i, { packTaps: 'always' });
       expect(image.layers[0].steps.count).toBe(2);
@@ -100,6 +143,15 @@ describe.each(CONFIGS)('packed first conv on npu_core %s', (_label, cfg) => {
       const est = estimateImage(image, { arrayLatency: simArrayLatency(cfg.dim) });
       expect(cycles).toEqual(est.steps.map((s) => s.estimated_cycles));
     });
+  });
+
+  it('40 random narrow convs (C 1-2, KW 1-4, KH 1-7, strides 1-3, pads): bit-exact packed', async () => {
+    const r = rng(cfg.dim * 1000 + 17);
+    for (let k = 0; k < 40; k++) {
+      const spec = randomSpec(r, cfg.dim);
+      const { image } = await check(cfg, spec, 500 + k, { packTaps: 'always' });
+      expect(image.layers[0].steps.count, JSON.stringify(spec)).toBe(2);
+    }
   });
 
   it('a 10x4 conv over one channel is packed by default and runs in fewer cycles than unpacked', async () => {
