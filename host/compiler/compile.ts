@@ -21,11 +21,11 @@
 // - conv, group 1: one CONV. Depthwise convs, and group convs whose groups lie inside the
 //   array's channel groups, are one grouped CONV (lowerGroupedConv: the one place that
 //   lowers depthwise); other group convs are CONVs with block-diagonal weights. A group-1
-//   conv over C channels with C*KW <= N whose estimate is lower so (packedConv): a pack
-//   step (a copy, kernel [dy, KW], the conv's pads) writes dy kernel rows of KW*C taps
-//   into the lanes of one word of T, then a [ceil(KH/dy), 1] conv over T, no padding,
-//   with the same products (dy = sh when sh*KW*C <= N, else 1); exact, T's padding and
-//   zero point being the input's.
+//   conv over C channels with C*KW <= N, where the estimate says it is faster, is two
+//   (packedConv): a pack step (a copy, kernel [dy, KW], the conv's pads) writes dy kernel
+//   rows of KW*C taps into the lanes of one word of T, then a [ceil(KH/dy), 1] conv over
+//   T, no padding, with the same products (dy = sh when sh*KW*C <= N, else 1); exact, T's
+//   padding and zero point being the input's.
 // - dense over [C,H,W]: an HxW conv over C channels giving [Nout,1,1] ([Nout][C*H*W]
 //   weights are OIHW [Nout][C][H][W]); over a vector [M]: a 1x1 conv over [M,1,1]. When
 //   only dense layers read the model input, the host writes it as the vector [M] (same
