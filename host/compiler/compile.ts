@@ -20,7 +20,12 @@
 // y = zp + (x - zp)):
 // - conv, group 1: one CONV. Depthwise convs, and group convs whose groups lie inside the
 //   array's channel groups, are one grouped CONV (lowerGroupedConv: the one place that
-//   lowers depthwise); other group convs are CONVs with block-diagonal weights.
+//   lowers depthwise); other group convs are CONVs with block-diagonal weights. A group-1
+//   conv over C channels with C*KW <= N, where the estimate says it is faster, is two
+//   (packedConv): a pack step (a copy, kernel [dy, KW], the conv's pads) writes dy kernel
+//   rows of KW*C taps into the lanes of one word of T, then a [ceil(KH/dy), 1] conv over
+//   T, no padding, with the same products (dy = sh when sh*KW*C <= N, else 1); exact, T's
+//   padding and zero point being the input's.
 // - dense over [C,H,W]: an HxW conv over C channels giving [Nout,1,1] ([Nout][C*H*W]
 //   weights are OIHW [Nout][C][H][W]); over a vector [M]: a 1x1 conv over [M,1,1]. When
 //   only dense layers read the model input, the host writes it as the vector [M] (same
@@ -66,6 +71,7 @@ import { ModelTooLargeError, UnsupportedOpError } from '../errors.ts';
 import { DEVICE_M0_BITS, encodeMultiplier } from '../quant/requant.ts';
 import type { ActQuant, Multiplier, QConv, QLayer, QModel, QPool } from '../quant/types.ts';
 import { MODEL_INPUT } from '../quant/types.ts';
+import { type DescriptorShape, layerCycles, OVERHEAD } from './estimate.ts';
 import { shape3 } from './layout.ts';
 import {
   DESC_WORDS,
@@ -85,6 +91,12 @@ export { DESC_WORDS, OP_CONV, OP_END, OP_MAXPOOL } from './program.ts';
 export interface CompileOptions {
   /** 'liveness' (default): memory reused once a tensor is dead; 'distinct': never reused. */
   allocation?: 'liveness' | 'distinct';
+  /**
+   * Pack a narrow conv's taps into lanes (Lowering.packedConv) where the estimate says it
+   * is faster (default true); a model whose memory then does not fit is compiled without.
+   * 'always': wherever it applies, faster or not (the tests of its exactness).
+   */
+  packTaps?: boolean | 'always';
 }
 
 /** M = 1 (M0 = 2^30, S = 30): a copy, and max pooling's requantization (r = x). */
@@ -208,6 +220,7 @@ class Lowering {
   constructor(
     private model: QModel,
     private n: number,
+    private packTaps: boolean | 'always' = true,
   ) {}
 
   private groups(t: DevTensor): number {
@@ -322,6 +335,7 @@ class Lowering {
           this.lowerGroupedConv(l, i, ins[0], out);
           return;
         }
+        if (this.packedConv(l, i, ins[0], out)) return;
         this.push({
           op: OP_CONV,
           grouped: false,
@@ -544,6 +558,120 @@ class Lowering {
         return;
       }
     }
+  }
+
+  /**
+   * A conv (group 1) over C channels with C*KW <= N, whose plain lowering would leave
+   * N - C lanes of every input word idle: a pack step copies dy kernel rows' worth of
+   * KW*C taps into the lanes of one word, T[(d*KW + kx)*C + c][y'][ox] =
+   * Xpad[c][dy*y' + d][sw*ox + kx] (a CONV with M = 1 and the input's zero point, kernel
+   * [dy, KW], stride [dy, sw], the conv's top and left pads: padding reads x_zp and is
+   * written into T as x_zp), then conv' over T: kernel [ceil(KH/dy), 1], stride
+   * [sh/dy, 1], no padding, W'[o][(d*KW + kx)*C + c][j][0] = W[o][c][dy*j + d][kx] (0
+   * when dy*j + d >= KH), the conv's bias and multipliers. dy = sh when sh*KW*C <= N
+   * (conv' then has row stride 1), else 1. T has the rows conv' reads: its last rows
+   * may lie below the input, where the pad test gives x_zp. Exact: T holds the padded
+   * input's values, conv' sums the same products, T's zero point is the input's. Taken
+   * only when the estimate (layerCycles) of the two steps is below that of the plain
+   * conv; returns whether it was.
+   */
+  private packedConv(l: QConv, i: number, src: DevTensor, out: DevTensor): boolean {
+    const n = this.n;
+    const [c] = src.shape;
+    const [kh, kw] = l.kernel;
+    const [sh, sw] = l.stride;
+    if (!this.packTaps || l.group !== 1 || c * kw > n) return false;
+    const [oc, oh, ow] = out.shape;
+    const dy = sh * kw * c <= n ? sh : 1;
+    const khT = Math.ceil(kh / dy);
+    const shT = sh / dy;
+    const th = shT * (oh - 1) + khT; // T's rows: the last conv' window's
+    const lanes = dy * kw * c;
+    // the descriptor's extents, and the 512 input rows the controller addresses
+    if (th > EXTENT_MAX || th * dy - l.pads[0] > 512) return false;
+    const zp = l.inQ.zeroPoint;
+    const common = {
+      op: OP_CONV,
+      grouped: false,
+      layer: i,
+      dstOffset: 0,
+      lo: l.lo,
+      hi: l.hi,
+    } as const;
+    const plain: Step = {
+      ...common,
+      src: this.view(src),
+      dst: out,
+      og: this.groups(out),
+      outH: oh,
+      outW: ow,
+      kernel: l.kernel,
+      stride: l.stride,
+      pads: [l.pads[0], l.pads[1]],
+      padValue: zp,
+      xzp: zp,
+      yzp: l.outQ.zeroPoint,
+      realOut: oc,
+      w: groupedWeights(l, oc),
+      bias: (o) => l.bias[o],
+      mult: (o) => l.mult[o],
+    };
+    const t = this.tensor([lanes, th, ow], l.inQ);
+    const pack: Step = {
+      ...common,
+      src: this.view(src),
+      dst: t,
+      og: 1,
+      outH: th,
+      outW: ow,
+      kernel: [dy, kw],
+      stride: [dy, sw],
+      pads: [l.pads[0], l.pads[1]],
+      padValue: zp,
+      xzp: zp,
+      yzp: zp,
+      lo: -128,
+      hi: 127,
+      realOut: lanes,
+      w: (o, ci, d, kx) => (ci < c && o === (d * kw + kx) * c + ci ? 1 : 0),
+      bias: () => 0,
+      mult: () => ONE,
+    };
+    const conv: Step = {
+      ...plain,
+      src: this.view(t),
+      kernel: [khT, 1],
+      stride: [shT, 1],
+      pads: [0, 0],
+      w: (o, lane, j) => {
+        if (o >= oc || lane >= lanes) return 0;
+        const ky = dy * j + Math.floor(lane / (kw * c));
+        return ky < kh ? plain.w(o, lane % c, ky, Math.floor(lane / c) % kw) : 0;
+      },
+    };
+    const cycles = (s: Step) => {
+      const folded = new Int32Array(s.realOut);
+      for (let o = 0; o < s.realOut; o++) folded[o] = (s.bias(o) - s.xzp * weightSum(s, n, o)) | 0;
+      const d: DescriptorShape = {
+        op: 'conv',
+        grouped: false,
+        k: s.kernel[0] * s.kernel[1] * s.src.cg,
+        kh: s.kernel[0],
+        kw: s.kernel[1],
+        cg: s.src.cg,
+        og: s.og,
+        p: s.outH * s.outW,
+        steps: requantPlan(s, n, folded, l.name).steps,
+      };
+      return layerCycles(d, n) + OVERHEAD.perLayer;
+    };
+    if (this.packTaps !== 'always' && cycles(pack) + cycles(conv) >= cycles(plain)) {
+      this.tensors.pop(); // T, never used
+      return false;
+    }
+    this.push(pack);
+    this.push(conv);
+    return true;
   }
 
   /**
@@ -1027,7 +1155,7 @@ function planModel(model: QModel, config: DeviceConfig, options: CompileOptions)
       `the model's multipliers have ${model.m0Bits ?? 31}-bit M0, the device runs ${DEVICE_M0_BITS}-bit ones: re-quantize it with 'nnfpga quantize'`,
     );
   }
-  const low = new Lowering(model, n);
+  const low = new Lowering(model, n, options.packTaps ?? true);
   low.run();
   const name = (s: Step) => model.layers[s.layer].name;
   for (const s of low.steps) checkFields(s, n, name(s));
@@ -1147,20 +1275,38 @@ export function plan(
   fitReason: string | null;
   available: { amem: number; wmem: number; dmem: number };
 } {
-  const p = planModel(model, config, {});
   const available = {
     amem: (config.amemWords + (config.amemExtWords ?? 0)) * 4,
     wmem: config.wmemWords * 4,
     dmem: config.dmemWords * 4,
   };
   let fitReason: string | null = null;
+  let p: Planned;
   try {
-    checkCapacity(model, config, p);
+    p = fittedPlan(model, config, {});
   } catch (err) {
     if (!(err instanceof ModelTooLargeError)) throw err;
     fitReason = err.message;
+    p = planModel(model, config, { packTaps: false });
   }
   return { ...p.needs, fits: fitReason === null, fitReason, available };
+}
+
+/**
+ * The plan of a model that fits the configuration (checkCapacity): with packed taps
+ * unless they are off or make it too large, then without.
+ */
+function fittedPlan(model: QModel, config: DeviceConfig, options: CompileOptions): Planned {
+  const p = planModel(model, config, options);
+  try {
+    checkCapacity(model, config, p);
+    return p;
+  } catch (err) {
+    if (!(err instanceof ModelTooLargeError) || options.packTaps === false) throw err;
+  }
+  const q = planModel(model, config, { ...options, packTaps: false });
+  checkCapacity(model, config, q);
+  return q;
 }
 
 /** One line naming the layer, the memory, what it needs and what the configuration has. */
@@ -1215,8 +1361,7 @@ function checkCapacity(model: QModel, config: DeviceConfig, p: Planned): void {
 export function compile(model: QModel, config: DeviceConfig, options: CompileOptions = {}): DeviceImage {
   const n = config.dim;
   const sub = n / 4;
-  const p = planModel(model, config, options);
-  checkCapacity(model, config, p);
+  const p = fittedPlan(model, config, options);
   const { low, images } = p;
 
   // ---- WMEM

@@ -97,10 +97,11 @@ export function pickLayer(image: DeviceImage, which: string): number {
 
 /**
  * Runs the image on the core bench with a VCD window around the first outputs of layer
- * `li`'s first descriptor. The program runs in its segments; when that descriptor is in
- * a later segment, the earlier ones run first in a bench of their own, and the traced
- * bench starts from the AMEM they leave (so the window's cycles count from the start of
- * the descriptor's own segment).
+ * `li`'s first descriptor that writes the start of its output (earlier ones may write a
+ * tensor of their own: a packed conv's pack step, a concat's copies). The program runs
+ * in its segments; when that descriptor is in a later segment, the earlier ones run
+ * first in a bench of their own, and the traced bench starts from the AMEM they leave
+ * (so the window's cycles count from the start of the descriptor's own segment).
  */
 export async function traceLayer(
   image: DeviceImage,
@@ -112,7 +113,10 @@ export async function traceLayer(
   const cfg = image.config;
   const n = cfg.dim;
   const est = estimateImage(image);
-  const d0 = image.layers[li].steps.first;
+  const { first, count } = image.layers[li].steps;
+  const writesOutput = (i: number) =>
+    image.descriptors[i * DESC_WORDS + 2] * (n / 4) === image.layers[li].output.addr;
+  const d0 = Array.from({ length: count }, (_, i) => first + i).find(writesOutput) ?? first;
   const runs = imageRuns(image);
   const k = runs.findIndex((r) => r.first <= d0 && d0 < r.first + r.count);
   const layerStart = est.steps

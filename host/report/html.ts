@@ -275,7 +275,7 @@ function animationText(a: NonNullable<ReportData['animation']>): string {
     return `A max pool runs on the array like a convolution: identity weight tiles (1 on the diagonal) pass every tap of the window through, and the accumulator keeps the maximum of the taps instead of their sum; the requantizer passes it on with M = 1.${grouped}`;
   if (a.kind === 'conv')
     return `A convolution feeds a new pixel every cycle through the same weight tile, so once the pipeline fills every PE works on a real activation.${grouped}`;
-  return `This ${esc(a.kind)} layer runs on the array as a CONV descriptor with fixed weights (a copy, a weighted sum of two tensors or a window average), fed a new pixel every cycle like a convolution; the window shows its first descriptor.${grouped}`;
+  return `This ${esc(a.kind)} layer runs on the array as a CONV descriptor with fixed weights (a copy, a weighted sum of two tensors or a window average), fed a new pixel every cycle like a convolution; the window shows the first descriptor that writes its output.${grouped}`;
 }
 
 function animationSection(d: ReportData): string {

@@ -98,6 +98,26 @@ describe('array trace of the real RTL', () => {
     outs.forEach((o, q) => expect(o).toEqual(Array.from({ length: 4 }, (_, j) => ref[j * p + q])));
   });
 
+  it("a packed conv (KWS conv1 on the board config): the window is in conv' over the packed taps, not the pack step; its outputs are the reference", async () => {
+    const fm = importOnnx(buildModel(mlperfModels.mlperf_kws()), 'kws');
+    const size = numel(fm.input);
+    const model = quantizeModel(fm, calibrate(fm, randomArray(4 * size, 21, 1, 0), 4), {
+      model: 'kws',
+      calibration: 'random',
+    });
+    const image = compile(model, BOARD_CONFIG);
+    expect(image.layers[0].steps.count).toBe(2);
+    const input = quantizeInput(model, randomArray(size, 22, 1, 0));
+    const t = await traceLayer(image, input, model.inQ.zeroPoint, 0);
+    expect(t.layer_start).toBeGreaterThan(0); // after the pack step
+    expect(checkRecurrence(t, 15 + 2)).toBeGreaterThan(500);
+    const ref = runInt(model, input)[0];
+    const p = ref.length / model.layers[0].output[0];
+    const outs = firstOutputs(t);
+    expect(outs.length).toBeGreaterThanOrEqual(2);
+    outs.forEach((o, q) => expect(o).toEqual(Array.from({ length: 4 }, (_, j) => ref[j * p + q])));
+  });
+
   it('--animate names the layers it can show when the layer is unknown', () => {
     const { model } = fixtureModel('cnn_a', fixtures);
     const image = compile(model, BOARD_CONFIG);
