@@ -99,15 +99,10 @@ describe('array trace of the real RTL', () => {
   });
 
   it("a packed conv (KWS conv1 on the board config): the window is in conv' over the packed taps, not the pack step; its outputs are the reference", async () => {
-    const fm = importOnnx(buildModel(mlperfModels.mlperf_kws()), 'kws');
-    const size = numel(fm.input);
-    const model = quantizeModel(fm, calibrate(fm, randomArray(4 * size, 21, 1, 0), 4), {
-      model: 'kws',
-      calibration: 'random',
-    });
+    const model = mlperfQModel('mlperf_kws');
     const image = compile(model, BOARD_CONFIG);
     expect(image.layers[0].steps.count).toBe(2);
-    const input = quantizeInput(model, randomArray(size, 22, 1, 0));
+    const [input] = mlperfInputs(model, 1, 22);
     const t = await traceLayer(image, input, model.inQ.zeroPoint, 0);
     expect(t.layer_start).toBeGreaterThan(0); // after the pack step
     expect(checkRecurrence(t, 15 + 2)).toBeGreaterThan(500);

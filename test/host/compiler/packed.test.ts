@@ -11,7 +11,7 @@ import { ModelTooLargeError } from '../../../host/errors.ts';
 import { importOnnx } from '../../../host/onnx/import.ts';
 import { calibrate, quantizeModel } from '../../../host/quant/quantize.ts';
 import { buildModel, randomArray } from '../helpers.ts';
-import { mlperfModels } from '../mlperf.ts';
+import { mlperfModels } from '../../../host/bench/mlperf.ts';
 import { modelOf, randConv, randQ, rng } from '../../rtl/random-models.ts';
 
 const kws = () => {
