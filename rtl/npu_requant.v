@@ -183,12 +183,14 @@ module npu_requant #(
   wire [RW*(Lanes+1)-1:0] r_all;
   reg  win_q;                                  // the chain holds a vector being windowed
   reg  out_v_q;
-  reg  [RW*Lanes-1:0] res;                     // the vector of the unit whose last step it is
-  integer ui;
-  always @* begin
-    res = res_all[0 +: RW*Lanes];
-    for (ui = 1; ui < RqUnits; ui = ui + 1) if (ul_all[ui]) res = res_all[RW*Lanes*ui +: RW*Lanes];
-  end
+  wire [RW*Lanes-1:0] res;                     // the vector of the unit whose last step it is
+  generate
+    if (RqUnits > 1) begin : g_res
+      assign res = ul_all[1] ? res_all[RW*Lanes +: RW*Lanes] : res_all[0 +: RW*Lanes];
+    end else begin : g_res1
+      assign res = res_all;
+    end
+  endgenerate
   assign r_all[RW*Lanes +: RW] = {RW{1'b0}};
   generate
     for (l = 0; l < Lanes; l = l + 1) begin : g_chain
