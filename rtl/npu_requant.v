@@ -46,9 +46,10 @@
 // leave, in load order. A layer whose Steps exceed Lanes is then paced by the array or
 // by ceil(Steps / 2) instead of Steps.
 // Timing: in_valid_i at most once every max(ceil(Steps / RqUnits), Lanes) cycles; the
-// output vector leaves on out_valid_o / y_o Steps + Lanes + 5 cycles after in_valid_i. busy_o: a vector
-// is somewhere in the unit. Rule for the driver: steps_m1_i, m_i, s_i, zp_i, lo_i, hi_i
-// change only while busy_o is low (npu_core keeps them per output group or layer).
+// output vector leaves on out_valid_o / y_o Steps + Lanes + 5 cycles after in_valid_i.
+// busy_o: a vector is somewhere in the unit. Rule for the driver: steps_m1_i, m_i, s_i,
+// zp_i, lo_i, hi_i change only while busy_o is low (npu_core keeps them per output group
+// or layer).
 module npu_requant #(
   parameter integer Lanes   = 8,
   parameter integer RqUnits = 1   // Booth lane sets taking vectors in turn (1 or 2)
@@ -183,7 +184,7 @@ module npu_requant #(
   wire [RW*(Lanes+1)-1:0] r_all;
   reg  win_q;                                  // the chain holds a vector being windowed
   reg  out_v_q;
-  wire [RW*Lanes-1:0] res;                     // the vector of the unit whose last step it is
+  wire [RW*Lanes-1:0] res;                     // the vector of the unit ending its steps
   generate
     if (RqUnits > 1) begin : g_res
       assign res = ul_all[1] ? res_all[RW*Lanes +: RW*Lanes] : res_all[0 +: RW*Lanes];

@@ -10,14 +10,14 @@
 // loop: CG, or 1 when grouped), P = OH*OW output pixels, OG output groups, W = min(K, N)
 // pixels in the sliding window, Steps the requantizer's Booth digits and I its interval
 // (word 9: max(ceil(Steps / U), N) for a core of U Booth units, the compiler's
-// requantInterval). Per output
-// group the controller loads 8 parameter words, then runs periods of N beats; the window
-// slides by one pixel on the periods the Bresenham term says (x += W, slide and x -= K
-// when x >= 0, from x = 2W - 1 - K, window start 1 - W) until pixel P - 1 has left, and a
-// period whose first beat finishes a pixel waits until the requantizer, which takes one
-// vector per I cycles, is free; then the datapath drains. The estimate
-// replays exactly that schedule (rtl/npu_ctrl.v's states), period by period, so it is
-// exact as long as the RTL keeps the documented schedule and overheads (OVERHEAD below).
+// requantInterval). Per output group the controller loads 8 parameter words, then runs
+// periods of N beats; the window slides by one pixel on the periods the Bresenham term
+// says (x += W, slide and x -= K when x >= 0, from x = 2W - 1 - K, window start 1 - W)
+// until pixel P - 1 has left, and a period whose first beat finishes a pixel waits until
+// the requantizer, which takes one vector per I cycles, is free; then the datapath
+// drains. The estimate replays exactly that schedule (rtl/npu_ctrl.v's states), period
+// by period, so it is exact as long as the RTL keeps the documented schedule and
+// overheads (OVERHEAD below).
 //
 // Bounds (the largest of three lower bounds on a descriptor's cycles):
 //   array:       every beat of every period carries a real pixel: OG * P * K * N / W
