@@ -5,6 +5,7 @@
 // path is the same for the simulated board and a board: only the serial device differs.
 // The command-line options themselves are declared in host/commands/target-options.ts.
 import { compile, imageRuns } from './compiler/compile.ts';
+import { SIM_CONFIG } from './compiler/configs.ts';
 import { programCycleBound } from './compiler/program.ts';
 import { packTensor, unpackTensor } from './compiler/layout.ts';
 import type { DeviceImage } from './compiler/types.ts';
@@ -280,7 +281,14 @@ export async function openTarget(opts: TargetOptions, model: QModel): Promise<De
   if (!opened) return null;
   const { device, board } = opened;
   try {
-    const image = compile(model, deviceConfig(device.info));
+    // IDENTIFY does not report the requantizer's Booth units (1 is right on any core);
+    // the simulated sim8 board is built from SIM_CONFIG, so it has its units
+    const sim8 = opts.sim && opts.board === undefined;
+    const config = {
+      ...deviceConfig(device.info),
+      ...(sim8 ? { requantUnits: SIM_CONFIG.requantUnits } : {}),
+    };
+    const image = compile(model, config);
     // the run watchdog: no RUN or INFER of this program takes longer than its longest segment
     device.setCycleBound(Math.max(...imageRuns(image).map((r) => programCycleBound(r.dmem, image.config))));
     await device.upload(image, { onProgress: opts.onProgress });

@@ -38,7 +38,8 @@ module npu_core #(
   parameter integer WmemWords = 65536,  // WMEM words of Dim bytes
   parameter integer DmemWords = 256,    // DMEM 32-bit words
   parameter integer AccDepth  = 1024,   // accumulator entries (max pixels per tile)
-  parameter integer MaxLayers = 16      // CNT holds 2*MaxLayers+1 words
+  parameter integer MaxLayers = 16,     // CNT holds 2*MaxLayers+1 words
+  parameter integer RqUnits   = 1       // requantizer Booth units, 1 or 2 (npu_requant)
 ) (
   input  wire        clk_i,
   input  wire        rst_ni,
@@ -424,7 +425,7 @@ module npu_core #(
 
   // ---------------------------------------------------------------- requantization
   wire rq_busy;
-  npu_requant #(.Lanes(Dim)) u_requant (
+  npu_requant #(.Lanes(Dim), .RqUnits(RqUnits)) u_requant (
     .clk_i      (clk_i),
     .rst_ni     (rst_ni),
     .in_valid_i (acc_valid),

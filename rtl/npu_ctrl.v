@@ -22,7 +22,7 @@
 // and leaves after K periods (its last tile: the sum goes to the requantizer). The
 // window slides by at most one pixel per period (Bresenham: x += W, slide when x >= 0,
 // x -= K), so outputs are spread evenly and the requantizer (one vector per
-// max(Steps, Dim) cycles, descriptor word 9) only stalls the first beat of a period
+// interval cycles, descriptor word 9) only stalls the first beat of a period
 // whose pixel leaves when outputs come closer than that. Accumulator entry of pixel q:
 // q mod Dim. After each og the datapath drains (pipe_busy_i) before the next og's
 // parameters replace the current ones.
@@ -128,7 +128,7 @@ module npu_ctrl #(
   reg  [AW-1:0]   pxstep_q, rowjmp_q;   // pp per pixel (sw*CG), per row end
   reg  [WW-1:0]   ogstr_q;              // WMEM words of an og's tiles (K*Dim)
   reg  [3:0]      steps_m1_q;
-  reg  [4:0]      rq_gap_q;             // requantizer interval max(Steps, Dim) - 1
+  reg  [4:0]      rq_gap_q;             // requantizer interval - 1 (max(ceil(Steps/RqUnits), Dim) - 1)
   reg  [7:0]      pad_q, y_zp_q, lo_q, hi_q;
   reg  [XW-1:0]   wmk_q;                // W - K: the Bresenham step of a sliding period
   reg  [RowAw-1:0] wm1_q;               // W - 1
@@ -347,7 +347,7 @@ module npu_ctrl #(
     end
   end
 
-  // The requantizer takes a vector every max(Steps, Dim) cycles; its inputs come a fixed
+  // The requantizer takes a vector every interval cycles (word 9); its inputs come a fixed
   // number of cycles after the issue.
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni)            gap_q <= 5'd0;

@@ -38,12 +38,21 @@
 //          window and whether it overflowed; then y = zp + (w + 1) >>> 1, clamp.
 //          Only 11 bits are needed because zp + r is clamped to int8: |r| >= 512
 //          saturates whatever its exact value (see the window comment).
-// Timing: in_valid_i at most once every max(Steps, Lanes) cycles; the output vector
-// leaves on out_valid_o / y_o Steps + Lanes + 5 cycles after in_valid_i. busy_o: a vector
-// is somewhere in the unit. Rule for the driver: steps_m1_i, m_i, s_i, zp_i, lo_i, hi_i
-// change only while busy_o is low (npu_core keeps them per output group or layer).
+// Units: the load, step and last-digit registers above (A, U, the addend, the flags and
+// the step control) are one Booth unit. With RqUnits = 2 there are two, which take the
+// vectors in turn (0, 1, 0, ...) and share the result chain and the window unit: each
+// unit needs its loads Steps cycles apart, the chain a vector every Lanes cycles, and
+// every vector takes the same Steps + 1 cycles to the chain, so the vectors enter it, and
+// leave, in load order. A layer whose Steps exceed Lanes is then paced by the array or
+// by ceil(Steps / 2) instead of Steps.
+// Timing: in_valid_i at most once every max(ceil(Steps / RqUnits), Lanes) cycles; the
+// output vector leaves on out_valid_o / y_o Steps + Lanes + 5 cycles after in_valid_i.
+// busy_o: a vector is somewhere in the unit. Rule for the driver: steps_m1_i, m_i, s_i,
+// zp_i, lo_i, hi_i change only while busy_o is low (npu_core keeps them per output group
+// or layer).
 module npu_requant #(
-  parameter integer Lanes = 8
+  parameter integer Lanes   = 8,
+  parameter integer RqUnits = 1   // Booth lane sets taking vectors in turn (1 or 2)
 ) (
   input  wire                  clk_i,
   input  wire                  rst_ni,
@@ -64,89 +73,134 @@ module npu_requant #(
   localparam [LaneW-1:0] LastLane = LastLane32[LaneW-1:0];
   localparam integer RW = 17;                  // chain entry: U and the overflow flag
 
-  // ---------------------------------------------------------------- step control
-  // st_busy_q: the digit stage runs in this cycle (the Steps cycles after a load), its
-  // last digit with st_last_q; u_busy_q/u_last_q: the same for the adder stage, one
-  // cycle later (registered: u_last_q drives every U's clear and every R's load). No
-  // step depends on in_valid_i combinationally (timing: it comes from the accumulator's
-  // adder).
-  wire               load  = in_valid_i;
-  reg                st_busy_q, st_last_q;   // digit stage: busy, and its last digit
-  reg                u_busy_q, u_last_q;     // adder stage, one cycle behind
-  reg  [3:0]         scnt_q;                 // index of the next digit
-  wire               dig   = st_busy_q;
-  wire               dlast = st_busy_q && st_last_q;
-  wire               last  = u_last_q;       // the adder's last step (u_busy_q too)
-  reg                out_v_q;
-
-  always @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      st_busy_q <= 1'b0;  u_busy_q <= 1'b0;  u_last_q <= 1'b0;
-    end else begin
-      st_busy_q <= load || (dig && !dlast);
-      u_busy_q  <= dig;
-      u_last_q  <= dlast;
+  // ---------------------------------------------------------------- unit selection
+  // With two units, loads go to unit 0, 1, 0, ... (sel: the unit of the next load).
+  wire sel;
+  generate
+    if (RqUnits > 1) begin : g_sel
+      reg sel_q;
+      always @(posedge clk_i or negedge rst_ni) begin
+        if (!rst_ni)         sel_q <= 1'b0;
+        else if (in_valid_i) sel_q <= !sel_q;
+      end
+      assign sel = sel_q;
+    end else begin : g_sel1
+      assign sel = 1'b0;
     end
-  end
-  always @(posedge clk_i) begin
-    if (load) begin
-      scnt_q    <= 4'd0;
-      st_last_q <= (steps_m1_i == 4'd0);
-    end else if (st_busy_q) begin
-      scnt_q    <= scnt_q + 4'd1;
-      st_last_q <= (scnt_q + 4'd1 == steps_m1_i);
-    end
-  end
+  endgenerate
 
-  // ---------------------------------------------------------------- multiplier lanes
-  // R: the result chain; lane l's R shifts into lane l-1's, lane 0's is the window's.
+  // ---------------------------------------------------------------- Booth units
+  // Each unit u: the step control and every lane's multiplier. ul_all[u]: its adder's
+  // last step in this cycle (its vector goes into the result chain); res_all: that
+  // vector's chain entries, lane l at RW*(Lanes*u + l).
+  wire [RqUnits-1:0]          ul_all, ub_all;
+  wire [RW*Lanes*RqUnits-1:0] res_all;
+  genvar u, l;
+  generate
+    for (u = 0; u < RqUnits; u = u + 1) begin : g_unit
+      // st_busy_q: the digit stage runs in this cycle (the Steps cycles after a load), its
+      // last digit with st_last_q; u_busy_q/u_last_q: the same for the adder stage, one
+      // cycle later (registered: u_last_q drives every U's clear and every R's load). No
+      // step depends on in_valid_i combinationally (timing: it comes from the
+      // accumulator's adder).
+      localparam [0:0]   Me    = u;
+      wire               load  = in_valid_i && (sel == Me);
+      reg                st_busy_q, st_last_q;   // digit stage: busy, and its last digit
+      reg                u_busy_q, u_last_q;     // adder stage, one cycle behind
+      reg  [3:0]         scnt_q;                 // index of the next digit
+      wire               dig   = st_busy_q;
+      wire               dlast = st_busy_q && st_last_q;
+      wire               last  = u_last_q;       // the adder's last step (u_busy_q too)
+
+      always @(posedge clk_i or negedge rst_ni) begin
+        if (!rst_ni) begin
+          st_busy_q <= 1'b0;  u_busy_q <= 1'b0;  u_last_q <= 1'b0;
+        end else begin
+          st_busy_q <= load || (dig && !dlast);
+          u_busy_q  <= dig;
+          u_last_q  <= dlast;
+        end
+      end
+      always @(posedge clk_i) begin
+        if (load) begin
+          scnt_q    <= 4'd0;
+          st_last_q <= (steps_m1_i == 4'd0);
+        end else if (st_busy_q) begin
+          scnt_q    <= scnt_q + 4'd1;
+          st_last_q <= (scnt_q + 4'd1 == steps_m1_i);
+        end
+      end
+      assign ul_all[u] = last;
+      assign ub_all[u] = st_busy_q || u_busy_q;
+
+      for (l = 0; l < Lanes; l = l + 1) begin : g_lane
+        reg         [15:0] u_q;    // upper product bits, signed (-2^15 <= U < 2^15)
+        reg         [31:0] a_q;    // multiplier bits not yet used (shifted arithmetically)
+        reg                prev_q; // the bit below a_q[0] (Booth)
+        reg                ovf_q;  // acc does not fit the digits used, and s <= 5
+        reg                asg_q;  // the sign of acc
+        wire        [15:0] m   = m_i[16*l +: 16];
+        wire        [31:0] acc = acc_i[32*l +: 32];
+        // digit stage: Booth digit of {a[1:0], prev} (0, +-1, +-2) and the addend of the
+        // next cycle's step, d*m = (mag ^ -neg) + neg, registered
+        wire        neg = a_q[1];
+        wire        one = a_q[0] ^ prev_q;
+        wire        two = (a_q[1] & ~a_q[0] & ~prev_q) | (~a_q[1] & a_q[0] & prev_q);
+        wire [16:0] mag = two ? {m, 1'b0} : one ? {1'b0, m} : 17'd0;
+        reg  [17:0] b_q;
+        reg         bn_q;
+        // adder stage: t = U + d*m in one adder
+        wire [19:0] sum = {{3{u_q[15]}}, u_q, 1'b1} + {b_q[17], b_q, bn_q};
+        wire [18:0] t   = sum[19:1];
+        always @(posedge clk_i) begin
+          b_q  <= {1'b0, mag} ^ {18{neg}};
+          bn_q <= neg;
+          // U: the next step's partial product, 0 outside the steps and after the last
+          if (u_busy_q && !last) u_q <= t[17:2];   // the next U, within 16 bits (above)
+          else                   u_q <= 16'd0;
+          if (load)          a_q <= acc;
+          else if (dig)      a_q <= {{2{a_q[31]}}, a_q[31:2]};
+          if (load)          prev_q <= 1'b0;
+          else if (dig)      prev_q <= a_q[1];
+          // the last digit: acc fits its digits when the bits above them (a_q[31:2],
+          // sign-extended) all equal the digits' sign a_q[1]; if not, and s <= 5, the
+          // lane saturates by acc's sign (the header)
+          if (dlast) begin
+            ovf_q <= !(&a_q[31:1] || !(|a_q[31:1])) && !s_i[4*l+3] && !(s_i[4*l+2] && s_i[4*l+1]);
+            asg_q <= a_q[31];
+          end
+        end
+        // the chain entry of this unit's vector, taken when `last`
+        assign res_all[RW*(Lanes*u + l) +: RW] = {ovf_q, ovf_q ? asg_q : t[17], t[16:2]};
+        wire unused_lane = ^{sum[0], t[18], t[1:0]};
+      end
+    end
+  endgenerate
+
+  // ---------------------------------------------------------------- result chain
+  // R: lane l's R shifts into lane l-1's, lane 0's is the window's. A unit's last step
+  // loads its vector (the units' last steps are at least Lanes cycles apart, the rule).
+  wire                    last = |ul_all;
   wire [RW*(Lanes+1)-1:0] r_all;
   reg  win_q;                                  // the chain holds a vector being windowed
-  assign r_all[RW*Lanes +: RW] = {RW{1'b0}};
-  genvar l;
+  reg  out_v_q;
+  wire [RW*Lanes-1:0] res;                     // the vector of the unit ending its steps
   generate
-    for (l = 0; l < Lanes; l = l + 1) begin : g_lane
-      reg         [15:0] u_q;    // upper product bits, signed (-2^15 <= U < 2^15)
-      reg         [31:0] a_q;    // multiplier bits not yet used (shifted arithmetically)
-      reg                prev_q; // the bit below a_q[0] (Booth)
-      reg                ovf_q;  // acc does not fit the digits used, and s <= 5
-      reg                asg_q;  // the sign of acc
-      reg       [RW-1:0] r_q;    // result chain: {saturate, U (its sign: acc's if so)}
-      wire        [15:0] m   = m_i[16*l +: 16];
-      wire        [31:0] acc = acc_i[32*l +: 32];
-      // digit stage: Booth digit of {a[1:0], prev} (0, +-1, +-2) and the addend of the
-      // next cycle's step, d*m = (mag ^ -neg) + neg, registered
-      wire        neg = a_q[1];
-      wire        one = a_q[0] ^ prev_q;
-      wire        two = (a_q[1] & ~a_q[0] & ~prev_q) | (~a_q[1] & a_q[0] & prev_q);
-      wire [16:0] mag = two ? {m, 1'b0} : one ? {1'b0, m} : 17'd0;
-      reg  [17:0] b_q;
-      reg         bn_q;
-      // adder stage: t = U + d*m in one adder
-      wire [19:0] sum = {{3{u_q[15]}}, u_q, 1'b1} + {b_q[17], b_q, bn_q};
-      wire [18:0] t   = sum[19:1];
+    if (RqUnits > 1) begin : g_res
+      assign res = ul_all[1] ? res_all[RW*Lanes +: RW*Lanes] : res_all[0 +: RW*Lanes];
+    end else begin : g_res1
+      assign res = res_all;
+    end
+  endgenerate
+  assign r_all[RW*Lanes +: RW] = {RW{1'b0}};
+  generate
+    for (l = 0; l < Lanes; l = l + 1) begin : g_chain
+      reg [RW-1:0] r_q;    // result chain: {saturate, U (its sign: acc's if so)}
       always @(posedge clk_i) begin
-        b_q  <= {1'b0, mag} ^ {18{neg}};
-        bn_q <= neg;
-        // U: the next step's partial product, 0 outside the steps and after the last
-        if (u_busy_q && !last) u_q <= t[17:2];   // the next U, within 16 bits (above)
-        else                   u_q <= 16'd0;
-        if (load)          a_q <= acc;
-        else if (dig)      a_q <= {{2{a_q[31]}}, a_q[31:2]};
-        if (load)          prev_q <= 1'b0;
-        else if (dig)      prev_q <= a_q[1];
-        // the last digit: acc fits its digits when the bits above them (a_q[31:2],
-        // sign-extended) all equal the digits' sign a_q[1]; if not, and s <= 5, the
-        // lane saturates by acc's sign (the header)
-        if (dlast) begin
-          ovf_q <= !(&a_q[31:1] || !(|a_q[31:1])) && !s_i[4*l+3] && !(s_i[4*l+2] && s_i[4*l+1]);
-          asg_q <= a_q[31];
-        end
-        if (last)          r_q <= {ovf_q, ovf_q ? asg_q : t[17], t[16:2]};
+        if (last)          r_q <= res[RW*l +: RW];
         else if (win_q)    r_q <= r_all[RW*(l+1) +: RW];
       end
       assign r_all[RW*l +: RW] = r_q;
-      wire unused_lane = ^{sum[0], t[18], t[1:0]};
     end
   endgenerate
 
@@ -247,7 +301,7 @@ module npu_requant #(
 
   assign out_valid_o = out_v_q;
   assign y_o         = y_q;
-  assign busy_o      = st_busy_q || u_busy_q || win_q || a_v_q || c_v_q || d_v_q || out_v_q;
+  assign busy_o      = (|ub_all) || win_q || a_v_q || c_v_q || d_v_q || out_v_q;
 
   wire unused_rq = d_y2_q[0];
 
@@ -255,8 +309,8 @@ module npu_requant #(
   // Driver rules (the header's Timing), checked in simulation (verilator --assert):
   //   - the settings stay as they are while a vector is in the unit (npu_core changes them
   //     only after the datapath has drained, for any descriptor): always;
-  //   - loads at least max(Steps, Lanes) cycles apart: npu_ctrl paces them by descriptor
-  //     word 9, which a compiled program sets right and a malformed one need not (only its
+  //   - loads at least max(ceil(Steps / RqUnits), Lanes) cycles apart (so each unit's at
+  //     least Steps apart): npu_ctrl paces them by descriptor word 9, which a compiled program sets right and a malformed one need not (only its
   //     own outputs then suffer), so this one is checked with +npu_legal only (the core
   //     benches running compiled programs).
   localparam [31:0] Lanes32 = Lanes;
@@ -267,7 +321,9 @@ module npu_requant #(
   reg  [16*Lanes-1:0] a_m_q;
   reg  [4*Lanes-1:0]  a_s_q;
   wire [5:0]  a_steps = {2'd0, steps_m1_i} + 6'd1;
-  wire [5:0]  a_need  = (a_steps > Lanes32[5:0]) ? a_steps : Lanes32[5:0];
+  wire [5:0]  a_per   = (RqUnits > 1) ? (a_steps + 6'd1) >> 1 : a_steps;   // ceil(Steps/U)
+  wire [5:0]  a_need  = (a_per > Lanes32[5:0]) ? a_per : Lanes32[5:0];
+  initial if (RqUnits < 1 || RqUnits > 2) $fatal(1, "npu_requant: RqUnits is 1 or 2");
   reg         a_legal;
   initial a_legal = $test$plusargs("npu_legal");
   always @(posedge clk_i or negedge rst_ni) begin
@@ -275,7 +331,7 @@ module npu_requant #(
       a_since_q <= 6'h3F;
       a_busy_q  <= 1'b0;
     end else begin
-      a_since_q <= load ? 6'd1 : a_since_q + {5'd0, a_since_q != 6'h3F};
+      a_since_q <= in_valid_i ? 6'd1 : a_since_q + {5'd0, a_since_q != 6'h3F};
       a_busy_q  <= busy_o;
     end
   end
@@ -295,7 +351,7 @@ module npu_requant #(
     if (a_busy_q && busy_o)
       assert ({a_steps_q, a_zp_q, a_lo_q, a_hi_q, a_m_q, a_s_q} ==
               {steps_m1_i, zp_i, lo_i, hi_i, m_i, s_i});
-    if (load && a_legal)
+    if (in_valid_i && a_legal)
       assert (a_since_q >= a_need);
   end
 `endif

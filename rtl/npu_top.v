@@ -30,6 +30,7 @@ module npu_top #(
   parameter integer DmemWords    = 256,
   parameter integer AccDepth     = 256,
   parameter integer MaxLayers    = 16,
+  parameter integer RqUnits      = 1,        // requantizer Booth units (npu_core)
   parameter integer ClockHz      = 12000000,
   parameter integer ClksPerBit   = 104,      // 12 MHz / 115200 baud
   parameter integer MaxPayload   = 1024,
@@ -122,7 +123,8 @@ module npu_top #(
     .WmemWords(WmemWords),
     .DmemWords(DmemWords),
     .AccDepth (AccDepth),
-    .MaxLayers(MaxLayers)
+    .MaxLayers(MaxLayers),
+    .RqUnits  (RqUnits)
   ) u_core (
     .clk_i      (clk_i),
     .rst_ni     (core_rst_nq),

@@ -1372,7 +1372,10 @@ export function compile(model: QModel, config: DeviceConfig, options: CompileOpt
   // ---- DMEM: every descriptor, then the program in segments of what one RUN executes
   const descriptors = new Uint32Array(low.steps.length * DESC_WORDS);
   low.steps.forEach((s, i) =>
-    descriptors.set(encodeDescriptor(fieldsOf(s, wBase[i], images[i].steps), n), i * DESC_WORDS),
+    descriptors.set(
+      encodeDescriptor(fieldsOf(s, wBase[i], images[i].steps), n, config.requantUnits ?? 1),
+      i * DESC_WORDS,
+    ),
   );
   const segments = programRuns({ config, descriptors, ranges: [[0, low.steps.length]] }).map((r) => r.dmem);
   // Every segment is a well-formed program (ARCHITECTURE section 4). Only configurations

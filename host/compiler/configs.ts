@@ -40,9 +40,14 @@ export const HX8K_CONFIG: DeviceConfig = Object.freeze({
   maxLayers: 16,
 });
 
-/** Simulation (sim8): 8x8 array with larger memories. */
+/**
+ * Simulation (sim8): 8x8 array with larger memories, and two requantizer Booth units (a
+ * simulation has no logic-cell budget; with one, layers of few weight tiles per pixel
+ * wait for the requantizer's Steps instead of the array's N).
+ */
 export const SIM_CONFIG: DeviceConfig = Object.freeze({
   dim: 8,
+  requantUnits: 2,
   amemWords: 16384 * 2,
   wmemWords: 65536 * 2,
   dmemWords: 256,
@@ -62,5 +67,7 @@ export function coreParams(config: DeviceConfig): Record<string, number> {
     DmemWords: config.dmemWords,
     AccDepth: config.accDepth,
     MaxLayers: config.maxLayers,
+    // likewise RqUnits (default 1)
+    ...(config.requantUnits && config.requantUnits !== 1 ? { RqUnits: config.requantUnits } : {}),
   };
 }

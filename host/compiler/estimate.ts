@@ -8,23 +8,25 @@
 // Every descriptor is a convolution (max pooling is one whose accumulators take the
 // maximum): N the array side, K = KH*KW*CG' weight tiles per output pixel (CG' the cg
 // loop: CG, or 1 when grouped), P = OH*OW output pixels, OG output groups, W = min(K, N)
-// pixels in the sliding window, Steps the requantizer's Booth digits (word 9). Per output
-// group the controller loads 8 parameter words, then runs periods of N beats; the window
-// slides by one pixel on the periods the Bresenham term says (x += W, slide and x -= K
-// when x >= 0, from x = 2W - 1 - K, window start 1 - W) until pixel P - 1 has left, and a
-// period whose first beat finishes a pixel waits until the requantizer, which takes one
-// vector per max(Steps, N) cycles, is free; then the datapath drains. The estimate
-// replays exactly that schedule (rtl/npu_ctrl.v's states), period by period, so it is
-// exact as long as the RTL keeps the documented schedule and overheads (OVERHEAD below).
+// pixels in the sliding window, Steps the requantizer's Booth digits and I its interval
+// (word 9: max(ceil(Steps / U), N) for a core of U Booth units, the compiler's
+// requantInterval). Per output group the controller loads 8 parameter words, then runs
+// periods of N beats; the window slides by one pixel on the periods the Bresenham term
+// says (x += W, slide and x -= K when x >= 0, from x = 2W - 1 - K, window start 1 - W)
+// until pixel P - 1 has left, and a period whose first beat finishes a pixel waits until
+// the requantizer, which takes one vector per I cycles, is free; then the datapath
+// drains. The estimate replays exactly that schedule (rtl/npu_ctrl.v's states), period
+// by period, so it is exact as long as the RTL keeps the documented schedule and
+// overheads (OVERHEAD below).
 //
 // Bounds (the largest of three lower bounds on a descriptor's cycles):
 //   array:       every beat of every period carries a real pixel: OG * P * K * N / W
 //   weights:     every weight row is read once, N bytes per cycle: OG * K * N
 //                (beats a dense layer at batch 1: P = 1 < W, the window is mostly empty)
-//   requantizer: one output vector per max(Steps, N) cycles: OG * P * max(Steps, N)
+//   requantizer: one output vector per I cycles: OG * P * I
 // and 'wire' for the inference as a whole (and its first or last layer) when moving the
 // input or output over the UART takes longer than computing (see wireFigures).
-import { DESC_WORDS, OP_CONV, decodeDescriptor, tilesPerPixel } from './program.ts';
+import { DESC_WORDS, OP_CONV, decodeDescriptor, descriptorInterval, tilesPerPixel } from './program.ts';
 import type { DeviceImage } from './types.ts';
 import { inferPartSizes, outputFitsReply, PART_HEAD, PART_IN, PART_OUT, wireLayout } from '../link/packed.ts';
 
@@ -72,13 +74,16 @@ export interface DescriptorShape {
   p: number;
   /** Requantizer Booth digits. */
   steps: number;
+  /** Cycles from one output vector to the next at the requantizer (word 9). */
+  interval: number;
 }
 
 /** Reads the program's descriptors (DMEM words) up to END. */
 export function decodeProgram(dmem: Uint32Array): DescriptorShape[] {
   const out: DescriptorShape[] = [];
   for (let i = 0; (i + 1) * DESC_WORDS <= dmem.length; i++) {
-    const f = decodeDescriptor(dmem.subarray(i * DESC_WORDS, (i + 1) * DESC_WORDS));
+    const d = dmem.subarray(i * DESC_WORDS, (i + 1) * DESC_WORDS);
+    const f = decodeDescriptor(d);
     if (!f) break;
     out.push({
       op: f.op === OP_CONV ? 'conv' : 'maxpool',
@@ -90,6 +95,7 @@ export function decodeProgram(dmem: Uint32Array): DescriptorShape[] {
       og: f.og,
       p: f.oh * f.ow,
       steps: f.steps,
+      interval: descriptorInterval(d),
     });
   }
   return out;
@@ -134,7 +140,7 @@ function groupPeriods(
  * array of the given latency (default: the simulations').
  */
 export function layerCycles(d: DescriptorShape, n: number, latency = simArrayLatency(n)): number {
-  const interval = Math.max(d.steps, n);
+  const interval = d.interval;
   let t = OVERHEAD.fetch;
   let last = -Infinity;
   for (let og = 0; og < d.og; og++) {
@@ -153,7 +159,7 @@ export function layerCycles(d: DescriptorShape, n: number, latency = simArrayLat
 export function convSchedule(d: DescriptorShape, n: number): { start: number; issues: number[] } {
   const start = OVERHEAD.fetch + OVERHEAD.params;
   const issues: number[] = [];
-  groupPeriods(n, d.k, d.p, Math.max(d.steps, n), start, -Infinity, issues);
+  groupPeriods(n, d.k, d.p, d.interval, start, -Infinity, issues);
   return { start, issues };
 }
 
@@ -169,7 +175,7 @@ export function layerBounds(d: DescriptorShape, n: number): LayerBoundFigures {
   return {
     array: (d.og * d.p * d.k * n) / w,
     weights: d.og * d.k * n,
-    requantizer: d.og * d.p * Math.max(d.steps, n),
+    requantizer: d.og * d.p * d.interval,
   };
 }
 

@@ -101,8 +101,25 @@ export function ogWords(f: Pick<LayerFields, 'kh' | 'kw' | 'cg'>, dim: number): 
   return PARAM_WORDS + tilesPerPixel(f) * dim;
 }
 
-/** The 16 descriptor words of a layer (ARCHITECTURE section 4). */
-export function encodeDescriptor(f: LayerFields, dim: number): Uint32Array {
+/**
+ * Cycles from one output vector to the next at the requantizer (descriptor word 9's
+ * interval): each of its `units` Booth units takes Steps cycles per vector and they take
+ * the vectors in turn, and the result chain N cycles per vector (ARCHITECTURE section 2).
+ */
+export function requantInterval(steps: number, dim: number, units = 1): number {
+  return Math.max(Math.ceil(steps / units), dim);
+}
+
+/** The interval word 9 of a descriptor holds (requantInterval when compiled). */
+export function descriptorInterval(d: Uint32Array): number {
+  return ((d[9] >>> 8) & 0x1f) + 1;
+}
+
+/**
+ * The 16 descriptor words of a layer (ARCHITECTURE section 4), for an array of side `dim`
+ * with `requantUnits` requantizer Booth units (DeviceConfig.requantUnits).
+ */
+export function encodeDescriptor(f: LayerFields, dim: number, requantUnits = 1): Uint32Array {
   const d = new Uint32Array(DESC_WORDS);
   const k = tilesPerPixel(f);
   const win = Math.min(k, dim); // W: pixels per period
@@ -117,8 +134,10 @@ export function encodeDescriptor(f: LayerFields, dim: number): Uint32Array {
   d[6] = half(f.rowStep, f.colStep - (f.cg - 1));
   d[7] = half(f.pxStep, f.pyStep - (f.ow - 1) * f.pxStep);
   d[8] = f.wBase;
-  // requantizer Steps - 1 and its interval max(Steps, N) - 1; WMEM words of an og's tiles
-  d[9] = ((f.steps - 1) | ((Math.max(f.steps, dim) - 1) << 8) | (u16(k * dim) << 16)) >>> 0;
+  // requantizer Steps - 1 and its interval max(ceil(Steps / units), N) - 1; WMEM words of
+  // an og's tiles
+  const interval = requantInterval(f.steps, dim, requantUnits);
+  d[9] = ((f.steps - 1) | ((interval - 1) << 8) | (u16(k * dim) << 16)) >>> 0;
   d[10] = (u8(f.padValue) | (u8(f.yZp) << 8) | (u8(f.lo) << 16) | (u8(f.hi) << 24)) >>> 0;
   // the sliding window (ARCHITECTURE section 1): Bresenham step W - K, W - 1
   d[11] = half(win - k, win - 1);
@@ -315,7 +334,7 @@ export function checkProgram(dmem: Uint32Array, config: DeviceConfig): void {
     if (op !== OP_CONV && op !== OP_MAXPOOL)
       throw new ProgramError(`program: descriptor ${l}: unknown op ${op} (recompile the model)`);
     const f = decodeDescriptor(d)!;
-    const again = encodeDescriptor(f, config.dim);
+    const again = encodeDescriptor(f, config.dim, config.requantUnits ?? 1);
     const bad = again.findIndex((v, i) => v !== d[i]);
     if (bad >= 0)
       throw new ProgramError(
@@ -353,7 +372,7 @@ export function programCycleBound(dmem: Uint32Array, config: DeviceConfig): numb
     const f = decodeDescriptor(d);
     if (!f) return cycles;
     const pixels = f.oh * f.ow;
-    const interval = Math.max(f.steps, dim);
+    const interval = descriptorInterval(d);
     const perOg = PARAM_WORDS + ogPeriods(pixels, tilesPerPixel(f), dim) * dim + pixels * interval + drain;
     cycles += f.og * perOg + 2;
   }

@@ -11,6 +11,13 @@ export interface DeviceConfig {
    * lower half and that never reads and writes it in one descriptor. 0 or absent: none.
    */
   amemExtWords?: number;
+  /**
+   * Requantizer Booth units (npu_requant's RqUnits, ARCHITECTURE section 2): with 2 the
+   * output vectors go one per max(ceil(Steps / 2), N) cycles instead of max(Steps, N).
+   * 1 or absent: one. A program compiled for 1 runs on a core with 2 (a longer interval
+   * is always safe), not the other way round.
+   */
+  requantUnits?: number;
   wmemWords: number;
   dmemWords: number;
   accDepth: number;

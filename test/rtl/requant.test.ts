@@ -3,7 +3,10 @@
 // S (16 + 2*Steps .. 62), zero points and clamp bounds, and accumulators wider than
 // 2*Steps bits with a window shift of at most 5 (the lane saturates: the reference must
 // agree), every result compared; once with every vector on its own parameters, once back
-// to back at the unit's full rate (the result chain's overlap).
+// to back at the unit's full rate, max(ceil(Steps / RqUnits), Lanes) cycles per vector
+// (the result chain's overlap, and with two Booth units their turns), saturating lanes
+// included. Built with one unit (the boards') and two (sim8's), at 4 lanes (Steps up to
+// 4 Lanes) and 8 (sim8's array).
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -15,8 +18,8 @@ import { buildVerilator } from '../../host/sim/verilator.ts';
 import { rng } from './random-models.ts';
 
 const run = promisify(execFile);
-const LANES = 4;
-const PER = 1 + 3 * LANES; // u32 words per vector (see sim/requant_tb.cpp)
+/** u32 words per vector (see sim/requant_tb.cpp). */
+const perVector = (lanes: number) => 1 + 3 * lanes;
 
 /** Fewest radix-4 steps (>= 1) holding acc as a signed 2*steps-bit number. */
 function stepsFor(acc: number): number {
@@ -40,6 +43,7 @@ function encode(
   hi: number,
   lanes: Lane[],
 ): number[] {
+  const PER = perVector(lanes.length);
   words[v * PER] = ((zp & 0xff) | ((lo & 0xff) << 8) | ((hi & 0xff) << 16) | ((steps - 1) << 24)) >>> 0;
   return lanes.map((ln, l) => {
     words[v * PER + 1 + 3 * l] = ln.acc >>> 0;
@@ -62,7 +66,8 @@ async function runTb(exe: string, words: Uint32Array, interval?: number): Promis
   }
 }
 
-function firstMismatch(got: Int8Array, want: number[], words: Uint32Array): string {
+function firstMismatch(got: Int8Array, want: number[], words: Uint32Array, LANES: number): string {
+  const PER = perVector(LANES);
   expect(got.length).toBe(want.length);
   const bad = want.findIndex((w, i) => got[i] !== w);
   if (bad < 0) return '';
@@ -74,16 +79,22 @@ function firstMismatch(got: Int8Array, want: number[], words: Uint32Array): stri
   );
 }
 
-describe('npu_requant', () => {
+describe.each([
+  [4, 1],
+  [4, 2],
+  [8, 2],
+])('npu_requant, %i lanes, %i Booth unit(s)', (LANES, UNITS) => {
+  const PER = perVector(LANES);
   const build = () =>
     buildVerilator({
-      name: 'requant_tb',
+      name: `requant_tb_${LANES}x${UNITS}`,
       top: 'npu_requant',
       sources: ['rtl/npu_requant.v'],
       cppSources: ['sim/requant_tb.cpp'],
-      params: { Lanes: LANES },
+      params: { Lanes: LANES, RqUnits: UNITS },
+      defines: { REQUANT_LANES: LANES },
     });
-  const r = rng(42);
+  const r = rng(42 + 10 * LANES + UNITS);
   const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
   const accEdges = [
     0,
@@ -126,7 +137,7 @@ describe('npu_requant', () => {
     return [zp, lo, hi];
   };
 
-  it('matches requantClamp on 40,000 lanes of random and edge inputs, each vector on its own parameters', async () => {
+  it('matches requantClamp on 10,000 vectors of random and edge inputs, each vector on its own parameters', async () => {
     const exe = await build();
     const n = 10_000;
     const words = new Uint32Array(n * PER);
@@ -153,21 +164,32 @@ describe('npu_requant', () => {
       );
     }
     const got = await runTb(exe, words);
-    const msg = firstMismatch(got, want, words);
+    const msg = firstMismatch(got, want, words, LANES);
     expect(msg === '' ? -1 : 0, msg).toBe(-1);
   });
 
-  it('matches requantClamp on vectors back to back at one per max(Steps, Lanes) cycles', async () => {
+  it('matches requantClamp on vectors back to back at one per max(ceil(Steps / RqUnits), Lanes) cycles, saturating lanes included', async () => {
     const exe = await build();
-    for (const steps of [1, 2, 3, 4, 5, 7, 10, 16]) {
+    for (let steps = 1; steps <= 16; steps++) {
       const n = 600;
       const words = new Uint32Array(n * PER);
       const want: number[] = [];
       const [zp, lo, hi] = randClamp();
-      const lanes = Array.from({ length: LANES }, () => ({ m0: randM0(), s: randS(steps) }));
+      // half the lanes (when Steps leave room) may take accumulators wider than 2*Steps
+      // bits: their window shift is at most 5, so they saturate (the header)
+      const lanes = Array.from({ length: LANES }, (_, l) => {
+        const wide = l % 2 === 1 && steps < 16;
+        return { m0: randM0(), s: randS(steps, !wide), wide };
+      });
       const top = 2 ** (2 * steps - 1);
       for (let v = 0; v < n; v++) {
-        const accs = lanes.map(() => (r() < 0.1 ? [top - 1, -top, 0, -1][int(0, 3)] : int(-top, top - 1)));
+        const accs = lanes.map((ln) =>
+          ln.wide && r() < 0.5
+            ? randAcc()
+            : r() < 0.1
+              ? [top - 1, -top, 0, -1][int(0, 3)]
+              : int(-top, top - 1),
+        );
         want.push(
           ...encode(
             words,
@@ -176,12 +198,12 @@ describe('npu_requant', () => {
             zp,
             lo,
             hi,
-            lanes.map((ln, l) => ({ ...ln, acc: accs[l] })),
+            lanes.map((ln, l) => ({ m0: ln.m0, s: ln.s, acc: accs[l] })),
           ),
         );
       }
-      const got = await runTb(exe, words, Math.max(steps, LANES));
-      const msg = firstMismatch(got, want, words);
+      const got = await runTb(exe, words, Math.max(Math.ceil(steps / UNITS), LANES));
+      const msg = firstMismatch(got, want, words, LANES);
       expect(msg === '' ? -1 : 0, `Steps ${steps}: ${msg}`).toBe(-1);
     }
   });

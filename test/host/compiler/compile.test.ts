@@ -478,6 +478,7 @@ describe('compile', () => {
       DmemWords: 256,
       AccDepth: 1024,
       MaxLayers: 16,
+      RqUnits: 2,
     });
   });
 });

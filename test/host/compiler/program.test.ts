@@ -103,6 +103,49 @@ describe('checkProgram', () => {
   });
 });
 
+describe('the requantizer interval (word 9)', () => {
+  it('is max(ceil(Steps / U), N) - 1 for U Booth units, and checkProgram refuses a program compiled for another U', () => {
+    const r = rng(23);
+    const seen = new Set<number>();
+    for (let n = 0; n < 12; n++) {
+      const q = randQ(r);
+      const c = randConv(
+        r,
+        { c: 3 + n, h: 6, w: 5, oc: 9, k: n % 2 ? [1, 1] : [3, 3], pads: [0, 0, 0, 0] },
+        q,
+      );
+      const model = modelOf([c], q);
+      const one = compile(model, { ...SIM_CONFIG, requantUnits: 1 });
+      const two = compile(model, SIM_CONFIG);
+      expect(SIM_CONFIG.requantUnits).toBe(2);
+      const steps = (one.dmem[9] & 0xf) + 1;
+      seen.add(steps);
+      // the same program but for word 9's interval field
+      expect(two.dmem[9] & ~0x1f00).toBe(one.dmem[9] & ~0x1f00);
+      expect(((one.dmem[9] >>> 8) & 0x1f) + 1).toBe(Math.max(steps, 8));
+      expect(((two.dmem[9] >>> 8) & 0x1f) + 1).toBe(Math.max(Math.ceil(steps / 2), 8));
+      if (steps > 8) {
+        expect(() => checkProgram(two.dmem, { ...SIM_CONFIG, requantUnits: 1 })).toThrow(/word 9/);
+        expect(() => checkProgram(one.dmem, SIM_CONFIG)).toThrow(/word 9/);
+      }
+    }
+    // Steps above N: where the two differ
+    expect([...seen].some((s) => s > 8)).toBe(true);
+    for (let steps = 1; steps <= 16; steps++) {
+      const f = { ...decodeDescriptor(sample().dmem)!, steps };
+      for (const [dim, units] of [
+        [4, 1],
+        [4, 2],
+        [8, 1],
+        [8, 2],
+      ])
+        expect(((encodeDescriptor(f, dim, units)[9] >>> 8) & 0x1f) + 1).toBe(
+          units === 2 ? Math.max(Math.ceil(steps / 2), dim) : Math.max(steps, dim),
+        );
+    }
+  });
+});
+
 describe('cycle bound', () => {
   it('ogPeriods: each pixel meets all K tiles in a window of min(K, N) pixels', () => {
     for (const dim of [4, 8]) {
