@@ -82,6 +82,7 @@ import {
   checkProgram,
   encodeDescriptor,
   extensionAlias,
+  requantInterval,
   type LayerFields,
 } from './program.ts';
 import type { CompiledLayer, DeviceConfig, DeviceImage, MemoryNeeds, TensorPlacement } from './types.ts';
@@ -221,6 +222,7 @@ class Lowering {
     private model: QModel,
     private n: number,
     private packTaps: boolean | 'always' = true,
+    private requantUnits = 1,
   ) {}
 
   private groups(t: DevTensor): number {
@@ -652,6 +654,7 @@ class Lowering {
     const cycles = (s: Step) => {
       const folded = new Int32Array(s.realOut);
       for (let o = 0; o < s.realOut; o++) folded[o] = (s.bias(o) - s.xzp * weightSum(s, n, o)) | 0;
+      const steps = requantPlan(s, n, folded, l.name).steps;
       const d: DescriptorShape = {
         op: 'conv',
         grouped: false,
@@ -661,7 +664,8 @@ class Lowering {
         cg: s.src.cg,
         og: s.og,
         p: s.outH * s.outW,
-        steps: requantPlan(s, n, folded, l.name).steps,
+        steps,
+        interval: requantInterval(steps, n, this.requantUnits),
       };
       return layerCycles(d, n) + OVERHEAD.perLayer;
     };
@@ -1155,7 +1159,7 @@ function planModel(model: QModel, config: DeviceConfig, options: CompileOptions)
       `the model's multipliers have ${model.m0Bits ?? 31}-bit M0, the device runs ${DEVICE_M0_BITS}-bit ones: re-quantize it with 'nnfpga quantize'`,
     );
   }
-  const low = new Lowering(model, n, options.packTaps ?? true);
+  const low = new Lowering(model, n, options.packTaps ?? true, config.requantUnits ?? 1);
   low.run();
   const name = (s: Step) => model.layers[s.layer].name;
   for (const s of low.steps) checkFields(s, n, name(s));
