@@ -337,8 +337,7 @@ class Lowering {
           this.lowerGroupedConv(l, i, ins[0], out);
           return;
         }
-        if (this.packedConv(l, i, ins[0], out)) return;
-        this.push({
+        const plain: Step = {
           op: OP_CONV,
           grouped: false,
           layer: i,
@@ -357,7 +356,8 @@ class Lowering {
           w: groupedWeights(l, oc),
           bias: (o) => l.bias[o],
           mult: (o) => l.mult[o],
-        });
+        };
+        if (!this.packedConv(l, i, plain)) this.push(plain);
         return;
       }
       case 'dense': {
@@ -577,13 +577,14 @@ class Lowering {
    * only when the estimate (layerCycles) of the two steps is below that of the plain
    * conv; returns whether it was.
    */
-  private packedConv(l: QConv, i: number, src: DevTensor, out: DevTensor): boolean {
+  private packedConv(l: QConv, i: number, plain: Step): boolean {
     const n = this.n;
+    const src = plain.src.t;
     const [c] = src.shape;
     const [kh, kw] = l.kernel;
     const [sh, sw] = l.stride;
     if (!this.packTaps || l.group !== 1 || c * kw > n) return false;
-    const [oc, oh, ow] = out.shape;
+    const [oc, oh, ow] = plain.dst.shape;
     const dy = sh * kw * c <= n ? sh : 1;
     const khT = Math.ceil(kh / dy);
     const shT = sh / dy;
@@ -592,35 +593,12 @@ class Lowering {
     // the descriptor's extents, and the 512 input rows the controller addresses
     if (th > EXTENT_MAX || th * dy - l.pads[0] > 512) return false;
     const zp = l.inQ.zeroPoint;
-    const common = {
+    const t = this.tensor([lanes, th, ow], l.inQ);
+    const pack: Step = {
       op: OP_CONV,
       grouped: false,
       layer: i,
       dstOffset: 0,
-      lo: l.lo,
-      hi: l.hi,
-    } as const;
-    const plain: Step = {
-      ...common,
-      src: this.view(src),
-      dst: out,
-      og: this.groups(out),
-      outH: oh,
-      outW: ow,
-      kernel: l.kernel,
-      stride: l.stride,
-      pads: [l.pads[0], l.pads[1]],
-      padValue: zp,
-      xzp: zp,
-      yzp: l.outQ.zeroPoint,
-      realOut: oc,
-      w: groupedWeights(l, oc),
-      bias: (o) => l.bias[o],
-      mult: (o) => l.mult[o],
-    };
-    const t = this.tensor([lanes, th, ow], l.inQ);
-    const pack: Step = {
-      ...common,
       src: this.view(src),
       dst: t,
       og: 1,
