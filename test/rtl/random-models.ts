@@ -2,21 +2,13 @@
 // int8 weights in [-127, 127], random biases, zero points and multipliers scaled so that
 // outputs spread over the int8 range instead of saturating.
 import { DEVICE_M0_BITS, encodeMultiplier } from '../../host/quant/requant.ts';
+import { mulberry32 } from '../../host/data/random.ts';
 import type { ActQuant, QAdd, QConv, QDense, QLayer, QModel, QPool } from '../../host/quant/types.ts';
 
 export type Rng = () => number;
 
-/** mulberry32: small, seedable. */
-export function rng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: uniform [0, 1). */
+export const rng = (seed: number): Rng => mulberry32(seed);
 export const randInt = (r: Rng, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
 
 export function randInt8(r: Rng, n: number, lo = -128, hi = 127): Int8Array {
