@@ -2,13 +2,15 @@
 // ctrl_check: formal harness of npu_ctrl (formal/ctrl.ys), small memories (Dim 4). DMEM
 // data are a free input: any descriptor program, every field any value, even changing
 // from one read to the next. start_i and abort_i are free; the datapath behind
-// (pipe_busy_i) is free but never busy for more than PipeMax cycles in a row (it drains
-// in a bounded time: npu_core's array, accumulators and requantizer). Proven, from any
-// reachable state (temporal induction):
+// (pipe_busy_i, front_busy_i) and the requantizer's hold (rq_hold_i) are free but never
+// high for more than PipeMax cycles in a row (the datapath drains in a bounded time:
+// npu_core's array, accumulators and requantizer). Proven, from any reachable state
+// (temporal induction):
 //   - progress: no state lasts longer than its own bound (a descriptor fetch 13 cycles,
-//     an output group's parameters 8, the decode, counter and done states 1, a drain or an
-//     abort's wait PipeMax + 2), and while a layer runs a beat is issued at least every
-//     32 cycles (the requantizer's interval, descriptor word 9, is at most 31);
+//     an output group's parameters 8 + PipeMax + 1 (the bias words' wait), the decode,
+//     counter and done states 1, a drain or an abort's wait PipeMax + 2), and while a
+//     layer runs a beat is issued at least every 32 cycles (the requantizer's interval,
+//     descriptor word 9, is at most 31, and its hold is shorter);
 //   - abort: after the cycle abort_i is seen during a run, at most Dim - 1 more beats are
 //     issued (the period under way ends), done_o does not pulse later than the next
 //     cycle, and busy_o is low Dim + PipeMax + 4 cycles after it.
@@ -24,6 +26,8 @@ module ctrl_check #(
   input wire        start_i,
   input wire        abort_i,
   input wire        pipe_busy_i,
+  input wire        front_busy_i,
+  input wire        rq_hold_i,
   input wire [31:0] dmem_rdata_i
 );
   wire busy, done, f_valid;
@@ -35,7 +39,8 @@ module ctrl_check #(
     .Dim(Dim), .AmemWords(64), .WmemWords(256), .DmemWords(32), .MaxLayers(2)
   ) dut (
     .clk_i(clk_i), .rst_ni(rst_ni), .start_i(start_i), .abort_i(abort_i),
-    .pipe_busy_i(pipe_busy_i), .busy_o(busy), .done_o(done),
+    .pipe_busy_i(pipe_busy_i), .front_busy_i(front_busy_i), .rq_hold_i(rq_hold_i),
+    .busy_o(busy), .done_o(done),
     .dmem_re_o(), .dmem_raddr_o(), .dmem_rdata_i(dmem_rdata_i),
     .amem_raddr_o(), .wmem_raddr_o(),
     .f_valid_o(f_valid), .f_pad_o(), .f_swap_o(), .f_first_o(), .f_last_o(), .f_p_o(),
@@ -51,6 +56,7 @@ module ctrl_check #(
 
   // the datapath drains in a bounded time
   reg [3:0] pb_q;                     // cycles pipe_busy_i has been high in a row
+  reg [3:0] fb_q, rh_q;               // ... front_busy_i, rq_hold_i
   reg [3:0] st_q;                     // the state a cycle ago
   reg [7:0] dwell_q;                  // cycles the state has been held
   reg [7:0] nogo_q;                   // cycles of StConv without a beat issued
@@ -58,12 +64,16 @@ module ctrl_check #(
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       pb_q    <= 4'd0;
+      fb_q    <= 4'd0;
+      rh_q    <= 4'd0;
       st_q    <= StIdle;
       dwell_q <= 8'd0;
       nogo_q  <= 8'd0;
       ab_q    <= 8'd0;
     end else begin
       pb_q    <= pipe_busy_i ? pb_q + 4'd1 : 4'd0;
+      fb_q    <= front_busy_i ? fb_q + 4'd1 : 4'd0;
+      rh_q    <= rq_hold_i ? rh_q + 4'd1 : 4'd0;
       st_q    <= st;
       dwell_q <= (st == st_q && dwell_q != 8'hFF) ? dwell_q + 8'd1 : 8'd0;
       nogo_q  <= (st == StConv && !p_go && nogo_q != 8'hFF) ? nogo_q + 8'd1 : 8'd0;
@@ -72,14 +82,14 @@ module ctrl_check #(
       else if (abort_i)         ab_q <= 8'd1;
     end
   end
-  always @(*) assume (pb_q <= PipeMax);
+  always @(*) assume (pb_q <= PipeMax && fb_q <= PipeMax && rh_q <= PipeMax);
 
   // the state as this cycle sees it: dwell counts from the cycle it was entered
   wire [7:0] held = (st == st_q) ? dwell_q + 8'd1 : 8'd0;
   always @(*) if (rst_ni) begin
     assert (st <= StAbort);
     if (st == StFetch) assert (held <= 8'd12);
-    if (st == StParam) assert (held <= 8'd7);
+    if (st == StParam) assert (held <= 8'd8 + PipeMax);
     if (st == StDec || st == StCnt0 || st == StCnt1 || st == StDone) assert (held == 8'd0);
     if (st == StDrain || st == StAbort) assert (held <= PipeMax + 1);
     if (st == StConv) assert (nogo_q <= 8'd31);

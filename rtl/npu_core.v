@@ -75,7 +75,7 @@ module npu_core #(
 
   // ---------------------------------------------------------------- controller
   wire              busy;
-  wire              pipe_busy;
+  wire              pipe_busy, front_busy, rq_hold;
   wire              c_dmem_re;
   wire [DmAw-1:0]   c_dmem_raddr;
   wire [AmAw-1:0]   c_amem_raddr;
@@ -98,7 +98,8 @@ module npu_core #(
     .MaxLayers(MaxLayers)
   ) u_ctrl (
     .clk_i(clk_i), .rst_ni(rst_ni), .start_i(start_i), .abort_i(abort_i),
-    .pipe_busy_i(pipe_busy), .busy_o(busy), .done_o(done_o),
+    .pipe_busy_i(pipe_busy), .front_busy_i(front_busy), .rq_hold_i(rq_hold),
+    .busy_o(busy), .done_o(done_o),
     .dmem_re_o(c_dmem_re), .dmem_raddr_o(c_dmem_raddr), .dmem_rdata_i(dmem_rdata),
     .amem_raddr_o(c_amem_raddr), .wmem_raddr_o(c_wmem_raddr),
     .f_valid_o(f_valid), .f_pad_o(f_pad), .f_swap_o(f_swap), .f_first_o(f_first),
@@ -353,11 +354,16 @@ module npu_core #(
   wire [TagWidth-1:0] arr_tag = {f_first, f_last, f_p};
 
   // Per-output-group parameters: 8 WMEM words, little-endian int32 lanes:
-  // bias[Dim] (words 0-3) | m[Dim] + s[Dim] << 16 (words 4-7), m the requantizer's 16-bit
-  // multiplier (M0 = m * 2^15) and s its window shift; word k holds lanes
-  // (k mod 4)*Dim/4 .. +Dim/4-1 of its field. Each word goes straight to its lanes.
-  reg  [16*Dim-1:0] m_q;
-  reg  [4*Dim-1:0]  s_q;
+  // m[Dim] + s[Dim] << 16 (words 0-3), m the requantizer's 16-bit multiplier
+  // (M0 = m * 2^15) and s its window shift | bias[Dim] (words 4-7, into npu_acc); word k
+  // holds lanes (k mod 4)*Dim/4 .. +Dim/4-1 of its field. The m | s words go to a shadow
+  // (m_nx, s_nx); the requantizer's own (m_q, s_q) take them, and the output counter the
+  // og's first output word, once the previous og's last output has left the requantizer
+  // (rq_sw): nothing between the controller's last-tile beats and the requantizer's
+  // output (infl_q counts the sums on their way to it). Until then rq_hold holds back
+  // the og's first output (npu_ctrl), so the og's outputs all see its own m | s.
+  reg  [16*Dim-1:0] m_q, m_nx;
+  reg  [4*Dim-1:0]  s_q, s_nx;
   wire [8*Dim-1:0]  param_w = wmem_rdata;
   genvar pj, pt;
   generate
@@ -365,14 +371,36 @@ module npu_core #(
       for (pt = 0; pt < Sub; pt = pt + 1) begin : g_plane
         localparam integer Ln = pj * Sub + pt;
         always @(posedge clk_i) begin
-          if (f_param && f_pidx == pj + 4) begin
-            m_q[16*Ln +: 16] <= param_w[32*pt +: 16];
-            s_q[4*Ln +: 4]   <= param_w[32*pt + 16 +: 4];
+          if (f_param && f_pidx == pj) begin
+            m_nx[16*Ln +: 16] <= param_w[32*pt +: 16];
+            s_nx[4*Ln +: 4]   <= param_w[32*pt + 16 +: 4];
           end
         end
       end
     end
   endgenerate
+  reg        staged_q;      // m_nx, s_nx wait for the requantizer
+  reg  [1:0] infl_q;        // last-tile sums between the f stage and the requantizer
+  wire       rq_busy;
+  wire       acc_valid;
+  wire       f_out = f_valid && f_last;
+  wire       rq_sw = staged_q && (infl_q == 2'd0) && !f_out && !rq_busy;
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      staged_q <= 1'b0;
+      infl_q   <= 2'd0;
+    end else begin
+      staged_q <= busy && !rq_sw && (staged_q || (f_param && f_pidx == 3'd3));
+      infl_q   <= infl_q + {1'b0, f_out} - {1'b0, acc_valid};
+    end
+  end
+  always @(posedge clk_i) begin
+    if (rq_sw) begin
+      m_q <= m_nx;
+      s_q <= s_nx;
+    end
+  end
+  assign rq_hold = staged_q;
 
   // ---------------------------------------------------------------- array, accumulator
   wire                      a_valid, a_busy;
@@ -397,7 +425,7 @@ module npu_core #(
     .busy_o     (a_busy)
   );
 
-  wire              acc_valid, acc_busy;
+  wire              acc_busy;
   wire [32*Dim-1:0] acc_sum;
   npu_acc #(
     .Lanes(Dim), .PsumWidth(PsumWidth), .AccDepth(AccDepth)
@@ -410,7 +438,7 @@ module npu_core #(
     .in_last_i  (a_tag[TagWidth-2]),
     .in_p_i     ({{(AccAw-RowAw){1'b0}}, a_tag[RowAw-1:0]}),   // the sliding window: Dim entries
     .in_psum_i  (a_psum),
-    .bias_we_i  (f_param && !f_pidx[2]),   // words 0-3: bias, into npu_acc
+    .bias_we_i  (f_param && f_pidx[2]),    // words 4-7: bias, into npu_acc
     .bias_idx_i (f_pidx[1:0]),
     .bias_word_i(wmem_rdata),
     .wp_we_i    (wp_we),
@@ -424,7 +452,6 @@ module npu_core #(
   );
 
   // ---------------------------------------------------------------- requantization
-  wire rq_busy;
   npu_requant #(.Lanes(Dim), .RqUnits(RqUnits)) u_requant (
     .clk_i      (clk_i),
     .rst_ni     (rst_ni),
@@ -441,16 +468,17 @@ module npu_core #(
     .busy_o     (rq_busy)
   );
 
-  // Output words: outputs leave in address order, from obase (loaded with the og's
-  // parameters, while nothing is in flight) in steps of ostep + 1.
+  // Output words: outputs leave in address order, from obase (the og's first output
+  // word, taken with its m | s, while the requantizer is empty) in steps of ostep + 1.
   reg  [AmAw-1:0] onext_q;
   assign rq_addr = onext_q;
   always @(posedge clk_i) begin
-    if (f_param)       onext_q <= obase;
+    if (rq_sw)         onext_q <= obase;
     else if (rq_valid) onext_q <= onext_q + ostep + 1'b1;
   end
 
-  assign pipe_busy = a_busy || acc_busy || rq_busy;
+  assign front_busy = a_busy || acc_busy;
+  assign pipe_busy  = front_busy || rq_busy;
 
 `ifndef SYNTHESIS
   // AMEM rule (npu_ram): the datapath never uses the read of the word written in the same

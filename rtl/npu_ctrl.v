@@ -24,8 +24,16 @@
 // x -= K), so outputs are spread evenly and the requantizer (one vector per
 // interval cycles, descriptor word 9) only stalls the first beat of a period
 // whose pixel leaves when outputs come closer than that. Accumulator entry of pixel q:
-// q mod Dim. After each og the datapath drains (pipe_busy_i) before the next og's
-// parameters replace the current ones.
+// q mod Dim.
+//
+// Output groups overlap: after an og's last period the next og's parameters follow at
+// once. Words 0-3 (the requantizer's m | s) go to npu_core's shadow registers, which
+// take effect when the previous og's last output has left the requantizer (rq_hold_i
+// is high until then, and holds back this og's first output); words 4-7 (the bias,
+// into npu_acc) wait until the previous og's sums have left the array and the
+// accumulators (front_busy_i low), since they share the accumulator RAM's entry and the
+// og's start values (DMEM words 12-14) share its read port. Only after a layer's last
+// og does the datapath drain (pipe_busy_i) before the next descriptor.
 //
 // Every loop counts to a bound that the descriptor states as a count minus one, so
 // every field value makes a program that ends (ARCHITECTURE section 4: malformed
@@ -60,6 +68,8 @@ module npu_ctrl #(
   input  wire              start_i,
   input  wire              abort_i,     // end the run (ignored while idle)
   input  wire              pipe_busy_i, // a vector is in the datapath behind f_valid_o
+  input  wire              front_busy_i,// ... in the array or the accumulators
+  input  wire              rq_hold_i,   // the og's m | s are not yet the requantizer's
   output wire              busy_o,
   output wire              done_o,
   // memories (read addresses; data comes back one cycle later)
@@ -111,7 +121,7 @@ module npu_ctrl #(
                    StDec   = 4'd2,   // op: run the layer or end the program
                    StParam = 4'd3,   // 8 parameter words; og start values (words 12-14)
                    StConv  = 4'd4,   // the periods of one og
-                   StDrain = 4'd5,   // datapath empties; next og or the counters
+                   StDrain = 4'd5,   // after the last og: the datapath empties
                    StCnt0  = 4'd6,
                    StCnt1  = 4'd7,
                    StDone  = 4'd8,
@@ -175,7 +185,8 @@ module npu_ctrl #(
   wire        c_last  = b_zero && slide;               // pixel s: its last tile
   wire        c_first = (b_q == wm1_q) && dprev_q;     // pixel s + W - 1: its first tile
   wire        rq_want = c_last && s_pos;
-  wire        c_stall = rq_want && (gap_q != 5'd0);    // wait until the requantizer is free
+  // wait until the requantizer is free and holds this og's parameters
+  wire        c_stall = rq_want && (gap_q != 5'd0 || rq_hold_i);
   reg         abort_q;                                 // abort_i seen during this run
   wire        stop    = abort_q && (!in_conv || b_zero); // at a period boundary
   wire        go      = in_conv && !c_stall && !stop;
@@ -184,6 +195,11 @@ module npu_ctrl #(
   wire        og_end  = go && p_end && slide && (rem_q == {RW{1'b0}});
   wire        last_og = (og_q == ogm1_q);
   wire        drained = !pipe_busy_i && !f_valid_q;
+  // parameters: the bias words (4-7) wait until the previous og's sums are through
+  wire        in_param = (state_q == StParam);
+  wire        p_wait   = in_param && (pidx_q == 3'd4) && (front_busy_i || f_valid_q);
+  wire        p_step   = in_param && !p_wait;
+  wire        og_next  = og_end && !last_og;               // straight to the next og
 
   // tile loop: cg innermost, then kx, then ky
   wire        cg_end  = (cg_q == cgm1_q);
@@ -212,8 +228,8 @@ module npu_ctrl #(
       StFetch: if (fidx_q == 5'd12) state_d = StDec;
       StDec:   state_d = (op_q == OpConv || op_q == OpMax) ? StParam : StDone;
       StParam: if (pidx_q == 3'd7) state_d = StConv;
-      StConv:  if (og_end) state_d = StDrain;
-      StDrain: if (drained) state_d = last_og ? StCnt0 : StParam;
+      StConv:  if (og_end) state_d = last_og ? StDrain : StParam;
+      StDrain: if (drained) state_d = StCnt0;
       StCnt0:  state_d = StCnt1;
       StCnt1:  state_d = (layer_q == LayerLast) ? StDone : StFetch;
       StDone:  state_d = StIdle;
@@ -235,7 +251,7 @@ module npu_ctrl #(
 
   // ---------------------------------------------------------------- descriptor fetch
   // Word k arrives while fidx = k + 1. In StParam words 12-14 (the og's start values)
-  // are read again: word 12 + k arrives while pidx = k + 1.
+  // are read again, with the bias words: word 12 + k arrives while pidx = k + 5.
   wire        fetching = (state_q == StFetch);
   wire [4:0]  fword    = fidx_q - 5'd1;
   wire [31:0] d        = dmem_rdata_i;
@@ -265,7 +281,7 @@ module npu_ctrl #(
   wire        dw_mid = fetching ? fidx_q[2] : 1'b1;
   wire [31:0] dmem_a = {24'd0, layer_q, dw_hi, dw_mid, dw_lo};
   assign dmem_raddr_o = dmem_a[DmAw-1:0];
-  assign dmem_re_o    = fetching || (state_q == StParam);
+  assign dmem_re_o    = fetching || (p_step && pidx_q[2]);
 
   // ---------------------------------------------------------------- loops
   wire restore = go && p_end;                          // back to the window start
@@ -276,25 +292,25 @@ module npu_ctrl #(
     // og and its output base
     if (fetching && fword == 5'd2) obase_q <= d[AW-1:0];
     if (state_q == StDec) og_q <= {AW{1'b0}};
-    if (state_q == StDrain && drained && !last_og) begin
+    if (og_next) begin
       og_q    <= og_q + 1'b1;
       obase_q <= obase_q + 1'b1;
     end
 
     // WMEM pointer: w_base, then every parameter word and beat
     if (fetching && fword == 5'd8) wp_q <= d[WW-1:0];
-    else if (state_q == StDrain) wp_q <= og_wbase_q + ogstr_q;   // the next og's parameters
-    else if (state_q == StParam || go) wp_q <= (restore && t_last) ? og_wbase_q : wp_q + 1'b1;
-    if (state_q == StParam) og_wbase_q <= wp_q + 1'b1;          // after the 8th word: tile 0
+    else if (og_next) wp_q <= og_wbase_q + ogstr_q;              // the next og's parameters
+    else if (p_step || go) wp_q <= (restore && t_last) ? og_wbase_q : wp_q + 1'b1;
+    if (p_step) og_wbase_q <= wp_q + 1'b1;                      // after the 8th word: tile 0
 
     // parameter words and the og's start values
-    if (state_q == StParam) pidx_q <= pidx_q + 3'd1;
-    else pidx_q <= 3'd0;
-    if (state_q == StParam) begin
+    if (p_step) pidx_q <= pidx_q + 3'd1;
+    else if (!in_param) pidx_q <= 3'd0;
+    if (in_param) begin
       case (pidx_q)
-        3'd1: begin spp_q <= d[AW-1:0]; rem_q <= d[16 +: RW]; end
-        3'd2: begin siy_q <= d[CW-1:0]; six_q <= d[16 +: CW]; ixrow_q <= d[16 +: CW]; end
-        3'd3: begin x_q <= d[XW-1:0]; sox_q <= d[16 +: ExtW]; owm1_q <= d[16 +: ExtW]; end
+        3'd5: begin spp_q <= d[AW-1:0]; rem_q <= d[16 +: RW]; end
+        3'd6: begin siy_q <= d[CW-1:0]; six_q <= d[16 +: CW]; ixrow_q <= d[16 +: CW]; end
+        3'd7: begin x_q <= d[XW-1:0]; sox_q <= d[16 +: ExtW]; owm1_q <= d[16 +: ExtW]; end
         default: ;
       endcase
       ky_q <= {ExtW{1'b0}};  kx_q <= {ExtW{1'b0}};  cg_q <= {AW{1'b0}};
@@ -334,9 +350,12 @@ module npu_ctrl #(
       end
     end
 
-    // the walker: the og's start (the window start's position, loaded above), each
-    // real beat the next pixel, each period's end back to the window start
-    if ((state_q == StParam && pidx_q == 3'd7) || restore) begin
+    // the walker: the og's start (the window start's position, loaded above; its column
+    // arrives with word 14 in the last parameter cycle), each real beat the next pixel,
+    // each period's end back to the window start
+    if (in_param && pidx_q == 3'd7) begin
+      ox_q <= d[16 +: ExtW];  iy_q <= siy_q;  ix_q <= six_q;  pp_q <= spp_q;
+    end else if (restore) begin
       ox_q <= sox_q;  iy_q <= siy_q;  ix_q <= six_q;  pp_q <= spp_q;
     end else if (feed) begin
       ox_q <= nx_ox;  iy_q <= nx_iy;  ix_q <= nx_ix;  pp_q <= nx_pp;
@@ -387,7 +406,7 @@ module npu_ctrl #(
     end else begin
       f_valid_q <= feed;
       f_wload_q <= go;
-      f_param_q <= (state_q == StParam);
+      f_param_q <= p_step;
       f_swap_q  <= go && b_zero;
     end
   end
@@ -427,7 +446,7 @@ module npu_ctrl #(
   // Rules of the loops above, for any descriptor (verilator --assert; proven by
   // formal/ctrl.ys): the state is a named one; a fetch stays within its descriptor's
   // words 0-12; a vector goes to the requantizer only when the interval of the one before
-  // has passed; after an abort nothing is issued and the run
+  // has passed and the requantizer holds its og's parameters; after an abort nothing is issued and the run
   // ends without done_o; outside a run nothing is issued.
   reg a_live_q;                              // out of reset: the checks skip reset
   always @(posedge clk_i or negedge rst_ni)
@@ -436,7 +455,7 @@ module npu_ctrl #(
   always @(posedge clk_i) if (a_live_q) begin
     assert (state_q <= StAbort);
     if (fetching) assert (fidx_q <= 5'd12);
-    if (rq_issue) assert (gap_q == 5'd0);
+    if (rq_issue) assert (gap_q == 5'd0 && !rq_hold_i);
     if (state_q == StAbort || state_q == StIdle) assert (!go && !feed && !done_o);
   end
 `endif

@@ -55,7 +55,7 @@
 // - pad: a grouped 1x1 identity conv with the pads (padding reads x_zp, i.e. writes y_zp).
 // Zero points fold into the bias: bias_folded = bias - x_zp*Σw (int32, wrapping); padding
 // reads as x_zp, so the fold is exact at the borders too.
-// WMEM: per descriptor, per og: 8 parameter words (bias_folded[N], then m | s << 16 as
+// WMEM: per descriptor, per og: 8 parameter words (m | s << 16, then bias_folded[N], as
 // little-endian int32, m = M0 / 2^15 and s the window shift below), then its tiles for
 // ky, kx, cg (N words each, word r byte j = W[og*N+j][cg*N+r][ky][kx], the cg loop of one
 // reading lanes og*N + r when grouped); the controller reads it all with one pointer.
@@ -969,8 +969,8 @@ function convImage(s: Step, n: number, plan: RequantPlan, folded: Int32Array, na
       check(Number.isInteger(m), `layer '${name}': channel ${o}: M0 has more than 16 significant bits`);
       sh = plan.shifts[o];
     }
-    params.setInt32(base + 4 * j, bias, true);
-    params.setUint32(base + 4 * n + 4 * j, m | (sh << 16), true);
+    params.setUint32(base + 4 * j, m | (sh << 16), true);
+    params.setInt32(base + 4 * n + 4 * j, bias, true);
   }
   return bytes;
 }

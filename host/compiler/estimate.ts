@@ -41,18 +41,23 @@ export const simArrayLatency = (n: number) => 2 * n;
 
 /**
  * Fixed costs of the controller (rtl/npu_ctrl.v), in cycles: per descriptor its fetch
- * (words 0-11, 13 cycles) and decode; per output group the 8 parameter words; after an
- * output group's last period the drain until its last output is written (the array's
+ * (words 0-11, 13 cycles) and decode; per output group the 8 parameter words; after a
+ * descriptor's last period the drain until its last output is written (the array's
  * latency L, the accumulator stage and the requantizer's Steps + N + 5, less the N - 1
- * beats of the last period that follow the last pixel's: Steps + L + 9); per descriptor 2
- * cycles of counter writes, and per RUN 1 cycle (done) plus, when the segment is shorter
- * than MaxLayers, 14 to fetch and decode its END descriptor, which the RUN's cycle count
+ * beats of the last period that follow the last pixel's: Steps + L + 9). Output groups
+ * overlap: the next og's bias words (the second half of its parameters) wait until the
+ * previous og's last sum has left the accumulator stage, `front` cycles after its last
+ * period's first beat, and its first output until the previous og's last output has left
+ * the requantizer (N + drain after that output went in). Per descriptor 2 cycles of
+ * counter writes, and per RUN 1 cycle (done) plus, when the segment is shorter than
+ * MaxLayers, 14 to fetch and decode its END descriptor, which the RUN's cycle count
  * includes but the counters do not.
  */
 export const OVERHEAD = {
   fetch: 14,
   params: 8,
   drain: (steps: number, latency: number) => steps + latency + 9,
+  front: (latency: number) => latency + 3,
   perLayer: 2,
   perRun: 1,
   end: 14,
@@ -141,14 +146,19 @@ function groupPeriods(
  */
 export function layerCycles(d: DescriptorShape, n: number, latency = simArrayLatency(n)): number {
   const interval = d.interval;
-  let t = OVERHEAD.fetch;
+  let t = OVERHEAD.fetch + OVERHEAD.params;
   let last = -Infinity;
   for (let og = 0; og < d.og; og++) {
-    t += OVERHEAD.params;
+    if (og > 0) {
+      // the next og's parameters follow its last period at once; the bias words wait
+      // for the previous og's last sum to leave the accumulators, and its first output
+      // for the previous og's last to leave the requantizer
+      t = Math.max(t + OVERHEAD.params / 2, t - n + OVERHEAD.front(latency)) + OVERHEAD.params / 2;
+      last = Math.max(last, last + n + OVERHEAD.drain(d.steps, latency) - interval);
+    }
     ({ t, last } = groupPeriods(n, d.k, d.p, interval, t, last));
-    t += OVERHEAD.drain(d.steps, latency);
   }
-  return t;
+  return t + OVERHEAD.drain(d.steps, latency);
 }
 
 /**

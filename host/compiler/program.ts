@@ -16,7 +16,7 @@ export const OP_END = 0;
 export const OP_CONV = 1;
 /** A convolution whose accumulators take the maximum (max pooling over identity tiles). */
 export const OP_MAXPOOL = 2;
-/** Parameter words per output group: bias[N], then m | s << 16 (ARCHITECTURE section 3). */
+/** Parameter words per output group: m | s << 16, then bias[N] (ARCHITECTURE section 3). */
 export const PARAM_WORDS = 8;
 /** The largest H, W, OH, OW, kernel side, stride and pad the descriptor holds. */
 export const EXTENT_MAX = 255;

@@ -174,16 +174,16 @@ describe('compile', () => {
     }
     const steps = Math.max(2, Math.ceil(bits / 2));
     expect(d[9] & 0xffff).toBe((steps - 1) | ((Math.max(steps, 4) - 1) << 8));
-    // params: bias_folded = bias - x_zp * sum(w), then m = M0 / 2^15 | the window shift
-    // S - 16 - 2*steps << 16
+    // params: m = M0 / 2^15 | the window shift S - 16 - 2*steps << 16, then
+    // bias_folded = bias - x_zp * sum(w)
     const p = new DataView(img.wmem.buffer, d[8] * 4);
     for (let o = 0; o < oc; o++) {
       const base = Math.floor(o / 4) * ogWords * 4 + (o % 4) * 4;
       let sw = 0;
       for (let t = 0; t < 30; t++) sw += conv.weights[o * 30 + t];
-      expect(p.getInt32(base, true)).toBe((conv.bias[o] - q.zeroPoint * sw) | 0);
+      expect(p.getInt32(base + 16, true)).toBe((conv.bias[o] - q.zeroPoint * sw) | 0);
       const { m0, s } = conv.mult[o];
-      expect(p.getUint32(base + 16, true)).toBe(m0 / 2 ** 15 + (Math.min(s - 16 - 2 * steps, 15) << 16));
+      expect(p.getUint32(base, true)).toBe(m0 / 2 ** 15 + (Math.min(s - 16 - 2 * steps, 15) << 16));
     }
   });
 
@@ -293,7 +293,7 @@ describe('compile', () => {
     expect(bytes[(8 + 8 + 5) * 8 + 5]).toBe(wb);
     expect(bytes[(8 + 3) * 8 + 4]).toBe(0);
     const p = new DataView(img.wmem.buffer, d[8] * 8);
-    expect(p.getInt32(0, true)).toBe(-(add.inQ.zeroPoint * wa + add.inQB.zeroPoint * wb));
+    expect(p.getInt32(4 * 8, true)).toBe(-(add.inQ.zeroPoint * wa + add.inQB.zeroPoint * wb));
   });
 
   it('an add of more than 255 words reads them as rows, in two pieces when their count has no divisor that fits', () => {
@@ -395,7 +395,7 @@ describe('compile', () => {
       const ogWords = 8 + 9 * 2 * 4;
       const p = new DataView(img.wmem.buffer, f.wBase * 4);
       for (let o = 0; o < 8; o++) {
-        const word = p.getUint32(Math.floor(o / 4) * ogWords * 4 + 16 + (o % 4) * 4, true);
+        const word = p.getUint32(Math.floor(o / 4) * ogWords * 4 + (o % 4) * 4, true);
         const { m0, s } = conv.mult[o];
         expect(word & 0xffff).toBe(m0 / 2 ** 15);
         // M0 = 0: shift 15, a lane that never saturates (m = 0 gives y_zp)
