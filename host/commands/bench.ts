@@ -191,7 +191,7 @@ function formatMlperf(r: BenchReport, c: Colors): string {
   );
   for (const x of m.runs) if (!x.fits) out.push(`${x.model} on ${x.config}: ${x.note ?? ''}`);
   const fmt = (v: number, unit: string) =>
-    unit === 'ms' ? ms(v) : unit === 'fraction' ? pct(v) : `${v.toFixed(2)}x`;
+    unit === 'ms' ? ms(v) : unit === 'fraction' ? pct(v) : `${v.toFixed(3)}x`;
   out.push('MLPerf Tiny targets (measured beside bound)');
   out.push(
     table(
