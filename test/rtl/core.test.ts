@@ -4,6 +4,7 @@
 // FST waveform per run to build/trace/.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compile } from '../../host/compiler/compile.ts';
+import { estimateImage } from '../../host/compiler/estimate.ts';
 import { programCycleBound } from '../../host/compiler/program.ts';
 import { BOARD_CONFIG, SIM_CONFIG } from '../../host/compiler/configs.ts';
 import type { DeviceConfig } from '../../host/compiler/types.ts';
@@ -131,6 +132,20 @@ describe.each(CONFIGS)('npu_core %s', (_label, cfg) => {
       const inQ = randQ(r);
       await check(cfg, [randConv(r, spec, inQ, `conv${i}`)], inQ, i);
     });
+  });
+
+  it("output groups overlap: each group's outputs take its own m, s and words when its first output waits for the previous group's last to leave the requantizer", async () => {
+    // a 1x1 conv over N channels (K = 1 tile per pixel) on 2 pixels, 24 output channels:
+    // each group's periods end long before its outputs leave the requantizer, so every
+    // next group's first output is held back until the shadow m and s take effect
+    const r = rng(31);
+    const inQ = randQ(r);
+    const n = cfg.dim;
+    const conv = randConv(r, { c: n, h: 1, w: 2, oc: 24, k: [1, 1] }, inQ, 'ogs');
+    await check(cfg, [conv], inQ, 31);
+    const image = compile(modelOf([conv], inQ), cfg);
+    const res = await runCore(image, [randInt8(r, 2 * n)], { inputZeroPoint: inQ.zeroPoint, name: 'ogs' });
+    expect(res.inferences[0].stepCycles).toEqual(estimateImage(image).steps.map((st) => st.estimated_cycles));
   });
 
   it('conv whose accumulator wraps past int32 (bias near 2^31)', async () => {
