@@ -11,11 +11,9 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { BOARDS, topParams } from '../../host/board/boards.ts';
-import type { RunReport } from '../../host/run.ts';
 import { pllModels, rtlSources } from '../../host/sim/board.ts';
 import { buildVerilator, REPO_ROOT } from '../../host/sim/verilator.ts';
-import { nnfpga } from '../e2e/cli.ts';
-import { boardWorkload, kwsWorkload } from './workloads.ts';
+import { boardWorkload, kwsWorkload, runBitExact } from './workloads.ts';
 
 const run = promisify(execFile);
 
@@ -64,22 +62,8 @@ describe('board tops in Verilator', () => {
       { timeout: 900_000 },
       async () => {
         const w = boardWorkload(board.name, board.name === 'icebreaker' ? 3 : 4);
-        const r = await nnfpga(
-          'run',
-          w.model,
-          '--input',
-          w.inputs,
-          ...w.calib,
-          '--sim',
-          '--board',
-          board.name,
-          '--json',
-        );
-        expect(r.code, r.stderr).toBe(0);
-        const report = JSON.parse(r.stdout) as RunReport;
-        expect(report.summary).toMatchObject({ inputs: w.n, mismatches: 0, mismatched_inputs: 0 });
+        const report = await runBitExact(w, ['--sim', '--board', board.name]);
         expect(report.summary.cycles_per_inference).toBeGreaterThan(0);
-        for (const x of report.results) expect(x.output_q).toEqual(x.reference_output_q);
       },
     );
   }
@@ -91,22 +75,7 @@ describe('board tops in Verilator', () => {
     'icebreaker: runs the MLPerf Tiny KWS DS-CNN through its top with the AMEM extension, every output equal to the integer reference',
     { timeout: 900_000 },
     async () => {
-      const w = kwsWorkload(3);
-      const r = await nnfpga(
-        'run',
-        w.model,
-        '--input',
-        w.inputs,
-        ...w.calib,
-        '--sim',
-        '--board',
-        'icebreaker',
-        '--json',
-      );
-      expect(r.code, r.stderr).toBe(0);
-      const report = JSON.parse(r.stdout) as RunReport;
-      expect(report.summary).toMatchObject({ inputs: w.n, mismatches: 0, mismatched_inputs: 0 });
-      for (const x of report.results) expect(x.output_q).toEqual(x.reference_output_q);
+      await runBitExact(kwsWorkload(3), ['--sim', '--board', 'icebreaker']);
     },
   );
 });

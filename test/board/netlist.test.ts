@@ -8,10 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import { BOARDS } from '../../host/board/boards.ts';
 import { buildNetlistBoardSim, synthNetlist } from '../../host/board/netlist.ts';
-import type { RunReport } from '../../host/run.ts';
 import { boardClocksPerBit, startBoardSim } from '../../host/sim/board.ts';
-import { nnfpga } from '../e2e/cli.ts';
-import { boardWorkload, kwsWorkload } from './workloads.ts';
+import { boardWorkload, kwsWorkload, runBitExact } from './workloads.ts';
 
 describe('synthesised board netlists in Verilator', () => {
   it('the iCEBreaker netlist keeps its hard blocks: 8 SB_MAC16, 4 SB_SPRAM256KA, the PLL', async () => {
@@ -33,22 +31,7 @@ describe('synthesised board netlists in Verilator', () => {
         const sim = await startBoardSim({ board, stderr: 'pipe' }, exe);
         try {
           const w = board.name === 'icebreaker' ? kwsWorkload(1) : boardWorkload(board.name, 2);
-          const r = await nnfpga(
-            'run',
-            w.model,
-            '--input',
-            w.inputs,
-            ...w.calib,
-            '--port',
-            sim.path,
-            '--baud',
-            String(board.baud),
-            '--json',
-          );
-          expect(r.code, r.stderr).toBe(0);
-          const report = JSON.parse(r.stdout) as RunReport;
-          expect(report.summary).toMatchObject({ inputs: w.n, mismatches: 0, mismatched_inputs: 0 });
-          for (const x of report.results) expect(x.output_q).toEqual(x.reference_output_q);
+          await runBitExact(w, ['--port', sim.path, '--baud', String(board.baud)]);
         } finally {
           await sim.stop();
         }

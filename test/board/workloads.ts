@@ -3,8 +3,10 @@
 // runs a small generated conv net (stride 2, padding, a dense layer).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { expect } from 'vitest';
+import type { RunReport } from '../../host/run.ts';
 import { encodeNpyFloat32 } from '../../host/data/npy.ts';
-import { firstInputs } from '../e2e/cli.ts';
+import { firstInputs, nnfpga } from '../e2e/cli.ts';
 import { fixture, randomArray, tempDir, writeModel } from '../host/helpers.ts';
 import { mlperfModels } from '../../host/bench/mlperf.ts';
 import { generatedModels } from '../host/models.ts';
@@ -50,4 +52,17 @@ export function kwsWorkload(n: number): BoardWorkload {
   writeFileSync(inputs, encodeNpyFloat32(randomArray(n * per, 31), [n, ...dims]));
   writeFileSync(calib, encodeNpyFloat32(randomArray(4 * per, 32), [4, ...dims]));
   return { model: writeModel(dir, 'mlperf_kws', spec), inputs, calib: ['--calib', calib], n };
+}
+
+/**
+ * `nnfpga run` of workload `w` on `target` (`--sim --board B`, or `--port P --baud B`),
+ * asserting it exits 0 with every output element equal to the integer reference.
+ */
+export async function runBitExact(w: BoardWorkload, target: string[]): Promise<RunReport> {
+  const r = await nnfpga('run', w.model, '--input', w.inputs, ...w.calib, ...target, '--json');
+  expect(r.code, r.stderr).toBe(0);
+  const report = JSON.parse(r.stdout) as RunReport;
+  expect(report.summary).toMatchObject({ inputs: w.n, mismatches: 0, mismatched_inputs: 0 });
+  for (const x of report.results) expect(x.output_q).toEqual(x.reference_output_q);
+  return report;
 }
