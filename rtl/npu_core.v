@@ -494,6 +494,11 @@ module npu_core #(
     else         a_live_q <= 1'b1;
   always @(posedge clk_i) if (a_live_q && a_legal)
     assert (!(a_coll_q && f_valid && !f_pad));
+  // infl_q counts at most 3 sums on their way to the requantizer: they leave the f stage
+  // at a period's first beat, at least Dim cycles apart, and reach it 2*Dim + 2 cycles
+  // later at most (the generic array's latency and the accumulator stage)
+  always @(posedge clk_i) if (a_live_q)
+    assert (!(infl_q == 2'd3 && f_out && !acc_valid));
 `endif
 
   wire unused_core = ^{param_w, h_word[31:AmAw], h_lane32[31:LaneW], amem_sh[8*Dim+31:32],
