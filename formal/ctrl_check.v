@@ -1,5 +1,6 @@
 `default_nettype none
-// ctrl_check: formal harness of npu_ctrl (formal/ctrl.ys), small memories (Dim 4). DMEM
+// ctrl_check: formal harness of npu_ctrl (formal/ctrl.ys), small memories (Dim 4), one
+// requantizer pipeline (RqPipes 1, the boards': word 0's two-slide bit is ignored). DMEM
 // data are a free input: any descriptor program, every field any value, even changing
 // from one read to the next. start_i and abort_i are free; the datapath behind
 // (pipe_busy_i, front_busy_i) and the requantizer's hold (rq_hold_i) are free but never

@@ -281,12 +281,12 @@ export async function openTarget(opts: TargetOptions, model: QModel): Promise<De
   if (!opened) return null;
   const { device, board } = opened;
   try {
-    // IDENTIFY does not report the requantizer's Booth units (1 is right on any core);
-    // the simulated sim8 board is built from SIM_CONFIG, so it has its units
+    // IDENTIFY reports neither the requantizer's Booth units nor its pipelines (1 is right on any
+    // core); the simulated sim8 board is built from SIM_CONFIG, so it has its units and pipelines
     const sim8 = opts.sim && opts.board === undefined;
     const config = {
       ...deviceConfig(device.info),
-      ...(sim8 ? { requantUnits: SIM_CONFIG.requantUnits } : {}),
+      ...(sim8 ? { requantUnits: SIM_CONFIG.requantUnits, requantPipes: SIM_CONFIG.requantPipes } : {}),
     };
     const image = compile(model, config);
     // the run watchdog: no RUN or INFER of this program takes longer than its longest segment

@@ -39,7 +39,8 @@ module npu_core #(
   parameter integer DmemWords = 256,    // DMEM 32-bit words
   parameter integer AccDepth  = 1024,   // accumulator entries (max pixels per tile)
   parameter integer MaxLayers = 16,     // CNT holds 2*MaxLayers+1 words
-  parameter integer RqUnits   = 1       // requantizer Booth units, 1 or 2 (npu_requant)
+  parameter integer RqUnits   = 1,      // requantizer Booth units, 1 or 2 (npu_requant)
+  parameter integer RqPipes   = 1       // requantizer pipelines taking vectors in turn, 1 or 2
 ) (
   input  wire        clk_i,
   input  wire        rst_ni,
@@ -95,7 +96,7 @@ module npu_core #(
 
   npu_ctrl #(
     .Dim(Dim), .AmemWords(AmemAll), .WmemWords(WmemWords), .DmemWords(DmemWords),
-    .MaxLayers(MaxLayers)
+    .MaxLayers(MaxLayers), .RqPipes(RqPipes)
   ) u_ctrl (
     .clk_i(clk_i), .rst_ni(rst_ni), .start_i(start_i), .abort_i(abort_i),
     .pipe_busy_i(pipe_busy), .front_busy_i(front_busy), .rq_hold_i(rq_hold),
@@ -380,18 +381,18 @@ module npu_core #(
     end
   endgenerate
   reg        staged_q;      // m_nx, s_nx wait for the requantizer
-  reg  [1:0] infl_q;        // last-tile sums between the f stage and the requantizer
+  reg  [2:0] infl_q;        // last-tile sums between the f stage and the requantizer
   wire       rq_busy;
   wire       acc_valid;
   wire       f_out = f_valid && f_last;
-  wire       rq_sw = staged_q && (infl_q == 2'd0) && !f_out && !rq_busy;
+  wire       rq_sw = staged_q && (infl_q == 3'd0) && !f_out && !rq_busy;
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       staged_q <= 1'b0;
-      infl_q   <= 2'd0;
+      infl_q   <= 3'd0;
     end else begin
       staged_q <= busy && !rq_sw && (staged_q || (f_param && f_pidx == 3'd3));
-      infl_q   <= infl_q + {1'b0, f_out} - {1'b0, acc_valid};
+      infl_q   <= infl_q + {2'b0, f_out} - {2'b0, acc_valid};
     end
   end
   always @(posedge clk_i) begin
@@ -452,21 +453,44 @@ module npu_core #(
   );
 
   // ---------------------------------------------------------------- requantization
-  npu_requant #(.Lanes(Dim), .RqUnits(RqUnits)) u_requant (
-    .clk_i      (clk_i),
-    .rst_ni     (rst_ni),
-    .in_valid_i (acc_valid),
-    .acc_i      (acc_sum),
-    .m_i        (m_q),
-    .s_i        (s_q),
-    .steps_m1_i (rq_steps_m1),
-    .zp_i       (y_zp),
-    .lo_i       (lo),
-    .hi_i       (hi),
-    .out_valid_o(rq_valid),
-    .y_o        (rq_y),
-    .busy_o     (rq_busy)
-  );
+  // RqPipes whole requantizers take the vectors in turn (npu_ctrl paces each at the
+  // descriptor's interval and alternates them in the same order); their latencies are
+  // equal, so the outputs leave in load order, at most one per cycle.
+  wire [RqPipes-1:0]       rq_v, rq_b;
+  wire [8*Dim*RqPipes-1:0] rq_ys;
+  wire                     rq_sel;
+  if (RqPipes > 1) begin : g_rqsel
+    reg sel_q;
+    always @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni)        sel_q <= 1'b0;
+      else if (acc_valid) sel_q <= !sel_q;
+    end
+    assign rq_sel = sel_q;
+    assign rq_y   = rq_v[1] ? rq_ys[8*Dim +: 8*Dim] : rq_ys[0 +: 8*Dim];
+  end else begin : g_rqsel1
+    assign rq_sel = 1'b0;
+    assign rq_y   = rq_ys;
+  end
+  genvar rp;
+  for (rp = 0; rp < RqPipes; rp = rp + 1) begin : g_rq
+    npu_requant #(.Lanes(Dim), .RqUnits(RqUnits)) u_requant (
+      .clk_i      (clk_i),
+      .rst_ni     (rst_ni),
+      .in_valid_i (acc_valid && (rq_sel == rp[0])),
+      .acc_i      (acc_sum),
+      .m_i        (m_q),
+      .s_i        (s_q),
+      .steps_m1_i (rq_steps_m1),
+      .zp_i       (y_zp),
+      .lo_i       (lo),
+      .hi_i       (hi),
+      .out_valid_o(rq_v[rp]),
+      .y_o        (rq_ys[8*Dim*rp +: 8*Dim]),
+      .busy_o     (rq_b[rp])
+    );
+  end
+  assign rq_valid = |rq_v;
+  assign rq_busy  = |rq_b;
 
   // Output words: outputs leave in address order, from obase (the og's first output
   // word, taken with its m | s, while the requantizer is empty) in steps of ostep + 1.
@@ -494,11 +518,12 @@ module npu_core #(
     else         a_live_q <= 1'b1;
   always @(posedge clk_i) if (a_live_q && a_legal)
     assert (!(a_coll_q && f_valid && !f_pad));
-  // infl_q counts at most 3 sums on their way to the requantizer: they leave the f stage
-  // at a period's first beat, at least Dim cycles apart, and reach it 2*Dim + 2 cycles
-  // later at most (the generic array's latency and the accumulator stage)
+  // infl_q counts at most 6 sums on their way to the requantizer: they leave the f stage
+  // at a period's first two beats (two only with RqPipes = 2), periods Dim cycles apart,
+  // and reach it 2*Dim + 2 cycles later at most (the generic array's latency and the
+  // accumulator stage)
   always @(posedge clk_i) if (a_live_q)
-    assert (!(infl_q == 2'd3 && f_out && !acc_valid));
+    assert (!(infl_q == 3'd7 && f_out && !acc_valid));
 `endif
 
   wire unused_core = ^{param_w, h_word[31:AmAw], h_lane32[31:LaneW], amem_sh[8*Dim+31:32],

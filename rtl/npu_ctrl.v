@@ -24,7 +24,11 @@
 // x -= K), so outputs are spread evenly and the requantizer (one vector per
 // interval cycles, descriptor word 9) only stalls the first beat of a period
 // whose pixel leaves when outputs come closer than that. Accumulator entry of pixel q:
-// q mod Dim.
+// q mod Dim. With two requantizer pipelines (RqPipes = 2) a descriptor with word 0 bit 5
+// (K < N, W = min(2K, Dim)) slides twice when x >= K after the first slide: pixels s and
+// s + 1 leave at beats 0 and 1, their sums going to the pipelines in turn (each paced at
+// the interval; the period's first beat waits until both may take them), and the two
+// newest pixels enter at beats W - 2 and W - 1.
 //
 // Output groups overlap: after an og's last period the next og's parameters follow at
 // once. Words 0-3 (the requantizer's m | s) go to npu_core's shadow registers, which
@@ -57,6 +61,7 @@ module npu_ctrl #(
   parameter integer WmemWords = 65536,
   parameter integer DmemWords = 256,
   parameter integer MaxLayers = 16,
+  parameter integer RqPipes   = 1,     // requantizer pipelines: 2 lets a window slide twice
   parameter integer AmAw  = $clog2(AmemWords),
   parameter integer WmAw  = $clog2(WmemWords),
   parameter integer DmAw  = $clog2(DmemWords),
@@ -141,6 +146,8 @@ module npu_ctrl #(
   reg  [4:0]      rq_gap_q;             // requantizer interval - 1 (max(ceil(Steps/RqUnits), Dim) - 1)
   reg  [7:0]      pad_q, y_zp_q, lo_q, hi_q;
   reg  [XW-1:0]   wmk_q;                // W - K: the Bresenham step of a sliding period
+  reg  [XW-1:0]   k_q;                  // K (W - (W - K)), the step of a second slide
+  reg             two_q;                // the window may slide twice a period (word 0 bit 5)
   reg  [RowAw-1:0] wm1_q;               // W - 1
   reg  [CW-1:0]   ixrow_q;              // ix of a row's first pixel (-pl)
   reg  [ExtW-1:0] owm1_q;               // OW - 1
@@ -158,8 +165,9 @@ module npu_ctrl #(
   reg  [RowAw-1:0] neg_q;               // max(0, -s): beats before pixel 0
   reg  [RW-1:0]   rem_q;                // P - 1 - s: pixels after the window start
   reg  [XW-1:0]   x_q;                  // Bresenham term: the window slides when x >= 0
-  reg             dprev_q;              // it slid after the previous period
-  reg  [4:0]      gap_q;                // cycles until the requantizer takes a vector
+  reg  [1:0]      nprev_q;              // how often it slid after the previous period
+  reg  [4:0]      gap0_q, gap1_q;       // cycles until requantizer pipeline 0 / 1 is free
+  reg             sel_q;                // the pipeline of the next output
   // pixel walker: the beat's pixel (ox counts down to 0 at the row end, iy/ix the input
   // coordinates of tap (0, 0), pp its AMEM word) and the same for the window start
   // (max(s, 0)), where each period's walk begins
@@ -176,23 +184,43 @@ module npu_ctrl #(
   // ---------------------------------------------------------------- per-beat datapath
   wire        in_conv = (state_q == StConv);
   wire        slide   = !x_q[XW-1];                    // pixel s leaves after this period
+  wire [XW-1:0] x_k   = x_q - k_q;
+  wire        two     = (RqPipes > 1) && two_q;         // one pipeline: never
+  wire        slide2  = two && slide && !x_k[XW-1];    // ... and pixel s + 1 (x >= K)
+  wire [1:0]  nsl     = {slide2, slide && !slide2};     // slides after this period
   wire        b_zero  = (b_q == {RowAw{1'b0}});
   wire        p_end   = (b_q == {RowAw{1'b1}});        // last beat of the period
   wire        s_pos   = (neg_q == {RowAw{1'b0}});      // s >= 0: pixel s is real
   wire        rem_big = |rem_q[RW-1:RowAw];
   // beat b is pixel s + b: real iff b < W and 0 <= s + b <= P - 1
   wire        real_px = (b_q <= wm1_q) && (b_q >= neg_q) && (rem_big || b_q <= rem_q[RowAw-1:0]);
-  wire        c_last  = b_zero && slide;               // pixel s: its last tile
-  wire        c_first = (b_q == wm1_q) && dprev_q;     // pixel s + W - 1: its first tile
-  wire        rq_want = c_last && s_pos;
+  wire        b_one   = (b_q == {{(RowAw-1){1'b0}}, 1'b1});
+  // pixel s (beat 0) and, on a second slide, s + 1 (beat 1): their last tiles; pixels
+  // s + W - 1 (and s + W - 2 after a second slide): their first
+  wire        c_last  = (b_zero && slide) || (b_one && slide2);
+  wire        c_first = (b_q == wm1_q && nprev_q != 2'd0) || (b_q == wm1_q - 1'b1 && nprev_q == 2'd2);
+  // the leaving pixels that are real (s + 1 <= P - 1: rem >= 1), whose sums go to the
+  // requantizer, the first to pipeline sel_q, the next to the other
+  wire        s1_pos  = (neg_q <= {{(RowAw-1){1'b0}}, 1'b1});   // s + 1 >= 0
+  wire        want0   = slide && s_pos;
+  wire        want1   = slide2 && s1_pos && (rem_q != {RW{1'b0}});
+  wire        sel     = (RqPipes > 1) && sel_q;         // one pipeline: always 0
+  wire [4:0]  gap_sel = sel ? gap1_q : gap0_q;
+  wire [4:0]  gap_oth = sel ? gap0_q : gap1_q;
+  wire [4:0]  gap_w1  = want0 ? gap_oth : gap_sel;
+  wire        rq_want = b_zero && (want0 || want1);
   // wait until the requantizer is free and holds this og's parameters
-  wire        c_stall = rq_want && (gap_q != 5'd0 || rq_hold_i);
+  wire        c_stall = rq_want && ((want0 && gap_sel != 5'd0) || (want1 && gap_w1 > 5'd1) || rq_hold_i);
   reg         abort_q;                                 // abort_i seen during this run
   wire        stop    = abort_q && (!in_conv || b_zero); // at a period boundary
   wire        go      = in_conv && !c_stall && !stop;
   wire        feed    = go && real_px;
-  wire        rq_issue = go && rq_want;
-  wire        og_end  = go && p_end && slide && (rem_q == {RW{1'b0}});
+  wire        rq_issue0 = go && b_zero && want0;
+  wire        rq_issue1 = go && b_one && want1;
+  wire        rq_issue  = rq_issue0 || rq_issue1;
+  wire        rq_pipe   = sel;                           // the pipeline rq_issue goes to
+  wire        og_end  = go && p_end && ((slide && rem_q == {RW{1'b0}}) ||
+                                        (slide2 && rem_q == {{(RW-1){1'b0}}, 1'b1}));
   wire        last_og = (og_q == ogm1_q);
   wire        drained = !pipe_busy_i && !f_valid_q;
   // parameters: the bias words (4-7) wait until the previous og's sums are through
@@ -260,7 +288,10 @@ module npu_ctrl #(
     if (fetching) begin
       case (fword)
         // op: 1 CONV, 2 MAXPOOL; anything else (bits 3:2 included) ends the program
-        5'd0:  begin op_q <= (d[3:2] == 2'd0) ? d[1:0] : 2'd0; grp_q <= d[4]; end
+        5'd0:  begin
+          op_q <= (d[3:2] == 2'd0) ? d[1:0] : 2'd0;  grp_q <= d[4];
+          two_q <= (RqPipes > 1) && d[5];
+        end
         5'd3:  begin in_h_q <= d[ExtW-1:0]; in_w_q <= d[16 +: ExtW]; end
         5'd4:  begin cgm1_q <= d[AW-1:0]; ogm1_q <= d[16 +: AW]; end
         5'd5:  begin
@@ -318,19 +349,18 @@ module npu_ctrl #(
       b_q <= {RowAw{1'b0}};
       neg_q <= wm1_q;
       sq_q <= {RowAw{1'b0}} - wm1_q;                    // (1 - W) mod Dim
-      dprev_q <= 1'b1;
+      nprev_q <= 2'd1;
+      k_q <= {{(XW-RowAw){1'b0}}, wm1_q} + 1'b1 - wmk_q;
     end
 
     if (go) begin
       b_q <= b_q + 1'b1;
       if (p_end) begin
-        x_q <= x_q + (slide ? wmk_q : {{(XW-RowAw){1'b0}}, wm1_q} + 1'b1);
-        dprev_q <= slide;
-        if (slide) begin
-          rem_q <= rem_q - 1'b1;
-          sq_q  <= sq_q + 1'b1;
-          if (!s_pos) neg_q <= neg_q - 1'b1;
-        end
+        x_q <= x_q + (slide2 ? wmk_q - k_q : slide ? wmk_q : {{(XW-RowAw){1'b0}}, wm1_q} + 1'b1);
+        nprev_q <= nsl;
+        rem_q <= rem_q - {{(RW-2){1'b0}}, nsl};
+        sq_q  <= sq_q + {{(RowAw-2){1'b0}}, nsl};
+        neg_q <= (neg_q <= {{(RowAw-2){1'b0}}, nsl}) ? {RowAw{1'b0}} : neg_q - {{(RowAw-2){1'b0}}, nsl};
         // next tile; back to tile 0 after the last
         if (cg_end) begin
           cg_q <= {AW{1'b0}};
@@ -360,18 +390,28 @@ module npu_ctrl #(
     end else if (feed) begin
       ox_q <= nx_ox;  iy_q <= nx_iy;  ix_q <= nx_ix;  pp_q <= nx_pp;
     end
-    // the window start moves on with pixel s (after beat 0 walked past it)
-    if (go && b_q == {{(RowAw-1){1'b0}}, 1'b1} && slide && s_pos) begin
+    // the window start moves on to pixel s + nsl (where the walker is after beats 0 ..
+    // nsl - 1) when that is past pixel 0
+    if (go && nsl != 2'd0 && b_q == {{(RowAw-2){1'b0}}, nsl} && neg_q < {{(RowAw-2){1'b0}}, nsl}) begin
       sox_q <= ox_q;  siy_q <= iy_q;  six_q <= ix_q;  spp_q <= pp_q;
     end
   end
 
   // The requantizer takes a vector every interval cycles (word 9); its inputs come a fixed
   // number of cycles after the issue.
+  // With two pipelines they take the vectors in turn, each at its own interval.
   always @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni)            gap_q <= 5'd0;
-    else if (rq_issue)      gap_q <= rq_gap_q;
-    else if (gap_q != 5'd0) gap_q <= gap_q - 5'd1;
+    if (!rst_ni) begin
+      gap0_q <= 5'd0;
+      gap1_q <= 5'd0;
+      sel_q  <= 1'b0;
+    end else begin
+      if (rq_issue && !rq_pipe)  gap0_q <= rq_gap_q;
+      else if (gap0_q != 5'd0)   gap0_q <= gap0_q - 5'd1;
+      if (rq_issue && rq_pipe)   gap1_q <= rq_gap_q;
+      else if (gap1_q != 5'd0)   gap1_q <= gap1_q - 5'd1;
+      if (rq_issue && RqPipes > 1) sel_q <= !sel_q;
+    end
   end
 
   // ---------------------------------------------------------------- counters
@@ -455,7 +495,7 @@ module npu_ctrl #(
   always @(posedge clk_i) if (a_live_q) begin
     assert (state_q <= StAbort);
     if (fetching) assert (fidx_q <= 5'd12);
-    if (rq_issue) assert (gap_q == 5'd0 && !rq_hold_i);
+    if (rq_issue) assert ((rq_pipe ? gap1_q : gap0_q) == 5'd0 && !rq_hold_i);
     if (state_q == StAbort || state_q == StIdle) assert (!go && !feed && !done_o);
   end
 `endif

@@ -31,6 +31,7 @@ module npu_top #(
   parameter integer AccDepth     = 256,
   parameter integer MaxLayers    = 16,
   parameter integer RqUnits      = 1,        // requantizer Booth units (npu_core)
+  parameter integer RqPipes      = 1,        // requantizer pipelines (npu_core)
   parameter integer ClockHz      = 12000000,
   parameter integer ClksPerBit   = 104,      // 12 MHz / 115200 baud
   parameter integer MaxPayload   = 1024,
@@ -124,7 +125,8 @@ module npu_top #(
     .DmemWords(DmemWords),
     .AccDepth (AccDepth),
     .MaxLayers(MaxLayers),
-    .RqUnits  (RqUnits)
+    .RqUnits  (RqUnits),
+    .RqPipes  (RqPipes)
   ) u_core (
     .clk_i      (clk_i),
     .rst_ni     (core_rst_nq),

@@ -81,6 +81,7 @@ import {
   PARAM_WORDS,
   checkProgram,
   encodeDescriptor,
+  windowOf,
   extensionAlias,
   requantInterval,
   type LayerFields,
@@ -223,6 +224,7 @@ class Lowering {
     private n: number,
     private packTaps: boolean | 'always' = true,
     private requantUnits = 1,
+    private requantPipes = 1,
   ) {}
 
   private groups(t: DevTensor): number {
@@ -633,10 +635,12 @@ class Lowering {
       const folded = new Int32Array(s.realOut);
       for (let o = 0; o < s.realOut; o++) folded[o] = (s.bias(o) - s.xzp * weightSum(s, n, o)) | 0;
       const steps = requantPlan(s, n, folded, l.name).steps;
+      const k = s.kernel[0] * s.kernel[1] * s.src.cg;
       const d: DescriptorShape = {
         op: 'conv',
         grouped: false,
-        k: s.kernel[0] * s.kernel[1] * s.src.cg,
+        k,
+        ...windowOf(k, s.outH * s.outW, n, this.requantPipes),
         kh: s.kernel[0],
         kw: s.kernel[1],
         cg: s.src.cg,
@@ -645,7 +649,7 @@ class Lowering {
         steps,
         interval: requantInterval(steps, n, this.requantUnits),
       };
-      return layerCycles(d, n) + OVERHEAD.perLayer;
+      return layerCycles(d, n, undefined, this.requantPipes) + OVERHEAD.perLayer;
     };
     if (this.packTaps !== 'always' && cycles(pack) + cycles(conv) >= cycles(plain)) {
       this.tensors.pop(); // T, never used
@@ -1137,7 +1141,13 @@ function planModel(model: QModel, config: DeviceConfig, options: CompileOptions)
       `the model's multipliers have ${model.m0Bits ?? 31}-bit M0, the device runs ${DEVICE_M0_BITS}-bit ones: re-quantize it with 'nnfpga quantize'`,
     );
   }
-  const low = new Lowering(model, n, options.packTaps ?? true, config.requantUnits ?? 1);
+  const low = new Lowering(
+    model,
+    n,
+    options.packTaps ?? true,
+    config.requantUnits ?? 1,
+    config.requantPipes ?? 1,
+  );
   low.run();
   const name = (s: Step) => model.layers[s.layer].name;
   for (const s of low.steps) checkFields(s, n, name(s));
@@ -1355,7 +1365,12 @@ export function compile(model: QModel, config: DeviceConfig, options: CompileOpt
   const descriptors = new Uint32Array(low.steps.length * DESC_WORDS);
   low.steps.forEach((s, i) =>
     descriptors.set(
-      encodeDescriptor(fieldsOf(s, wBase[i], images[i].steps), n, config.requantUnits ?? 1),
+      encodeDescriptor(
+        fieldsOf(s, wBase[i], images[i].steps),
+        n,
+        config.requantUnits ?? 1,
+        config.requantPipes ?? 1,
+      ),
       i * DESC_WORDS,
     ),
   );

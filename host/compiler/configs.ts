@@ -48,6 +48,7 @@ export const HX8K_CONFIG: DeviceConfig = Object.freeze({
 export const SIM_CONFIG: DeviceConfig = Object.freeze({
   dim: 8,
   requantUnits: 2,
+  requantPipes: 2,
   amemWords: 16384 * 2,
   wmemWords: 65536 * 2,
   dmemWords: 256,
@@ -69,5 +70,6 @@ export function coreParams(config: DeviceConfig): Record<string, number> {
     MaxLayers: config.maxLayers,
     // likewise RqUnits (default 1)
     ...(config.requantUnits && config.requantUnits !== 1 ? { RqUnits: config.requantUnits } : {}),
+    ...(config.requantPipes && config.requantPipes !== 1 ? { RqPipes: config.requantPipes } : {}),
   };
 }

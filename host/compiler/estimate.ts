@@ -12,12 +12,15 @@
 // (word 9: max(ceil(Steps / U), N) for a core of U Booth units, the compiler's
 // requantInterval). Per output group the controller loads 8 parameter words, then runs
 // periods of N beats; the window slides by one pixel on the periods the Bresenham term
-// says (x += W, slide and x -= K when x >= 0, from x = 2W - 1 - K, window start 1 - W)
-// until pixel P - 1 has left, and a period whose first beat finishes a pixel waits until
-// the requantizer, which takes one vector per I cycles, is free; then the datapath
-// drains. The estimate replays exactly that schedule (rtl/npu_ctrl.v's states), period
-// by period, so it is exact as long as the RTL keeps the documented schedule and
-// overheads (OVERHEAD below).
+// says (x += W, slide and x -= K when x >= 0, from x = min(2W - K, W) - 1, window start
+// 1 - W) until pixel P - 1 has left, and a period whose first beat finishes a pixel waits
+// until the requantizer, which takes one vector per I cycles, is free; then the datapath
+// drains. On a core of two requantizer pipelines (DeviceConfig.requantPipes) a window of
+// W = min(2K, N) may slide twice a period (word 0 bit 5), its two leaving pixels going
+// to the pipelines in turn at beats 0 and 1, each pipeline taking one per I cycles. The
+// estimate replays exactly that schedule (rtl/npu_ctrl.v's states), period by period,
+// so it is exact as long as the RTL keeps the documented schedule and overheads
+// (OVERHEAD below).
 //
 // Bounds (the largest of three lower bounds on a descriptor's cycles):
 //   array:       every beat of every period carries a real pixel: OG * P * K * N / W
@@ -26,7 +29,14 @@
 //   requantizer: one output vector per I cycles: OG * P * I
 // and 'wire' for the inference as a whole (and its first or last layer) when moving the
 // input or output over the UART takes longer than computing (see wireFigures).
-import { DESC_WORDS, OP_CONV, decodeDescriptor, descriptorInterval, tilesPerPixel } from './program.ts';
+import {
+  DESC_WORDS,
+  OP_CONV,
+  bresenhamStart,
+  decodeDescriptor,
+  descriptorInterval,
+  tilesPerPixel,
+} from './program.ts';
 import type { DeviceImage } from './types.ts';
 import { inferPartSizes, outputFitsReply, PART_HEAD, PART_IN, PART_OUT, wireLayout } from '../link/packed.ts';
 
@@ -79,8 +89,12 @@ export interface DescriptorShape {
   p: number;
   /** Requantizer Booth digits. */
   steps: number;
-  /** Cycles from one output vector to the next at the requantizer (word 9). */
+  /** Cycles from one output vector to the next at a requantizer pipeline (word 9). */
   interval: number;
+  /** W: pixels in the sliding window (word 11). */
+  win: number;
+  /** The window slides up to twice a period (word 0 bit 5). */
+  two: boolean;
 }
 
 /** Reads the program's descriptors (DMEM words) up to END. */
@@ -101,64 +115,96 @@ export function decodeProgram(dmem: Uint32Array): DescriptorShape[] {
       p: f.oh * f.ow,
       steps: f.steps,
       interval: descriptorInterval(d),
+      win: (d[11] >>> 16) + 1,
+      two: ((d[0] >>> 5) & 1) === 1,
     });
   }
   return out;
 }
 
-/** Cycles of one output group's periods (from the first beat to pixel P-1 leaving). */
+/**
+ * The requantizer's pipelines as the controller sees them: when each last took a vector,
+ * which one takes the next, and the first cycle an output may go (the og's m | s in place).
+ */
+interface RqState {
+  last: [number, number];
+  sel: number;
+  ready: number;
+}
+
+const rqIdle = (): RqState => ({ last: [-Infinity, -Infinity], sel: 0, ready: -Infinity });
+
+/**
+ * One output group's periods (from the first beat to pixel P-1 leaving): the cycle after
+ * them, and `tail`, 1 when the last pixel left at the last period's second beat (its
+ * sum enters the pipeline a cycle after a first beat's would).
+ */
 function groupPeriods(
   n: number,
-  k: number,
-  p: number,
-  interval: number,
+  d: DescriptorShape,
+  pipes: number,
   t0: number,
-  lastIssue: number,
+  rq: RqState,
   issues?: number[],
-) {
-  const w = Math.min(k, n);
+): { t: number; tail: number } {
+  const { k, p, win: w, interval } = d;
   let t = t0;
-  let last = lastIssue;
-  let x = 2 * w - 1 - k; // Bresenham term: the window slides after a period when x >= 0
+  let x = bresenhamStart(w, k); // Bresenham term: the window slides after a period when x >= 0
   let s = 1 - w; // window start (first pixel in the window)
+  const issue = (at: number) => {
+    rq.last[rq.sel] = at;
+    if (pipes > 1) rq.sel ^= 1;
+    issues?.push(at);
+  };
   for (;;) {
     const slide = x >= 0;
-    if (slide && s >= 0) {
-      // pixel s leaves at this period's first beat: its sum goes to the requantizer
-      t = Math.max(t, last + interval);
-      last = t;
-      issues?.push(t);
+    const slide2 = d.two && slide && x - k >= 0; // pixel s + 1 leaves too
+    // pixel s leaves at this period's first beat, s + 1 at its second: their sums go to
+    // the requantizer pipelines in turn, the period waiting until both may
+    const want0 = slide && s >= 0;
+    const want1 = slide2 && s + 1 >= 0 && s + 1 <= p - 1;
+    if (want0 || want1) {
+      const other = want0 ? rq.sel ^ (pipes > 1 ? 1 : 0) : rq.sel;
+      t = Math.max(
+        t,
+        rq.ready,
+        want0 ? rq.last[rq.sel] + interval : -Infinity,
+        want1 ? rq.last[other] + interval - 1 : -Infinity,
+      );
+      if (want0) issue(t);
+      if (want1) issue(t + 1);
     }
     t += n;
     if (!slide) x += w;
     else {
-      if (s === p - 1) break;
-      s++;
-      x += w - k;
+      if (s === p - 1) return { t, tail: 0 };
+      if (slide2 && s + 1 === p - 1) return { t, tail: 1 };
+      s += slide2 ? 2 : 1;
+      x += w - (slide2 ? 2 * k : k);
     }
   }
-  return { t, last };
 }
 
 /**
  * Estimated cycles of one descriptor, as the device's CNT word 2d counts them, on an
- * array of the given latency (default: the simulations').
+ * array of the given latency (default: the simulations') and a core of `pipes`
+ * requantizer pipelines.
  */
-export function layerCycles(d: DescriptorShape, n: number, latency = simArrayLatency(n)): number {
-  const interval = d.interval;
+export function layerCycles(d: DescriptorShape, n: number, latency = simArrayLatency(n), pipes = 1): number {
   let t = OVERHEAD.fetch + OVERHEAD.params;
-  let last = -Infinity;
+  let tail = 0;
+  const rq = rqIdle();
   for (let og = 0; og < d.og; og++) {
     if (og > 0) {
       // the next og's parameters follow its last period at once; the bias words wait
       // for the previous og's last sum to leave the accumulators, and its first output
       // for the previous og's last to leave the requantizer
-      t = Math.max(t + OVERHEAD.params / 2, t - n + OVERHEAD.front(latency)) + OVERHEAD.params / 2;
-      last = Math.max(last, last + n + OVERHEAD.drain(d.steps, latency) - interval);
+      t = Math.max(t + OVERHEAD.params / 2, t - n + tail + OVERHEAD.front(latency)) + OVERHEAD.params / 2;
+      rq.ready = Math.max(...rq.last) + n + OVERHEAD.drain(d.steps, latency);
     }
-    ({ t, last } = groupPeriods(n, d.k, d.p, interval, t, last));
+    ({ t, tail } = groupPeriods(n, d, pipes, t, rq));
   }
-  return t + OVERHEAD.drain(d.steps, latency);
+  return t + tail + OVERHEAD.drain(d.steps, latency);
 }
 
 /**
@@ -166,10 +212,10 @@ export function layerCycles(d: DescriptorShape, n: number, latency = simArrayLat
  * leave for the requantizer (their sums finish one pipeline later), and when its
  * periods begin.
  */
-export function convSchedule(d: DescriptorShape, n: number): { start: number; issues: number[] } {
+export function convSchedule(d: DescriptorShape, n: number, pipes = 1): { start: number; issues: number[] } {
   const start = OVERHEAD.fetch + OVERHEAD.params;
   const issues: number[] = [];
-  groupPeriods(n, d.k, d.p, d.interval, start, -Infinity, issues);
+  groupPeriods(n, d, pipes, start, rqIdle(), issues);
   return { start, issues };
 }
 
@@ -180,12 +226,11 @@ export interface LayerBoundFigures {
 }
 
 /** The three lower bounds of a descriptor (header) in cycles. */
-export function layerBounds(d: DescriptorShape, n: number): LayerBoundFigures {
-  const w = Math.min(d.k, n);
+export function layerBounds(d: DescriptorShape, n: number, pipes = 1): LayerBoundFigures {
   return {
-    array: (d.og * d.p * d.k * n) / w,
+    array: (d.og * d.p * d.k * n) / d.win,
     weights: d.og * d.k * n,
-    requantizer: d.og * d.p * d.interval,
+    requantizer: (d.og * d.p * d.interval) / pipes,
   };
 }
 
@@ -233,11 +278,12 @@ export function estimateImage(
 } {
   const n = image.config.dim;
   const latency = opts.arrayLatency ?? simArrayLatency(n);
+  const pipes = image.config.requantPipes ?? 1;
   const steps = decodeProgram(image.descriptors).map((d, i): StepEstimate => ({
     layer: image.stepLayers[i],
     descriptor: d,
-    estimated_cycles: layerCycles(d, n, latency),
-    bounds: layerBounds(d, n),
+    estimated_cycles: layerCycles(d, n, latency, pipes),
+    bounds: layerBounds(d, n, pipes),
   }));
   const layers = image.layers.map((l): LayerEstimate => {
     const own = steps.slice(l.steps.first, l.steps.first + l.steps.count);

@@ -116,15 +116,40 @@ export function descriptorInterval(d: Uint32Array): number {
 }
 
 /**
- * The 16 descriptor words of a layer (ARCHITECTURE section 4), for an array of side `dim`
- * with `requantUnits` requantizer Booth units (DeviceConfig.requantUnits).
+ * The window of a layer of K tiles per pixel and P pixels (ARCHITECTURE section 1): W
+ * pixels, sliding up to twice a period when the core has two requantizer pipelines, K < N
+ * and there is more than one pixel (a single pixel would only leave a beat later).
  */
-export function encodeDescriptor(f: LayerFields, dim: number, requantUnits = 1): Uint32Array {
+export function windowOf(k: number, p: number, dim: number, requantPipes = 1): { win: number; two: boolean } {
+  const two = requantPipes > 1 && k < dim && p > 1;
+  return { win: Math.min(two ? 2 * k : k, dim), two };
+}
+
+/**
+ * The sliding window's Bresenham term at an og's start: the largest x0 for which pixel 0
+ * leaves after K periods (x0 >= W - K, pixel 0's last period is K - 1 when x0 < 2W - K)
+ * and no slide comes before the first period (x0 < W).
+ */
+export function bresenhamStart(win: number, k: number): number {
+  return Math.min(2 * win - k, win) - 1;
+}
+
+/**
+ * The 16 descriptor words of a layer (ARCHITECTURE section 4), for an array of side `dim`
+ * with `requantUnits` requantizer Booth units per pipeline and `requantPipes` pipelines
+ * (DeviceConfig.requantUnits, requantPipes).
+ */
+export function encodeDescriptor(
+  f: LayerFields,
+  dim: number,
+  requantUnits = 1,
+  requantPipes = 1,
+): Uint32Array {
   const d = new Uint32Array(DESC_WORDS);
   const k = tilesPerPixel(f);
-  const win = Math.min(k, dim); // W: pixels per period
   const p = f.oh * f.ow;
-  d[0] = f.op | (f.grouped ? 1 << 4 : 0);
+  const { win, two } = windowOf(k, p, dim, requantPipes); // W: pixels per period
+  d[0] = f.op | (f.grouped ? 1 << 4 : 0) | (two ? 1 << 5 : 0);
   d[1] = f.inBase;
   d[2] = f.outBase;
   d[3] = half(f.h, f.w);
@@ -142,10 +167,10 @@ export function encodeDescriptor(f: LayerFields, dim: number, requantUnits = 1):
   // the sliding window (ARCHITECTURE section 1): Bresenham step W - K, W - 1
   d[11] = half(win - k, win - 1);
   // og start values: P(0,0) = in_base - pt*rowStep - pl*colStep, P - 1 - s for s = 1 - W,
-  // input row/column of pixel (0,0), Bresenham start 2W - 1 - K, OW - 1
+  // input row/column of pixel (0,0), Bresenham start min(2W - K, W) - 1, OW - 1
   d[12] = half(f.inBase - f.pt * f.rowStep - f.pl * f.colStep, p - 2 + win);
   d[13] = half(-f.pt, -f.pl);
-  d[14] = half(2 * win - 1 - k, f.ow - 1);
+  d[14] = half(bresenhamStart(win, k), f.ow - 1);
   d[15] = 0;
   return d;
 }
@@ -334,7 +359,7 @@ export function checkProgram(dmem: Uint32Array, config: DeviceConfig): void {
     if (op !== OP_CONV && op !== OP_MAXPOOL)
       throw new ProgramError(`program: descriptor ${l}: unknown op ${op} (recompile the model)`);
     const f = decodeDescriptor(d)!;
-    const again = encodeDescriptor(f, config.dim, config.requantUnits ?? 1);
+    const again = encodeDescriptor(f, config.dim, config.requantUnits ?? 1, config.requantPipes ?? 1);
     const bad = again.findIndex((v, i) => v !== d[i]);
     if (bad >= 0)
       throw new ProgramError(
@@ -351,8 +376,7 @@ export function checkProgram(dmem: Uint32Array, config: DeviceConfig): void {
 }
 
 /** Sliding-window periods of one output group (ARCHITECTURE section 1). */
-export function ogPeriods(pixels: number, k: number, dim: number): number {
-  const win = Math.min(k, dim);
+export function ogPeriods(pixels: number, k: number, dim: number, win = Math.min(k, dim)): number {
   return Math.floor(((pixels - 1) * k) / win) + k;
 }
 
@@ -373,7 +397,9 @@ export function programCycleBound(dmem: Uint32Array, config: DeviceConfig): numb
     if (!f) return cycles;
     const pixels = f.oh * f.ow;
     const interval = descriptorInterval(d);
-    const perOg = PARAM_WORDS + ogPeriods(pixels, tilesPerPixel(f), dim) * dim + pixels * interval + drain;
+    const win = (d[11] >>> 16) + 1;
+    const perOg =
+      PARAM_WORDS + ogPeriods(pixels, tilesPerPixel(f), dim, win) * dim + pixels * interval + drain;
     cycles += f.og * perOg + 2;
   }
   return cycles;

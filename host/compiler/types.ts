@@ -18,6 +18,13 @@ export interface DeviceConfig {
    * is always safe), not the other way round.
    */
   requantUnits?: number;
+  /**
+   * Requantizer pipelines (npu_core's RqPipes, ARCHITECTURE section 2), each of
+   * requantUnits Booth units, taking the output vectors in turn: with 2 a layer with fewer
+   * weight tiles per pixel than N (K < N) slides its window by up to two pixels a period.
+   * 1 or absent: one. A program compiled for 1 runs on a core with 2.
+   */
+  requantPipes?: number;
   wmemWords: number;
   dmemWords: number;
   accDepth: number;

@@ -80,7 +80,7 @@ export interface ArrayTrace {
 const SCOPES = [
   'TOP.npu_core.u_array:99',
   'TOP.npu_core.u_acc:1',
-  'TOP.npu_core.u_requant:1',
+  'TOP.npu_core:1', // the requantizers' merged output (rq_valid, rq_y)
   'TOP.npu_core.u_ctrl:1',
 ];
 
@@ -123,7 +123,7 @@ export async function traceLayer(
     .slice(runs[k].first, d0)
     .reduce((a, st) => a + st.estimated_cycles + OVERHEAD.perLayer, 0);
   const d = est.steps[d0].descriptor;
-  const sched = convSchedule(d, n);
+  const sched = convSchedule(d, n, image.config.requantPipes ?? 1);
   // the window ends once `outputs` vectors have left the requantizer (their issue, the
   // array and accumulator pipeline, the requantizer's Steps + N + 5)
   const q = Math.min(opts.outputs ?? 4, sched.issues.length) - 1;
@@ -211,7 +211,7 @@ export function framesOf(vcd: Vcd, n: number, firstCycle: number, layerStart: nu
   };
   const tagW = arr.outTag.width;
   const acc = { valid: get('u_acc.out_valid_o'), sum: get('u_acc.out_sum_o') };
-  const rq = { valid: get('u_requant.out_valid_o'), y: get('u_requant.y_o') };
+  const rq = { valid: get('rq_valid'), y: get('rq_y') };
   const state = get('u_ctrl.state_q');
   const pes = Array.from({ length: n }, (_, i) =>
     Array.from({ length: n }, (_, j) => ({

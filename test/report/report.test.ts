@@ -159,8 +159,8 @@ describe('nnfpga report in headless Chromium', () => {
     const sig = (i: number, j: number, s: string) =>
       vcd.vars.get(`TOP.npu_core.u_array.g_row[${i}].g_col[${j}].u_pe.${s}`)!;
     const psumW = sig(0, 0, 'psum_q').width;
-    const rqValid = vcd.vars.get('TOP.npu_core.u_requant.out_valid_o')!;
-    const rqY = vcd.vars.get('TOP.npu_core.u_requant.y_o')!;
+    const rqValid = vcd.vars.get('TOP.npu_core.rq_valid')!;
+    const rqY = vcd.vars.get('TOP.npu_core.rq_y')!;
     let outputs = 0;
     const p = opened.page;
     for (let k = 0; k < ticks.length; k++) {

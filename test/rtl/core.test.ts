@@ -148,6 +148,23 @@ describe.each(CONFIGS)('npu_core %s', (_label, cfg) => {
     expect(res.inferences[0].stepCycles).toEqual(estimateImage(image).steps.map((st) => st.estimated_cycles));
   });
 
+  it('narrow layers (K < N tiles per pixel) release two pixels a period on a core of two requantizer pipelines, one on a core of one', async () => {
+    // a 1x1 conv over N channels on 8x8 pixels: K = 1, one output group
+    const r = rng(33);
+    const inQ = randQ(r);
+    const n = cfg.dim;
+    const conv = randConv(r, { c: n, h: 8, w: 8, oc: n, k: [1, 1] }, inQ, 'narrow');
+    await check(cfg, [conv], inQ, 33);
+    const image = compile(modelOf([conv], inQ), cfg);
+    const res = await runCore(image, [randInt8(r, 64 * n)], {
+      inputZeroPoint: inQ.zeroPoint,
+      name: 'narrow',
+    });
+    const periods = (res.inferences[0].stepCycles[0] - 60) / n; // less fetch, params and drain
+    if ((cfg.requantPipes ?? 1) > 1) expect(periods).toBeLessThan(64 / 2 + 4);
+    else expect(periods).toBeGreaterThanOrEqual(64);
+  });
+
   it('conv whose accumulator wraps past int32 (bias near 2^31)', async () => {
     const r = rng(7);
     const inQ = randQ(r);

@@ -279,7 +279,8 @@ describe('compile', () => {
     const d = img.descriptors.subarray(img.layers[k].steps.first * DESC_WORDS);
     const [a, b] = add.inputs.map((t) => img.layers[t].output.addr / 2); // memory words (N = 8)
     const u16 = (v: number) => ((v % 65536) + 65536) % 65536;
-    expect(d[0]).toBe(OP_CONV);
+    expect(d[0]).toBe(OP_CONV | (1 << 5)); // K = 2 < N on two requantizer pipelines: two slides
+    expect(d[11] >>> 16).toBe(3); // a window of 2K = 4 pixels, minus one
     expect(d[3]).toBe(2 | (64 << 16)); // one row of the 8x8 pixels' 64 words, two kernel rows
     expect(d[4]).toBe(0); // CG = OG = 1 (8 channels), minus one
     expect(d[5]).toBe(1 | (0 << 8) | (1 << 16) | (1 << 24)); // kernel 2x1, strides 1
@@ -329,7 +330,7 @@ describe('compile', () => {
     const l = q.layers[k] as QConv;
     const [, , w] = l.input;
     const d = img.descriptors.subarray(first * DESC_WORDS);
-    expect(d[0]).toBe(OP_CONV | (1 << 4)); // grouped
+    expect(d[0]).toBe(OP_CONV | (1 << 4) | (1 << 5)); // grouped; K = 6 < N: two slides
     expect(d[1]).toBe(img.layers[k - 1].output.addr / 2); // the pointwise conv's output, as it is
     expect(d[4]).toBe(0 | (2 << 16)); // a cg loop of one, OG = 3 (20 channels), minus one
     expect(d[6]).toBe((w * 3) | (3 << 16)); // a row of 3-group pixels; a column step of 3 words
@@ -479,6 +480,7 @@ describe('compile', () => {
       AccDepth: 1024,
       MaxLayers: 16,
       RqUnits: 2,
+      RqPipes: 2,
     });
   });
 });
