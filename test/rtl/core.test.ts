@@ -7,7 +7,7 @@ import { compile } from '../../host/compiler/compile.ts';
 import { estimateImage } from '../../host/compiler/estimate.ts';
 import { programCycleBound } from '../../host/compiler/program.ts';
 import { BOARD_CONFIG, SIM_CONFIG } from '../../host/compiler/configs.ts';
-import type { DeviceConfig } from '../../host/compiler/types.ts';
+import type { DeviceConfig, DeviceImage } from '../../host/compiler/types.ts';
 import { runInt } from '../../host/quant/intref.ts';
 import type { ActQuant, QLayer } from '../../host/quant/types.ts';
 import { CoreScript, SPACE, buildCore, runCore, runScript } from '../../host/sim/core.ts';
@@ -34,7 +34,7 @@ async function check(
   inQ: ActQuant,
   seed: number,
   inputs = 2,
-): Promise<void> {
+): Promise<{ image: DeviceImage; res: Awaited<ReturnType<typeof runCore>> }> {
   const model = modelOf(layers, inQ);
   const r = rng(seed * 7919 + 1);
   const size = layers[0].input.reduce((a, b) => a * b, 1);
@@ -50,6 +50,7 @@ async function check(
     // a well-formed program's cycles stay within the host's bound (a run watchdog's)
     expect(inf.cycles).toBeLessThanOrEqual(programCycleBound(image.dmem, cfg));
   });
+  return { image, res };
 }
 
 const CONVS: (ConvSpec & { name: string })[] = [
@@ -142,9 +143,7 @@ describe.each(CONFIGS)('npu_core %s', (_label, cfg) => {
     const inQ = randQ(r);
     const n = cfg.dim;
     const conv = randConv(r, { c: n, h: 1, w: 2, oc: 24, k: [1, 1] }, inQ, 'ogs');
-    await check(cfg, [conv], inQ, 31);
-    const image = compile(modelOf([conv], inQ), cfg);
-    const res = await runCore(image, [randInt8(r, 2 * n)], { inputZeroPoint: inQ.zeroPoint, name: 'ogs' });
+    const { image, res } = await check(cfg, [conv], inQ, 31);
     expect(res.inferences[0].stepCycles).toEqual(estimateImage(image).steps.map((st) => st.estimated_cycles));
   });
 
@@ -154,12 +153,7 @@ describe.each(CONFIGS)('npu_core %s', (_label, cfg) => {
     const inQ = randQ(r);
     const n = cfg.dim;
     const conv = randConv(r, { c: n, h: 8, w: 8, oc: n, k: [1, 1] }, inQ, 'narrow');
-    await check(cfg, [conv], inQ, 33);
-    const image = compile(modelOf([conv], inQ), cfg);
-    const res = await runCore(image, [randInt8(r, 64 * n)], {
-      inputZeroPoint: inQ.zeroPoint,
-      name: 'narrow',
-    });
+    const { res } = await check(cfg, [conv], inQ, 33);
     const periods = (res.inferences[0].stepCycles[0] - 60) / n; // less fetch, params and drain
     if ((cfg.requantPipes ?? 1) > 1) expect(periods).toBeLessThan(64 / 2 + 4);
     else expect(periods).toBeGreaterThanOrEqual(64);
