@@ -7,7 +7,7 @@
 import { compile, imageRuns } from './compiler/compile.ts';
 import { SIM_CONFIG } from './compiler/configs.ts';
 import { programCycleBound } from './compiler/program.ts';
-import { packTensor, unpackTensor } from './compiler/layout.ts';
+import { deviceInput, packInput, unpackTensor } from './compiler/layout.ts';
 import type { DeviceImage } from './compiler/types.ts';
 import { BOARDS, lookupBoard } from './board/boards.ts';
 import { Device, deviceConfig, Space } from './device.ts';
@@ -61,7 +61,7 @@ export class DeviceBackend implements InferenceBackend {
     if (this.image.segments.length === 1 && outputFitsReply(outBytes, this.device.maxPayload))
       return (await this.inferMany([xq]))[0];
     const { input, config } = this.image;
-    return this.runSegments(packTensor(xq, input.shape, config.dim, this.model.inQ.zeroPoint), null);
+    return this.runSegments(packInput(xq, input, config.dim, this.model.inQ.zeroPoint), null);
   }
 
   /**
@@ -112,7 +112,7 @@ export class DeviceBackend implements InferenceBackend {
     }
     const zp = this.model.inQ.zeroPoint;
     const rs = await this.device.inferStream(
-      xs.map((xq) => ({ addr: input.addr, lanes: inL.lanes, bytes: packWire(xq, input.shape, dim, zp) })),
+      xs.map((xq) => ({ addr: input.addr, lanes: inL.lanes, bytes: packWire(deviceInput(xq, input, zp), input.shape, dim, zp) })),
       { addr: output.addr, lanes: outL.lanes, count: outL.bytes },
       tick,
     );
@@ -127,7 +127,7 @@ export class DeviceBackend implements InferenceBackend {
    */
   async layerActivations(xq: Int8Array): Promise<Int8Array[]> {
     const { input, layers, config } = this.image;
-    const words = packTensor(xq, input.shape, config.dim, this.model.inQ.zeroPoint);
+    const words = packInput(xq, input, config.dim, this.model.inQ.zeroPoint);
     const out: Int8Array[] = [];
     const runs = imageRuns(this.image, true);
     try {
@@ -177,7 +177,7 @@ export class DeviceBackend implements InferenceBackend {
     }
     const { input, config } = this.image;
     const counters = this.emptyCounters();
-    const words = packTensor(xq, input.shape, config.dim, this.model.inQ.zeroPoint);
+    const words = packInput(xq, input, config.dim, this.model.inQ.zeroPoint);
     return { ...(await this.runSegments(words, counters)), counters };
   }
 

@@ -49,7 +49,9 @@
 //           pp   = in_base + ((oy*sh - pt) * W + ox*sw - pl) * CG
 //           koff = ky * W*CG + kx * CG + cg
 //   pad   = input row iy = oy*sh - pt + ky outside [0, H), or column ix likewise
-//   out   = out_base + og + pixel * OG  (counted by npu_core at the requantizer's output)
+//   out   = out_base + og + pixel * (OG << osh)  (counted by npu_core at the requantizer's
+//           output; osh > 0 interleaves the outputs of descriptors that each write every
+//           2^osh-th pixel of a tensor)
 //   WMEM  = one pointer: the og's 8 parameter words, then its K tiles of Dim rows; it
 //           steps every beat and returns to the og's first tile after the last
 // The f_* outputs describe the RAM read data of the NEXT cycle (the issue signals
@@ -95,7 +97,7 @@ module npu_ctrl #(
   output wire              f_param_o,   // WMEM data is parameter word f_pidx_o
   output wire [2:0]        f_pidx_o,
   output wire [AmAw-1:0]   obase_o,     // AMEM word of the og's first output
-  output wire [AmAw-1:0]   ostep_o,     // AMEM words from one output to the next, minus 1
+  output wire [AmAw-1:0]   ostep_o,     // AMEM words from one output to the next (OG << osh), minus 1
   // layer configuration
   output wire              max_o,       // MAXPOOL: the accumulators take the maximum
   output wire [7:0]        pad_o,       // padding value (int8)
@@ -148,6 +150,8 @@ module npu_ctrl #(
   reg  [XW-1:0]   wmk_q;                // W - K: the Bresenham step of a sliding period
   reg  [XW-1:0]   k_q;                  // K (W - (W - K)), the step of a second slide
   reg             two_q;                // the window may slide twice a period (word 0 bit 5)
+  reg  [1:0]      osh_q;                // output pixel step OG << osh (word 0 bits 7:6)
+  reg  [AW-1:0]   ostep_q;              // (OG << osh) - 1
   reg  [RowAw-1:0] wm1_q;               // W - 1
   reg  [CW-1:0]   ixrow_q;              // ix of a row's first pixel (-pl)
   reg  [ExtW-1:0] owm1_q;               // OW - 1
@@ -291,9 +295,19 @@ module npu_ctrl #(
         5'd0:  begin
           op_q <= (d[3:2] == 2'd0) ? d[1:0] : 2'd0;  grp_q <= d[4];
           two_q <= (RqPipes > 1) && d[5];
+          osh_q <= d[7:6];
         end
         5'd3:  begin in_h_q <= d[ExtW-1:0]; in_w_q <= d[16 +: ExtW]; end
-        5'd4:  begin cgm1_q <= d[AW-1:0]; ogm1_q <= d[16 +: AW]; end
+        5'd4:  begin
+          cgm1_q <= d[AW-1:0]; ogm1_q <= d[16 +: AW];
+          // (OG << osh) - 1: OG - 1 with osh ones shifted in
+          case (osh_q)
+            2'd0:    ostep_q <= d[16 +: AW];
+            2'd1:    ostep_q <= {d[16 +: AW-1], 1'b1};
+            2'd2:    ostep_q <= {d[16 +: AW-2], 2'b11};
+            default: ostep_q <= {d[16 +: AW-3], 3'b111};
+          endcase
+        end
         5'd5:  begin
           khm1_q <= d[ExtW-1:0];  kwm1_q <= d[8 +: ExtW];
           sh_q   <= d[16 +: ExtW]; sw_q  <= d[24 +: ExtW];
@@ -469,7 +483,7 @@ module npu_ctrl #(
   assign f_param_o = f_param_q;
   assign f_pidx_o  = f_pidx_q;
   assign obase_o   = obase_q;
-  assign ostep_o   = ogm1_q;
+  assign ostep_o   = ostep_q;
 
   assign busy_o        = (state_q != StIdle);
   assign done_o        = (state_q == StDone);

@@ -99,6 +99,12 @@ export interface CompileOptions {
    * 'always': wherever it applies, faster or not (the tests of its exactness).
    */
   packTaps?: boolean | 'always';
+  /**
+   * Write a narrow model input pixel-packed for the one conv that reads it
+   * (Lowering.pixelPackedConv) where the estimate says it is faster (default true);
+   * 'always': wherever it applies (the tests of its exactness).
+   */
+  packPixels?: boolean | 'always';
 }
 
 /** M = 1 (M0 = 2^30, S = 30): a copy, and max pooling's requantization (r = x). */
@@ -112,6 +118,8 @@ interface DevTensor {
   first: number; // first step writing it (-1: written by the host)
   last: number; // last step reading it (Infinity: read by the host at the end)
   base: number; // memory word, once allocated
+  /** The model input written pixel-packed: `pixels` columns of `modelShape` a word. */
+  pixelPack?: { pixels: number; modelShape: [number, number, number] };
 }
 
 /**
@@ -163,6 +171,8 @@ interface Step {
   /** The bias before the zero-point fold, and the multiplier, of output lane o. */
   bias: (o: number) => number;
   mult: (o: number) => Multiplier;
+  /** Output pixel p at dst + dstOffset + p * (og << outShift) (default 0). */
+  outShift?: number;
 }
 
 const fmt = (n: number) => n.toLocaleString('en-US');
@@ -225,7 +235,11 @@ class Lowering {
     private packTaps: boolean | 'always' = true,
     private requantUnits = 1,
     private requantPipes = 1,
+    private packPixels: boolean | 'always' = true,
   ) {}
+
+  /** Layers reading the model input. */
+  private inputReaders = 0;
 
   private groups(t: DevTensor): number {
     return Math.ceil(t.shape[0] / this.n);
@@ -303,6 +317,7 @@ class Lowering {
     const L = model.layers.length;
     const readers: number[][] = Array.from({ length: L + 1 }, () => []);
     model.layers.forEach((l, i) => l.inputs.forEach((t) => readers[t + 1].push(i)));
+    this.inputReaders = readers[0].length;
     // The host writes the input as the vector [M] when only dense layers read it.
     const inShape =
       readers[0].every((i) => model.layers[i].kind === 'dense') && model.input.length === 3
@@ -359,7 +374,7 @@ class Lowering {
           bias: (o) => l.bias[o],
           mult: (o) => l.mult[o],
         };
-        if (!this.packedConv(l, i, plain)) this.push(plain);
+        if (!this.pixelPackedConv(l, plain) && !this.packedConv(l, plain)) this.push(plain);
         return;
       }
       case 'dense': {
@@ -579,13 +594,24 @@ class Lowering {
    * only when the estimate (layerCycles) of the two steps is below that of the plain
    * conv; returns whether it was.
    */
-  private packedConv(l: QConv, i: number, plain: Step): boolean {
+  private packedConv(l: QConv, plain: Step): boolean {
+    const taps = this.packedConvSteps(l, plain);
+    if (!taps) return false;
+    const cycles = (s: Step) => this.stepCycles(s, l.name);
+    if (this.packTaps !== 'always' && cycles(taps.steps[0]) + cycles(taps.steps[1]) >= cycles(plain)) return false;
+    this.tensors.push(taps.t);
+    for (const s of taps.steps) this.push(s);
+    return true;
+  }
+
+  /** packedConv's two steps and its tensor T (not yet among the tensors), or null where it does not apply. */
+  private packedConvSteps(l: QConv, plain: Step): { steps: [Step, Step]; t: DevTensor } | null {
     const n = this.n;
     const src = plain.src.t;
     const [c] = src.shape;
     const [kh, kw] = l.kernel;
     const [sh, sw] = l.stride;
-    if (!this.packTaps || l.group !== 1 || c * kw > n) return false;
+    if (!this.packTaps || l.group !== 1 || c * kw > n) return null;
     const [oc, oh, ow] = plain.dst.shape;
     const dy = sh * kw * c <= n ? sh : 1;
     const khT = Math.ceil(kh / dy);
@@ -593,13 +619,14 @@ class Lowering {
     const th = shT * (oh - 1) + khT; // T's rows: the last conv' window's
     const lanes = dy * kw * c;
     // the descriptor's extents, and the 512 input rows the controller addresses
-    if (th > EXTENT_MAX || th * dy - l.pads[0] > 512) return false;
+    if (th > EXTENT_MAX || th * dy - l.pads[0] > 512) return null;
     const zp = l.inQ.zeroPoint;
     const t = this.tensor([lanes, th, ow], l.inQ);
+    this.tensors.pop(); // packedConv adds it when it takes the steps
     const pack: Step = {
       op: OP_CONV,
       grouped: false,
-      layer: i,
+      layer: plain.layer,
       dstOffset: 0,
       src: this.view(src),
       dst: t,
@@ -631,32 +658,100 @@ class Lowering {
         return ky < kh ? plain.w(o, lane % c, ky, Math.floor(lane / c) % kw) : 0;
       },
     };
-    const cycles = (s: Step) => {
-      const folded = new Int32Array(s.realOut);
-      for (let o = 0; o < s.realOut; o++) folded[o] = (s.bias(o) - s.xzp * weightSum(s, n, o)) | 0;
-      const steps = requantPlan(s, n, folded, l.name).steps;
-      const k = s.kernel[0] * s.kernel[1] * s.src.cg;
-      const d: DescriptorShape = {
-        op: 'conv',
-        grouped: false,
-        k,
-        ...windowOf(k, s.outH * s.outW, n, this.requantPipes),
-        kh: s.kernel[0],
-        kw: s.kernel[1],
-        cg: s.src.cg,
-        og: s.og,
-        p: s.outH * s.outW,
-        steps,
-        interval: requantInterval(steps, n, this.requantUnits),
-      };
-      return layerCycles(d, n, undefined, this.requantPipes) + OVERHEAD.perLayer;
+    return { steps: [pack, conv], t };
+  }
+
+  /** The estimate (layerCycles) of a conv step, with the per-layer overhead. */
+  private stepCycles(s: Step, name: string): number {
+    const n = this.n;
+    const folded = new Int32Array(s.realOut);
+    for (let o = 0; o < s.realOut; o++) folded[o] = (s.bias(o) - s.xzp * weightSum(s, n, o)) | 0;
+    const steps = requantPlan(s, n, folded, name).steps;
+    const k = s.kernel[0] * s.kernel[1] * s.src.cg;
+    const d: DescriptorShape = {
+      op: 'conv',
+      grouped: false,
+      k,
+      ...windowOf(k, s.outH * s.outW, n, this.requantPipes),
+      kh: s.kernel[0],
+      kw: s.kernel[1],
+      cg: s.src.cg,
+      og: s.og,
+      p: s.outH * s.outW,
+      steps,
+      interval: requantInterval(steps, n, this.requantUnits),
     };
-    if (this.packTaps !== 'always' && cycles(pack) + cycles(conv) >= cycles(plain)) {
-      this.tensors.pop(); // T, never used
-      return false;
+    return layerCycles(d, n, undefined, this.requantPipes) + OVERHEAD.perLayer;
+  }
+
+  /**
+   * The one conv (group 1) reading a model input of C < N/2 channels: the host writes the
+   * input pixel-packed, g = floor(N/C) columns a word (layout.ts pixelPackTensor: T[j*C +
+   * c][y][x'] = X[c][y][g*x' + j], x_zp past the last column), and the conv runs as Φ =
+   * g / gcd(sw, g) phase descriptors. Phase φ computes the output columns ox = φ + Φt,
+   * whose windows start at column a = sw*φ - pl + lcm(sw, g)*t, in lane group r = a mod g
+   * of word b + (lcm/g)*t (b = floor((sw*φ - pl)/g)): kernel [KH, ceil((r + KW)/g)] words,
+   * stride [sh, lcm/g], pads [pt, -b], W'[o][j*C + c][ky][kx'] = W[o][c][ky][g*kx' + j - r]
+   * (0 outside the kernel), writing output pixel p of the phase at (φ + Φp)·OG (outShift
+   * log2 Φ; OW a multiple of Φ keeps a row's phases in step). Exact: every product of the
+   * conv is summed once, column x_zp where the conv reads padding, and a tap past the
+   * input's right edge reads x_zp as the conv's padding does. Taken where the estimate of
+   * the phases is below the plain conv's and the tap-packed one's (packedConv); returns
+   * whether it was. The input tensor takes the packed shape [g*C, H, ceil(W/g)].
+   */
+  private pixelPackedConv(l: QConv, plain: Step): boolean {
+    const n = this.n;
+    const t = plain.src.t;
+    if (!this.packPixels || (this.packTaps === 'always' && this.packPixels !== 'always')) return false;
+    if (t !== this.qt[0] || this.inputReaders !== 1 || l.group !== 1) return false;
+    const [c, h, w] = t.shape;
+    const g = Math.floor(n / c);
+    if (g < 2) return false;
+    const [kh, kw] = l.kernel;
+    const [sh, sw] = l.stride;
+    const [oc, , ow] = plain.dst.shape;
+    const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+    const phases = g / gcd(sw, g);
+    if (ow % phases !== 0 || phases > 8) return false;
+    const wg = Math.ceil(w / g);
+    const packed: DevTensor = { ...t, shape: [g * c, h, wg], words: h * wg };
+    const src = this.view(packed);
+    const steps: Step[] = [];
+    for (let ph = 0; ph < phases; ph++) {
+      const a = sw * ph - l.pads[1];
+      const b = Math.floor(a / g);
+      if (b > 0) return false; // a window starting right of word 0: not needed by any model here
+      const r = a - b * g;
+      steps.push({
+        ...plain,
+        src,
+        dstOffset: ph * plain.og,
+        outW: ow / phases,
+        kernel: [kh, Math.ceil((r + kw) / g)],
+        stride: [sh, (sw * phases) / g],
+        pads: [l.pads[0], -b],
+        outShift: Math.log2(phases),
+        w: (o, lane, ky, kx) => {
+          if (o >= oc || lane >= g * c) return 0;
+          const col = g * kx + Math.floor(lane / c) - r;
+          return col >= 0 && col < kw ? plain.w(o, lane % c, ky, col) : 0;
+        },
+      });
     }
-    this.push(pack);
-    this.push(conv);
+    if (this.packPixels !== 'always') {
+      const cost = steps.reduce((sum, s) => sum + this.stepCycles(s, l.name), 0);
+      if (cost >= this.stepCycles(plain, l.name)) return false;
+      const taps = this.packedConvSteps(l, plain);
+      if (taps && cost >= taps.steps.reduce((sum, s) => sum + this.stepCycles(s, l.name), 0)) return false;
+    }
+    // the packed tensor replaces the input: only this conv reads it
+    t.shape = packed.shape;
+    t.words = packed.words;
+    t.pixelPack = { pixels: g, modelShape: [c, h, w] };
+    for (const s of steps) {
+      s.src = { ...s.src, t };
+      this.push(s);
+    }
     return true;
   }
 
@@ -989,6 +1084,7 @@ function fieldsOf(s: Step, wBase: number, steps: number): LayerFields {
     grouped: s.grouped,
     inBase: v.t.base + v.offset,
     outBase: s.dst.base + s.dstOffset,
+    outShift: s.outShift ?? 0,
     cg: v.cg,
     h: v.h,
     w: v.w,
@@ -1147,6 +1243,7 @@ function planModel(model: QModel, config: DeviceConfig, options: CompileOptions)
     options.packTaps ?? true,
     config.requantUnits ?? 1,
     config.requantPipes ?? 1,
+    options.packPixels ?? true,
   );
   low.run();
   const name = (s: Step) => model.layers[s.layer].name;
@@ -1279,14 +1376,14 @@ export function plan(
   } catch (err) {
     if (!(err instanceof ModelTooLargeError)) throw err;
     fitReason = err.message;
-    p = planModel(model, config, { packTaps: false });
+    p = planModel(model, config, { packTaps: false, packPixels: false });
   }
   return { ...p.needs, fits: fitReason === null, fitReason, available };
 }
 
 /**
- * The plan of a model that fits the configuration (checkCapacity): with packed taps
- * unless they are off or make it too large, then without.
+ * The plan of a model that fits the configuration (checkCapacity): with packed taps and
+ * pixels unless they are off or make it too large, then without.
  */
 function fittedPlan(model: QModel, config: DeviceConfig, options: CompileOptions): Planned {
   const p = planModel(model, config, options);
@@ -1294,9 +1391,9 @@ function fittedPlan(model: QModel, config: DeviceConfig, options: CompileOptions
     checkCapacity(model, config, p);
     return p;
   } catch (err) {
-    if (!(err instanceof ModelTooLargeError) || options.packTaps === false) throw err;
+    if (!(err instanceof ModelTooLargeError) || (options.packTaps === false && options.packPixels === false)) throw err;
   }
-  const q = planModel(model, config, { ...options, packTaps: false });
+  const q = planModel(model, config, { ...options, packTaps: false, packPixels: false });
   checkCapacity(model, config, q);
   return q;
 }
@@ -1399,10 +1496,9 @@ export function compile(model: QModel, config: DeviceConfig, options: CompileOpt
     segments,
     wmem: new Uint32Array(wBytes.buffer),
     amemWordsUsed: p.amemExtent * sub,
-    input: place(
-      inT,
-      inT.shape[1] * inT.shape[2] === 1 && model.input.length === 3 ? [inT.shape[0]] : [...model.input],
-    ),
+    input: inT.pixelPack
+      ? { ...place(inT, [...inT.shape]), pixelPack: inT.pixelPack }
+      : place(inT, inT.shape[1] * inT.shape[2] === 1 && model.input.length === 3 ? [inT.shape[0]] : [...model.input]),
     output: layers[layers.length - 1].output,
     layers,
     descriptors,

@@ -21,6 +21,40 @@ export function tensorHostWords(shape: readonly number[], dim: number): number {
   return (tensorMemWords(shape, dim) * dim) / 4;
 }
 
+/**
+ * A model input [C, H, W] pixel-packed `g` columns a word: the tensor [g*C, H, ceil(W/g)]
+ * whose channel j*C + c at column x' is X[c][y][g*x' + j], padValue past column W - 1 (ARCHITECTURE section 3).
+ */
+export function pixelPackTensor(
+  xq: Int8Array,
+  shape: readonly [number, number, number],
+  g: number,
+  padValue: number,
+): Int8Array {
+  const [c, h, w] = shape;
+  if (xq.length !== c * h * w)
+    throw new RangeError(`tensor has ${xq.length} values, shape [${shape.join(',')}] needs ${c * h * w}`);
+  const wg = Math.ceil(w / g);
+  const out = new Int8Array(g * c * h * wg).fill(padValue);
+  for (let ch = 0; ch < c; ch++)
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) out[(((x % g) * c + ch) * h + y) * wg + Math.floor(x / g)] = xq[(ch * h + y) * w + x];
+  return out;
+}
+
+/**
+ * The model input as the device tensor of its placement (`placement.shape`): pixel-packed
+ * when the placement says so, else as it is (CHW-flat either way).
+ */
+export function deviceInput(
+  xq: Int8Array,
+  placement: { shape: readonly number[]; pixelPack?: { pixels: number; modelShape: [number, number, number] } },
+  padValue: number,
+): Int8Array {
+  const pp = placement.pixelPack;
+  return pp ? pixelPackTensor(xq, pp.modelShape, pp.pixels, padValue) : xq;
+}
+
 /** CHW int8 tensor → host words in the AMEM layout. */
 export function packTensor(
   xq: Int8Array,
@@ -40,6 +74,16 @@ export function packTensor(
     for (let p = 0; p < hw; p++) bytes[(p * g + grp) * dim + lane] = xq[ch * hw + p];
   }
   return new Uint32Array(bytes.buffer);
+}
+
+/** The model input (CHW int8) → host words of its placement in the AMEM layout. */
+export function packInput(
+  xq: Int8Array,
+  placement: { shape: readonly number[]; pixelPack?: { pixels: number; modelShape: [number, number, number] } },
+  dim: number,
+  padValue: number,
+): Uint32Array {
+  return packTensor(deviceInput(xq, placement, padValue), placement.shape, dim, padValue);
 }
 
 /** Host words in the AMEM layout → CHW int8 tensor. */

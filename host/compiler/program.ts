@@ -53,6 +53,12 @@ export interface LayerFields {
   w: number;
   /** Output groups and pixels. */
   og: number;
+  /**
+   * Output pixel p's og words start at outBase + p * (og << outShift) (0..3, word 0 bits
+   * 7:6; 0 when absent): with 2^outShift descriptors each writing every 2^outShift-th pixel
+   * of one tensor (a pixel-packed input's phases).
+   */
+  outShift?: number;
   oh: number;
   ow: number;
   kh: number;
@@ -149,7 +155,7 @@ export function encodeDescriptor(
   const k = tilesPerPixel(f);
   const p = f.oh * f.ow;
   const { win, two } = windowOf(k, p, dim, requantPipes); // W: pixels per period
-  d[0] = f.op | (f.grouped ? 1 << 4 : 0) | (two ? 1 << 5 : 0);
+  d[0] = f.op | (f.grouped ? 1 << 4 : 0) | (two ? 1 << 5 : 0) | ((f.outShift ?? 0) << 6);
   d[1] = f.inBase;
   d[2] = f.outBase;
   d[3] = half(f.h, f.w);
@@ -194,6 +200,7 @@ export function decodeDescriptor(d: Uint32Array): LayerFields | null {
     h: d[3] & 0xffff,
     w: d[3] >>> 16,
     og: (d[4] >>> 16) + 1,
+    outShift: (d[0] >>> 6) & 3,
     oh: Math.max(1, Math.floor(p / ow)),
     ow,
     kh: (d[5] & 0xff) + 1,
@@ -263,8 +270,13 @@ export function extensionUse(f: LayerFields, config: DeviceConfig): { reads: boo
   const ext = (config.amemExtWords ?? 0) / sub;
   if (ext === 0) return { reads: false, writes: false };
   const reach = inputReach(f);
-  const outEnd = f.outBase + f.oh * f.ow * f.og;
+  const outEnd = outputEnd(f);
   return { reads: reach !== null && reach[1] >= own, writes: outEnd > own };
+}
+
+/** One past the last AMEM word a descriptor writes. */
+export function outputEnd(f: LayerFields): number {
+  return f.outBase + (f.oh * f.ow - 1) * (f.og << (f.outShift ?? 0)) + f.og;
 }
 
 /**
@@ -315,7 +327,8 @@ export function fieldsProblem(f: LayerFields, config: DeviceConfig): string | nu
   const reach = inputReach(f);
   if (reach && (reach[0] < 0 || reach[1] >= amem))
     return `input [${reach[0]}, ${reach[1] + 1}) outside AMEM (${amem} words)`;
-  const outEnd = f.outBase + f.oh * f.ow * f.og;
+  if (!((f.outShift ?? 0) >= 0 && (f.outShift ?? 0) <= 3)) return `output shift ${f.outShift} outside 0..3`;
+  const outEnd = outputEnd(f);
   if (outEnd > amem) return `output [${f.outBase}, ${outEnd}) outside AMEM (${amem} words)`;
   const k = tilesPerPixel(f);
   if (k * dim >= 65536) return `${k} tiles per pixel (the descriptor holds fewer than ${65536 / dim})`;

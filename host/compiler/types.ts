@@ -36,6 +36,11 @@ export interface TensorPlacement {
   addr: number; // AMEM host word address
   words: number; // host words it spans
   shape: number[]; // [C, H, W] or [M] as in the QModel
+  /**
+   * The model input written pixel-packed (layout.ts deviceInput): `pixels` columns of the
+   * model's [C, H, W] in each memory word, `shape` being the device tensor's.
+   */
+  pixelPack?: { pixels: number; modelShape: [number, number, number] };
 }
 
 /** A QModel layer as compiled: the descriptors that run it and where its output is. */

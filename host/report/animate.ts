@@ -20,7 +20,7 @@ import path from 'node:path';
 import { coreParams } from '../compiler/configs.ts';
 import { convSchedule, estimateImage, OVERHEAD } from '../compiler/estimate.ts';
 import { DESC_WORDS, imageRuns, OP_MAXPOOL } from '../compiler/compile.ts';
-import { packTensor } from '../compiler/layout.ts';
+import { packInput } from '../compiler/layout.ts';
 import type { DeviceImage } from '../compiler/types.ts';
 import { InputError } from '../errors.ts';
 import { CORE_SOURCES, CoreScript, runScript, SPACE } from '../sim/core.ts';
@@ -139,7 +139,7 @@ export async function traceLayer(
     trace: true,
     traceVcd: true,
   });
-  const input = packTensor(xq, image.input.shape, n, inputZeroPoint);
+  const input = packInput(xq, image.input, n, inputZeroPoint);
   // the segments before the traced one, untraced: the AMEM they leave
   let amem: Uint32Array | null = null;
   if (k > 0) {

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { DeviceError } from '../errors.ts';
 import { coreParams } from '../compiler/configs.ts';
 import { imageRuns } from '../compiler/compile.ts';
-import { packTensor, unpackTensor } from '../compiler/layout.ts';
+import { packInput, unpackTensor } from '../compiler/layout.ts';
 import type { DeviceConfig, DeviceImage } from '../compiler/types.ts';
 import { buildDir } from '../paths.ts';
 import { buildVerilator } from './verilator.ts';
@@ -204,7 +204,7 @@ export async function runCore(
   s.write(SPACE.WMEM, 0, image.wmem);
   if (runs.length === 1) s.write(SPACE.DMEM, 0, runs[0].dmem);
   for (const x of inputs) {
-    s.write(SPACE.AMEM, image.input.addr, packTensor(x, image.input.shape, cfg.dim, opts.inputZeroPoint));
+    s.write(SPACE.AMEM, image.input.addr, packInput(x, image.input, cfg.dim, opts.inputZeroPoint));
     runs.forEach((r, k) => {
       if (runs.length > 1) s.write(SPACE.DMEM, 0, r.dmem);
       s.run();
