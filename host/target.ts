@@ -112,7 +112,11 @@ export class DeviceBackend implements InferenceBackend {
     }
     const zp = this.model.inQ.zeroPoint;
     const rs = await this.device.inferStream(
-      xs.map((xq) => ({ addr: input.addr, lanes: inL.lanes, bytes: packWire(deviceInput(xq, input, zp), input.shape, dim, zp) })),
+      xs.map((xq) => ({
+        addr: input.addr,
+        lanes: inL.lanes,
+        bytes: packWire(deviceInput(xq, input, zp), input.shape, dim, zp),
+      })),
       { addr: output.addr, lanes: outL.lanes, count: outL.bytes },
       tick,
     );

@@ -26,6 +26,10 @@
 //   rows of KW*C taps into the lanes of one word of T, then a [ceil(KH/dy), 1] conv over
 //   T, no padding, with the same products (dy = sh when sh*KW*C <= N, else 1); exact, T's
 //   padding and zero point being the input's.
+// - the one group-1 conv reading a model input of C <= N/2 channels, where the estimate
+//   says it is faster: the host writes the input pixel-packed (floor(N/C) columns a word,
+//   layout.ts pixelPackTensor) and the conv is phase descriptors whose outputs interleave
+//   (pixelPackedConv; descriptor word 0's output shift).
 // - dense over [C,H,W]: an HxW conv over C channels giving [Nout,1,1] ([Nout][C*H*W]
 //   weights are OIHW [Nout][C][H][W]); over a vector [M]: a 1x1 conv over [M,1,1]. When
 //   only dense layers read the model input, the host writes it as the vector [M] (same
@@ -598,7 +602,8 @@ class Lowering {
     const taps = this.packedConvSteps(l, plain);
     if (!taps) return false;
     const cycles = (s: Step) => this.stepCycles(s, l.name);
-    if (this.packTaps !== 'always' && cycles(taps.steps[0]) + cycles(taps.steps[1]) >= cycles(plain)) return false;
+    if (this.packTaps !== 'always' && cycles(taps.steps[0]) + cycles(taps.steps[1]) >= cycles(plain))
+      return false;
     this.tensors.push(taps.t);
     for (const s of taps.steps) this.push(s);
     return true;
@@ -1391,7 +1396,8 @@ function fittedPlan(model: QModel, config: DeviceConfig, options: CompileOptions
     checkCapacity(model, config, p);
     return p;
   } catch (err) {
-    if (!(err instanceof ModelTooLargeError) || (options.packTaps === false && options.packPixels === false)) throw err;
+    if (!(err instanceof ModelTooLargeError) || (options.packTaps === false && options.packPixels === false))
+      throw err;
   }
   const q = planModel(model, config, { ...options, packTaps: false, packPixels: false });
   checkCapacity(model, config, q);
@@ -1498,7 +1504,10 @@ export function compile(model: QModel, config: DeviceConfig, options: CompileOpt
     amemWordsUsed: p.amemExtent * sub,
     input: inT.pixelPack
       ? { ...place(inT, [...inT.shape]), pixelPack: inT.pixelPack }
-      : place(inT, inT.shape[1] * inT.shape[2] === 1 && model.input.length === 3 ? [inT.shape[0]] : [...model.input]),
+      : place(
+          inT,
+          inT.shape[1] * inT.shape[2] === 1 && model.input.length === 3 ? [inT.shape[0]] : [...model.input],
+        ),
     output: layers[layers.length - 1].output,
     layers,
     descriptors,

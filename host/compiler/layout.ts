@@ -38,7 +38,8 @@ export function pixelPackTensor(
   const out = new Int8Array(g * c * h * wg).fill(padValue);
   for (let ch = 0; ch < c; ch++)
     for (let y = 0; y < h; y++)
-      for (let x = 0; x < w; x++) out[(((x % g) * c + ch) * h + y) * wg + Math.floor(x / g)] = xq[(ch * h + y) * w + x];
+      for (let x = 0; x < w; x++)
+        out[(((x % g) * c + ch) * h + y) * wg + Math.floor(x / g)] = xq[(ch * h + y) * w + x];
   return out;
 }
 
@@ -48,7 +49,10 @@ export function pixelPackTensor(
  */
 export function deviceInput(
   xq: Int8Array,
-  placement: { shape: readonly number[]; pixelPack?: { pixels: number; modelShape: [number, number, number] } },
+  placement: {
+    shape: readonly number[];
+    pixelPack?: { pixels: number; modelShape: [number, number, number] };
+  },
   padValue: number,
 ): Int8Array {
   const pp = placement.pixelPack;
@@ -79,7 +83,10 @@ export function packTensor(
 /** The model input (CHW int8) → host words of its placement in the AMEM layout. */
 export function packInput(
   xq: Int8Array,
-  placement: { shape: readonly number[]; pixelPack?: { pixels: number; modelShape: [number, number, number] } },
+  placement: {
+    shape: readonly number[];
+    pixelPack?: { pixels: number; modelShape: [number, number, number] };
+  },
   dim: number,
   padValue: number,
 ): Uint32Array {

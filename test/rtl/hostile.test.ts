@@ -13,7 +13,7 @@ import { BOARD_CONFIG, SIM_CONFIG } from '../../host/compiler/configs.ts';
 import { DESC_WORDS, OP_CONV, OP_MAXPOOL, checkProgram } from '../../host/compiler/program.ts';
 import type { DeviceConfig } from '../../host/compiler/types.ts';
 import { runInt } from '../../host/quant/intref.ts';
-import { packTensor, unpackTensor } from '../../host/compiler/layout.ts';
+import { packInput, unpackTensor } from '../../host/compiler/layout.ts';
 import type { DeviceImage } from '../../host/compiler/types.ts';
 import { CoreScript, SPACE, buildCore, runScript } from '../../host/sim/core.ts';
 import { modelOf, randConv, randInt8, randPool, randQ, rng, type Rng } from './random-models.ts';
@@ -104,7 +104,7 @@ function realModel(seed: number, cfg: DeviceConfig) {
 /** Appends loading and running `image` on x, and reading its output, to a script. */
 function appendRun(s: CoreScript, image: DeviceImage, x: Int8Array, zp: number): void {
   s.write(SPACE.WMEM, 0, image.wmem).write(SPACE.DMEM, 0, image.dmem);
-  s.write(SPACE.AMEM, image.input.addr, packTensor(x, image.input.shape, image.config.dim, zp));
+  s.write(SPACE.AMEM, image.input.addr, packInput(x, image.input, image.config.dim, zp));
   s.run().read(SPACE.AMEM, image.output.addr, image.output.words);
 }
 
@@ -184,7 +184,7 @@ describe.each(CONFIGS)('npu_ctrl on hostile descriptors, %s', (_label, cfg) => {
     const exe = await buildCore(cfg);
     const s = new CoreScript();
     s.write(SPACE.WMEM, 0, image.wmem).write(SPACE.DMEM, 0, image.dmem);
-    s.write(SPACE.AMEM, image.input.addr, packTensor(x, image.input.shape, cfg.dim, q.zeroPoint));
+    s.write(SPACE.AMEM, image.input.addr, packInput(x, image.input, cfg.dim, q.zeroPoint));
     const points = [1, 2, 5, 12, 13, 14, 20, 21, 30, 100, 777, 5000, 12345];
     for (const n of points) s.runAbort(n);
     s.read(SPACE.DMEM, 0, image.dmem.length).read(SPACE.WMEM, 0, image.wmem.length);

@@ -42,7 +42,15 @@ function applies(spec: ConvSpec, dim: number): boolean {
 }
 
 const SPECS: (ConvSpec & { name: string })[] = [
-  { name: 'ResNet-like stem 3x3 pad 1, 3->6 ch, 8x8', c: 3, h: 8, w: 8, oc: 6, k: [3, 3], pads: [1, 1, 1, 1] },
+  {
+    name: 'ResNet-like stem 3x3 pad 1, 3->6 ch, 8x8',
+    c: 3,
+    h: 8,
+    w: 8,
+    oc: 6,
+    k: [3, 3],
+    pads: [1, 1, 1, 1],
+  },
   {
     name: 'MobileNet-like stem 3x3 stride 2, pads (0,0,1,1), 3->10 ch, 9x10',
     c: 3,
@@ -56,7 +64,16 @@ const SPECS: (ConvSpec & { name: string })[] = [
   },
   { name: '3x3 pad 1, 1 ch, 6x8', c: 1, h: 6, w: 8, oc: 5, k: [3, 3], pads: [1, 1, 1, 1] },
   { name: '5x5 pad 2, 2 ch, 5x8, 12 outputs', c: 2, h: 5, w: 8, oc: 12, k: [5, 5], pads: [2, 2, 2, 2] },
-  { name: '2x3 stride (1,2), pads (1,1,0,2), 2 ch, odd width 7', c: 2, h: 4, w: 7, oc: 3, k: [2, 3], stride: [1, 2], pads: [1, 1, 0, 2] },
+  {
+    name: '2x3 stride (1,2), pads (1,1,0,2), 2 ch, odd width 7',
+    c: 2,
+    h: 4,
+    w: 7,
+    oc: 3,
+    k: [2, 3],
+    stride: [1, 2],
+    pads: [1, 1, 0, 2],
+  },
   { name: '1x6 no pad, 1 ch, 3x13', c: 1, h: 3, w: 13, oc: 4, k: [1, 6] },
 ];
 
@@ -109,8 +126,10 @@ describe.each(CONFIGS)('pixel-packed first conv on npu_core %s', (_label, cfg) =
       const { image, cycles } = await check(cfg, spec, 700 + i, { packPixels: 'always' });
       expect(image.input.pixelPack?.pixels).toBe(Math.floor(cfg.dim / spec.c));
       expect(image.layers[0].steps.count).toBe(phases);
-      const shifts = Array.from({ length: phases }, (_, k) =>
-        decodeDescriptor(image.descriptors.subarray(k * DESC_WORDS, (k + 1) * DESC_WORDS))?.outShift,
+      const shifts = Array.from(
+        { length: phases },
+        (_, k) =>
+          decodeDescriptor(image.descriptors.subarray(k * DESC_WORDS, (k + 1) * DESC_WORDS))?.outShift,
       );
       expect(shifts).toEqual(Array(phases).fill(Math.log2(phases)));
       // the estimate is exact for the simulation
