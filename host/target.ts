@@ -286,11 +286,18 @@ export async function openTarget(opts: TargetOptions, model: QModel): Promise<De
   const { device, board } = opened;
   try {
     // IDENTIFY reports neither the requantizer's Booth units nor its pipelines (1 is right on any
-    // core); the simulated sim8 board is built from SIM_CONFIG, so it has its units and pipelines
+    // core) nor the output shift (none is right on any core); the simulated sim8 board is
+    // built from SIM_CONFIG, so it has its units, pipelines and output shift
     const sim8 = opts.sim && opts.board === undefined;
     const config = {
       ...deviceConfig(device.info),
-      ...(sim8 ? { requantUnits: SIM_CONFIG.requantUnits, requantPipes: SIM_CONFIG.requantPipes } : {}),
+      ...(sim8
+        ? {
+            requantUnits: SIM_CONFIG.requantUnits,
+            requantPipes: SIM_CONFIG.requantPipes,
+            outputShift: SIM_CONFIG.outputShift,
+          }
+        : {}),
     };
     const image = compile(model, config);
     // the run watchdog: no RUN or INFER of this program takes longer than its longest segment

@@ -40,7 +40,8 @@ module npu_core #(
   parameter integer AccDepth  = 1024,   // accumulator entries (max pixels per tile)
   parameter integer MaxLayers = 16,     // CNT holds 2*MaxLayers+1 words
   parameter integer RqUnits   = 1,      // requantizer Booth units, 1 or 2 (npu_requant)
-  parameter integer RqPipes   = 1       // requantizer pipelines taking vectors in turn, 1 or 2
+  parameter integer RqPipes   = 1,      // requantizer pipelines taking vectors in turn, 1 or 2
+  parameter integer OutShift  = 0       // 1: descriptor word 0's output shift (npu_ctrl)
 ) (
   input  wire        clk_i,
   input  wire        rst_ni,
@@ -96,7 +97,7 @@ module npu_core #(
 
   npu_ctrl #(
     .Dim(Dim), .AmemWords(AmemAll), .WmemWords(WmemWords), .DmemWords(DmemWords),
-    .MaxLayers(MaxLayers), .RqPipes(RqPipes)
+    .MaxLayers(MaxLayers), .RqPipes(RqPipes), .OutShift(OutShift)
   ) u_ctrl (
     .clk_i(clk_i), .rst_ni(rst_ni), .start_i(start_i), .abort_i(abort_i),
     .pipe_busy_i(pipe_busy), .front_busy_i(front_busy), .rq_hold_i(rq_hold),

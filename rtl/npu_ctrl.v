@@ -64,6 +64,7 @@ module npu_ctrl #(
   parameter integer DmemWords = 256,
   parameter integer MaxLayers = 16,
   parameter integer RqPipes   = 1,     // requantizer pipelines: 2 lets a window slide twice
+  parameter integer OutShift  = 0,     // 1: word 0 bits 7:6 shift the output step (OG << osh)
   parameter integer AmAw  = $clog2(AmemWords),
   parameter integer WmAw  = $clog2(WmemWords),
   parameter integer DmAw  = $clog2(DmemWords),
@@ -295,7 +296,7 @@ module npu_ctrl #(
         5'd0:  begin
           op_q <= (d[3:2] == 2'd0) ? d[1:0] : 2'd0;  grp_q <= d[4];
           two_q <= (RqPipes > 1) && d[5];
-          osh_q <= d[7:6];
+          osh_q <= (OutShift != 0) ? d[7:6] : 2'd0;
         end
         5'd3:  begin in_h_q <= d[ExtW-1:0]; in_w_q <= d[16 +: ExtW]; end
         5'd4:  begin
@@ -483,7 +484,7 @@ module npu_ctrl #(
   assign f_param_o = f_param_q;
   assign f_pidx_o  = f_pidx_q;
   assign obase_o   = obase_q;
-  assign ostep_o   = ostep_q;
+  assign ostep_o   = (OutShift != 0) ? ostep_q : ogm1_q;  // without it: OG - 1
 
   assign busy_o        = (state_q != StIdle);
   assign done_o        = (state_q == StDone);

@@ -240,6 +240,7 @@ class Lowering {
     private requantUnits = 1,
     private requantPipes = 1,
     private packPixels: boolean | 'always' = true,
+    private outputShift = false,
   ) {}
 
   /** Layers reading the model input. */
@@ -717,7 +718,8 @@ class Lowering {
     const [oc, , ow] = plain.dst.shape;
     const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
     const phases = g / gcd(sw, g);
-    if (ow % phases !== 0 || phases > 8) return false;
+    // more than one phase needs the core's output shift (DeviceConfig.outputShift)
+    if (ow % phases !== 0 || phases > 8 || (phases > 1 && !this.outputShift)) return false;
     const wg = Math.ceil(w / g);
     const packed: DevTensor = { ...t, shape: [g * c, h, wg], words: h * wg };
     const src = this.view(packed);
@@ -1249,6 +1251,7 @@ function planModel(model: QModel, config: DeviceConfig, options: CompileOptions)
     config.requantUnits ?? 1,
     config.requantPipes ?? 1,
     options.packPixels ?? true,
+    config.outputShift ?? false,
   );
   low.run();
   const name = (s: Step) => model.layers[s.layer].name;

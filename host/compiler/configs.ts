@@ -49,6 +49,7 @@ export const SIM_CONFIG: DeviceConfig = Object.freeze({
   dim: 8,
   requantUnits: 2,
   requantPipes: 2,
+  outputShift: true,
   amemWords: 16384 * 2,
   wmemWords: 65536 * 2,
   dmemWords: 256,
@@ -71,5 +72,6 @@ export function coreParams(config: DeviceConfig): Record<string, number> {
     // likewise RqUnits (default 1)
     ...(config.requantUnits && config.requantUnits !== 1 ? { RqUnits: config.requantUnits } : {}),
     ...(config.requantPipes && config.requantPipes !== 1 ? { RqPipes: config.requantPipes } : {}),
+    ...(config.outputShift ? { OutShift: 1 } : {}),
   };
 }

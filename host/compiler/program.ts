@@ -328,6 +328,7 @@ export function fieldsProblem(f: LayerFields, config: DeviceConfig): string | nu
   if (reach && (reach[0] < 0 || reach[1] >= amem))
     return `input [${reach[0]}, ${reach[1] + 1}) outside AMEM (${amem} words)`;
   if (!((f.outShift ?? 0) >= 0 && (f.outShift ?? 0) <= 3)) return `output shift ${f.outShift} outside 0..3`;
+  if ((f.outShift ?? 0) > 0 && !config.outputShift) return `output shift ${f.outShift} on a core without one`;
   const outEnd = outputEnd(f);
   if (outEnd > amem) return `output [${f.outBase}, ${outEnd}) outside AMEM (${amem} words)`;
   const k = tilesPerPixel(f);

@@ -25,6 +25,12 @@ export interface DeviceConfig {
    * 1 or absent: one. A program compiled for 1 runs on a core with 2.
    */
   requantPipes?: number;
+  /**
+   * The core takes descriptor word 0's output shift (npu_core's OutShift = 1, ARCHITECTURE
+   * section 4), which pixel-packed inputs of more than one phase need. Absent: it does not
+   * (the boards); their phase descriptors then keep to one phase.
+   */
+  outputShift?: boolean;
   wmemWords: number;
   dmemWords: number;
   accDepth: number;

@@ -8,7 +8,7 @@ import { compile, type CompileOptions } from '../../host/compiler/compile.ts';
 import { BOARD_CONFIG, SIM_CONFIG } from '../../host/compiler/configs.ts';
 import { estimateImage, simArrayLatency } from '../../host/compiler/estimate.ts';
 import { pixelPackTensor } from '../../host/compiler/layout.ts';
-import { decodeDescriptor, DESC_WORDS } from '../../host/compiler/program.ts';
+import { checkProgram, decodeDescriptor, DESC_WORDS } from '../../host/compiler/program.ts';
 import type { DeviceConfig } from '../../host/compiler/types.ts';
 import { runInt } from '../../host/quant/intref.ts';
 import { buildCore, runCore } from '../../host/sim/core.ts';
@@ -28,10 +28,14 @@ function phasesOf(spec: ConvSpec, dim: number): number {
   return g / gcd(spec.stride?.[1] ?? 1, g);
 }
 
-/** Whether the pixel-packed lowering applies: g >= 2, OW a multiple of the phases, no window starting right of word 0. */
-function applies(spec: ConvSpec, dim: number): boolean {
+/**
+ * Whether the pixel-packed lowering applies on `cfg`: g >= 2, one phase unless the core has
+ * the output shift, OW a multiple of the phases, no window starting right of word 0.
+ */
+function applies(spec: ConvSpec, cfg: DeviceConfig): boolean {
+  const dim = cfg.dim;
   const g = Math.floor(dim / spec.c);
-  if (g < 2) return false;
+  if (g < 2 || (phasesOf(spec, dim) > 1 && !cfg.outputShift)) return false;
   const sw = spec.stride?.[1] ?? 1;
   const pl = spec.pads?.[1] ?? 0;
   const ph = phasesOf(spec, dim);
@@ -75,21 +79,26 @@ const SPECS: (ConvSpec & { name: string })[] = [
     pads: [1, 1, 0, 2],
   },
   { name: '1x6 no pad, 1 ch, 3x13', c: 1, h: 3, w: 13, oc: 4, k: [1, 6] },
+  { name: '4x4 stride 4 patches, 1 ch, 8x16', c: 1, h: 8, w: 16, oc: 9, k: [4, 4], stride: [4, 4] },
 ];
 
 /** A random narrow conv (C 1-3) for which the pixel-packed lowering applies on `dim` lanes. */
-function randomSpec(r: () => number, dim: number): ConvSpec {
+function randomSpec(r: () => number, cfg: DeviceConfig): ConvSpec {
   const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
   for (;;) {
-    const c = int(1, dim === 4 ? 2 : 3);
+    const c = int(1, cfg.dim === 4 ? 2 : 3);
     const kh = int(1, 5);
     const kw = int(1, 6);
-    const stride: [number, number] = [int(1, 2), int(1, 3)];
+    // a core without the output shift runs one phase: sw a multiple of g
+    const stride: [number, number] = [
+      int(1, 2),
+      cfg.outputShift ? int(1, 3) : Math.floor(cfg.dim / c) * int(1, 2),
+    ];
     const pads: [number, number, number, number] = [int(0, kh - 1), int(0, kw - 1), int(0, kh), int(0, kw)];
     const h = Math.max(1, kh - pads[0] - pads[2]) + int(0, 6);
     const w = Math.max(1, kw - pads[1] - pads[3]) + int(0, 16);
     const spec = { c, h, w, oc: int(1, 12), k: [kh, kw] as [number, number], stride, pads, relu: r() < 0.3 };
-    if (applies(spec, dim)) return spec;
+    if (applies(spec, cfg)) return spec;
   }
 }
 
@@ -114,13 +123,28 @@ describe('pixelPackTensor', () => {
   });
 });
 
+describe('pixel-packed phases and the output shift', () => {
+  it('a core without the output shift gets one phase or none, and refuses a program with a shift', () => {
+    const r = rng(77);
+    const inQ = randQ(r);
+    const model = modelOf([randConv(r, SPECS[0], inQ, 'stem')], inQ);
+    const sim = compile(model, SIM_CONFIG, { packPixels: 'always' });
+    expect(sim.layers[0].steps.count).toBe(2);
+    const board = compile(model, { ...SIM_CONFIG, outputShift: false }, { packPixels: 'always' });
+    expect(board.input.pixelPack).toBeUndefined();
+    expect(() => checkProgram(sim.dmem, { ...SIM_CONFIG, outputShift: false })).toThrow(
+      /output shift 1 on a core without one/,
+    );
+  });
+});
+
 describe.each(CONFIGS)('pixel-packed first conv on npu_core %s', (_label, cfg) => {
   beforeAll(async () => {
     await buildCore(cfg);
   });
 
   SPECS.forEach((spec, i) => {
-    if (!applies(spec, cfg.dim)) return;
+    if (!applies(spec, cfg)) return;
     const phases = phasesOf(spec, cfg.dim);
     it(`${spec.name}: bit-exact through ${phases} interleaved phase descriptor(s)`, async () => {
       const { image, cycles } = await check(cfg, spec, 700 + i, { packPixels: 'always' });
@@ -141,7 +165,7 @@ describe.each(CONFIGS)('pixel-packed first conv on npu_core %s', (_label, cfg) =
   it('30 random narrow convs (C 1-3, KH 1-5, KW 1-6, strides 1-3, pads): bit-exact pixel-packed', async () => {
     const r = rng(cfg.dim * 1000 + 29);
     for (let k = 0; k < 30; k++) {
-      const spec = randomSpec(r, cfg.dim);
+      const spec = randomSpec(r, cfg);
       const { image } = await check(cfg, spec, 900 + k, { packPixels: 'always' });
       expect(image.layers[0].steps.count, JSON.stringify(spec)).toBe(phasesOf(spec, cfg.dim));
     }

@@ -19,10 +19,8 @@ describe('fit check', () => {
     expect(fit.fit_reason).toBeNull();
     expect(fit.memory.WMEM).toEqual({ needed: image.wmem.length * 4, available: BOARD_CONFIG.wmemWords * 4 });
     expect(fit.memory.DMEM.needed).toBe(image.dmem.length * 4);
-    // the first pool's: conv1's 1568-word output beside the pool's 392 words (conv1's
-    // input, pixel-packed four columns a word, is 196 words)
-    expect(image.input.words).toBe(196);
-    expect(fit.memory.AMEM.needed).toBe((1568 + 392) * 4);
+    // conv1's 784-word input (in the AMEM extension) beside its 1568-word output (in EBR)
+    expect(fit.memory.AMEM.needed).toBe((784 + 1568) * 4);
     expect(image.amemWordsUsed).toBeLessThanOrEqual(BOARD_CONFIG.amemWords + BOARD_CONFIG.amemExtWords!);
     // the peak is some layer's: the most alive while one layer runs
     expect(fit.memory.AMEM.needed).toBe(Math.max(...fit.layers.map((l) => l.amem)));
