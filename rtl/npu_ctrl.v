@@ -151,8 +151,6 @@ module npu_ctrl #(
   reg  [XW-1:0]   wmk_q;                // W - K: the Bresenham step of a sliding period
   reg  [XW-1:0]   k_q;                  // K (W - (W - K)), the step of a second slide
   reg             two_q;                // the window may slide twice a period (word 0 bit 5)
-  reg  [1:0]      osh_q;                // output pixel step OG << osh (word 0 bits 7:6)
-  reg  [AW-1:0]   ostep_q;              // (OG << osh) - 1
   reg  [RowAw-1:0] wm1_q;               // W - 1
   reg  [CW-1:0]   ixrow_q;              // ix of a row's first pixel (-pl)
   reg  [ExtW-1:0] owm1_q;               // OW - 1
@@ -296,19 +294,9 @@ module npu_ctrl #(
         5'd0:  begin
           op_q <= (d[3:2] == 2'd0) ? d[1:0] : 2'd0;  grp_q <= d[4];
           two_q <= (RqPipes > 1) && d[5];
-          osh_q <= (OutShift != 0) ? d[7:6] : 2'd0;
         end
         5'd3:  begin in_h_q <= d[ExtW-1:0]; in_w_q <= d[16 +: ExtW]; end
-        5'd4:  begin
-          cgm1_q <= d[AW-1:0]; ogm1_q <= d[16 +: AW];
-          // (OG << osh) - 1: OG - 1 with osh ones shifted in
-          case (osh_q)
-            2'd0:    ostep_q <= d[16 +: AW];
-            2'd1:    ostep_q <= {d[16 +: AW-1], 1'b1};
-            2'd2:    ostep_q <= {d[16 +: AW-2], 2'b11};
-            default: ostep_q <= {d[16 +: AW-3], 3'b111};
-          endcase
-        end
+        5'd4:  begin cgm1_q <= d[AW-1:0]; ogm1_q <= d[16 +: AW]; end
         5'd5:  begin
           khm1_q <= d[ExtW-1:0];  kwm1_q <= d[8 +: ExtW];
           sh_q   <= d[16 +: ExtW]; sw_q  <= d[24 +: ExtW];
@@ -484,7 +472,25 @@ module npu_ctrl #(
   assign f_param_o = f_param_q;
   assign f_pidx_o  = f_pidx_q;
   assign obase_o   = obase_q;
-  assign ostep_o   = (OutShift != 0) ? ostep_q : ogm1_q;  // without it: OG - 1
+  // The output step OG << osh, minus one (word 0 bits 7:6; without OutShift: OG - 1).
+  if (OutShift != 0) begin : g_osh
+    reg [1:0]    osh_q;
+    reg [AW-1:0] ostep_q;
+    always @(posedge clk_i) begin
+      if (fetching && fword == 5'd0) osh_q <= d[7:6];
+      // OG - 1 with osh ones shifted in
+      if (fetching && fword == 5'd4)
+        case (osh_q)
+          2'd0:    ostep_q <= d[16 +: AW];
+          2'd1:    ostep_q <= {d[16 +: AW-1], 1'b1};
+          2'd2:    ostep_q <= {d[16 +: AW-2], 2'b11};
+          default: ostep_q <= {d[16 +: AW-3], 3'b111};
+        endcase
+    end
+    assign ostep_o = ostep_q;
+  end else begin : g_no_osh
+    assign ostep_o = ogm1_q;
+  end
 
   assign busy_o        = (state_q != StIdle);
   assign done_o        = (state_q == StDone);
