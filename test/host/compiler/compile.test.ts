@@ -485,6 +485,7 @@ describe('compile', () => {
       MaxLayers: 16,
       RqUnits: 2,
       RqPipes: 2,
+      OutShift: 1,
     });
   });
 });
