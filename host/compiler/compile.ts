@@ -691,7 +691,7 @@ class Lowering {
   }
 
   /**
-   * The one conv (group 1) reading a model input of C < N/2 channels: the host writes the
+   * The one conv (group 1) reading a model input of C <= N/2 channels: the host writes the
    * input pixel-packed, g = floor(N/C) columns a word (layout.ts pixelPackTensor: T[j*C +
    * c][y][x'] = X[c][y][g*x' + j], x_zp past the last column), and the conv runs as Φ =
    * g / gcd(sw, g) phase descriptors. Phase φ computes the output columns ox = φ + Φt,
