@@ -122,8 +122,8 @@ interface DevTensor {
   first: number; // first step writing it (-1: written by the host)
   last: number; // last step reading it (Infinity: read by the host at the end)
   base: number; // memory word, once allocated
-  /** The model input written pixel-packed: `pixels` columns of `modelShape` a word. */
-  pixelPack?: { pixels: number; modelShape: [number, number, number] };
+  /** The model input written pixel-packed (TensorPlacement.pixelPack). */
+  pixelPack?: TensorPlacement['pixelPack'];
 }
 
 /**

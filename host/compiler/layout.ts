@@ -4,6 +4,8 @@
 // lanes 4(a mod N/4).. of memory word a div (N/4). Shapes are [C, H, W] or [M] (= [M,1,1]),
 // data CHW-flat.
 
+import type { TensorPlacement } from './types.ts';
+
 export function shape3(shape: readonly number[]): [number, number, number] {
   if (shape.length === 3) return [shape[0], shape[1], shape[2]];
   if (shape.length === 1) return [shape[0], 1, 1];
@@ -49,10 +51,7 @@ export function pixelPackTensor(
  */
 export function deviceInput(
   xq: Int8Array,
-  placement: {
-    shape: readonly number[];
-    pixelPack?: { pixels: number; modelShape: [number, number, number] };
-  },
+  placement: Pick<TensorPlacement, 'shape' | 'pixelPack'>,
   padValue: number,
 ): Int8Array {
   const pp = placement.pixelPack;
@@ -83,10 +82,7 @@ export function packTensor(
 /** The model input (CHW int8) → host words of its placement in the AMEM layout. */
 export function packInput(
   xq: Int8Array,
-  placement: {
-    shape: readonly number[];
-    pixelPack?: { pixels: number; modelShape: [number, number, number] };
-  },
+  placement: Pick<TensorPlacement, 'shape' | 'pixelPack'>,
   dim: number,
   padValue: number,
 ): Uint32Array {
