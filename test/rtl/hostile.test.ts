@@ -33,8 +33,9 @@ const wrap = (v: number, bits: number) => {
 /**
  * An upper bound on the cycles the controller (rtl/npu_ctrl.v) takes on a program, for
  * any field values: its period loop simulated with the registers' widths (the Bresenham
- * term, the pixels left, the ramp), and per output group the parameters, a requantizer
- * wait of at most its interval field per output, and the datapath's drain.
+ * term, the pixels left, the ramp; one slide a period, or two by the controller's rule on
+ * a core of two requantizer pipelines), and per output group the parameters, a
+ * requantizer wait of at most its interval field per output, and the datapath's drain.
  */
 function controllerBound(dmem: Uint32Array, cfg: DeviceConfig): number {
   const dim = cfg.dim;
@@ -54,20 +55,28 @@ function controllerBound(dmem: Uint32Array, cfg: DeviceConfig): number {
     const gap = (d[9] >>> 8) & 0x1f;
     const wmk = wrap(d[11], xw);
     const win = ((d[11] >>> 16) % dim) + 1;
+    // word 0 bit 5 on a core of two requantizer pipelines: a second slide when x >= K,
+    // K = W - (W - K) in the register's width
+    const two = (cfg.requantPipes ?? 1) > 1 && ((d[0] >>> 5) & 1) === 1;
+    const k = wrap(win - wmk, xw);
     let perOg = 8 + 3 * dim + 40;
     let x = wrap(d[14], xw);
     let rem = (d[12] >>> 16) % 2 ** rw;
     let neg = win - 1;
     for (let periods = 1; ; periods++) {
       const slide = x >= 0;
+      const slide2 = two && slide && wrap(x - k, xw) >= 0;
       perOg += dim;
       if (slide) {
+        // each leaving pixel that is real may wait its pipeline's interval
         if (neg === 0) perOg += gap + 1;
-        if (rem === 0) break;
-        rem -= 1;
-        if (neg > 0) neg -= 1;
+        if (slide2 && neg <= 1 && rem !== 0) perOg += gap + 1;
+        if (rem === 0 || (slide2 && rem === 1)) break;
+        const nsl = slide2 ? 2 : 1;
+        rem -= nsl;
+        neg = Math.max(0, neg - nsl);
       }
-      x = wrap(x + (slide ? wmk : win), xw);
+      x = wrap(x + (slide2 ? wmk - k : slide ? wmk : win), xw);
       if (periods > 5e6) throw new Error('controller model: no end in sight');
     }
     cycles += og * perOg + 2;
