@@ -2,14 +2,13 @@
 // conv' over the packed tensor) on npu_core, both configurations: every output element
 // compared with the integer reference, and the device's cycles with the estimate's.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { compile, type CompileOptions } from '../../host/compiler/compile.ts';
+import type { CompileOptions } from '../../host/compiler/compile.ts';
 import { BOARD_CONFIG, SIM_CONFIG } from '../../host/compiler/configs.ts';
 import { estimateImage, simArrayLatency } from '../../host/compiler/estimate.ts';
 import type { DeviceConfig } from '../../host/compiler/types.ts';
-import { runInt } from '../../host/quant/intref.ts';
-import { buildCore, runCore } from '../../host/sim/core.ts';
-import { expectBitExact } from './compare.ts';
-import { type ConvSpec, modelOf, randConv, randInt8, randQ, rng } from './random-models.ts';
+import { buildCore } from '../../host/sim/core.ts';
+import { checkRandomConv } from './compare.ts';
+import { type ConvSpec, rng } from './random-models.ts';
 
 const CONFIGS: [string, DeviceConfig][] = [
   ['board Dim=4', BOARD_CONFIG],
@@ -118,16 +117,8 @@ function randomSpec(r: () => number, dim: number): ConvSpec {
   return { c, h, w, oc: int(1, 10), k: [kh, kw], stride, pads, relu: r() < 0.3 };
 }
 
-async function check(cfg: DeviceConfig, spec: ConvSpec, seed: number, options: CompileOptions) {
-  const r = rng(seed);
-  const inQ = randQ(r);
-  const model = modelOf([randConv(r, spec, inQ, `packed${seed}`)], inQ);
-  const xs = [0, 1].map(() => randInt8(r, spec.c * spec.h * spec.w));
-  const image = compile(model, cfg, options);
-  const res = await runCore(image, xs, { inputZeroPoint: inQ.zeroPoint, name: `packed${seed}` });
-  res.inferences.forEach((inf, n) => expectBitExact(model, runInt(model, xs[n]), inf.layers, `input ${n}: `));
-  return { image, cycles: res.inferences[0].stepCycles };
-}
+const check = (cfg: DeviceConfig, spec: ConvSpec, seed: number, options: CompileOptions) =>
+  checkRandomConv(cfg, spec, seed, options, 'packed');
 
 describe.each(CONFIGS)('packed first conv on npu_core %s', (_label, cfg) => {
   beforeAll(async () => {

@@ -10,10 +10,9 @@ import { estimateImage, simArrayLatency } from '../../host/compiler/estimate.ts'
 import { pixelPackTensor } from '../../host/compiler/layout.ts';
 import { checkProgram, decodeDescriptor, DESC_WORDS } from '../../host/compiler/program.ts';
 import type { DeviceConfig } from '../../host/compiler/types.ts';
-import { runInt } from '../../host/quant/intref.ts';
-import { buildCore, runCore } from '../../host/sim/core.ts';
-import { expectBitExact } from './compare.ts';
-import { type ConvSpec, convOut, modelOf, randConv, randInt8, randQ, rng } from './random-models.ts';
+import { buildCore } from '../../host/sim/core.ts';
+import { checkRandomConv } from './compare.ts';
+import { type ConvSpec, convOut, modelOf, randConv, randQ, rng } from './random-models.ts';
 
 const CONFIGS: [string, DeviceConfig][] = [
   ['board Dim=4', BOARD_CONFIG],
@@ -102,16 +101,8 @@ function randomSpec(r: () => number, cfg: DeviceConfig): ConvSpec {
   }
 }
 
-async function check(cfg: DeviceConfig, spec: ConvSpec, seed: number, options: CompileOptions) {
-  const r = rng(seed);
-  const inQ = randQ(r);
-  const model = modelOf([randConv(r, spec, inQ, `pixels${seed}`)], inQ);
-  const xs = [0, 1].map(() => randInt8(r, spec.c * spec.h * spec.w));
-  const image = compile(model, cfg, options);
-  const res = await runCore(image, xs, { inputZeroPoint: inQ.zeroPoint, name: `pixels${seed}` });
-  res.inferences.forEach((inf, n) => expectBitExact(model, runInt(model, xs[n]), inf.layers, `input ${n}: `));
-  return { image, cycles: res.inferences[0].stepCycles };
-}
+const check = (cfg: DeviceConfig, spec: ConvSpec, seed: number, options: CompileOptions) =>
+  checkRandomConv(cfg, spec, seed, options, 'pixels');
 
 describe('pixelPackTensor', () => {
   it('puts column g*x + j of channel c in lane j*C + c of word x, and the pad value past the last column', () => {
