@@ -286,8 +286,9 @@ export async function openTarget(opts: TargetOptions, model: QModel): Promise<De
   const { device, board } = opened;
   try {
     // IDENTIFY reports neither the requantizer's Booth units nor its pipelines (1 is right on any
-    // core) nor the output shift (none is right on any core); the simulated sim8 board is
-    // built from SIM_CONFIG, so it has its units, pipelines and output shift
+    // core) nor the output shift nor the block schedule (none is right on any core); the
+    // simulated sim8 board is built from SIM_CONFIG, so it has its units, pipelines, output
+    // shift and block schedule
     const sim8 = opts.sim && opts.board === undefined;
     const config = {
       ...deviceConfig(device.info),
@@ -296,6 +297,7 @@ export async function openTarget(opts: TargetOptions, model: QModel): Promise<De
             requantUnits: SIM_CONFIG.requantUnits,
             requantPipes: SIM_CONFIG.requantPipes,
             outputShift: SIM_CONFIG.outputShift,
+            blockSchedule: SIM_CONFIG.blockSchedule,
           }
         : {}),
     };

@@ -66,6 +66,7 @@ module npu_acc #(
   // tile reads it instead of its own entry, so every sum is rdata + psum.
   localparam [31:0] BiasEntry32 = Lanes;
   localparam [AccAw-1:0] BiasEntry = BiasEntry32[AccAw-1:0];
+  localparam [31:0] HalfDepth = AccDepth / 2;   // a block's entries (npu_ctrl) from here on
   wire [4*Lanes-1:0] bias_mask = {{(3*Lanes){1'b0}}, {Lanes{1'b1}}} << (Lanes * bias_idx_i);
   wire [AccAw-1:0]   wp_entry  = wp_addr_i[LaneAw +: AccAw];
   wire [LaneAw-1:0]  wp_lane   = wp_addr_i[LaneAw-1:0];
@@ -121,8 +122,10 @@ module npu_acc #(
       $display("npu_acc: bias or word port used while sums are in flight");
       if ($test$plusargs("npu_strict")) $stop;
     end
-    if (in_p_i >= BiasEntry && in_valid_i) begin
-      $display("npu_acc: entry %0d is the bias entry", in_p_i);
+    // the window's entries are 0 .. Lanes-1, a block's AccDepth/2 on (npu_ctrl); the
+    // bias, CNT and DMEM entries lie between
+    if (in_p_i >= BiasEntry && {{(32-AccAw){1'b0}}, in_p_i} < HalfDepth && in_valid_i) begin
+      $display("npu_acc: entry %0d is the bias, CNT or DMEM entry", in_p_i);
       if ($test$plusargs("npu_strict")) $stop;
     end
   end

@@ -41,7 +41,8 @@ module npu_core #(
   parameter integer MaxLayers = 16,     // CNT holds 2*MaxLayers+1 words
   parameter integer RqUnits   = 1,      // requantizer Booth units, 1 or 2 (npu_requant)
   parameter integer RqPipes   = 1,      // requantizer pipelines taking vectors in turn, 1 or 2
-  parameter integer OutShift  = 0       // 1: descriptor word 0's output shift (npu_ctrl)
+  parameter integer OutShift  = 0,      // 1: descriptor word 0's output shift (npu_ctrl)
+  parameter integer Block     = 0       // 1: the block schedule (npu_ctrl) and a vector requantizer
 ) (
   input  wire        clk_i,
   input  wire        rst_ni,
@@ -72,7 +73,9 @@ module npu_core #(
   // |w*x| <= 127*128 < 2^14 (weights are int8 in [-127, 127], SPEC section 3; the
   // compiler refuses -128), so a column sum of Dim products fits 15 + log2(Dim) bits.
   localparam integer PsumWidth = 15 + $clog2(Dim);
-  localparam integer TagWidth  = 2 + RowAw;   // first, last, accumulator entry
+  localparam integer PW        = (Block != 0) ? AccAw : RowAw;   // accumulator entry of a beat
+  localparam integer TagWidth  = 2 + PW;      // first, last, accumulator entry
+  localparam integer InflW     = (Block != 0) ? 6 : 3;   // block: a sum every beat in flight
   localparam [1:0] SpAmem = 2'd0, SpWmem = 2'd1, SpDmem = 2'd2, SpCnt = 2'd3;
 
   // ---------------------------------------------------------------- controller
@@ -84,7 +87,7 @@ module npu_core #(
   wire [WmAw-1:0]   c_wmem_raddr;
   wire              f_valid, f_pad, f_swap, f_first, f_last, f_wload, f_param;
   wire [2:0]        f_pidx;
-  wire [RowAw-1:0]  f_p;
+  wire [PW-1:0]     f_p;
   wire [AmAw-1:0]   obase, ostep;
   wire [RowAw-1:0]  f_wrow;
   wire              is_max;
@@ -97,7 +100,8 @@ module npu_core #(
 
   npu_ctrl #(
     .Dim(Dim), .AmemWords(AmemAll), .WmemWords(WmemWords), .DmemWords(DmemWords),
-    .MaxLayers(MaxLayers), .RqPipes(RqPipes), .OutShift(OutShift)
+    .MaxLayers(MaxLayers), .RqPipes(RqPipes), .OutShift(OutShift), .Block(Block),
+    .AccDepth(AccDepth)
   ) u_ctrl (
     .clk_i(clk_i), .rst_ni(rst_ni), .start_i(start_i), .abort_i(abort_i),
     .pipe_busy_i(pipe_busy), .front_busy_i(front_busy), .rq_hold_i(rq_hold),
@@ -321,7 +325,8 @@ module npu_core #(
   initial begin
     if (CntBase32 < CntWords || DmemBase32 < CntBase32 + CntWords ||
         2 * DmemWords > AccDepth * Dim || (DmemWords & (DmemWords - 1)) != 0 ||
-        (CntWords & (CntWords - 1)) != 0 || DmemWords < 16 * MaxLayers || MaxLayers > 16)
+        (CntWords & (CntWords - 1)) != 0 || DmemWords < 16 * MaxLayers || MaxLayers > 16 ||
+        (Block != 0 && 4 * DmemWords > AccDepth * Dim))   // a block's entries: AccDepth/2 on
       $fatal(1, "npu_core: DMEM/CNT do not fit the accumulator RAM (Dim %0d, DmemWords %0d, AccDepth %0d, MaxLayers %0d)",
              Dim, DmemWords, AccDepth, MaxLayers);
   end
@@ -382,18 +387,18 @@ module npu_core #(
     end
   endgenerate
   reg        staged_q;      // m_nx, s_nx wait for the requantizer
-  reg  [2:0] infl_q;        // last-tile sums between the f stage and the requantizer
+  reg  [InflW-1:0] infl_q;  // last-tile sums between the f stage and the requantizer
   wire       rq_busy;
   wire       acc_valid;
   wire       f_out = f_valid && f_last;
-  wire       rq_sw = staged_q && (infl_q == 3'd0) && !f_out && !rq_busy;
+  wire       rq_sw = staged_q && (infl_q == {InflW{1'b0}}) && !f_out && !rq_busy;
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       staged_q <= 1'b0;
-      infl_q   <= 3'd0;
+      infl_q   <= {InflW{1'b0}};
     end else begin
       staged_q <= busy && !rq_sw && (staged_q || (f_param && f_pidx == 3'd3));
-      infl_q   <= infl_q + {2'b0, f_out} - {2'b0, acc_valid};
+      infl_q   <= infl_q + {{(InflW-1){1'b0}}, f_out} - {{(InflW-1){1'b0}}, acc_valid};
     end
   end
   always @(posedge clk_i) begin
@@ -429,6 +434,12 @@ module npu_core #(
 
   wire              acc_busy;
   wire [32*Dim-1:0] acc_sum;
+  wire [AccAw-1:0]  acc_p;
+  if (Block != 0) begin : g_accp_blk
+    assign acc_p = a_tag[PW-1:0];
+  end else begin : g_accp_win
+    assign acc_p = {{(AccAw-RowAw){1'b0}}, a_tag[RowAw-1:0]};
+  end
   npu_acc #(
     .Lanes(Dim), .PsumWidth(PsumWidth), .AccDepth(AccDepth)
   ) u_acc (
@@ -438,7 +449,7 @@ module npu_core #(
     .in_valid_i (a_valid),
     .in_first_i (a_tag[TagWidth-1]),
     .in_last_i  (a_tag[TagWidth-2]),
-    .in_p_i     ({{(AccAw-RowAw){1'b0}}, a_tag[RowAw-1:0]}),   // the sliding window: Dim entries
+    .in_p_i     (acc_p),   // the sliding window: Dim entries; a block: AccDepth/2 on
     .in_psum_i  (a_psum),
     .bias_we_i  (f_param && f_pidx[2]),    // words 4-7: bias, into npu_acc
     .bias_idx_i (f_pidx[1:0]),
@@ -457,10 +468,31 @@ module npu_core #(
   // RqPipes whole requantizers take the vectors in turn (npu_ctrl paces each at the
   // descriptor's interval and alternates them in the same order); their latencies are
   // equal, so the outputs leave in load order, at most one per cycle.
-  wire [RqPipes-1:0]       rq_v, rq_b;
-  wire [8*Dim*RqPipes-1:0] rq_ys;
+  // The requantizer: a vector one (Block), or RqPipes pipelines taking the vectors in turn.
+  localparam integer RqN = (Block != 0) ? 1 : RqPipes;
+  wire [RqN-1:0]           rq_v, rq_b;
+  wire [8*Dim*RqN-1:0]     rq_ys;
   wire                     rq_sel;
-  if (RqPipes > 1) begin : g_rqsel
+  if (Block != 0) begin : g_rqvec
+    assign rq_sel = 1'b0;
+    assign rq_y   = rq_ys;
+    wire unused_rqsel = rq_sel;
+    npu_requant_vec #(.Lanes(Dim)) u_requant (
+      .clk_i      (clk_i),
+      .rst_ni     (rst_ni),
+      .in_valid_i (acc_valid),
+      .acc_i      (acc_sum),
+      .m_i        (m_q),
+      .s_i        (s_q),
+      .steps_m1_i (rq_steps_m1),
+      .zp_i       (y_zp),
+      .lo_i       (lo),
+      .hi_i       (hi),
+      .out_valid_o(rq_v),
+      .y_o        (rq_ys),
+      .busy_o     (rq_b)
+    );
+  end else if (RqPipes > 1) begin : g_rqsel
     reg sel_q;
     always @(posedge clk_i or negedge rst_ni) begin
       if (!rst_ni)        sel_q <= 1'b0;
@@ -473,7 +505,7 @@ module npu_core #(
     assign rq_y   = rq_ys;
   end
   genvar rp;
-  for (rp = 0; rp < RqPipes; rp = rp + 1) begin : g_rq
+  for (rp = 0; rp < RqN && Block == 0; rp = rp + 1) begin : g_rq
     npu_requant #(.Lanes(Dim), .RqUnits(RqUnits)) u_requant (
       .clk_i      (clk_i),
       .rst_ni     (rst_ni),
@@ -522,9 +554,9 @@ module npu_core #(
   // infl_q counts at most 6 sums on their way to the requantizer: they leave the f stage
   // at a period's first two beats (two only with RqPipes = 2), periods Dim cycles apart,
   // and reach it 2*Dim + 2 cycles later at most (the generic array's latency and the
-  // accumulator stage)
+  // accumulator stage); with the block schedule one a beat, at most 2*Dim + 3
   always @(posedge clk_i) if (a_live_q)
-    assert (!(infl_q == 3'd7 && f_out && !acc_valid));
+    assert (!(infl_q == {InflW{1'b1}} && f_out && !acc_valid));
 `endif
 
   wire unused_core = ^{param_w, h_word[31:AmAw], h_lane32[31:LaneW], amem_sh[8*Dim+31:32],

@@ -65,11 +65,15 @@ module npu_ctrl #(
   parameter integer MaxLayers = 16,
   parameter integer RqPipes   = 1,     // requantizer pipelines: 2 lets a window slide twice
   parameter integer OutShift  = 0,     // 1: word 0 bits 7:6 shift the output step (OG << osh)
+  parameter integer Block     = 0,     // 1: word 0 bits 15:12 = 1 runs the block schedule
+  parameter integer AccDepth  = 1024,  // accumulator entries (block pixels: AccDepth / 2)
   parameter integer AmAw  = $clog2(AmemWords),
   parameter integer WmAw  = $clog2(WmemWords),
   parameter integer DmAw  = $clog2(DmemWords),
   parameter integer RowAw = $clog2(Dim),
-  parameter integer CntAw = $clog2(2 * MaxLayers)
+  parameter integer CntAw = $clog2(2 * MaxLayers),
+  // accumulator entry of a beat: the window's pixel mod Dim, or a block's AccDepth/2 + b
+  parameter integer PW    = (Block != 0) ? $clog2(AccDepth) : RowAw
 ) (
   input  wire              clk_i,
   input  wire              rst_ni,
@@ -92,7 +96,7 @@ module npu_ctrl #(
   output wire              f_swap_o,    // first beat of a weight tile
   output wire              f_first_o,   // first tile of the pixel
   output wire              f_last_o,    // last tile of the pixel
-  output wire [RowAw-1:0]  f_p_o,       // accumulator entry (pixel mod Dim)
+  output wire [PW-1:0]     f_p_o,       // accumulator entry (pixel mod Dim; block: AccDepth/2 + b)
   output wire              f_wload_o,   // WMEM data is weight row f_wrow_o of a tile
   output wire [RowAw-1:0]  f_wrow_o,
   output wire              f_param_o,   // WMEM data is parameter word f_pidx_o
@@ -122,6 +126,8 @@ module npu_ctrl #(
   localparam integer RW = AW + 1;              // pixels left in the window
   // Bresenham term: K*Dim <= WMEM words, so -K <= x < Dim fits XW bits signed.
   localparam integer XW = WW - RowAw + 2;
+  localparam integer BqW = (Block != 0) ? PW - 1 : RowAw;   // a block's beat
+  localparam [31:0]  DimM1 = Dim - 1;
 
   // ---------------------------------------------------------------- FSM
   localparam [3:0] StIdle  = 4'd0,
@@ -153,6 +159,8 @@ module npu_ctrl #(
   reg             two_q;                // the window may slide twice a period (word 0 bit 5)
   reg  [RowAw-1:0] wm1_q;               // W - 1
   reg  [CW-1:0]   ixrow_q;              // ix of a row's first pixel (-pl)
+  reg             blk_q;                // word 0 bits 15:12 = 1: the block schedule
+  reg  [BqW-1:0]  bmx_q;                // block: a period's last beat, max(B, Dim) - 1
   reg  [ExtW-1:0] owm1_q;               // OW - 1
 
   // ---------------------------------------------------------------- loop state
@@ -164,6 +172,8 @@ module npu_ctrl #(
   reg  [ExtW-1:0] ky_q, kx_q;
   reg  [AW-1:0]   cg_q, koff_q, krow_q;
   reg  [RowAw-1:0] b_q;                 // beat in period
+  reg  [BqW-1:0]  bq_q;                 // block: beat in period (pixel block start + bq)
+  reg             t0_q;                 // block: the period's tile is the first (tile 0)
   reg  [RowAw-1:0] sq_q;                // window start s mod Dim
   reg  [RowAw-1:0] neg_q;               // max(0, -s): beats before pixel 0
   reg  [RW-1:0]   rem_q;                // P - 1 - s: pixels after the window start
@@ -182,26 +192,44 @@ module npu_ctrl #(
   reg             f_valid_q, f_swap_q, f_wload_q, f_param_q;
   reg             f_pad_q, f_first_q, f_last_q;
   reg [2:0]       f_pidx_q;
-  reg [RowAw-1:0] f_p_q, f_wrow_q;
+  reg [RowAw-1:0] f_wrow_q;
+  reg [PW-1:0]    f_p_q;
+
+  // tile loop: cg innermost, then kx, then ky
+  wire        cg_end  = (cg_q == cgm1_q);
+  wire        kx_end  = (kx_q == kwm1_q);
+  wire        ky_end  = (ky_q == khm1_q);
+  wire        t_last  = cg_end && kx_end && ky_end;
+  wire [AW-1:0] kbase = grp_q ? og_q : {AW{1'b0}};
 
   // ---------------------------------------------------------------- per-beat datapath
+  // The block schedule (Block, word 0 bits 15:12 = 1): pixels [s, s + B) of the og, s =
+  // 0, B, 2B, ..., meet tile 0, then tile 1, ... in periods of max(B, Dim) beats, beat b
+  // feeding pixel s + b (a bubble past P - 1) into accumulator entry AccDepth/2 + b and,
+  // in the first Dim beats, reading the tile's weight rows; every pixel's last tile
+  // comes in the block's last period, its sums going to the requantizer one a beat
+  // (npu_core's vector requantizer). The window's Bresenham terms stay idle.
+  wire        blk     = (Block != 0) && blk_q;
   wire        in_conv = (state_q == StConv);
-  wire        slide   = !x_q[XW-1];                    // pixel s leaves after this period
+  wire        slide   = !blk && !x_q[XW-1];            // pixel s leaves after this period
   wire [XW-1:0] x_k   = x_q - k_q;
   wire        two     = (RqPipes > 1) && two_q;         // one pipeline: never
   wire        slide2  = two && slide && !x_k[XW-1];    // ... and pixel s + 1 (x >= K)
   wire [1:0]  nsl     = {slide2, slide && !slide2};     // slides after this period
-  wire        b_zero  = (b_q == {RowAw{1'b0}});
-  wire        p_end   = (b_q == {RowAw{1'b1}});        // last beat of the period
+  wire        b_zero  = blk ? (bq_q == {BqW{1'b0}}) : (b_q == {RowAw{1'b0}});
+  wire        p_end   = blk ? (bq_q == bmx_q) : (b_q == {RowAw{1'b1}});   // last beat of the period
+  wire [31:0] bq32    = {{(32-BqW){1'b0}}, bq_q};
+  wire        wstep   = !blk || (bq32 < Dim);          // the beat reads a weight row
   wire        s_pos   = (neg_q == {RowAw{1'b0}});      // s >= 0: pixel s is real
   wire        rem_big = |rem_q[RW-1:RowAw];
   // beat b is pixel s + b: real iff b < W and 0 <= s + b <= P - 1
-  wire        real_px = (b_q <= wm1_q) && (b_q >= neg_q) && (rem_big || b_q <= rem_q[RowAw-1:0]);
+  wire        real_px = blk ? ({{(RW-BqW){1'b0}}, bq_q} <= rem_q)
+                            : (b_q <= wm1_q) && (b_q >= neg_q) && (rem_big || b_q <= rem_q[RowAw-1:0]);
   wire        b_one   = (b_q == {{(RowAw-1){1'b0}}, 1'b1});
   // pixel s (beat 0) and, on a second slide, s + 1 (beat 1): their last tiles; pixels
   // s + W - 1 (and s + W - 2 after a second slide): their first
-  wire        c_last  = (b_zero && slide) || (b_one && slide2);
-  wire        c_first = (b_q == wm1_q && nprev_q != 2'd0) || (b_q == wm1_q - 1'b1 && nprev_q == 2'd2);
+  wire        c_last  = blk ? t_last : (b_zero && slide) || (b_one && slide2);
+  wire        c_first = blk ? t0_q : (b_q == wm1_q && nprev_q != 2'd0) || (b_q == wm1_q - 1'b1 && nprev_q == 2'd2);
   // the leaving pixels that are real (s + 1 <= P - 1: rem >= 1), whose sums go to the
   // requantizer, the first to pipeline sel_q, the next to the other
   wire        s1_pos  = (neg_q <= {{(RowAw-1){1'b0}}, 1'b1});   // s + 1 >= 0
@@ -213,16 +241,19 @@ module npu_ctrl #(
   wire [4:0]  gap_w1  = want0 ? gap_oth : gap_sel;
   wire        rq_want = b_zero && (want0 || want1);
   // wait until the requantizer is free and holds this og's parameters
-  wire        c_stall = rq_want && ((want0 && gap_sel != 5'd0) || (want1 && gap_w1 > 5'd1) || rq_hold_i);
+  wire        c_stall = (rq_want && ((want0 && gap_sel != 5'd0) || (want1 && gap_w1 > 5'd1) || rq_hold_i)) ||
+                        (blk && b_zero && t_last && rq_hold_i);
   reg         abort_q;                                 // abort_i seen during this run
-  wire        stop    = abort_q && (!in_conv || b_zero); // at a period boundary
+  // at a period boundary, or in a block's period once its tile's rows are in
+  wire        stop    = abort_q && (!in_conv || b_zero || !wstep);
   wire        go      = in_conv && !c_stall && !stop;
   wire        feed    = go && real_px;
   wire        rq_issue0 = go && b_zero && want0;
   wire        rq_issue1 = go && b_one && want1;
   wire        rq_issue  = rq_issue0 || rq_issue1;
   wire        rq_pipe   = sel;                           // the pipeline rq_issue goes to
-  wire        og_end  = go && p_end && ((slide && rem_q == {RW{1'b0}}) ||
+  wire        og_end  = go && p_end && (blk ? t_last && (rem_q <= {{(RW-BqW){1'b0}}, bmx_q}) :
+                                        (slide && rem_q == {RW{1'b0}}) ||
                                         (slide2 && rem_q == {{(RW-1){1'b0}}, 1'b1}));
   wire        last_og = (og_q == ogm1_q);
   wire        drained = !pipe_busy_i && !f_valid_q;
@@ -231,13 +262,6 @@ module npu_ctrl #(
   wire        p_wait   = in_param && (pidx_q == 3'd4) && (front_busy_i || f_valid_q);
   wire        p_step   = in_param && !p_wait;
   wire        og_next  = og_end && !last_og;               // straight to the next og
-
-  // tile loop: cg innermost, then kx, then ky
-  wire        cg_end  = (cg_q == cgm1_q);
-  wire        kx_end  = (kx_q == kwm1_q);
-  wire        ky_end  = (ky_q == khm1_q);
-  wire        t_last  = cg_end && kx_end && ky_end;
-  wire [AW-1:0] kbase = grp_q ? og_q : {AW{1'b0}};
 
   // pad: the tap's input row and column, as unsigned numbers (a negative one is large)
   wire [CW-1:0] iy    = iy_q + {{(CW-ExtW){1'b0}}, ky_q};
@@ -294,6 +318,7 @@ module npu_ctrl #(
         5'd0:  begin
           op_q <= (d[3:2] == 2'd0) ? d[1:0] : 2'd0;  grp_q <= d[4];
           two_q <= (RqPipes > 1) && d[5];
+          blk_q <= (Block != 0) && (d[15:12] == 4'd1);
         end
         5'd3:  begin in_h_q <= d[ExtW-1:0]; in_w_q <= d[16 +: ExtW]; end
         5'd4:  begin cgm1_q <= d[AW-1:0]; ogm1_q <= d[16 +: AW]; end
@@ -305,7 +330,10 @@ module npu_ctrl #(
         5'd7:  begin pxstep_q <= d[AW-1:0]; rowjmp_q <= d[16 +: AW]; end
         5'd9:  begin steps_m1_q <= d[3:0]; rq_gap_q <= d[12:8]; ogstr_q <= d[16 +: WW]; end
         5'd10: begin pad_q <= d[7:0]; y_zp_q <= d[15:8]; lo_q <= d[23:16]; hi_q <= d[31:24]; end
-        5'd11: begin wmk_q <= d[XW-1:0]; wm1_q <= d[16 +: RowAw]; end
+        5'd11: begin
+          wmk_q <= d[XW-1:0]; wm1_q <= d[16 +: RowAw];
+          bmx_q <= ({{(32-BqW){1'b0}}, d[BqW-1:0]} < Dim - 1) ? DimM1[BqW-1:0] : d[BqW-1:0];
+        end
         default: ;
       endcase
     end
@@ -318,7 +346,8 @@ module npu_ctrl #(
   assign dmem_re_o    = fetching || (p_step && pidx_q[2]);
 
   // ---------------------------------------------------------------- loops
-  wire restore = go && p_end;                          // back to the window start
+  // back to the window start (the block's, unless its last tile ends: then on to the next)
+  wire restore = go && p_end && !(blk && t_last);
   always @(posedge clk_i) begin
     if (state_q == StIdle) layer_q <= 4'd0;
     if (state_q == StCnt1) layer_q <= layer_q + 4'd1;
@@ -334,7 +363,8 @@ module npu_ctrl #(
     // WMEM pointer: w_base, then every parameter word and beat
     if (fetching && fword == 5'd8) wp_q <= d[WW-1:0];
     else if (og_next) wp_q <= og_wbase_q + ogstr_q;              // the next og's parameters
-    else if (p_step || go) wp_q <= (restore && t_last) ? og_wbase_q : wp_q + 1'b1;
+    else if (go && p_end && t_last) wp_q <= og_wbase_q;
+    else if (p_step || (go && wstep)) wp_q <= wp_q + 1'b1;
     if (p_step) og_wbase_q <= wp_q + 1'b1;                      // after the 8th word: tile 0
 
     // parameter words and the og's start values
@@ -350,6 +380,8 @@ module npu_ctrl #(
       ky_q <= {ExtW{1'b0}};  kx_q <= {ExtW{1'b0}};  cg_q <= {AW{1'b0}};
       koff_q <= kbase;  krow_q <= kbase;
       b_q <= {RowAw{1'b0}};
+      bq_q <= {BqW{1'b0}};
+      t0_q <= 1'b1;
       neg_q <= wm1_q;
       sq_q <= {RowAw{1'b0}} - wm1_q;                    // (1 - W) mod Dim
       nprev_q <= 2'd1;
@@ -358,10 +390,13 @@ module npu_ctrl #(
 
     if (go) begin
       b_q <= b_q + 1'b1;
+      bq_q <= p_end ? {BqW{1'b0}} : bq_q + 1'b1;
       if (p_end) begin
         x_q <= x_q + (slide2 ? wmk_q - k_q : slide ? wmk_q : {{(XW-RowAw){1'b0}}, wm1_q} + 1'b1);
         nprev_q <= nsl;
-        rem_q <= rem_q - {{(RW-2){1'b0}}, nsl};
+        t0_q <= t_last;
+        // a block moves on by B pixels after its last tile (the window by its slides)
+        rem_q <= rem_q - ((blk && t_last) ? {{(RW-BqW){1'b0}}, bmx_q} + 1'b1 : {{(RW-2){1'b0}}, nsl});
         sq_q  <= sq_q + {{(RowAw-2){1'b0}}, nsl};
         neg_q <= (neg_q <= {{(RowAw-2){1'b0}}, nsl}) ? {RowAw{1'b0}} : neg_q - {{(RowAw-2){1'b0}}, nsl};
         // next tile; back to tile 0 after the last
@@ -397,6 +432,10 @@ module npu_ctrl #(
     // nsl - 1) when that is past pixel 0
     if (go && nsl != 2'd0 && b_q == {{(RowAw-2){1'b0}}, nsl} && neg_q < {{(RowAw-2){1'b0}}, nsl}) begin
       sox_q <= ox_q;  siy_q <= iy_q;  six_q <= ix_q;  spp_q <= pp_q;
+    end
+    // a block's last period ends: the next block starts at the pixel after its last
+    if (blk && go && p_end && t_last) begin
+      sox_q <= nx_ox;  siy_q <= nx_iy;  six_q <= nx_ix;  spp_q <= nx_pp;
     end
   end
 
@@ -448,7 +487,7 @@ module npu_ctrl #(
       f_swap_q  <= 1'b0;
     end else begin
       f_valid_q <= feed;
-      f_wload_q <= go;
+      f_wload_q <= go && wstep;
       f_param_q <= p_step;
       f_swap_q  <= go && b_zero;
     end
@@ -457,8 +496,7 @@ module npu_ctrl #(
     f_pad_q   <= pad;
     f_first_q <= c_first;
     f_last_q  <= c_last;
-    f_p_q     <= sq_q + b_q;           // pixel mod Dim
-    f_wrow_q  <= b_q;
+    f_wrow_q  <= blk ? bq_q[RowAw-1:0] : b_q;
     f_pidx_q  <= pidx_q;
   end
   assign f_valid_o = f_valid_q;
@@ -472,6 +510,13 @@ module npu_ctrl #(
   assign f_param_o = f_param_q;
   assign f_pidx_o  = f_pidx_q;
   assign obase_o   = obase_q;
+  // the accumulator entry: the window's pixel mod Dim, or AccDepth/2 + b in a block
+  if (Block != 0) begin : g_blk_p
+    always @(posedge clk_i)
+      f_p_q <= blk ? {1'b1, bq_q} : {{(PW-RowAw){1'b0}}, sq_q + b_q};
+  end else begin : g_win_p
+    always @(posedge clk_i) f_p_q <= sq_q + b_q;   // pixel mod Dim
+  end
   // The output step OG << osh, minus one (word 0 bits 7:6; without OutShift: OG - 1).
   if (OutShift != 0) begin : g_osh
     reg [1:0]    osh_q;

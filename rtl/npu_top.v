@@ -33,6 +33,7 @@ module npu_top #(
   parameter integer RqUnits      = 1,        // requantizer Booth units (npu_core)
   parameter integer RqPipes      = 1,        // requantizer pipelines (npu_core)
   parameter integer OutShift     = 0,        // descriptor word 0's output shift (npu_core)
+  parameter integer Block        = 0,        // the block schedule, a vector requantizer (npu_core)
   parameter integer ClockHz      = 12000000,
   parameter integer ClksPerBit   = 104,      // 12 MHz / 115200 baud
   parameter integer MaxPayload   = 1024,
@@ -128,7 +129,8 @@ module npu_top #(
     .MaxLayers(MaxLayers),
     .RqUnits  (RqUnits),
     .RqPipes  (RqPipes),
-    .OutShift (OutShift)
+    .OutShift (OutShift),
+    .Block    (Block)
   ) u_core (
     .clk_i      (clk_i),
     .rst_ni     (core_rst_nq),

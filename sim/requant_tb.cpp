@@ -1,4 +1,5 @@
-// Bench of npu_requant (Lanes = REQUANT_LANES, default 4, and any RqUnits): streams
+// Bench of npu_requant (Lanes = REQUANT_LANES, default 4, and any RqUnits), or of
+// npu_requant_vec when REQUANT_VEC is defined (the same ports, a vector a cycle): streams
 // vectors from a file and writes the int8 results. Every vector has its own
 // Steps/m/s/zp/lo/hi, which npu_requant reads until its output leaves (at most 16 +
 // Lanes + 5 cycles after the load), so vectors go one every 16 + Lanes + 7 cycles
@@ -16,7 +17,13 @@
 #include <cstdlib>
 #include <memory>
 #include <vector>
+#ifdef REQUANT_VEC
+#include "Vnpu_requant_vec.h"
+using Top = Vnpu_requant_vec;
+#else
 #include "Vnpu_requant.h"
+using Top = Vnpu_requant;
+#endif
 #include "verilated.h"
 #include "vbits.h"
 
@@ -27,7 +34,7 @@
 int main(int argc, char** argv) {
   auto ctx = std::make_unique<VerilatedContext>();
   ctx->commandArgs(argc, argv);
-  auto top = std::make_unique<Vnpu_requant>(ctx.get());
+  auto top = std::make_unique<Top>(ctx.get());
   if (argc < 3) return 2;
   FILE* f = std::fopen(argv[1], "rb");
   if (!f) return 2;

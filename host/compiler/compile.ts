@@ -75,7 +75,7 @@ import { ModelTooLargeError, UnsupportedOpError } from '../errors.ts';
 import { DEVICE_M0_BITS, encodeMultiplier } from '../quant/requant.ts';
 import type { ActQuant, Multiplier, QConv, QLayer, QModel, QPool } from '../quant/types.ts';
 import { MODEL_INPUT } from '../quant/types.ts';
-import { type DescriptorShape, layerCycles, OVERHEAD } from './estimate.ts';
+import { chooseBlock, type DescriptorShape, layerCycles, OVERHEAD } from './estimate.ts';
 import { shape3 } from './layout.ts';
 import {
   DESC_WORDS,
@@ -85,6 +85,7 @@ import {
   PARAM_WORDS,
   checkProgram,
   encodeDescriptor,
+  tilesPerPixel,
   windowOf,
   extensionAlias,
   requantInterval,
@@ -109,6 +110,13 @@ export interface CompileOptions {
    * 'always': wherever it applies (the tests of its exactness).
    */
   packPixels?: boolean | 'always';
+  /**
+   * On a core with the block schedule (DeviceConfig.blockSchedule): run a descriptor in
+   * blocks where the estimate says it is faster, with the fastest block (default true);
+   * false: the sliding window everywhere; a number: blocks of that many pixels (at most
+   * half the accumulator entries) on every descriptor (the tests of its exactness).
+   */
+  block?: boolean | number;
 }
 
 /** M = 1 (M0 = 2^30, S = 30): a copy, and max pooling's requantization (r = x). */
@@ -241,6 +249,8 @@ class Lowering {
     private requantPipes = 1,
     private packPixels: boolean | 'always' = true,
     private outputShift = false,
+    /** The block schedule's largest block (half the accumulator entries), 0 without one. */
+    private maxBlock = 0,
   ) {}
 
   /** Layers reading the model input. */
@@ -686,8 +696,10 @@ class Lowering {
       p: s.outH * s.outW,
       steps,
       interval: requantInterval(steps, n, this.requantUnits),
+      block: 0,
     };
-    return layerCycles(d, n, undefined, this.requantPipes) + OVERHEAD.perLayer;
+    if (this.maxBlock) d.block = chooseBlock(d, n, this.requantPipes, this.maxBlock);
+    return layerCycles(d, n, undefined, this.requantPipes, this.maxBlock > 0) + OVERHEAD.perLayer;
   }
 
   /**
@@ -1117,6 +1129,35 @@ function fieldsOf(s: Step, wBase: number, steps: number): LayerFields {
   };
 }
 
+/**
+ * A descriptor's fields with its schedule: on a core with the block schedule, blocks of
+ * chooseBlock's B pixels where their estimate is below the sliding window's.
+ */
+function withSchedule(f: LayerFields, config: DeviceConfig, block: boolean | number): LayerFields {
+  if (!config.blockSchedule || block === false) return f;
+  if (typeof block === 'number')
+    return { ...f, block: Math.min(Math.max(1, Math.floor(block)), config.accDepth / 2) };
+  const n = config.dim;
+  const k = tilesPerPixel(f);
+  const p = f.oh * f.ow;
+  const d: DescriptorShape = {
+    op: f.op === OP_MAXPOOL ? 'maxpool' : 'conv',
+    grouped: f.grouped,
+    k,
+    kh: f.kh,
+    kw: f.kw,
+    cg: f.cg,
+    og: f.og,
+    p,
+    steps: f.steps,
+    interval: requantInterval(f.steps, n, config.requantUnits ?? 1),
+    ...windowOf(k, p, n, config.requantPipes ?? 1),
+    block: 0,
+  };
+  const b = chooseBlock(d, n, config.requantPipes ?? 1, config.accDepth / 2);
+  return b ? { ...f, block: b } : f;
+}
+
 /** Descriptor field limits (ARCHITECTURE section 4) of one step, named after its layer. */
 function checkFields(s: Step, n: number, name: string): void {
   const v = s.src;
@@ -1252,6 +1293,7 @@ function planModel(model: QModel, config: DeviceConfig, options: CompileOptions)
     config.requantPipes ?? 1,
     options.packPixels ?? true,
     config.outputShift ?? false,
+    config.blockSchedule && options.block !== false ? config.accDepth / 2 : 0,
   );
   low.run();
   const name = (s: Step) => model.layers[s.layer].name;
@@ -1472,7 +1514,7 @@ export function compile(model: QModel, config: DeviceConfig, options: CompileOpt
   low.steps.forEach((s, i) =>
     descriptors.set(
       encodeDescriptor(
-        fieldsOf(s, wBase[i], images[i].steps),
+        withSchedule(fieldsOf(s, wBase[i], images[i].steps), config, options.block ?? true),
         n,
         config.requantUnits ?? 1,
         config.requantPipes ?? 1,

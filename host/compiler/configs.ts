@@ -41,15 +41,18 @@ export const HX8K_CONFIG: DeviceConfig = Object.freeze({
 });
 
 /**
- * Simulation (sim8): 8x8 array with larger memories, and two requantizer Booth units (a
- * simulation has no logic-cell budget; with one, layers of few weight tiles per pixel
- * wait for the requantizer's Steps instead of the array's N).
+ * Simulation (sim8): 8x8 array with larger memories and the block schedule, whose
+ * requantizer takes one output vector a cycle (a simulation has no logic-cell budget:
+ * it stands for a part with multipliers to spare). Its sliding-window descriptors are
+ * compiled as for two requantizer pipelines of two Booth units each (two slides a period,
+ * word 9's interval), which the vector requantizer serves faster than they ask.
  */
 export const SIM_CONFIG: DeviceConfig = Object.freeze({
   dim: 8,
   requantUnits: 2,
   requantPipes: 2,
   outputShift: true,
+  blockSchedule: true,
   amemWords: 16384 * 2,
   wmemWords: 65536 * 2,
   dmemWords: 256,
@@ -73,5 +76,6 @@ export function coreParams(config: DeviceConfig): Record<string, number> {
     ...(config.requantUnits && config.requantUnits !== 1 ? { RqUnits: config.requantUnits } : {}),
     ...(config.requantPipes && config.requantPipes !== 1 ? { RqPipes: config.requantPipes } : {}),
     ...(config.outputShift ? { OutShift: 1 } : {}),
+    ...(config.blockSchedule ? { Block: 1 } : {}),
   };
 }

@@ -17,16 +17,20 @@
 // until the requantizer, which takes one vector per I cycles, is free; then the datapath
 // drains. On a core of two requantizer pipelines (DeviceConfig.requantPipes) a window of
 // W = min(2K, N) may slide twice a period (word 0 bit 5), its two leaving pixels going
-// to the pipelines in turn at beats 0 and 1, each pipeline taking one per I cycles. The
-// estimate replays exactly that schedule (rtl/npu_ctrl.v's states), period by period,
+// to the pipelines in turn at beats 0 and 1, each pipeline taking one per I cycles. A
+// block descriptor (a core with the block schedule: DeviceConfig.blockSchedule) runs
+// blocks of max(B, N) pixels through the K tiles in periods of as many beats, the last
+// tile's beats going to the vector requantizer one a cycle. The estimate replays exactly
+// that schedule (rtl/npu_ctrl.v's states), period by period,
 // so it is exact as long as the RTL keeps the documented schedule and overheads
 // (OVERHEAD below).
 //
 // Bounds (the largest of three lower bounds on a descriptor's cycles):
 //   array:       every beat of every period carries a real pixel: OG * P * K * N / W
+//                (a block: OG * P * K)
 //   weights:     every weight row is read once, N bytes per cycle: OG * K * N
 //                (beats a dense layer at batch 1: P = 1 < W, the window is mostly empty)
-//   requantizer: one output vector per I cycles: OG * P * I
+//   requantizer: one output vector per I cycles: OG * P * I (a block: one a cycle)
 // and 'wire' for the inference as a whole (and its first or last layer) when moving the
 // input or output over the UART takes longer than computing (see wireFigures).
 import {
@@ -52,13 +56,13 @@ export const simArrayLatency = (n: number) => 2 * n;
 /**
  * Fixed costs of the controller (rtl/npu_ctrl.v), in cycles: per descriptor its fetch
  * (words 0-11, 13 cycles) and decode; per output group the 8 parameter words; after a
- * descriptor's last period the drain until its last output is written (the array's
- * latency L, the accumulator stage and the requantizer's Steps + N + 5, less the N - 1
- * beats of the last period that follow the last pixel's: Steps + L + 9). Output groups
- * overlap: the next og's bias words (the second half of its parameters) wait until the
- * previous og's last sum has left the accumulator stage, `front` cycles after its last
- * period's first beat, and its first output until the previous og's last output has left
- * the requantizer (N + drain after that output went in). Per descriptor 2 cycles of
+ * descriptor's last output went to the requantizer the drain until it is written (the
+ * array's latency L, the accumulator stage and the requantizer's latency, requantLatency:
+ * rqLatency + L + 4), or one cycle after the last period when that is later (a block's
+ * bubbles). Output groups overlap: the next og's bias words (the second half of its
+ * parameters) wait until the previous og's last sum has left the accumulator stage,
+ * `front` cycles after it went, and its first output until the previous og's last output
+ * has left the requantizer (a drain after that output went in). Per descriptor 2 cycles of
  * counter writes, and per RUN 1 cycle (done) plus, when the segment is shorter than
  * MaxLayers, 14 to fetch and decode its END descriptor, which the RUN's cycle count
  * includes but the counters do not.
@@ -66,7 +70,8 @@ export const simArrayLatency = (n: number) => 2 * n;
 export const OVERHEAD = {
   fetch: 14,
   params: 8,
-  drain: (steps: number, latency: number) => steps + latency + 9,
+  /** From a vector's issue until it has been written and the datapath is empty. */
+  drain: (rqLatency: number, latency: number) => rqLatency + latency + 4,
   front: (latency: number) => latency + 3,
   perLayer: 2,
   perRun: 1,
@@ -95,6 +100,8 @@ export interface DescriptorShape {
   win: number;
   /** The window slides up to twice a period (word 0 bit 5). */
   two: boolean;
+  /** The block schedule's B pixels per block (word 0 bits 15:12 = 1); 0: the sliding window. */
+  block: number;
 }
 
 /** Reads the program's descriptors (DMEM words) up to END. */
@@ -115,11 +122,20 @@ export function decodeProgram(dmem: Uint32Array): DescriptorShape[] {
       p: f.oh * f.ow,
       steps: f.steps,
       interval: descriptorInterval(d),
-      win: (d[11] >>> 16) + 1,
+      win: f.block ? 1 : (d[11] >>> 16) + 1,
       two: ((d[0] >>> 5) & 1) === 1,
+      block: f.block ?? 0,
     });
   }
   return out;
+}
+
+/**
+ * Cycles from a vector entering the requantizer to its output word: npu_requant's
+ * Steps + N + 5, npu_requant_vec's 4 (a core with the block schedule).
+ */
+export function requantLatency(steps: number, n: number, vector = false): number {
+  return vector ? 4 : steps + n + 5;
 }
 
 /**
@@ -136,8 +152,8 @@ const rqIdle = (): RqState => ({ last: [-Infinity, -Infinity], sel: 0, ready: -I
 
 /**
  * One output group's periods (from the first beat to pixel P-1 leaving): the cycle after
- * them, and `tail`, 1 when the last pixel left at the last period's second beat (its
- * sum enters the pipeline a cycle after a first beat's would).
+ * them, and the cycle its last pixel went to the requantizer (the period's first beat,
+ * or its second when two left).
  */
 function groupPeriods(
   n: number,
@@ -146,7 +162,8 @@ function groupPeriods(
   t0: number,
   rq: RqState,
   issues?: number[],
-): { t: number; tail: number } {
+): { t: number; lastIssue: number } {
+  if (d.block) return groupBlocks(n, d, t0, rq, issues);
   const { k, p, win: w, interval } = d;
   let t = t0;
   let x = bresenhamStart(w, k); // Bresenham term: the window slides after a period when x >= 0
@@ -177,8 +194,8 @@ function groupPeriods(
     t += n;
     if (!slide) x += w;
     else {
-      if (s === p - 1) return { t, tail: 0 };
-      if (slide2 && s + 1 === p - 1) return { t, tail: 1 };
+      if (s === p - 1) return { t, lastIssue: t - n };
+      if (slide2 && s + 1 === p - 1) return { t, lastIssue: t - n + 1 };
       s += slide2 ? 2 : 1;
       x += w - (slide2 ? 2 * k : k);
     }
@@ -186,25 +203,62 @@ function groupPeriods(
 }
 
 /**
+ * The block schedule's periods of one output group: blocks of max(B, N) pixels, each
+ * through the K tiles in periods of as many beats; the last tile's beats send their
+ * pixels to the (vector) requantizer one a cycle, the og's first such period waiting
+ * until the requantizer holds its m | s.
+ */
+function groupBlocks(
+  n: number,
+  d: DescriptorShape,
+  t0: number,
+  rq: RqState,
+  issues?: number[],
+): { t: number; lastIssue: number } {
+  const { k, p } = d;
+  const beats = Math.max(d.block, n);
+  let t = t0;
+  let lastIssue = t0;
+  for (let s = 0; s < p; s += beats) {
+    t += (k - 1) * beats;
+    if (s === 0) t = Math.max(t, rq.ready);
+    const real = Math.min(beats, p - s);
+    for (let b = 0; b < real; b++) issues?.push(t + b);
+    lastIssue = t + real - 1;
+    t += beats;
+  }
+  rq.last = [lastIssue, lastIssue];
+  return { t, lastIssue };
+}
+
+/**
  * Estimated cycles of one descriptor, as the device's CNT word 2d counts them, on an
  * array of the given latency (default: the simulations') and a core of `pipes`
- * requantizer pipelines.
+ * requantizer pipelines (`vector`: the block schedule's vector requantizer instead).
  */
-export function layerCycles(d: DescriptorShape, n: number, latency = simArrayLatency(n), pipes = 1): number {
+export function layerCycles(
+  d: DescriptorShape,
+  n: number,
+  latency = simArrayLatency(n),
+  pipes = 1,
+  vector = false,
+): number {
+  const drain = OVERHEAD.drain(requantLatency(d.steps, n, vector), latency);
   let t = OVERHEAD.fetch + OVERHEAD.params;
-  let tail = 0;
+  let lastIssue = t;
   const rq = rqIdle();
   for (let og = 0; og < d.og; og++) {
     if (og > 0) {
       // the next og's parameters follow its last period at once; the bias words wait
       // for the previous og's last sum to leave the accumulators, and its first output
       // for the previous og's last to leave the requantizer
-      t = Math.max(t + OVERHEAD.params / 2, t - n + tail + OVERHEAD.front(latency)) + OVERHEAD.params / 2;
-      rq.ready = Math.max(...rq.last) + n + OVERHEAD.drain(d.steps, latency);
+      t = Math.max(t + OVERHEAD.params / 2, lastIssue + OVERHEAD.front(latency)) + OVERHEAD.params / 2;
+      rq.ready = Math.max(...rq.last) + drain;
     }
-    ({ t, tail } = groupPeriods(n, d, pipes, t, rq));
+    ({ t, lastIssue } = groupPeriods(n, d, pipes, t, rq));
   }
-  return t + tail + OVERHEAD.drain(d.steps, latency);
+  // the drain, or the last period's bubbles (a block longer than the pixels left)
+  return Math.max(lastIssue + drain, t + 1);
 }
 
 /**
@@ -227,6 +281,9 @@ export interface LayerBoundFigures {
 
 /** The three lower bounds of a descriptor (header) in cycles. */
 export function layerBounds(d: DescriptorShape, n: number, pipes = 1): LayerBoundFigures {
+  // a block: every pixel meets every tile in a beat of its own, the vector requantizer
+  // takes one output a cycle
+  if (d.block) return { array: d.og * d.p * d.k, weights: d.og * d.k * n, requantizer: d.og * d.p };
   return {
     array: (d.og * d.p * d.k * n) / d.win,
     weights: d.og * d.k * n,
@@ -282,7 +339,7 @@ export function estimateImage(
   const steps = decodeProgram(image.descriptors).map((d, i): StepEstimate => ({
     layer: image.stepLayers[i],
     descriptor: d,
-    estimated_cycles: layerCycles(d, n, latency, pipes),
+    estimated_cycles: layerCycles(d, n, latency, pipes, image.config.blockSchedule ?? false),
     bounds: layerBounds(d, n, pipes),
   }));
   const layers = image.layers.map((l): LayerEstimate => {
@@ -386,4 +443,25 @@ export function wireFigures(bytesOut: number, bytesIn: number, compute: number, 
     wire_in_cycles: inn,
     bound: out + inn > compute ? 'wire' : 'compute',
   };
+}
+
+/**
+ * The schedule the compiler gives a descriptor on a core with the block schedule: the
+ * block of B pixels (B = ceil(P / blocks), at most `maxBlock`, the fewest blocks and a
+ * few more) whose estimate is lowest, or 0 when the sliding window's is no higher.
+ */
+export function chooseBlock(d: DescriptorShape, n: number, pipes: number, maxBlock: number): number {
+  const latency = simArrayLatency(n);
+  let best = layerCycles({ ...d, block: 0 }, n, latency, pipes, true);
+  let block = 0;
+  const fewest = Math.ceil(d.p / maxBlock);
+  for (let blocks = fewest; blocks <= Math.min(fewest + 3, d.p); blocks++) {
+    const b = Math.ceil(d.p / blocks);
+    const c = layerCycles({ ...d, block: b }, n, latency, pipes, true);
+    if (c < best) {
+      best = c;
+      block = b;
+    }
+  }
+  return block;
 }

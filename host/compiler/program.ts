@@ -59,6 +59,12 @@ export interface LayerFields {
    * of one tensor (a pixel-packed input's phases).
    */
   outShift?: number;
+  /**
+   * The block schedule (word 0 bits 15:12 = 1, a core with DeviceConfig.blockSchedule):
+   * blocks of max(block, N) output pixels, each through every weight tile in periods of
+   * as many beats. Absent: the sliding window.
+   */
+  block?: number;
   oh: number;
   ow: number;
   kh: number;
@@ -154,8 +160,11 @@ export function encodeDescriptor(
   const d = new Uint32Array(DESC_WORDS);
   const k = tilesPerPixel(f);
   const p = f.oh * f.ow;
-  const { win, two } = windowOf(k, p, dim, requantPipes); // W: pixels per period
-  d[0] = f.op | (f.grouped ? 1 << 4 : 0) | (two ? 1 << 5 : 0) | ((f.outShift ?? 0) << 6);
+  const block = f.block ?? 0;
+  // W: pixels per period (a block's descriptor keeps the window's fields at W = 1)
+  const { win, two } = block ? { win: 1, two: false } : windowOf(k, p, dim, requantPipes);
+  d[0] =
+    f.op | (f.grouped ? 1 << 4 : 0) | (two ? 1 << 5 : 0) | ((f.outShift ?? 0) << 6) | (block ? 1 << 12 : 0);
   d[1] = f.inBase;
   d[2] = f.outBase;
   d[3] = half(f.h, f.w);
@@ -170,13 +179,14 @@ export function encodeDescriptor(
   const interval = requantInterval(f.steps, dim, requantUnits);
   d[9] = ((f.steps - 1) | ((interval - 1) << 8) | (u16(k * dim) << 16)) >>> 0;
   d[10] = (u8(f.padValue) | (u8(f.yZp) << 8) | (u8(f.lo) << 16) | (u8(f.hi) << 24)) >>> 0;
-  // the sliding window (ARCHITECTURE section 1): Bresenham step W - K, W - 1
-  d[11] = half(win - k, win - 1);
-  // og start values: P(0,0) = in_base - pt*rowStep - pl*colStep, P - 1 - s for s = 1 - W,
-  // input row/column of pixel (0,0), Bresenham start min(2W - K, W) - 1, OW - 1
-  d[12] = half(f.inBase - f.pt * f.rowStep - f.pl * f.colStep, p - 2 + win);
+  // the sliding window (ARCHITECTURE section 1): Bresenham step W - K, W - 1; a block: B - 1
+  d[11] = block ? half(block - 1, 0) : half(win - k, win - 1);
+  // og start values: P(0,0) = in_base - pt*rowStep - pl*colStep, P - 1 - s for s = 1 - W
+  // (a block: s = 0), input row/column of pixel (0,0), Bresenham start min(2W - K, W) - 1
+  // (a block: 0), OW - 1
+  d[12] = half(f.inBase - f.pt * f.rowStep - f.pl * f.colStep, block ? p - 1 : p - 2 + win);
   d[13] = half(-f.pt, -f.pl);
-  d[14] = half(bresenhamStart(win, k), f.ow - 1);
+  d[14] = half(block ? 0 : bresenhamStart(win, k), f.ow - 1);
   d[15] = 0;
   return d;
 }
@@ -187,7 +197,8 @@ export function decodeDescriptor(d: Uint32Array): LayerFields | null {
   if (op !== OP_CONV && op !== OP_MAXPOOL) return null;
   const grouped = ((d[0] >>> 4) & 1) === 1;
   const cg = (d[4] & 0xffff) + 1;
-  const win = (d[11] >>> 16) + 1;
+  const block = ((d[0] >>> 12) & 0xf) === 1 ? (d[11] & 0xffff) + 1 : 0;
+  const win = block ? 1 : (d[11] >>> 16) + 1;
   const ow = (d[14] >>> 16) + 1;
   const p = (d[12] >>> 16) + 2 - win;
   const pxStep = s16(d[7]);
@@ -201,6 +212,7 @@ export function decodeDescriptor(d: Uint32Array): LayerFields | null {
     w: d[3] >>> 16,
     og: (d[4] >>> 16) + 1,
     outShift: (d[0] >>> 6) & 3,
+    ...(block ? { block } : {}),
     oh: Math.max(1, Math.floor(p / ow)),
     ow,
     kh: (d[5] & 0xff) + 1,
@@ -329,6 +341,11 @@ export function fieldsProblem(f: LayerFields, config: DeviceConfig): string | nu
     return `input [${reach[0]}, ${reach[1] + 1}) outside AMEM (${amem} words)`;
   if (!((f.outShift ?? 0) >= 0 && (f.outShift ?? 0) <= 3)) return `output shift ${f.outShift} outside 0..3`;
   if ((f.outShift ?? 0) > 0 && !config.outputShift) return `output shift ${f.outShift} on a core without one`;
+  if (f.block !== undefined) {
+    if (!config.blockSchedule) return `a block schedule on a core without one`;
+    if (!(Number.isInteger(f.block) && f.block >= 1 && f.block <= config.accDepth / 2))
+      return `block of ${f.block} pixels outside 1..${config.accDepth / 2} (half the accumulator entries)`;
+  }
   const outEnd = outputEnd(f);
   if (outEnd > amem) return `output [${f.outBase}, ${outEnd}) outside AMEM (${amem} words)`;
   const k = tilesPerPixel(f);
@@ -412,8 +429,12 @@ export function programCycleBound(dmem: Uint32Array, config: DeviceConfig): numb
     const pixels = f.oh * f.ow;
     const interval = descriptorInterval(d);
     const win = (d[11] >>> 16) + 1;
-    const perOg =
-      PARAM_WORDS + ogPeriods(pixels, tilesPerPixel(f), dim, win) * dim + pixels * interval + drain;
+    // a block: its periods of max(B, N) beats, and one wait for the requantizer
+    const perOg = f.block
+      ? PARAM_WORDS +
+        Math.ceil(pixels / Math.max(f.block, dim)) * tilesPerPixel(f) * Math.max(f.block, dim) +
+        2 * drain
+      : PARAM_WORDS + ogPeriods(pixels, tilesPerPixel(f), dim, win) * dim + pixels * interval + drain;
     cycles += f.og * perOg + 2;
   }
   return cycles;

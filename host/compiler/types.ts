@@ -31,6 +31,13 @@ export interface DeviceConfig {
    * (the boards); their phase descriptors then keep to one phase.
    */
   outputShift?: boolean;
+  /**
+   * The block schedule (npu_core's Block = 1, ARCHITECTURE section 1): descriptors with
+   * word 0 bits 15:12 = 1 run blocks of B pixels through every weight tile in turn, their
+   * outputs going to a requantizer that takes one vector a cycle (it replaces the Booth
+   * pipelines). Absent: the sliding window only (the boards).
+   */
+  blockSchedule?: boolean;
   wmemWords: number;
   dmemWords: number;
   accDepth: number;

@@ -27,6 +27,7 @@ export const CORE_SOURCES = [
   'rtl/npu_ram.v',
   'rtl/npu_acc.v',
   'rtl/npu_requant.v',
+  'rtl/npu_requant_vec.v',
 ];
 
 export const SPACE = { AMEM: 0, WMEM: 1, DMEM: 2, CNT: 3 } as const;

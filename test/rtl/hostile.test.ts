@@ -35,7 +35,8 @@ const wrap = (v: number, bits: number) => {
  * any field values: its period loop simulated with the registers' widths (the Bresenham
  * term, the pixels left, the ramp; one slide a period, or two by the controller's rule on
  * a core of two requantizer pipelines), and per output group the parameters, a
- * requantizer wait of at most its interval field per output, and the datapath's drain.
+ * requantizer wait of at most its interval field per output, and the datapath's drain;
+ * a block descriptor (word 0 bits 15:12 = 1 on a core with the block schedule) its blocks.
  */
 function controllerBound(dmem: Uint32Array, cfg: DeviceConfig): number {
   const dim = cfg.dim;
@@ -52,6 +53,19 @@ function controllerBound(dmem: Uint32Array, cfg: DeviceConfig): number {
     const op = d[0] & 0xf;
     if (op !== OP_CONV && op !== OP_MAXPOOL) return cycles;
     const og = ((d[4] >>> 16) % 2 ** aw) + 1;
+    if (cfg.blockSchedule && ((d[0] >>> 12) & 0xf) === 1) {
+      // the block schedule: blocks of B = max(word 11's B, N) beats (log2(accDepth) - 1
+      // bits) through K tiles, until a block's last tile starts within B of pixel P - 1
+      // (word 12's pixels left, rem, drops by B a block); per og the parameters, one wait
+      // for the requantizer and the drain
+      const beats = Math.max(((d[11] & 0xffff) % (cfg.accDepth / 2)) + 1, dim);
+      // K: the tile loop as it counts (the cg loop is word 4's, grouped or not)
+      const kt = ((d[5] & 0xff) + 1) * (((d[5] >>> 8) & 0xff) + 1) * (((d[4] & 0xffff) % 2 ** aw) + 1);
+      const rem = (d[12] >>> 16) % 2 ** rw;
+      const blocks = Math.floor(rem / beats) + 1;
+      cycles += og * (8 + 2 * (3 * dim + 40) + blocks * kt * beats) + 2;
+      continue;
+    }
     const gap = (d[9] >>> 8) & 0x1f;
     const wmk = wrap(d[11], xw);
     const win = ((d[11] >>> 16) % dim) + 1;
@@ -95,6 +109,13 @@ function hostileDescriptor(r: Rng, long: boolean): Uint32Array {
     // Bresenham start and step within a few periods of sliding
     d[11] = (d[11] & 0xffff0000) | ((Math.floor(r() * 129) - 64) & 0xffff);
     d[14] = (d[14] & 0xffff0000) | ((Math.floor(r() * 129) - 64) & 0xffff);
+    // a quarter in the block schedule (word 0 bits 15:12 = 1; a core without one ignores
+    // them), with a tile loop of a few hundred periods at most
+    if (r() < 0.25) {
+      d[0] = (d[0] & ~0xf000) | 0x1000;
+      d[4] = (d[4] & 0xffff0000) | Math.floor(r() * 4);
+      d[5] = (d[5] & 0xffff0000) | Math.floor(r() * 6) | (Math.floor(r() * 6) << 8);
+    }
   }
   return d;
 }

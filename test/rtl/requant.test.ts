@@ -5,8 +5,8 @@
 // agree), every result compared; once with every vector on its own parameters, once back
 // to back at the unit's full rate, max(ceil(Steps / RqUnits), Lanes) cycles per vector
 // (the result chain's overlap, and with two Booth units their turns), saturating lanes
-// included. Built with one unit (the boards') and two (sim8's), at 4 lanes (Steps up to
-// 4 Lanes) and 8 (sim8's array).
+// included. Built with one unit (the boards') and two, at 4 lanes (Steps up to 4 Lanes)
+// and 8; and npu_requant_vec (sim8's, the block schedule's), 8 lanes at one vector a cycle.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -80,19 +80,22 @@ function firstMismatch(got: Int8Array, want: number[], words: Uint32Array, LANES
 }
 
 describe.each([
-  [4, 1],
-  [4, 2],
-  [8, 2],
-])('npu_requant, %i lanes, %i Booth unit(s)', (LANES, UNITS) => {
+  ['npu_requant', 4, 1],
+  ['npu_requant', 4, 2],
+  ['npu_requant', 8, 2],
+  // the block schedule's requantizer: every lane at once, one vector a cycle (UNITS 0)
+  ['npu_requant_vec', 8, 0],
+] as const)('%s, %i lanes, %i Booth unit(s)', (TOP, LANES, UNITS) => {
   const PER = perVector(LANES);
+  const vector = TOP === 'npu_requant_vec';
   const build = () =>
     buildVerilator({
-      name: `requant_tb_${LANES}x${UNITS}`,
-      top: 'npu_requant',
-      sources: ['rtl/npu_requant.v'],
+      name: `requant_tb_${TOP}_${LANES}x${UNITS}`,
+      top: TOP,
+      sources: [`rtl/${TOP}.v`],
       cppSources: ['sim/requant_tb.cpp'],
-      params: { Lanes: LANES, RqUnits: UNITS },
-      defines: { REQUANT_LANES: LANES },
+      params: vector ? { Lanes: LANES } : { Lanes: LANES, RqUnits: UNITS },
+      defines: vector ? { REQUANT_LANES: LANES, REQUANT_VEC: 1 } : { REQUANT_LANES: LANES },
     });
   const r = rng(42 + 10 * LANES + UNITS);
   const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
@@ -168,7 +171,7 @@ describe.each([
     expect(msg === '' ? -1 : 0, msg).toBe(-1);
   });
 
-  it('matches requantClamp on vectors back to back at one per max(ceil(Steps / RqUnits), Lanes) cycles, saturating lanes included', async () => {
+  it('matches requantClamp on vectors back to back at one per max(ceil(Steps / RqUnits), Lanes) cycles (the vector unit: one a cycle), saturating lanes included', async () => {
     const exe = await build();
     for (let steps = 1; steps <= 16; steps++) {
       const n = 600;
@@ -202,7 +205,7 @@ describe.each([
           ),
         );
       }
-      const got = await runTb(exe, words, Math.max(Math.ceil(steps / UNITS), LANES));
+      const got = await runTb(exe, words, vector ? 1 : Math.max(Math.ceil(steps / UNITS), LANES));
       const msg = firstMismatch(got, want, words, LANES);
       expect(msg === '' ? -1 : 0, `Steps ${steps}: ${msg}`).toBe(-1);
     }

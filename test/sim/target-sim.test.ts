@@ -9,7 +9,7 @@ import { quantizeInput, runInt } from '../../host/quant/intref.ts';
 import type { QModel } from '../../host/quant/types.ts';
 import { REPO_ROOT } from '../../host/sim/verilator.ts';
 import { openTarget, type DeviceBackend } from '../../host/target.ts';
-import { DESC_WORDS, descriptorInterval, programCycleBound } from '../../host/compiler/program.ts';
+import { DESC_WORDS, decodeDescriptor, programCycleBound } from '../../host/compiler/program.ts';
 import { estimateImage } from '../../host/compiler/estimate.ts';
 
 const fixtures = path.resolve(REPO_ROOT, 'examples');
@@ -51,15 +51,15 @@ describe('openTarget --sim', () => {
     expect((backend.linkStats.bytesOut - out0) / xs.length).toBe(784 + 17);
   });
 
-  it("compiles for the simulated board's two requantizer units, which run intervals shorter than Steps bit-exact and as the estimate counts", async () => {
-    expect(backend.image.config.requantUnits).toBe(2);
+  it("compiles for the simulated board's block schedule, which runs bit-exact and as the estimate counts", async () => {
+    expect(backend.image.config.blockSchedule).toBe(true);
     const dmem = backend.image.dmem;
-    const short = [];
+    const blocks = [];
     for (let i = 0; (i + 1) * DESC_WORDS <= dmem.length && (dmem[i * DESC_WORDS] & 0xf) !== 0; i++) {
-      const d = dmem.subarray(i * DESC_WORDS, (i + 1) * DESC_WORDS);
-      if (descriptorInterval(d) < (d[9] & 0xf) + 1) short.push(i);
+      const f = decodeDescriptor(dmem.subarray(i * DESC_WORDS, (i + 1) * DESC_WORDS));
+      if (f?.block) blocks.push(i);
     }
-    expect(short.length).toBeGreaterThan(0); // cnn_a's convs: Steps 10-12, interval 8
+    expect(blocks.length).toBeGreaterThan(0); // cnn_a's convs and pools
     const x = xs[4];
     expect([...(await backend.infer(x)).yq]).toEqual([...runInt(q, x).at(-1)!]);
     const c = await backend.counters();

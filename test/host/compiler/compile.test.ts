@@ -276,7 +276,7 @@ describe('compile', () => {
 
   it('a residual add is one CONV over a stacked view: the kernel-row step is the distance between the operands', () => {
     const q = quantizedGen('residual_concat');
-    const img = compile(q, SIM_CONFIG);
+    const img = compile(q, SIM_CONFIG, { block: false }); // the sliding window's fields
     const k = q.layers.findIndex((l) => l.kind === 'add');
     const add = q.layers[k] as QAdd;
     expect(img.layers[k].steps.count).toBe(1);
@@ -327,7 +327,7 @@ describe('compile', () => {
 
   it('a depthwise conv on several channel groups is one grouped CONV with diagonal tiles', () => {
     const q = quantizedGen('wide_depthwise');
-    const img = compile(q, SIM_CONFIG);
+    const img = compile(q, SIM_CONFIG, { block: false }); // the sliding window's fields
     const k = q.layers.findIndex((l) => l.kind === 'conv' && l.group === 20);
     const { first, count } = img.layers[k].steps;
     expect(count).toBe(1);
@@ -486,6 +486,7 @@ describe('compile', () => {
       RqUnits: 2,
       RqPipes: 2,
       OutShift: 1,
+      Block: 1,
     });
   });
 });
