@@ -3,10 +3,11 @@
 // once (docs/ARCHITECTURE.md section 2), for a core with multipliers to spare (sim8's
 // block schedule: a block's last tile hands it one vector per beat).
 //
-// It gives what npu_requant gives wherever the compiler's Steps are exact (every lane's
-// accumulator fits 2*Steps bits, or saturates with a window shift s <= 5:
-// host/compiler/compile.ts requantPlan), lane l:
-//   U   = floor(acc * m / 4^Steps)              (-2^15 <= U < 2^15 when acc fits)
+// It gives, bit for bit and for every input, what npu_requant gives: lane l's
+//   acc_k = acc sign-extended from its low 2*Steps bits (the Booth digits npu_requant
+//           runs: a max pool's accumulators hold the maximum in their low byte only, the
+//           bits above are the adder's)
+//   U   = floor(acc_k * m / 4^Steps)            (-2^15 <= U < 2^15)
 //   ovf = acc does not fit 2*Steps bits, and s <= 5: y saturates by the sign of acc
 //   w   = floor(U / 2^s), overflowing when |w| >= 2^10 (or ovf)
 //   y   = clamp(zp + (w + 1) >>> 1, lo, hi), lo or hi by the sign on an overflow
@@ -42,15 +43,15 @@ module npu_requant_vec #(
       wire        [31:0] acc = acc_i[32*l +: 32];
       wire        [15:0] m   = m_i[16*l +: 16];
       wire        [3:0]  s   = s_i[4*l +: 4];
-      // acc fits 2*Steps bits when the bits from 2*Steps - 1 up are all its sign
-      wire signed [31:0] top  = $signed(acc) >>> (two_k - 6'd1);
-      wire               fits = (top == 32'sd0) || (top == -32'sd1);
+      // acc_k: the low 2*Steps bits, sign-extended; acc fits them when acc_k == acc
+      wire        [31:0] acck = $unsigned($signed(acc << (6'd32 - two_k)) >>> (6'd32 - two_k));
+      wire               fits = (acck == acc);
       // product stage
       reg  signed [48:0] p_q;
       reg                ovf_q, asg_q;
       reg         [3:0]  s_q;
       always @(posedge clk_i) begin
-        p_q   <= $signed(acc) * $signed({1'b0, m});
+        p_q   <= $signed(acck) * $signed({1'b0, m});
         ovf_q <= !fits && !s[3] && !(s[2] && s[1]);
         asg_q <= acc[31];
         s_q   <= s;

@@ -7,6 +7,8 @@
 // (the result chain's overlap, and with two Booth units their turns), saturating lanes
 // included. Built with one unit (the boards') and two, at 4 lanes (Steps up to 4 Lanes)
 // and 8; and npu_requant_vec (sim8's, the block schedule's), 8 lanes at one vector a cycle.
+// Both take only an accumulator's low 2*Steps bits where the window shift is above 5 (max
+// pooling's accumulators: the maximum in the low byte).
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -165,6 +167,29 @@ describe.each([
           accs.map((acc) => ({ acc, m0: randM0(), s: randS(steps, stepsFor(acc) <= steps) })),
         ),
       );
+    }
+    const got = await runTb(exe, words);
+    const msg = firstMismatch(got, want, words, LANES);
+    expect(msg === '' ? -1 : 0, msg).toBe(-1);
+  });
+
+  it("takes only an accumulator's low 2*Steps bits where the window shift is above 5 (a max pool's: the maximum in the low byte, the adder's bits above)", async () => {
+    const exe = await build();
+    const n = 2_000;
+    const words = new Uint32Array(n * PER);
+    const want: number[] = [];
+    for (let v = 0; v < n; v++) {
+      const steps = int(1, 15);
+      const [zp, lo, hi] = randClamp();
+      const top = 2 ** (2 * steps - 1);
+      const lanes = Array.from({ length: LANES }, () => {
+        const low = int(-top, top - 1);
+        // anything above the low 2*Steps bits, and a window shift s = S - 16 - 2*Steps >= 6
+        const acc = (int(-(2 ** 31), 2 ** 31 - 1) & ~(2 * top - 1)) | (low & (2 * top - 1));
+        return { low, acc, m0: randM0(), s: Math.min(62, int(22 + 2 * steps, 31 + 2 * steps)) };
+      });
+      encode(words, v, steps, zp, lo, hi, lanes);
+      want.push(...lanes.map((ln) => requantClamp(ln.low, { m0: ln.m0, s: ln.s }, zp, lo, hi)));
     }
     const got = await runTb(exe, words);
     const msg = firstMismatch(got, want, words, LANES);
