@@ -1,6 +1,7 @@
 `default_nettype none
 // ctrl_check: formal harness of npu_ctrl (formal/ctrl.ys), small memories (Dim 4), one
-// requantizer pipeline (RqPipes 1, the boards': word 0's two-slide bit is ignored). DMEM
+// requantizer pipeline (RqPipes 1, the boards': word 0's two-slide bit is ignored); with
+// Block = 1 (formal/ctrl_blk.ys) the block schedule too, blocks of up to 8 beats. DMEM
 // data are a free input: any descriptor program, every field any value, even changing
 // from one read to the next. start_i and abort_i are free; the datapath behind
 // (pipe_busy_i, front_busy_i) and the requantizer's hold (rq_hold_i) are free but never
@@ -20,7 +21,8 @@
 // against a model of the loops, and the link's cycle limit stops any run).
 module ctrl_check #(
   parameter integer Dim     = 4,
-  parameter integer PipeMax = 3
+  parameter integer PipeMax = 3,
+  parameter integer Block   = 0
 ) (
   input wire        clk_i,
   input wire        rst_ni,
@@ -37,7 +39,8 @@ module ctrl_check #(
   (* keep *) wire       p_go;
 
   npu_ctrl #(
-    .Dim(Dim), .AmemWords(64), .WmemWords(256), .DmemWords(32), .MaxLayers(2)
+    .Dim(Dim), .AmemWords(64), .WmemWords(256), .DmemWords(32), .MaxLayers(2),
+    .Block(Block), .AccDepth(16)
   ) dut (
     .clk_i(clk_i), .rst_ni(rst_ni), .start_i(start_i), .abort_i(abort_i),
     .pipe_busy_i(pipe_busy_i), .front_busy_i(front_busy_i), .rq_hold_i(rq_hold_i),

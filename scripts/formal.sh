@@ -6,7 +6,7 @@
 # Prints one line per proof; exits 1 when any is not proven (its log: build/formal/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-proofs=(uart_tx uart_tx@10 uart_rx uart_rx@10 ctrl link)
+proofs=(uart_tx uart_tx@10 uart_rx uart_rx@10 ctrl ctrl_blk link)
 [ $# -gt 0 ] && proofs=("$@")
 mkdir -p build/formal
 status=0

@@ -31,6 +31,7 @@ describe('formal proofs (yosys sat -tempinduct)', () => {
       'ctrl',
       'the controller makes progress in every state on any descriptor, and abort ends a run within its bound',
     ],
+    ['ctrl_blk', 'the same with the block schedule (sim8): a block period too stops within N beats of abort'],
     [
       'link',
       'the link keeps its executor one-hot, its banks owned and its receiver inside the bank, on any input',
