@@ -249,8 +249,8 @@ class Lowering {
     private requantPipes = 1,
     private packPixels: boolean | 'always' = true,
     private outputShift = false,
-    /** The block schedule's largest block (half the accumulator entries), 0 without one. */
-    private maxBlock = 0,
+    /** The configuration (its block schedule) and CompileOptions.block: blockFor's. */
+    private schedule: { config: DeviceConfig; block: boolean | number } | null = null,
   ) {}
 
   /** Layers reading the model input. */
@@ -698,8 +698,9 @@ class Lowering {
       interval: requantInterval(steps, n, this.requantUnits),
       block: 0,
     };
-    if (this.maxBlock) d.block = chooseBlock(d, n, this.requantPipes, this.maxBlock);
-    return layerCycles(d, n, undefined, this.requantPipes, this.maxBlock > 0) + OVERHEAD.perLayer;
+    const vector = this.schedule?.config.blockSchedule ?? false;
+    if (this.schedule) d.block = blockFor(d, this.schedule.config, this.schedule.block);
+    return layerCycles(d, n, undefined, this.requantPipes, vector) + OVERHEAD.perLayer;
   }
 
   /**
@@ -1130,13 +1131,19 @@ function fieldsOf(s: Step, wBase: number, steps: number): LayerFields {
 }
 
 /**
- * A descriptor's fields with its schedule: on a core with the block schedule, blocks of
- * chooseBlock's B pixels where their estimate is below the sliding window's.
+ * The block size of a descriptor (0: the sliding window) under CompileOptions.block: on a
+ * core with the block schedule, chooseBlock's where its estimate is below the window's
+ * (true), none (false), or the given one (a number, within 1 .. half the accumulator).
  */
+function blockFor(d: DescriptorShape, config: DeviceConfig, block: boolean | number): number {
+  if (!config.blockSchedule || block === false) return 0;
+  if (typeof block === 'number') return Math.min(Math.max(1, Math.floor(block)), config.accDepth / 2);
+  return chooseBlock(d, config.dim, config.requantPipes ?? 1, config.accDepth / 2);
+}
+
+/** A descriptor's fields with its schedule (blockFor). */
 function withSchedule(f: LayerFields, config: DeviceConfig, block: boolean | number): LayerFields {
   if (!config.blockSchedule || block === false) return f;
-  if (typeof block === 'number')
-    return { ...f, block: Math.min(Math.max(1, Math.floor(block)), config.accDepth / 2) };
   const n = config.dim;
   const k = tilesPerPixel(f);
   const p = f.oh * f.ow;
@@ -1154,7 +1161,7 @@ function withSchedule(f: LayerFields, config: DeviceConfig, block: boolean | num
     ...windowOf(k, p, n, config.requantPipes ?? 1),
     block: 0,
   };
-  const b = chooseBlock(d, n, config.requantPipes ?? 1, config.accDepth / 2);
+  const b = blockFor(d, config, block);
   return b ? { ...f, block: b } : f;
 }
 
@@ -1293,7 +1300,7 @@ function planModel(model: QModel, config: DeviceConfig, options: CompileOptions)
     config.requantPipes ?? 1,
     options.packPixels ?? true,
     config.outputShift ?? false,
-    config.blockSchedule && options.block !== false ? config.accDepth / 2 : 0,
+    { config, block: options.block ?? true },
   );
   low.run();
   const name = (s: Step) => model.layers[s.layer].name;
