@@ -5,7 +5,8 @@
 // each layer until an op other than CONV or MAXPOOL (or MaxLayers, or the end of DMEM),
 // then pulses done_o. abort_i ends a run: nothing more is issued from the next period
 // boundary on (a period already begun finishes its Dim beats, so that every weight tile
-// in the array is whole), and busy_o falls as soon as the datapath behind has emptied
+// in the array is whole; a block's longer period stops once its tile's Dim rows are in),
+// and busy_o falls as soon as the datapath behind has emptied
 // (pipe_busy_i low), without done_o and without the unfinished layer's counters; the
 // memories keep what they hold.
 //
