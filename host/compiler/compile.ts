@@ -75,7 +75,7 @@ import { ModelTooLargeError, UnsupportedOpError } from '../errors.ts';
 import { DEVICE_M0_BITS, encodeMultiplier } from '../quant/requant.ts';
 import type { ActQuant, Multiplier, QConv, QLayer, QModel, QPool } from '../quant/types.ts';
 import { MODEL_INPUT } from '../quant/types.ts';
-import { chooseBlock, type DescriptorShape, layerCycles, OVERHEAD } from './estimate.ts';
+import { chooseBlock, decodeProgram, type DescriptorShape, layerCycles, OVERHEAD } from './estimate.ts';
 import { shape3 } from './layout.ts';
 import {
   DESC_WORDS,
@@ -85,7 +85,6 @@ import {
   PARAM_WORDS,
   checkProgram,
   encodeDescriptor,
-  tilesPerPixel,
   windowOf,
   extensionAlias,
   requantInterval,
@@ -1144,23 +1143,10 @@ function blockFor(d: DescriptorShape, config: DeviceConfig, block: boolean | num
 /** A descriptor's fields with its schedule (blockFor). */
 function withSchedule(f: LayerFields, config: DeviceConfig, block: boolean | number): LayerFields {
   if (!config.blockSchedule || block === false) return f;
-  const n = config.dim;
-  const k = tilesPerPixel(f);
-  const p = f.oh * f.ow;
-  const d: DescriptorShape = {
-    op: f.op === OP_MAXPOOL ? 'maxpool' : 'conv',
-    grouped: f.grouped,
-    k,
-    kh: f.kh,
-    kw: f.kw,
-    cg: f.cg,
-    og: f.og,
-    p,
-    steps: f.steps,
-    interval: requantInterval(f.steps, n, config.requantUnits ?? 1),
-    ...windowOf(k, p, n, config.requantPipes ?? 1),
-    block: 0,
-  };
+  // the shape the estimate reads from the window descriptor of these fields
+  const [d] = decodeProgram(
+    encodeDescriptor(f, config.dim, config.requantUnits ?? 1, config.requantPipes ?? 1),
+  );
   const b = blockFor(d, config, block);
   return b ? { ...f, block: b } : f;
 }
